@@ -1,0 +1,1 @@
+//! Client library for tessera plugin hosts (in progress).

@@ -1,0 +1,87 @@
+//! The claims of a tessera token, and their wire forms.
+
+use serde::Serialize;
+use serde::de::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+use crate::json::{CowStr, StrOrOther, Time};
+
+/// The verified claims of a token, with the application payload `dat` typed as `T`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claims<T> {
+    /// Issuer: the app or plugin that minted the token.
+    pub iss: String,
+    /// Audience: the one action this token may invoke.
+    pub aud: String,
+    /// Subject: the principal the token was minted for, if any.
+    pub sub: Option<String>,
+    /// Issued at (seconds since the epoch).
+    pub iat: u64,
+    /// Not before (seconds since the epoch); equals `iat` when the token carried no `nbf`.
+    pub nbf: u64,
+    /// Expires at (seconds since the epoch); the token is refused from `exp` (plus leeway) on.
+    pub exp: u64,
+    /// Unique token id (base64url of 16 random bytes when minted by tessera).
+    pub jti: String,
+    /// Optional fingerprint of the state the token was minted from (stale-state detection).
+    pub fpr: Option<String>,
+    /// The application payload.
+    pub dat: T,
+}
+
+/// The longest `fpr` accepted, in bytes.
+pub const MAX_FPR_LEN: usize = 128;
+
+/// An optional member where `null` is a value (of the wrong type), not absence.
+pub(crate) struct Opt<T>(pub(crate) Option<T>);
+
+impl<T> Default for Opt<T> {
+    fn default() -> Self {
+        Opt(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Opt<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(|v| Opt(Some(v)))
+    }
+}
+
+/// The claims as they are on the wire. Unknown and duplicate members are refused by serde.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawClaims<'a> {
+    #[serde(borrow, default)]
+    pub(crate) iss: Opt<StrOrOther<'a>>,
+    #[serde(borrow, default)]
+    pub(crate) aud: Opt<StrOrOther<'a>>,
+    #[serde(borrow, default)]
+    pub(crate) sub: Opt<CowStr<'a>>,
+    pub(crate) iat: Time,
+    #[serde(default)]
+    pub(crate) nbf: Opt<Time>,
+    pub(crate) exp: Time,
+    #[serde(borrow)]
+    pub(crate) jti: CowStr<'a>,
+    #[serde(borrow, default)]
+    pub(crate) fpr: Opt<CowStr<'a>>,
+    #[serde(borrow)]
+    pub(crate) dat: &'a RawValue,
+}
+
+/// The claims as minted, members in the spec's order.
+#[derive(Serialize)]
+pub(crate) struct ClaimsOut<'a, T: ?Sized> {
+    pub(crate) iss: &'a str,
+    pub(crate) aud: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sub: Option<&'a str>,
+    pub(crate) iat: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) nbf: Option<u64>,
+    pub(crate) exp: u64,
+    pub(crate) jti: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fpr: Option<&'a str>,
+    pub(crate) dat: &'a T,
+}

@@ -1,0 +1,42 @@
+//! The protected header of a tessera token: exactly `alg`, `typ` and `kid`.
+
+use serde::Deserialize;
+
+use crate::json::CowStr;
+use crate::{Algorithm, Kid};
+
+/// The explicit type of every tessera token (RFC 8725 §3.11): the header's `typ`.
+pub const TYP: &str = "tessera+jwt";
+
+/// A verified token's header: the algorithm and key that signed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The algorithm, equal to the key's algorithm.
+    pub alg: Algorithm,
+    /// The id of the key that signed the token.
+    pub kid: Kid,
+}
+
+/// The header as it is on the wire, before any trust: only these three members are allowed, each
+/// a string; serde refuses duplicates, other members (`crit`, `jwk`, `jku`, `x5u`, `x5c`, …) and
+/// other types.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHeader<'a> {
+    #[serde(borrow)]
+    pub(crate) alg: CowStr<'a>,
+    #[serde(borrow)]
+    pub(crate) typ: CowStr<'a>,
+    #[serde(borrow)]
+    pub(crate) kid: CowStr<'a>,
+}
+
+/// The compact JSON of a minted header, members in the spec's order.
+pub(crate) fn minted_header_json(alg: Algorithm, kid: &Kid) -> String {
+    // alg names and kids are [A-Za-z0-9._-] only, so no JSON escaping is needed.
+    format!(
+        r#"{{"alg":"{}","typ":"{TYP}","kid":"{}"}}"#,
+        alg.as_str(),
+        kid.as_str()
+    )
+}

@@ -1,0 +1,166 @@
+//! The key-set file format: a JWK Set (RFC 7517) with one extra member, `active`.
+//!
+//! ```json
+//! {"keys": [{"kty":"oct","kid":"a1B2","use":"sig","alg":"HS256","k":"<base64url secret>"},
+//!           {"kty":"OKP","crv":"Ed25519","kid":"c3D4","use":"sig","alg":"EdDSA","x":"…","d":"…"}],
+//!  "active": "a1B2"}
+//! ```
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::key::Material;
+use crate::{Algorithm, Error, Key, Kid};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JwkSetIn {
+    pub(crate) keys: Vec<JwkIn>,
+    #[serde(default)]
+    pub(crate) active: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JwkIn {
+    kty: String,
+    kid: String,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    crv: Option<String>,
+    k: Option<Zeroizing<String>>,
+    x: Option<String>,
+    d: Option<Zeroizing<String>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct JwkSetOut<'a> {
+    pub(crate) keys: Vec<JwkOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) active: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct JwkOut<'a> {
+    kty: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crv: Option<&'static str>,
+    kid: &'a str,
+    #[serde(rename = "use")]
+    use_: &'static str,
+    alg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    d: Option<String>,
+}
+
+fn b64(kid: &str, member: &str, value: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .map(Zeroizing::new)
+        .map_err(|_| {
+            Error::invalid_key(format!("key {kid}: \"{member}\" is not unpadded base64url"))
+        })
+}
+
+impl JwkIn {
+    pub(crate) fn into_key(self) -> Result<Key, Error> {
+        let kid = Kid::new(self.kid.clone())?;
+        let alg_name = self.alg.as_deref().ok_or_else(|| {
+            Error::invalid_key(format!(
+                "key {kid}: \"alg\" is required (a tessera key knows its algorithm)"
+            ))
+        })?;
+        let alg = Algorithm::from_name(alg_name).ok_or_else(|| {
+            Error::invalid_key(format!(
+                "key {kid}: algorithm is not supported (HS256 or EdDSA)"
+            ))
+        })?;
+        if let Some(use_) = self.use_.as_deref()
+            && use_ != "sig"
+        {
+            return Err(Error::invalid_key(format!(
+                "key {kid}: \"use\" must be \"sig\" for a signing key"
+            )));
+        }
+        match (alg, self.kty.as_str()) {
+            (Algorithm::Hs256, "oct") => {
+                if self.crv.is_some() || self.x.is_some() || self.d.is_some() {
+                    return Err(Error::invalid_key(format!(
+                        "key {kid}: an oct key has only \"k\""
+                    )));
+                }
+                let k = self.k.as_ref().ok_or_else(|| {
+                    Error::invalid_key(format!("key {kid}: an oct key needs \"k\""))
+                })?;
+                Key::hs256(kid.clone(), &b64(kid.as_str(), "k", k)?)
+            }
+            (Algorithm::EdDsa, "OKP") => {
+                if self.crv.as_deref() != Some("Ed25519") {
+                    return Err(Error::invalid_key(format!(
+                        "key {kid}: an OKP key must have \"crv\": \"Ed25519\""
+                    )));
+                }
+                if self.k.is_some() {
+                    return Err(Error::invalid_key(format!(
+                        "key {kid}: an OKP key has no \"k\""
+                    )));
+                }
+                let x = self.x.as_ref().ok_or_else(|| {
+                    Error::invalid_key(format!("key {kid}: an OKP key needs \"x\""))
+                })?;
+                let x = b64(kid.as_str(), "x", x)?;
+                match &self.d {
+                    Some(d) => Key::ed25519(kid.clone(), &b64(kid.as_str(), "d", d)?, Some(&x)),
+                    None => Key::ed25519_public(kid.clone(), &x),
+                }
+            }
+            _ => Err(Error::invalid_key(format!(
+                "key {kid}: \"kty\" does not fit \"alg\" (HS256 needs oct, EdDSA needs OKP)"
+            ))),
+        }
+    }
+}
+
+impl<'a> JwkOut<'a> {
+    /// The full JWK, secrets included; `None` when `public_only` and the key has no public form.
+    pub(crate) fn from_key(key: &'a Key, public_only: bool) -> Option<JwkOut<'a>> {
+        let kid = key.kid().as_str();
+        match key.material() {
+            Material::Hs256 { secret, .. } => (!public_only).then(|| JwkOut {
+                kty: "oct",
+                crv: None,
+                kid,
+                use_: "sig",
+                alg: Algorithm::Hs256.as_str(),
+                k: Some(URL_SAFE_NO_PAD.encode(secret.as_slice())),
+                x: None,
+                d: None,
+            }),
+            Material::EdDsa {
+                public, private, ..
+            } => Some(JwkOut {
+                kty: "OKP",
+                crv: Some("Ed25519"),
+                kid,
+                use_: "sig",
+                alg: Algorithm::EdDsa.as_str(),
+                k: None,
+                x: Some(URL_SAFE_NO_PAD.encode(public)),
+                d: if public_only {
+                    None
+                } else {
+                    private
+                        .as_ref()
+                        .map(|(seed, _)| URL_SAFE_NO_PAD.encode(seed.as_ref()))
+                },
+            }),
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! One key: its id, its algorithm and its prepared material.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::{SecureRandom, SystemRandom};
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
+use zeroize::Zeroizing;
+
+use crate::crypto::{EdDsaSigner, EdDsaVerifier, Hs256Signer, Hs256Verifier};
+use crate::{Algorithm, Error};
+
+/// The shortest HS256 secret tessera accepts, in bytes (RFC 7518 §3.2: at least the hash size).
+pub const MIN_HS256_SECRET: usize = 32;
+/// The length of an Ed25519 seed (`d`) and public key (`x`), in bytes.
+pub const ED25519_KEY_LEN: usize = 32;
+/// The longest `kid` tessera accepts, in characters.
+pub const MAX_KID_LEN: usize = 64;
+
+const _: () = assert!(MIN_HS256_SECRET >= 32, "RFC 7518 §3.2");
+
+/// A key id: 1 to [`MAX_KID_LEN`] characters from `[A-Za-z0-9._-]`.
+///
+/// ```
+/// use tessera_protocol::Kid;
+/// assert!(Kid::new("2026-11-a").is_ok());
+/// assert!(Kid::new("").is_err());
+/// assert!(Kid::new("../etc/passwd").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Kid(String);
+
+impl Kid {
+    /// Validates and wraps a key id.
+    pub fn new(kid: impl Into<String>) -> Result<Kid, Error> {
+        let kid = kid.into();
+        let ok = !kid.is_empty()
+            && kid.len() <= MAX_KID_LEN
+            && kid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if ok {
+            Ok(Kid(kid))
+        } else {
+            Err(Error::invalid_key(format!(
+                "a kid must be 1 to {MAX_KID_LEN} characters from A-Z a-z 0-9 . _ -"
+            )))
+        }
+    }
+
+    /// A fresh random kid: 4 base64url characters (24 bits from `SystemRandom`). Short on
+    /// purpose: it travels in every token. A key set rejects a duplicate, so
+    /// [`KeySet::rotate`](crate::KeySet::rotate) draws again on a collision.
+    pub fn random() -> Result<Kid, Error> {
+        let mut bytes = [0u8; 3];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| Error::invalid_key("the system random generator failed"))?;
+        Ok(Kid(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Kid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A key: a [`Kid`], the one [`Algorithm`] it may be used with, and its material, prepared for
+/// ring once at load so that minting and verification never parse key bytes.
+///
+/// `Debug` shows the kid and algorithm only; there is no `Display`. Secret bytes are zeroed on drop.
+///
+/// ```
+/// use tessera_protocol::{Algorithm, Key, Kid};
+/// let key = Key::generate(Algorithm::Hs256, Kid::new("k1")?)?;
+/// assert_eq!(key.algorithm(), Algorithm::Hs256);
+/// assert!(key.can_sign());
+/// assert!(!format!("{key:?}").contains("secret:"));
+/// // Short secrets are refused at load time.
+/// let err = Key::hs256(Kid::new("k2")?, &[7u8; 31]).unwrap_err();
+/// assert_eq!(err.code(), tessera_protocol::ErrorCode::InvalidKey);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
+pub struct Key {
+    kid: Kid,
+    material: Material,
+}
+
+pub(crate) enum Material {
+    Hs256 {
+        secret: Zeroizing<Vec<u8>>,
+        signer: Hs256Signer,
+        verifier: Hs256Verifier,
+    },
+    EdDsa {
+        public: [u8; ED25519_KEY_LEN],
+        private: Option<(Zeroizing<[u8; ED25519_KEY_LEN]>, EdDsaSigner)>,
+        verifier: EdDsaVerifier,
+    },
+}
+
+/// What a prepared key does with a signing input; the verifier holds no other path.
+pub(crate) enum PreparedVerifier<'a> {
+    Hs256(&'a Hs256Verifier),
+    EdDsa(&'a EdDsaVerifier),
+}
+
+impl Key {
+    /// An HS256 key from a shared secret of at least [`MIN_HS256_SECRET`] bytes.
+    pub fn hs256(kid: Kid, secret: &[u8]) -> Result<Key, Error> {
+        if secret.len() < MIN_HS256_SECRET {
+            return Err(Error::invalid_key(format!(
+                "key {kid}: an HS256 secret must be at least {MIN_HS256_SECRET} bytes, this one has {}",
+                secret.len()
+            )));
+        }
+        Ok(Key {
+            material: Material::Hs256 {
+                secret: Zeroizing::new(secret.to_vec()),
+                signer: Hs256Signer::new(secret),
+                verifier: Hs256Verifier::new(secret),
+            },
+            kid,
+        })
+    }
+
+    /// An Ed25519 signing key from its 32-byte seed (`d`) and, if given, its public key (`x`),
+    /// which must match the seed.
+    pub fn ed25519(kid: Kid, seed: &[u8], public: Option<&[u8]>) -> Result<Key, Error> {
+        let seed: [u8; ED25519_KEY_LEN] = seed.try_into().map_err(|_| {
+            Error::invalid_key(format!("key {kid}: an Ed25519 \"d\" must be 32 bytes"))
+        })?;
+        let pair = match public {
+            Some(x) => Ed25519KeyPair::from_seed_and_public_key(&seed, x),
+            None => Ed25519KeyPair::from_seed_unchecked(&seed),
+        }
+        .map_err(|_| {
+            Error::invalid_key(format!(
+                "key {kid}: the Ed25519 \"d\" does not match its \"x\" or is invalid"
+            ))
+        })?;
+        let mut public = [0u8; ED25519_KEY_LEN];
+        public.copy_from_slice(pair.public_key().as_ref());
+        Ok(Key {
+            material: Material::EdDsa {
+                public,
+                private: Some((Zeroizing::new(seed), EdDsaSigner::new(pair))),
+                verifier: EdDsaVerifier::new(&public),
+            },
+            kid,
+        })
+    }
+
+    /// A verify-only Ed25519 key from its 32-byte public key (`x`).
+    pub fn ed25519_public(kid: Kid, public: &[u8]) -> Result<Key, Error> {
+        let public: [u8; ED25519_KEY_LEN] = public.try_into().map_err(|_| {
+            Error::invalid_key(format!("key {kid}: an Ed25519 \"x\" must be 32 bytes"))
+        })?;
+        Ok(Key {
+            material: Material::EdDsa {
+                public,
+                private: None,
+                verifier: EdDsaVerifier::new(&public),
+            },
+            kid,
+        })
+    }
+
+    /// A fresh key drawn from ring's `SystemRandom`: 32 secret bytes for HS256, a 32-byte seed
+    /// for EdDSA.
+    pub fn generate(alg: Algorithm, kid: Kid) -> Result<Key, Error> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        SystemRandom::new()
+            .fill(bytes.as_mut())
+            .map_err(|_| Error::invalid_key("the system random generator failed"))?;
+        match alg {
+            Algorithm::Hs256 => Key::hs256(kid, bytes.as_ref()),
+            Algorithm::EdDsa => Key::ed25519(kid, bytes.as_ref(), None),
+        }
+    }
+
+    /// This key's id.
+    pub fn kid(&self) -> &Kid {
+        &self.kid
+    }
+
+    /// The one algorithm this key is used with.
+    pub fn algorithm(&self) -> Algorithm {
+        match self.material {
+            Material::Hs256 { .. } => Algorithm::Hs256,
+            Material::EdDsa { .. } => Algorithm::EdDsa,
+        }
+    }
+
+    /// Whether this key can mint (HS256 keys and Ed25519 keys with their private part).
+    pub fn can_sign(&self) -> bool {
+        match &self.material {
+            Material::Hs256 { .. } => true,
+            Material::EdDsa { private, .. } => private.is_some(),
+        }
+    }
+
+    /// The Ed25519 public key, for EdDSA keys.
+    pub fn ed25519_public_key(&self) -> Option<&[u8; ED25519_KEY_LEN]> {
+        match &self.material {
+            Material::EdDsa { public, .. } => Some(public),
+            Material::Hs256 { .. } => None,
+        }
+    }
+
+    pub(crate) fn material(&self) -> &Material {
+        &self.material
+    }
+
+    pub(crate) fn verifier(&self) -> PreparedVerifier<'_> {
+        match &self.material {
+            Material::Hs256 { verifier, .. } => PreparedVerifier::Hs256(verifier),
+            Material::EdDsa { verifier, .. } => PreparedVerifier::EdDsa(verifier),
+        }
+    }
+
+    /// Appends the base64url signature of `signing_input` to `out`; `None` for a verify-only key.
+    pub(crate) fn sign_into(&self, signing_input: &[u8], out: &mut String) -> Option<()> {
+        match &self.material {
+            Material::Hs256 { signer, .. } => {
+                URL_SAFE_NO_PAD.encode_string(signer.tag(signing_input), out);
+            }
+            Material::EdDsa { private, .. } => {
+                let (_, signer) = private.as_ref()?;
+                URL_SAFE_NO_PAD.encode_string(signer.sig(signing_input), out);
+            }
+        }
+        Some(())
+    }
+}
+
+impl PreparedVerifier<'_> {
+    pub(crate) fn check(&self, signing_input: &[u8], signature: &[u8]) -> bool {
+        match self {
+            PreparedVerifier::Hs256(v) => v.check(signing_input, signature),
+            PreparedVerifier::EdDsa(v) => v.check(signing_input, signature),
+        }
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .field("alg", &self.algorithm())
+            .field("can_sign", &self.can_sign())
+            .finish_non_exhaustive()
+    }
+}

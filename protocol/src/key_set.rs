@@ -1,0 +1,233 @@
+//! A key set: one active signing key and any number of verify-only keys, each with a kid.
+
+use std::path::Path;
+
+use crate::jwk::{JwkIn, JwkOut, JwkSetIn, JwkSetOut};
+use crate::{Algorithm, Error, Key, Kid};
+
+/// The environment variable [`KeySet::from_env`] reads by default.
+pub const KEYS_ENV: &str = "TESSERA_KEYS";
+
+/// How many times [`KeySet::rotate`] draws a random kid before giving up on collisions.
+const KID_DRAWS: usize = 32;
+
+/// The keys of one issuer: at most one *active* key that mints, and older keys kept for
+/// verification so that rotation never breaks tokens already issued.
+///
+/// Stored as a JWK Set (RFC 7517) with an `active` member naming the signing key. `Debug` never
+/// prints key material.
+///
+/// ```
+/// use tessera_protocol::{Algorithm, KeySet};
+/// let mut keys = KeySet::generate(Algorithm::Hs256)?;
+/// let first = keys.active().unwrap().kid().clone();
+/// let second = keys.rotate(Algorithm::EdDsa)?;      // new active key; the first still verifies
+/// assert_eq!(keys.active().unwrap().kid(), &second);
+/// assert!(keys.get(first.as_str()).is_some());
+/// keys.retire(&first)?;                              // now tokens from it fail with unknown_key
+/// assert!(keys.get(first.as_str()).is_none());
+/// // Round trip through the file format.
+/// let again = KeySet::from_json(&keys.to_private_json())?;
+/// assert_eq!(again.active().unwrap().kid(), &second);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct KeySet {
+    keys: Vec<Key>,
+    active: Option<usize>,
+}
+
+impl KeySet {
+    /// An empty set (verifies nothing, mints nothing); add keys with [`KeySet::insert`].
+    pub fn new() -> KeySet {
+        KeySet::default()
+    }
+
+    /// A set with one freshly generated active key of `alg` and a random kid.
+    pub fn generate(alg: Algorithm) -> Result<KeySet, Error> {
+        let mut set = KeySet::new();
+        set.rotate(alg)?;
+        Ok(set)
+    }
+
+    /// A set holding `key` as its active key.
+    pub fn with_active(key: Key) -> Result<KeySet, Error> {
+        let mut set = KeySet::new();
+        let kid = key.kid().clone();
+        set.insert(key)?;
+        set.set_active(&kid)?;
+        Ok(set)
+    }
+
+    /// Parses a JWK Set document. Unknown members, duplicate kids, short HMAC secrets,
+    /// inconsistent Ed25519 pairs and keys without `alg` are refused with `invalid_key`.
+    pub fn from_json(json: &str) -> Result<KeySet, Error> {
+        let doc: JwkSetIn = serde_json::from_str(json).map_err(|e| {
+            Error::invalid_key(format!(
+                "not a tessera JWK Set ({} at line {} column {})",
+                category(&e),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let mut set = KeySet::new();
+        for jwk in doc.keys {
+            set.insert(JwkIn::into_key(jwk)?)?;
+        }
+        if let Some(active) = doc.active {
+            let kid = Kid::new(active)?;
+            set.set_active(&kid)?;
+        }
+        Ok(set)
+    }
+
+    /// Reads a JWK Set file. A missing or unreadable file is an `invalid_key` error naming the path.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<KeySet, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::invalid_key(format!("cannot read key file {}: {e}", path.display()))
+        })?;
+        KeySet::from_json(&text).map_err(|e| match e {
+            Error::InvalidKey { reason } => {
+                Error::invalid_key(format!("key file {}: {reason}", path.display()))
+            }
+            other => other,
+        })
+    }
+
+    /// Reads a JWK Set document from the environment variable `var` (e.g. [`KEYS_ENV`]).
+    pub fn from_env(var: &str) -> Result<KeySet, Error> {
+        let text = std::env::var(var).map_err(|_| {
+            Error::invalid_key(format!(
+                "environment variable {var} is not set or not UTF-8"
+            ))
+        })?;
+        KeySet::from_json(&text).map_err(|e| match e {
+            Error::InvalidKey { reason } => Error::invalid_key(format!("{var}: {reason}")),
+            other => other,
+        })
+    }
+
+    /// Adds a key (verify-only unless made active). A duplicate kid is refused.
+    pub fn insert(&mut self, key: Key) -> Result<(), Error> {
+        if self.get(key.kid().as_str()).is_some() {
+            return Err(Error::invalid_key(format!(
+                "key {} appears twice in the key set",
+                key.kid()
+            )));
+        }
+        self.keys.push(key);
+        Ok(())
+    }
+
+    /// Makes the key `kid` the one that mints. It must be able to sign.
+    pub fn set_active(&mut self, kid: &Kid) -> Result<(), Error> {
+        let index = self
+            .index(kid.as_str())
+            .ok_or_else(|| Error::invalid_key(format!("active key {kid} is not in the key set")))?;
+        if !self.keys[index].can_sign() {
+            return Err(Error::invalid_key(format!(
+                "active key {kid} cannot sign (an Ed25519 key without \"d\")"
+            )));
+        }
+        self.active = Some(index);
+        Ok(())
+    }
+
+    /// Rotation: generates a key of `alg` with a fresh random kid and makes it active; the
+    /// previous active key stays in the set for verification. Returns the new kid.
+    pub fn rotate(&mut self, alg: Algorithm) -> Result<Kid, Error> {
+        for _ in 0..KID_DRAWS {
+            let kid = Kid::random()?;
+            if self.get(kid.as_str()).is_none() {
+                self.insert(Key::generate(alg, kid.clone())?)?;
+                self.set_active(&kid)?;
+                return Ok(kid);
+            }
+        }
+        Err(Error::invalid_key("could not draw an unused kid"))
+    }
+
+    /// Retirement: removes the key `kid`; tokens it signed then fail with `unknown_key`.
+    /// The active key cannot be retired (rotate first).
+    pub fn retire(&mut self, kid: &Kid) -> Result<(), Error> {
+        let index = self
+            .index(kid.as_str())
+            .ok_or_else(|| Error::invalid_key(format!("key {kid} is not in the key set")))?;
+        if self.active == Some(index) {
+            return Err(Error::invalid_key(format!(
+                "key {kid} is the active key; rotate to a new key before retiring it"
+            )));
+        }
+        self.keys.remove(index);
+        self.active = self.active.map(|a| if a > index { a - 1 } else { a });
+        Ok(())
+    }
+
+    /// The key that mints, if any.
+    pub fn active(&self) -> Option<&Key> {
+        self.active.map(|i| &self.keys[i])
+    }
+
+    /// The key with this kid (exact byte equality), if any.
+    pub fn get(&self, kid: &str) -> Option<&Key> {
+        self.index(kid).map(|i| &self.keys[i])
+    }
+
+    /// All keys, in insertion order.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.keys.iter()
+    }
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the set holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The whole set as a JWK Set document, **secrets included** (what a key file holds).
+    pub fn to_private_json(&self) -> String {
+        let doc = JwkSetOut {
+            keys: self
+                .keys
+                .iter()
+                .filter_map(|k| JwkOut::from_key(k, false))
+                .collect(),
+            active: self.active().map(|k| k.kid().as_str()),
+        };
+        // Serializing plain strings into JSON cannot fail.
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    }
+
+    /// The public JWK Set: Ed25519 public keys only (no `d`); HMAC keys never appear, so an
+    /// HMAC-only set gives `{"keys":[]}`.
+    pub fn public_jwks(&self) -> serde_json::Value {
+        let doc = JwkSetOut {
+            keys: self
+                .keys
+                .iter()
+                .filter_map(|k| JwkOut::from_key(k, true))
+                .collect(),
+            active: None,
+        };
+        serde_json::to_value(&doc).unwrap_or_else(|_| serde_json::json!({"keys": []}))
+    }
+
+    fn index(&self, kid: &str) -> Option<usize> {
+        self.keys.iter().position(|k| k.kid().as_str() == kid)
+    }
+}
+
+/// serde_json's error category in words, without its message (which may quote input).
+pub(crate) fn category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "JSON syntax error",
+        serde_json::error::Category::Data => "unexpected member or type",
+        serde_json::error::Category::Eof => "unexpected end of JSON",
+    }
+}

@@ -1,0 +1,70 @@
+//! # tessera-protocol
+//!
+//! Signed, expiring **action tokens**: a plugin panel packs the data a button's action needs
+//! into a token; the action endpoint, on any worker process or machine, verifies and unpacks
+//! it. No shared server-side state. A forged, altered, expired or misdirected token is refused
+//! with a stable [`ErrorCode`].
+//!
+//! Tokens are JWTs (RFC 7519) in JWS compact form (RFC 7515) with `typ: "tessera+jwt"`,
+//! signed with HS256 or Ed25519 through `jsonwebtoken`'s crypto seam implemented on ring
+//! ([`crypto`]). The profile follows RFC 8725; `spec/PROTOCOL.md` is the normative text.
+//!
+//! ## Getting started
+//!
+//! ```
+//! use std::sync::Arc;
+//! use serde::{Deserialize, Serialize};
+//! use tessera_protocol::{Algorithm, ErrorCode, Expected, KeySet, Minter, Verifier};
+//!
+//! #[derive(Serialize, Deserialize, Debug, PartialEq)]
+//! struct Transfer { part_id: u32, qty: u32 }
+//!
+//! // One key set for the whole deployment (in production: KeySet::from_file or from_env).
+//! let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+//! let minter = Minter::new(keys.clone(), "inventree");
+//! let verifier = Verifier::new(keys, "inventree");
+//!
+//! // At render time, on any worker:
+//! let action = "plugin:stock-tools/action:transfer";
+//! let token = minter.token(action).subject("user:42")
+//!     .payload(&Transfer { part_id: 1234, qty: 25 }).mint()?;
+//!
+//! // At click time, on any other worker:
+//! let verified = verifier.verify::<Transfer>(&token, &Expected::audience(action).subject("user:42"))?;
+//! assert_eq!(verified.claims.dat, Transfer { part_id: 1234, qty: 25 });
+//!
+//! // Someone else's click is refused with a stable code.
+//! let err = verifier.verify::<Transfer>(&token, &Expected::audience(action).subject("user:7")).unwrap_err();
+//! assert_eq!(err.code(), ErrorCode::WrongSubject);
+//! # Ok::<(), tessera_protocol::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod algorithm;
+mod claims;
+mod clock;
+mod error;
+mod header;
+mod json;
+mod jwk;
+mod key;
+mod key_set;
+mod mint;
+mod token;
+mod verify;
+
+pub mod crypto;
+pub mod dangerous;
+
+pub use crate::algorithm::Algorithm;
+pub use crate::claims::{Claims, MAX_FPR_LEN};
+pub use crate::clock::{Clock, FixedClock, SystemClock};
+pub use crate::error::{Error, ErrorCode};
+pub use crate::header::{Header, TYP};
+pub use crate::key::{ED25519_KEY_LEN, Key, Kid, MAX_KID_LEN, MIN_HS256_SECRET};
+pub use crate::key_set::{KEYS_ENV, KeySet};
+pub use crate::mint::{DEFAULT_TTL, JTI_BYTES, Minter, TokenBuilder};
+pub use crate::token::{DEFAULT_MAX_TOKEN_LEN, UntrustedToken};
+pub use crate::verify::{
+    DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, Expected, MAX_LEEWAY, VerifiedToken, Verifier,
+};

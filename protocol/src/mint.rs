@@ -1,0 +1,267 @@
+//! Minting: a builder per token, bounded by the minter's maximum lifetime and length cap.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Serialize;
+
+use crate::claims::{ClaimsOut, MAX_FPR_LEN};
+use crate::header::minted_header_json;
+use crate::token::DEFAULT_MAX_TOKEN_LEN;
+use crate::verify::DEFAULT_MAX_LIFETIME;
+use crate::{Clock, Error, KeySet, SystemClock};
+
+/// The default time-to-live of a minted token: 5 minutes.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
+/// The number of random bytes in a minted `jti` (128 bits).
+pub const JTI_BYTES: usize = 16;
+
+/// Mints tokens with the key set's active key, for one issuer.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use tessera_protocol::{Algorithm, ErrorCode, KeySet, Minter};
+///
+/// let minter = Minter::new(Arc::new(KeySet::generate(Algorithm::EdDsa)?), "inventree");
+/// let token = minter
+///     .token("plugin:stock-tools/action:transfer")
+///     .subject("user:42")
+///     .payload(&serde_json::json!({"part_id": 1234, "qty": 25}))
+///     .ttl(Duration::from_secs(120))
+///     .mint()?;
+/// assert_eq!(token.split('.').count(), 3);
+///
+/// // There is no never-expiring token: the TTL is bounded by the maximum lifetime.
+/// let err = minter.token("a").ttl(Duration::from_secs(90_000)).mint().unwrap_err();
+/// assert_eq!(err.code(), ErrorCode::LifetimeTooLong);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Minter {
+    keys: Arc<KeySet>,
+    issuer: String,
+    clock: Arc<dyn Clock>,
+    ttl: Duration,
+    max_lifetime: Duration,
+    max_len: usize,
+    rng: SystemRandom,
+}
+
+impl Minter {
+    /// A minter for `issuer` with the defaults: TTL 5 min, maximum lifetime 24 h, length cap
+    /// 8 KiB, the system clock.
+    pub fn new(keys: Arc<KeySet>, issuer: impl Into<String>) -> Minter {
+        Minter {
+            keys,
+            issuer: issuer.into(),
+            clock: Arc::new(SystemClock),
+            ttl: DEFAULT_TTL,
+            max_lifetime: DEFAULT_MAX_LIFETIME,
+            max_len: DEFAULT_MAX_TOKEN_LEN,
+            rng: SystemRandom::new(),
+        }
+    }
+
+    /// Reads `now` from `clock`. Defaults to [`SystemClock`].
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Minter {
+        self.clock = clock;
+        self
+    }
+
+    /// The TTL used when a token does not set its own. Defaults to 5 minutes.
+    pub fn with_default_ttl(mut self, ttl: Duration) -> Minter {
+        self.ttl = ttl;
+        self
+    }
+
+    /// The longest lifetime a token may be minted with. Defaults to 24 hours.
+    pub fn with_max_lifetime(mut self, max: Duration) -> Minter {
+        self.max_lifetime = max;
+        self
+    }
+
+    /// Refuse to mint tokens longer than this many bytes. Defaults to 8192, the verifier's cap.
+    pub fn with_max_len(mut self, max_len: usize) -> Minter {
+        self.max_len = max_len;
+        self
+    }
+
+    /// The issuer written into every token.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The default TTL.
+    pub fn default_ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The key set.
+    pub fn keys(&self) -> &Arc<KeySet> {
+        &self.keys
+    }
+
+    /// Starts a token for the action `aud`.
+    pub fn token<'a>(&'a self, aud: &'a str) -> TokenBuilder<'a, ()> {
+        TokenBuilder {
+            minter: self,
+            aud,
+            sub: None,
+            dat: &(),
+            ttl: None,
+            not_before: None,
+            fpr: None,
+            now: None,
+        }
+    }
+}
+
+/// One token being minted; see [`Minter::token`].
+#[derive(Debug)]
+#[must_use = "a token builder does nothing until .mint()"]
+pub struct TokenBuilder<'a, T: ?Sized> {
+    minter: &'a Minter,
+    aud: &'a str,
+    sub: Option<&'a str>,
+    dat: &'a T,
+    ttl: Option<Duration>,
+    not_before: Option<u64>,
+    fpr: Option<&'a str>,
+    now: Option<u64>,
+}
+
+impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
+    /// The principal the token is for (`sub`).
+    pub fn subject(mut self, sub: &'a str) -> Self {
+        self.sub = Some(sub);
+        self
+    }
+
+    /// The application payload (`dat`). Without it, `dat` is `null`.
+    pub fn payload<U: Serialize + ?Sized>(self, dat: &'a U) -> TokenBuilder<'a, U> {
+        TokenBuilder {
+            minter: self.minter,
+            aud: self.aud,
+            sub: self.sub,
+            dat,
+            ttl: self.ttl,
+            not_before: self.not_before,
+            fpr: self.fpr,
+            now: self.now,
+        }
+    }
+
+    /// Time to live; bounded by the minter's maximum lifetime. Defaults to the minter's TTL.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// The token is not valid before this instant (seconds since the epoch). Defaults to now.
+    pub fn not_before(mut self, nbf: u64) -> Self {
+        self.not_before = Some(nbf);
+        self
+    }
+
+    /// Binds a fingerprint of the state the token was minted from (`fpr`, 1 to 128 bytes).
+    pub fn fingerprint(mut self, fpr: &'a str) -> Self {
+        self.fpr = Some(fpr);
+        self
+    }
+
+    /// Mints at this instant instead of the minter's clock (for vectors and tests).
+    pub fn issued_at(mut self, now: u64) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// Signs the token with the active key.
+    pub fn mint(self) -> Result<String, Error> {
+        let mut jti = [0u8; JTI_BYTES];
+        self.minter
+            .rng
+            .fill(&mut jti)
+            .map_err(|_| Error::invalid_key("the system random generator failed"))?;
+        self.mint_with_jti(&URL_SAFE_NO_PAD.encode(jti))
+    }
+
+    /// Signs the token with a caller-chosen `jti`. Only for deterministic test vectors: a
+    /// real token's `jti` must be unpredictable, which [`TokenBuilder::mint`] guarantees.
+    pub fn mint_with_jti(self, jti: &str) -> Result<String, Error> {
+        let m = self.minter;
+        let key = m
+            .keys
+            .active()
+            .ok_or_else(|| Error::invalid_key("the key set has no active signing key"))?;
+        let iat = self.now.unwrap_or_else(|| m.clock.now());
+        let ttl = self.ttl.unwrap_or(m.ttl).as_secs();
+        let lifetime_max = m.max_lifetime.as_secs();
+        if ttl == 0 {
+            return Err(Error::InvalidConfig {
+                reason: "a token's TTL is at least 1s".to_owned(),
+            });
+        }
+        if ttl > lifetime_max {
+            return Err(Error::LifetimeTooLong {
+                lifetime: ttl,
+                max: lifetime_max,
+            });
+        }
+        let exp = iat + ttl;
+        let nbf = self.not_before.filter(|&nbf| nbf != iat);
+        if nbf.is_some_and(|nbf| nbf < iat || nbf >= exp) {
+            return Err(Error::InvalidConfig {
+                reason: "not-before must lie between now and the expiry".to_owned(),
+            });
+        }
+        if self
+            .fpr
+            .is_some_and(|f| f.is_empty() || f.len() > MAX_FPR_LEN)
+        {
+            return Err(Error::InvalidConfig {
+                reason: format!("a fingerprint is 1 to {MAX_FPR_LEN} bytes"),
+            });
+        }
+        let claims = ClaimsOut {
+            iss: &m.issuer,
+            aud: self.aud,
+            sub: self.sub,
+            iat,
+            nbf,
+            exp,
+            jti,
+            fpr: self.fpr,
+            dat: self.dat,
+        };
+        let claims_json = serde_json::to_vec(&claims).map_err(|e| Error::BadPayload {
+            reason: format!(
+                "the payload does not serialize to JSON ({})",
+                crate::key_set::category(&e)
+            ),
+        })?;
+        let header_json = minted_header_json(key.algorithm(), key.kid());
+        let mut token =
+            String::with_capacity((header_json.len() + claims_json.len()) * 4 / 3 + 100);
+        URL_SAFE_NO_PAD.encode_string(header_json.as_bytes(), &mut token);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
+        let signing_input_len = token.len();
+        let mut signature = String::with_capacity(88);
+        // The active key can sign: KeySet::set_active checks it.
+        key.sign_into(&token.as_bytes()[..signing_input_len], &mut signature)
+            .ok_or_else(|| Error::invalid_key("the active key cannot sign"))?;
+        token.push('.');
+        token.push_str(&signature);
+        if token.len() > m.max_len {
+            return Err(Error::TooLarge {
+                len: token.len(),
+                max: m.max_len,
+            });
+        }
+        Ok(token)
+    }
+}

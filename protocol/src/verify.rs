@@ -1,0 +1,266 @@
+//! The verifier: the spec's numbered steps, in order, each with its own error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::claims::{MAX_FPR_LEN, RawClaims};
+use crate::json::NoDuplicates;
+use crate::key_set::category;
+use crate::token::DEFAULT_MAX_TOKEN_LEN;
+use crate::{Claims, Clock, Error, Header, KeySet, SystemClock, UntrustedToken};
+
+/// The default leeway for `exp`, `nbf` and `iat`: 30 seconds.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+/// The largest leeway a verifier accepts: 5 minutes.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// The default maximum lifetime `exp - iat`: 24 hours.
+pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// What the caller expects of a token: the action it must be for and, if known, the principal.
+///
+/// ```
+/// use tessera_protocol::Expected;
+/// let e = Expected::audience("plugin:stock-tools/action:transfer").subject("user:42");
+/// assert_eq!(e.sub.as_deref(), Some("user:42"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// The action id the token's `aud` must equal exactly.
+    pub aud: String,
+    /// The principal the token's `sub` must equal exactly, when given.
+    pub sub: Option<String>,
+}
+
+impl Expected {
+    /// Expects a token for the action `aud`, for any principal.
+    pub fn audience(aud: impl Into<String>) -> Expected {
+        Expected {
+            aud: aud.into(),
+            sub: None,
+        }
+    }
+
+    /// Also expects the principal `sub`.
+    pub fn subject(mut self, sub: impl Into<String>) -> Expected {
+        self.sub = Some(sub.into());
+        self
+    }
+}
+
+/// A verified token: its header and its claims, with the payload typed as `T`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedToken<T> {
+    /// Which key and algorithm signed it.
+    pub header: Header,
+    /// The claims, all checks passed.
+    pub claims: Claims<T>,
+}
+
+/// Verifies tokens of one issuer against a key set.
+///
+/// Cheap checks come first and each failure has its own [`ErrorCode`](crate::ErrorCode): length
+/// cap → segments → header (`typ`, members, `kid`) → `alg` equals the key's algorithm →
+/// signature (constant time, by ring) → claims structure → `exp` (with leeway) → `nbf` → `iat`
+/// → lifetime → `iss` → `aud` → `sub` → payload type.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tessera_protocol::{Algorithm, ErrorCode, Expected, FixedClock, KeySet, Minter, Verifier};
+///
+/// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+/// let clock = Arc::new(FixedClock(1_790_000_000));
+/// let minter = Minter::new(keys.clone(), "inventree").with_clock(clock.clone());
+/// let verifier = Verifier::new(keys, "inventree").with_clock(clock);
+///
+/// let token = minter.token("plugin:stock-tools/action:transfer").payload(&25u32).mint()?;
+/// let ok = verifier.verify::<u32>(&token, &Expected::audience("plugin:stock-tools/action:transfer"))?;
+/// assert_eq!(ok.claims.dat, 25);
+///
+/// // The same token on another action's route is refused.
+/// let err = verifier.verify::<u32>(&token, &Expected::audience("plugin:stock-tools/action:print")).unwrap_err();
+/// assert_eq!(err.code(), ErrorCode::WrongAudience);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    keys: Arc<KeySet>,
+    issuer: String,
+    clock: Arc<dyn Clock>,
+    leeway: u64,
+    max_lifetime: u64,
+    max_len: usize,
+}
+
+impl Verifier {
+    /// A verifier for tokens issued by `issuer`, with the defaults: leeway 30 s, maximum
+    /// lifetime 24 h, length cap 8 KiB, the system clock.
+    pub fn new(keys: Arc<KeySet>, issuer: impl Into<String>) -> Verifier {
+        Verifier {
+            keys,
+            issuer: issuer.into(),
+            clock: Arc::new(SystemClock),
+            leeway: DEFAULT_LEEWAY.as_secs(),
+            max_lifetime: DEFAULT_MAX_LIFETIME.as_secs(),
+            max_len: DEFAULT_MAX_TOKEN_LEN,
+        }
+    }
+
+    /// Reads `now` from `clock`. Defaults to [`SystemClock`].
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Verifier {
+        self.clock = clock;
+        self
+    }
+
+    /// Leeway for `exp`, `nbf` and `iat`, at most [`MAX_LEEWAY`]. Defaults to 30 seconds.
+    pub fn with_leeway(mut self, leeway: Duration) -> Result<Verifier, Error> {
+        if leeway > MAX_LEEWAY {
+            return Err(Error::InvalidConfig {
+                reason: format!("leeway is at most {}s", MAX_LEEWAY.as_secs()),
+            });
+        }
+        self.leeway = leeway.as_secs();
+        Ok(self)
+    }
+
+    /// The longest accepted `exp - iat`, at least one second. Defaults to 24 hours.
+    pub fn with_max_lifetime(mut self, max: Duration) -> Result<Verifier, Error> {
+        if max.as_secs() == 0 {
+            return Err(Error::InvalidConfig {
+                reason: "the maximum lifetime is at least 1s".to_owned(),
+            });
+        }
+        self.max_lifetime = max.as_secs();
+        Ok(self)
+    }
+
+    /// The length cap in bytes, checked before any decoding. Defaults to 8192.
+    pub fn with_max_len(mut self, max_len: usize) -> Verifier {
+        self.max_len = max_len;
+        self
+    }
+
+    /// The expected issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The key set.
+    pub fn keys(&self) -> &Arc<KeySet> {
+        &self.keys
+    }
+
+    /// The length cap in bytes.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Verifies `token` for `expected` and returns its claims with `dat` as `T`.
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        expected: &Expected,
+    ) -> Result<VerifiedToken<T>, Error> {
+        // Steps 1-4: length, segments, header, typ.
+        let untrusted = UntrustedToken::parse(token, self.max_len)?;
+        // Step 5: the kid names a key (exact match; never a key embedded in or linked from the token).
+        let key = self
+            .keys
+            .get(untrusted.untrusted_kid())
+            .ok_or(Error::UnknownKey)?;
+        // Step 6: the header's alg must equal the key's algorithm; the key, not the token, decides.
+        if untrusted.untrusted_alg() != Some(key.algorithm()) {
+            return Err(Error::UnsupportedAlgorithm {
+                key_alg: key.algorithm(),
+            });
+        }
+        // Step 7: the signature, in constant time.
+        if !key
+            .verifier()
+            .check(untrusted.signing_input(), untrusted.signature())
+        {
+            return Err(Error::BadSignature);
+        }
+        // Step 8: the claims' structure (members, types, integers, no duplicates at any depth).
+        let raw: RawClaims<'_> = serde_json::from_slice(untrusted.claims_json())
+            .map_err(|_| Error::malformed("the claims are not a valid tessera claims object"))?;
+        serde_json::from_str::<NoDuplicates>(raw.dat.get())
+            .map_err(|_| Error::malformed("the payload repeats a member name"))?;
+        let (iat, exp) = (raw.iat.0, raw.exp.0);
+        let nbf = raw.nbf.0.map_or(iat, |t| t.0);
+        if exp <= iat {
+            return Err(Error::malformed("exp is not after iat"));
+        }
+        if raw
+            .fpr
+            .0
+            .as_ref()
+            .is_some_and(|f| f.0.is_empty() || f.0.len() > MAX_FPR_LEN)
+        {
+            return Err(Error::malformed("fpr is empty or too long"));
+        }
+        let now = self.clock.now();
+        let leeway = self.leeway;
+        // Step 9: expiry.
+        if now >= exp.saturating_add(leeway) {
+            return Err(Error::Expired { exp, now });
+        }
+        // Steps 10 and 11: not before, issued in the future.
+        if now.saturating_add(leeway) < nbf {
+            return Err(Error::NotYetValid {
+                valid_from: nbf,
+                now,
+            });
+        }
+        if now.saturating_add(leeway) < iat {
+            return Err(Error::NotYetValid {
+                valid_from: iat,
+                now,
+            });
+        }
+        // Step 12: lifetime.
+        if exp - iat > self.max_lifetime {
+            return Err(Error::LifetimeTooLong {
+                lifetime: exp - iat,
+                max: self.max_lifetime,
+            });
+        }
+        // Steps 13-15: issuer, audience, subject: single strings, compared exactly.
+        let iss = raw.iss.0.as_ref().and_then(|v| v.as_str());
+        if iss != Some(self.issuer.as_str()) {
+            return Err(Error::WrongIssuer);
+        }
+        let aud = raw.aud.0.as_ref().and_then(|v| v.as_str());
+        if aud != Some(expected.aud.as_str()) {
+            return Err(Error::WrongAudience);
+        }
+        let sub = raw.sub.0.as_ref().map(|s| s.0.as_ref());
+        if let Some(want) = &expected.sub
+            && sub != Some(want.as_str())
+        {
+            return Err(Error::WrongSubject);
+        }
+        // Step 16: the payload's type.
+        let dat: T = serde_json::from_str(raw.dat.get()).map_err(|e| Error::BadPayload {
+            reason: format!("{} at column {}", category(&e), e.column()),
+        })?;
+        Ok(VerifiedToken {
+            header: Header {
+                alg: key.algorithm(),
+                kid: key.kid().clone(),
+            },
+            claims: Claims {
+                iss: self.issuer.clone(),
+                aud: expected.aud.clone(),
+                sub: sub.map(str::to_owned),
+                iat,
+                nbf,
+                exp,
+                jti: raw.jti.0.into_owned(),
+                fpr: raw.fpr.0.map(|f| f.0.into_owned()),
+                dat,
+            },
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! axum integration for tessera (in progress).

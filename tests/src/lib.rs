@@ -1,0 +1,1 @@
+//! Shared harness for tessera end-to-end tests (in progress).
