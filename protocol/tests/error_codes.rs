@@ -1,0 +1,546 @@
+//! Every ErrorCode, each produced by a real token (or key, or setting) built to cause it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tessera_protocol::{
+    Algorithm, Error, ErrorCode, Expected, Key, KeySet, Kid, Minter, UntrustedToken, Verifier,
+};
+
+use crate::util::*;
+
+fn with(f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
+    let mut c = claims();
+    f(&mut c);
+    forge_claims(&c)
+}
+
+#[test]
+fn valid_forged_token_is_accepted() {
+    // The forging helpers make valid tokens: each refusal below is caused by its one change.
+    assert!(verify_json(&hs_keys(), &with(|_| {})).is_ok());
+}
+
+#[test]
+fn too_large_token_is_refused_before_decoding() {
+    let huge = format!("{}.{}.{}", "a".repeat(5000), "b".repeat(5000), "c");
+    assert_eq!(code_of(&huge), ErrorCode::TooLarge);
+    // Even a non-token of 1 MiB.
+    assert_eq!(code_of(&"{".repeat(1 << 20)), ErrorCode::TooLarge);
+    // A configurable cap.
+    let keys = hs_keys();
+    let token = with(|_| {});
+    let err = verifier(&keys)
+        .with_max_len(100)
+        .verify::<Value>(&token, &expected())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooLarge {
+            len: token.len(),
+            max: 100
+        }
+    );
+}
+
+#[test]
+fn minting_refuses_a_token_over_the_cap() {
+    let keys = hs_keys();
+    let big = "x".repeat(9000);
+    let err = minter(&keys).token(AUD).payload(&big).mint().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::TooLarge);
+}
+
+#[test]
+fn malformed_segments_are_refused() {
+    let good = with(|_| {});
+    let (h, rest) = good.split_once('.').unwrap();
+    let (c, s) = rest.split_once('.').unwrap();
+    for bad in [
+        format!("{h}.{c}"),
+        format!("{h}.{c}.{s}.{s}"),
+        format!("{h}..{s}"),
+        format!("{h}.{c}."),
+        format!("{h}.{c}.{s}="),
+        format!("{h}.{c}.{}", s.replace('_', "/").replace('-', "+")),
+        format!(" {good}"),
+        format!("{good}\n"),
+        "".to_owned(),
+        "..".to_owned(),
+    ] {
+        if bad == good {
+            continue;
+        }
+        assert_eq!(code_of(&bad), ErrorCode::Malformed, "{bad:?}");
+    }
+}
+
+#[test]
+fn non_canonical_base64_trailing_bits_are_refused() {
+    let good = with(|_| {});
+    let (input, sig) = good.rsplit_once('.').unwrap();
+    // 32 bytes → 43 chars; the last char carries 2 unused bits that must be zero.
+    let last = sig.chars().last().unwrap();
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let idx = alphabet.find(last).unwrap();
+    let tweaked = alphabet.chars().nth(idx ^ 1).unwrap();
+    let bad = format!("{input}.{}{tweaked}", &sig[..sig.len() - 1]);
+    assert_eq!(code_of(&bad), ErrorCode::Malformed);
+}
+
+#[test]
+fn header_problems_are_malformed() {
+    let c = serde_json::to_string(&claims()).unwrap();
+    for header in [
+        r#"{"alg":"HS256","typ":"JWT","kid":"hs1"}"#,
+        r#"{"alg":"HS256","typ":"TESSERA+JWT","kid":"hs1"}"#,
+        r#"{"alg":"HS256","kid":"hs1"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","crit":["exp"]}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","jku":"http://127.0.0.1:1/k"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","jwk":{"kty":"oct","k":"AA"}}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","x5u":"http://x"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","kid":"hs1"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":1}"#,
+        r#"{"alg":["HS256"],"typ":"tessera+jwt","kid":"hs1"}"#,
+        "\u{feff}{\"alg\":\"HS256\",\"typ\":\"tessera+jwt\",\"kid\":\"hs1\"}",
+        r#"["HS256"]"#,
+        "not json",
+    ] {
+        assert_eq!(
+            code_of(&forge(header, &c)),
+            ErrorCode::Malformed,
+            "{header}"
+        );
+    }
+    // Non-UTF-8 and UTF-16 headers.
+    let utf16: Vec<u8> = HEADER
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    let sig_input = format!("{}.{}", b64(&utf16), b64(&c));
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &HS_SECRET);
+    let tok = format!(
+        "{sig_input}.{}",
+        b64(ring::hmac::sign(&key, sig_input.as_bytes()))
+    );
+    assert_eq!(code_of(&tok), ErrorCode::Malformed);
+}
+
+#[test]
+fn embedded_key_header_is_refused_and_never_fetched() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    let header = format!(r#"{{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","jku":"{url}"}}"#);
+    let token = forge(&header, &serde_json::to_string(&claims()).unwrap());
+    assert_eq!(code_of(&token), ErrorCode::Malformed);
+    assert!(listener.accept().is_err(), "the verifier connected to jku");
+}
+
+#[test]
+fn claim_problems_are_malformed() {
+    type Edit = Box<dyn Fn(&mut serde_json::Map<String, Value>)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "float exp",
+            Box::new(|c| {
+                c.insert("exp".into(), json!(1790000300.0));
+            }),
+        ),
+        (
+            "string exp",
+            Box::new(|c| {
+                c.insert("exp".into(), json!("1790000300"));
+            }),
+        ),
+        (
+            "negative iat",
+            Box::new(|c| {
+                c.insert("iat".into(), json!(-1));
+            }),
+        ),
+        (
+            "huge exp",
+            Box::new(|c| {
+                c.insert("exp".into(), json!(u64::MAX));
+            }),
+        ),
+        (
+            "exp past year 9999",
+            Box::new(|c| {
+                c.insert("exp".into(), json!(253_402_300_800u64));
+            }),
+        ),
+        (
+            "missing exp",
+            Box::new(|c| {
+                c.remove("exp");
+            }),
+        ),
+        (
+            "missing iat",
+            Box::new(|c| {
+                c.remove("iat");
+            }),
+        ),
+        (
+            "missing jti",
+            Box::new(|c| {
+                c.remove("jti");
+            }),
+        ),
+        (
+            "missing dat",
+            Box::new(|c| {
+                c.remove("dat");
+            }),
+        ),
+        (
+            "null nbf",
+            Box::new(|c| {
+                c.insert("nbf".into(), Value::Null);
+            }),
+        ),
+        (
+            "null sub",
+            Box::new(|c| {
+                c.insert("sub".into(), Value::Null);
+            }),
+        ),
+        (
+            "numeric sub",
+            Box::new(|c| {
+                c.insert("sub".into(), json!(42));
+            }),
+        ),
+        (
+            "unknown claim",
+            Box::new(|c| {
+                c.insert("admin".into(), json!(true));
+            }),
+        ),
+        (
+            "exp before iat",
+            Box::new(|c| {
+                c.insert("exp".into(), json!(NOW - 1));
+            }),
+        ),
+        (
+            "empty fpr",
+            Box::new(|c| {
+                c.insert("fpr".into(), json!(""));
+            }),
+        ),
+    ];
+    for (name, f) in cases {
+        assert_eq!(code_of(&with(f)), ErrorCode::Malformed, "{name}");
+    }
+}
+
+#[test]
+fn duplicate_members_are_malformed_at_any_depth() {
+    let base = serde_json::to_string(&claims()).unwrap();
+    let dup_top = base.replacen("{", &format!("{{\"exp\":{},", NOW + 300), 1);
+    assert_eq!(code_of(&forge(HEADER, &dup_top)), ErrorCode::Malformed);
+    let dup_dat = base.replace(r#""qty":25"#, r#""qty":25,"qty":2500"#);
+    assert_ne!(dup_dat, base);
+    assert_eq!(code_of(&forge(HEADER, &dup_dat)), ErrorCode::Malformed);
+    let nested = base.replace(r#""qty":25"#, r#""qty":{"a":[{"b":1,"b":2}]}"#);
+    assert_eq!(code_of(&forge(HEADER, &nested)), ErrorCode::Malformed);
+}
+
+#[test]
+fn bad_json_text_is_malformed() {
+    let base = serde_json::to_string(&claims()).unwrap();
+    for bad in [
+        format!("\u{feff}{base}"),
+        base.replace(r#""qty":25"#, r#""qty":NaN"#),
+        base.replace(r#""qty":25"#, r#""qty":"\ud800""#),
+        base.replace(r#""qty":25"#, r#""qty":25,"#),
+        format!("{base} x"),
+    ] {
+        assert_eq!(code_of(&forge(HEADER, &bad)), ErrorCode::Malformed, "{bad}");
+    }
+    // Invalid UTF-8 in a string.
+    let mut bytes = base.clone().into_bytes();
+    let at = base.find("transfer").unwrap();
+    bytes[at] = 0xff;
+    let input = format!("{}.{}", b64(HEADER), b64(&bytes));
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &HS_SECRET);
+    let tok = format!("{input}.{}", b64(ring::hmac::sign(&key, input.as_bytes())));
+    assert_eq!(code_of(&tok), ErrorCode::Malformed);
+}
+
+#[test]
+fn unknown_kid_is_refused() {
+    let header = r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs2"}"#;
+    let token = forge(header, &serde_json::to_string(&claims()).unwrap());
+    assert_eq!(code_of(&token), ErrorCode::UnknownKey);
+    // kid lookups are exact: no case folding, no prefix, no path tricks.
+    for kid in ["HS1", "hs1 ", "hs", "hs1/../hs1", "hs1\u{0000}"] {
+        let header =
+            serde_json::json!({"alg": "HS256", "typ": "tessera+jwt", "kid": kid}).to_string();
+        let token = forge(&header, &serde_json::to_string(&claims()).unwrap());
+        assert_eq!(code_of(&token), ErrorCode::UnknownKey, "{kid:?}");
+    }
+}
+
+#[test]
+fn alg_other_than_the_keys_is_unsupported() {
+    let c = serde_json::to_string(&claims()).unwrap();
+    for alg in [
+        "none", "None", "NONE", "nOnE", "HS384", "HS512", "RS256", "ES256", "EdDSA", "hs256",
+        " HS256", "HS256 ",
+    ] {
+        let header = json!({"alg": alg, "typ": "tessera+jwt", "kid": "hs1"}).to_string();
+        assert_eq!(
+            code_of(&forge(&header, &c)),
+            ErrorCode::UnsupportedAlgorithm,
+            "{alg}"
+        );
+    }
+    // The escaped spelling of "none" is the same string after parsing: still refused.
+    let header = r#"{"alg":"\u006eone","typ":"tessera+jwt","kid":"hs1"}"#;
+    assert_eq!(code_of(&forge(header, &c)), ErrorCode::UnsupportedAlgorithm);
+}
+
+#[test]
+fn flipped_signature_is_bad_signature() {
+    let token = with(|_| {});
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    let mut raw =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sig).unwrap();
+    raw[7] ^= 0x40;
+    assert_eq!(
+        code_of(&format!("{input}.{}", b64(&raw))),
+        ErrorCode::BadSignature
+    );
+    // A truncated signature too.
+    assert_eq!(
+        code_of(&format!("{input}.{}", b64(&raw[..31]))),
+        ErrorCode::BadSignature
+    );
+    // Changed claims under the old signature.
+    let other = with(|c| {
+        c.insert("sub".into(), json!("user:7"));
+    });
+    let (other_input, _) = other.rsplit_once('.').unwrap();
+    assert_eq!(
+        code_of(&format!("{other_input}.{sig}")),
+        ErrorCode::BadSignature
+    );
+}
+
+#[test]
+fn expired_token_is_refused() {
+    let token = with(|c| {
+        c.insert("iat".into(), json!(NOW - 1000));
+        c.insert("exp".into(), json!(NOW - 700));
+    });
+    let err = verify_json(&hs_keys(), &token).unwrap_err();
+    assert_eq!(
+        err,
+        Error::Expired {
+            exp: NOW - 700,
+            now: NOW
+        }
+    );
+}
+
+#[test]
+fn not_yet_valid_token_is_refused() {
+    let nbf = with(|c| {
+        c.insert("nbf".into(), json!(NOW + 31));
+    });
+    assert_eq!(code_of(&nbf), ErrorCode::NotYetValid);
+    let iat = with(|c| {
+        c.insert("iat".into(), json!(NOW + 100));
+        c.insert("exp".into(), json!(NOW + 400));
+    });
+    assert_eq!(code_of(&iat), ErrorCode::NotYetValid);
+    // Within the leeway both are fine.
+    let near = with(|c| {
+        c.insert("nbf".into(), json!(NOW + 30));
+    });
+    assert!(verify_json(&hs_keys(), &near).is_ok());
+}
+
+#[test]
+fn lifetime_over_the_maximum_is_refused() {
+    let token = with(|c| {
+        c.insert("exp".into(), json!(NOW + 86_401));
+    });
+    assert_eq!(code_of(&token), ErrorCode::LifetimeTooLong);
+    // A never-expiring-looking token is refused the same way.
+    let forever = with(|c| {
+        c.insert("exp".into(), json!(253_402_300_799u64));
+    });
+    assert_eq!(code_of(&forever), ErrorCode::LifetimeTooLong);
+    // Configurable.
+    let keys = hs_keys();
+    let ok = with(|_| {});
+    let v = verifier(&keys)
+        .with_max_lifetime(Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        v.verify::<Value>(&ok, &expected()).unwrap_err().code(),
+        ErrorCode::LifetimeTooLong
+    );
+}
+
+#[test]
+fn wrong_issuer_is_refused() {
+    for iss in [
+        json!("inventree2"),
+        json!("Inventree"),
+        json!("inven"),
+        json!(["inventree"]),
+        json!("inventree\u{0000}"),
+        json!(null),
+        json!(1),
+    ] {
+        let token = with(|c| {
+            c.insert("iss".into(), iss.clone());
+        });
+        assert_eq!(code_of(&token), ErrorCode::WrongIssuer, "{iss}");
+    }
+    let missing = with(|c| {
+        c.remove("iss");
+    });
+    assert_eq!(code_of(&missing), ErrorCode::WrongIssuer);
+}
+
+#[test]
+fn wrong_audience_is_refused() {
+    for aud in [
+        json!("plugin:stock-tools/action:print"),
+        json!("plugin:stock-tools/action:transfe"),
+        json!("plugin:stock-tools/action:transfer/x"),
+        json!([AUD]),
+        json!([AUD, "other"]),
+        json!({"aud": AUD}),
+    ] {
+        let token = with(|c| {
+            c.insert("aud".into(), aud.clone());
+        });
+        assert_eq!(code_of(&token), ErrorCode::WrongAudience, "{aud}");
+    }
+    let missing = with(|c| {
+        c.remove("aud");
+    });
+    assert_eq!(code_of(&missing), ErrorCode::WrongAudience);
+}
+
+#[test]
+fn wrong_subject_is_refused() {
+    let other = with(|c| {
+        c.insert("sub".into(), json!("user:7"));
+    });
+    assert_eq!(code_of(&other), ErrorCode::WrongSubject);
+    let missing = with(|c| {
+        c.remove("sub");
+    });
+    assert_eq!(code_of(&missing), ErrorCode::WrongSubject);
+    // Without an expected subject, any subject passes.
+    let keys = hs_keys();
+    assert!(
+        verifier(&keys)
+            .verify::<Value>(&other, &Expected::audience(AUD))
+            .is_ok()
+    );
+}
+
+#[test]
+fn payload_of_the_wrong_type_is_bad_payload_and_the_message_quotes_no_value() {
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)] // Fields exist to be deserialized into.
+    struct Want {
+        part_id: String,
+    }
+    let token = with(|c| {
+        c.insert("dat".into(), json!({"part_id": 31337}));
+    });
+    let err = verifier(&hs_keys())
+        .verify::<Want>(&token, &expected())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadPayload);
+    assert!(!err.to_string().contains("31337"), "{err}");
+}
+
+#[test]
+fn short_secret_is_invalid_key_at_load_time() {
+    let err = Key::hs256(Kid::new("k").unwrap(), &[1u8; 31]).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+    let json = format!(
+        r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{}"}}],"active":"k"}}"#,
+        b64([1u8; 31])
+    );
+    assert_eq!(
+        KeySet::from_json(&json).unwrap_err().code(),
+        ErrorCode::InvalidKey
+    );
+}
+
+#[test]
+fn leeway_above_five_minutes_is_invalid_config() {
+    let err = Verifier::new(hs_keys(), ISS)
+        .with_leeway(Duration::from_secs(301))
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    assert!(
+        Verifier::new(hs_keys(), ISS)
+            .with_leeway(Duration::from_secs(300))
+            .is_ok()
+    );
+}
+
+#[test]
+fn mint_ttl_is_bounded_and_never_zero() {
+    let keys = hs_keys();
+    let m = Minter::new(keys, ISS).with_max_lifetime(Duration::from_secs(3600));
+    assert_eq!(
+        m.token(AUD)
+            .ttl(Duration::from_secs(3601))
+            .mint()
+            .unwrap_err()
+            .code(),
+        ErrorCode::LifetimeTooLong
+    );
+    assert_eq!(
+        m.token(AUD).ttl(Duration::ZERO).mint().unwrap_err().code(),
+        ErrorCode::InvalidConfig
+    );
+}
+
+#[test]
+fn verify_only_key_set_cannot_mint() {
+    let ed = ed_keys();
+    let public = KeySet::from_json(&ed.public_jwks().to_string()).unwrap();
+    let err = Minter::new(Arc::new(public), ISS)
+        .token(AUD)
+        .mint()
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+}
+
+#[test]
+fn every_code_is_distinct_and_round_trips_through_its_name() {
+    let names: std::collections::HashSet<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(names.len(), ErrorCode::ALL.len());
+    for code in ErrorCode::ALL {
+        assert_eq!(ErrorCode::from_name(code.as_str()), Some(code));
+    }
+    assert_eq!(Algorithm::from_name("none"), None);
+}
+
+#[test]
+fn untrusted_token_exposes_only_the_header() {
+    let token = with(|_| {});
+    let u = UntrustedToken::parse(&token, 8192).unwrap();
+    assert_eq!(u.untrusted_kid(), "hs1");
+    assert_eq!(u.untrusted_alg(), Some(Algorithm::Hs256));
+    assert!(!format!("{u:?}").contains(&token[..20]));
+}

@@ -1,0 +1,149 @@
+//! Rotation and retirement, and the JWK Set file format.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tessera_protocol::{Algorithm, ErrorCode, Expected, Key, KeySet, Kid};
+
+use crate::util::*;
+
+#[test]
+fn rotation_keeps_old_tokens_valid_and_retirement_makes_them_unknown_key() {
+    let mut set = KeySet::generate(Algorithm::Hs256).unwrap();
+    let first = set.active().unwrap().kid().clone();
+    let old_token = minter(&Arc::new(
+        KeySet::from_json(&set.to_private_json()).unwrap(),
+    ))
+    .token(AUD)
+    .mint()
+    .unwrap();
+    let second = set.rotate(Algorithm::EdDsa).unwrap();
+    assert_ne!(first, second);
+    let rotated = Arc::new(KeySet::from_json(&set.to_private_json()).unwrap());
+    // The previous key still verifies; new tokens carry the new kid.
+    assert!(
+        verifier(&rotated)
+            .verify::<Value>(&old_token, &Expected::audience(AUD))
+            .is_ok()
+    );
+    let new_token = minter(&rotated).token(AUD).mint().unwrap();
+    let ok = verifier(&rotated)
+        .verify::<Value>(&new_token, &Expected::audience(AUD))
+        .unwrap();
+    assert_eq!(ok.header.kid, second);
+    // Retired: unknown_key.
+    set.retire(&first).unwrap();
+    let retired = Arc::new(KeySet::from_json(&set.to_private_json()).unwrap());
+    let err = verifier(&retired)
+        .verify::<Value>(&old_token, &Expected::audience(AUD))
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnknownKey);
+}
+
+#[test]
+fn the_active_key_cannot_be_retired_and_unknown_kids_cannot_be_retired() {
+    let mut set = KeySet::generate(Algorithm::Hs256).unwrap();
+    let active = set.active().unwrap().kid().clone();
+    assert_eq!(
+        set.retire(&active).unwrap_err().code(),
+        ErrorCode::InvalidKey
+    );
+    assert_eq!(
+        set.retire(&Kid::new("nope").unwrap()).unwrap_err().code(),
+        ErrorCode::InvalidKey
+    );
+}
+
+#[test]
+fn key_set_loads_from_a_file_and_from_the_environment() {
+    let set = KeySet::generate(Algorithm::EdDsa).unwrap();
+    let dir = std::env::temp_dir().join(format!("tessera-keyset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys.json");
+    std::fs::write(&path, set.to_private_json()).unwrap();
+    let from_file = KeySet::from_file(&path).unwrap();
+    assert_eq!(
+        from_file.active().unwrap().kid(),
+        set.active().unwrap().kid()
+    );
+    let missing = KeySet::from_file(dir.join("missing.json")).unwrap_err();
+    assert_eq!(missing.code(), ErrorCode::InvalidKey);
+    assert!(missing.to_string().contains("missing.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // SAFETY-free env access: edition 2024 makes set_var unsafe, so read a variable the test
+    // process inherits instead — cargo sets CARGO_PKG_NAME, which is not a key set.
+    let err = KeySet::from_env("CARGO_PKG_NAME").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+    let err = KeySet::from_env("TESSERA_SURELY_UNSET_VARIABLE").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+}
+
+#[test]
+fn public_export_holds_ed25519_public_keys_only() {
+    let mut set = KeySet::generate(Algorithm::Hs256).unwrap();
+    assert_eq!(set.public_jwks(), serde_json::json!({"keys": []}));
+    set.rotate(Algorithm::EdDsa).unwrap();
+    let public = set.public_jwks();
+    let keys = public["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let jwk = keys[0].as_object().unwrap();
+    assert!(!jwk.contains_key("d") && !jwk.contains_key("k"));
+    assert_eq!(jwk["kty"], "OKP");
+    assert_eq!(jwk["alg"], "EdDSA");
+    // The public set verifies tokens of the private one.
+    let token = minter(&Arc::new(set)).token(AUD).mint().unwrap();
+    let verify_only = Arc::new(KeySet::from_json(&public.to_string()).unwrap());
+    assert!(
+        verifier(&verify_only)
+            .verify::<Value>(&token, &Expected::audience(AUD))
+            .is_ok()
+    );
+}
+
+#[test]
+fn malformed_key_files_are_invalid_key() {
+    let k = b64([1u8; 32]);
+    let x = b64(*Key::ed25519(Kid::new("e").unwrap(), &ED_SEED, None)
+        .unwrap()
+        .ed25519_public_key()
+        .unwrap());
+    for doc in [
+        "not json".to_owned(),
+        "{}".to_owned(),
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"k","k":"{k}"}}]}}"#), // no alg
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS512","k":"{k}"}}]}}"#),
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"EdDSA","k":"{k}"}}]}}"#),
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","use":"enc","k":"{k}"}}]}}"#),
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}=="}}]}}"#),
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}","extra":1}}]}}"#),
+        format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}"}},{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}"}}]}}"#
+        ),
+        format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}"}}],"active":"other"}}"#
+        ),
+        format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"e","alg":"EdDSA","x":"{x}"}}],"active":"e"}}"#
+        ),
+        format!(r#"{{"keys":[{{"kty":"OKP","crv":"X25519","kid":"e","alg":"EdDSA","x":"{x}"}}]}}"#),
+        format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"e","alg":"EdDSA","x":"{k}","d":"{}"}}]}}"#,
+            b64(ED_SEED)
+        ),
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"bad kid","alg":"HS256","k":"{k}"}}]}}"#),
+    ] {
+        let err = KeySet::from_json(&doc).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidKey, "{doc}");
+    }
+}
+
+#[test]
+fn private_json_round_trips_every_key() {
+    let mut set = KeySet::generate(Algorithm::EdDsa).unwrap();
+    set.rotate(Algorithm::Hs256).unwrap();
+    let again = KeySet::from_json(&set.to_private_json()).unwrap();
+    assert_eq!(again.len(), 2);
+    assert_eq!(again.active().unwrap().kid(), set.active().unwrap().kid());
+    assert_eq!(again.to_private_json(), set.to_private_json());
+}
