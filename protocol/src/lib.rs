@@ -68,3 +68,8 @@ pub use crate::token::{DEFAULT_MAX_TOKEN_LEN, UntrustedToken};
 pub use crate::verify::{
     DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, Expected, MAX_LEEWAY, VerifiedToken, Verifier,
 };
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
