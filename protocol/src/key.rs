@@ -91,6 +91,8 @@ impl fmt::Display for Kid {
 pub struct Key {
     kid: Kid,
     material: Material,
+    /// The base64url header this key mints with, encoded once.
+    header_b64: String,
 }
 
 pub(crate) enum Material {
@@ -121,14 +123,14 @@ impl Key {
                 secret.len()
             )));
         }
-        Ok(Key {
-            material: Material::Hs256 {
+        Ok(Key::assemble(
+            kid,
+            Material::Hs256 {
                 secret: Zeroizing::new(secret.to_vec()),
                 signer: Hs256Signer::new(secret),
                 verifier: Hs256Verifier::new(secret),
             },
-            kid,
-        })
+        ))
     }
 
     /// An Ed25519 signing key from its 32-byte seed (`d`) and, if given, its public key (`x`),
@@ -148,14 +150,14 @@ impl Key {
         })?;
         let mut public = [0u8; ED25519_KEY_LEN];
         public.copy_from_slice(pair.public_key().as_ref());
-        Ok(Key {
-            material: Material::EdDsa {
+        Ok(Key::assemble(
+            kid,
+            Material::EdDsa {
                 public,
                 private: Some((Zeroizing::new(seed), EdDsaSigner::new(pair))),
                 verifier: EdDsaVerifier::new(&public),
             },
-            kid,
-        })
+        ))
     }
 
     /// A verify-only Ed25519 key from its 32-byte public key (`x`).
@@ -163,14 +165,14 @@ impl Key {
         let public: [u8; ED25519_KEY_LEN] = public.try_into().map_err(|_| {
             Error::invalid_key(format!("key {kid}: an Ed25519 \"x\" must be 32 bytes"))
         })?;
-        Ok(Key {
-            material: Material::EdDsa {
+        Ok(Key::assemble(
+            kid,
+            Material::EdDsa {
                 public,
                 private: None,
                 verifier: EdDsaVerifier::new(&public),
             },
-            kid,
-        })
+        ))
     }
 
     /// A fresh key drawn from ring's `SystemRandom`: 32 secret bytes for HS256, a 32-byte seed
@@ -184,6 +186,24 @@ impl Key {
             Algorithm::Hs256 => Key::hs256(kid, bytes.as_ref()),
             Algorithm::EdDsa => Key::ed25519(kid, bytes.as_ref(), None),
         }
+    }
+
+    fn assemble(kid: Kid, material: Material) -> Key {
+        let alg = match material {
+            Material::Hs256 { .. } => Algorithm::Hs256,
+            Material::EdDsa { .. } => Algorithm::EdDsa,
+        };
+        let header_b64 = URL_SAFE_NO_PAD.encode(crate::header::minted_header_json(alg, &kid));
+        Key {
+            kid,
+            material,
+            header_b64,
+        }
+    }
+
+    /// The base64url-encoded header of tokens this key mints.
+    pub(crate) fn header_b64(&self) -> &str {
+        &self.header_b64
     }
 
     /// This key's id.

@@ -9,7 +9,6 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use crate::claims::{ClaimsOut, MAX_FPR_LEN};
-use crate::header::minted_header_json;
 use crate::token::DEFAULT_MAX_TOKEN_LEN;
 use crate::verify::DEFAULT_MAX_LIFETIME;
 use crate::{Clock, Error, KeySet, SystemClock};
@@ -243,10 +242,9 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
                 crate::key_set::category(&e)
             ),
         })?;
-        let header_json = minted_header_json(key.algorithm(), key.kid());
-        let mut token =
-            String::with_capacity((header_json.len() + claims_json.len()) * 4 / 3 + 100);
-        URL_SAFE_NO_PAD.encode_string(header_json.as_bytes(), &mut token);
+        let header_b64 = key.header_b64();
+        let mut token = String::with_capacity(header_b64.len() + claims_json.len() * 4 / 3 + 100);
+        token.push_str(header_b64);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
         let signing_input_len = token.len();
