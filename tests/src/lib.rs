@@ -1,1 +1,332 @@
-//! Shared harness for tessera end-to-end tests (in progress).
+//! Shared harness for tessera's end-to-end tests.
+//!
+//! [`Host`] starts the real `tessera-server` binary (the demo plugin host) on `127.0.0.1:0`,
+//! waits for its ready line `listening on http://ADDR`, and stops it — and with it every
+//! worker process — when dropped, even when a test fails. The binary is built on first use
+//! (`cargo build -p tessera-server`, same profile as the tests) unless `TESSERA_SERVER_BIN`
+//! names one.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use tessera_tests::{Host, WorkerLabel, fresh_client};
+//!
+//! let keys = tempfile::tempdir().unwrap();
+//! let host = Host::start(&["--workers", "2", "--keys", keys.path().join("k.json").to_str().unwrap()]);
+//! let res = fresh_client().get(host.url("/healthz")).send().await.unwrap();
+//! let worker = WorkerLabel::of(&res).unwrap();
+//! assert!(worker.id >= 1);
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// What the host prints on stdout, followed by its address, once every worker listens.
+pub const READY_PREFIX: &str = "listening on http://";
+
+/// The response header naming the worker process that served a request.
+pub const WORKER_HEADER: &str = "tessera-worker";
+
+/// The environment variable naming a prebuilt `tessera-server` binary to test instead of
+/// building one.
+pub const SERVER_BIN_ENV: &str = "TESSERA_SERVER_BIN";
+
+/// The host's own environment variables; cleared for started hosts so tests see defaults.
+const HOST_ENV: [&str; 8] = [
+    "TESSERA_BIND",
+    "TESSERA_KEYS",
+    "TESSERA_WORKERS",
+    "TESSERA_THREADS",
+    "TESSERA_TTL",
+    "TESSERA_LEEWAY",
+    "TESSERA_KEY_ALG",
+    "TESSERA_KEEP_ALIVE",
+];
+
+/// How long a host may take to print its ready line.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a stopping host may take before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Log lines kept per host (printed when a test fails).
+const LOG_LINES: usize = 400;
+
+/// The `tessera-server` binary under test, built once per test process.
+///
+/// # Panics
+/// When the build fails or the binary cannot be found.
+pub fn server_binary() -> &'static Path {
+    static BINARY: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match BINARY.get_or_init(build_server) {
+        Ok(path) => path,
+        Err(e) => panic!("cannot get the tessera-server binary: {e}"),
+    }
+}
+
+fn build_server() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(SERVER_BIN_ENV) {
+        return Ok(PathBuf::from(path));
+    }
+    // Test binaries live in target/<profile>/deps; the host binary in target/<profile>.
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("the test binary is not inside target/<profile>/deps")?;
+    let profile = profile_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or("unreadable profile folder name")?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--quiet", "-p", "tessera-server", "--bin", "tessera-server"]);
+    match profile {
+        "debug" => {}
+        "release" => {
+            build.arg("--release");
+        }
+        other => {
+            build.args(["--profile", other]);
+        }
+    }
+    let status = build
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build -p tessera-server failed: {status}"));
+    }
+    let binary = profile_dir.join("tessera-server");
+    if binary.is_file() {
+        Ok(binary)
+    } else {
+        Err(format!("{} does not exist after the build", binary.display()))
+    }
+}
+
+/// A running demo host: the supervisor process and, through it, its workers.
+///
+/// Dropping it stops the host (SIGTERM, then SIGKILL after a grace period); workers stop
+/// when the supervisor's pipes to them close, even if the supervisor is killed. When the
+/// test is panicking, the host's recent log lines are printed.
+#[derive(Debug)]
+pub struct Host {
+    child: Option<Child>,
+    addr: SocketAddr,
+    logs: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Host {
+    /// Starts `tessera-server` with `args`, adding `--bind 127.0.0.1:0` unless `args` has a
+    /// `--bind`, and waits until it prints its ready line.
+    ///
+    /// # Panics
+    /// When the host exits or stays silent instead of getting ready.
+    pub fn start(args: &[&str]) -> Host {
+        let mut command = Command::new(server_binary());
+        if !args.contains(&"--bind") {
+            command.args(["--bind", "127.0.0.1:0"]);
+        }
+        for var in HOST_ENV {
+            command.env_remove(var);
+        }
+        let mut child = command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", server_binary().display()));
+        let logs = Arc::new(Mutex::new(VecDeque::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    let mut logs = logs.lock().unwrap_or_else(|p| p.into_inner());
+                    if logs.len() == LOG_LINES {
+                        logs.pop_front();
+                    }
+                    logs.push_back(line);
+                }
+            });
+        }
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut host = Host {
+            child: Some(child),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            logs,
+        };
+        match wait_ready(stdout) {
+            Ok(addr) => host.addr = addr,
+            Err(e) => {
+                let logs = host.logs();
+                drop(host);
+                panic!("tessera-server did not get ready: {e}\n--- host log ---\n{logs}");
+            }
+        }
+        host
+    }
+
+    /// The address the host listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The supervisor's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The host's most recent log lines (stderr), one per line.
+    pub fn logs(&self) -> String {
+        let logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        logs.iter().map(String::as_str).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Stops the host with SIGTERM and returns how the supervisor exited (killed with
+    /// SIGKILL if it does not stop in time).
+    pub fn stop(mut self) -> ExitStatus {
+        self.shutdown()
+            .expect("the host process was already collected")
+    }
+
+    fn shutdown(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        signal(child.id(), "TERM");
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            match child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(_) => break,
+            }
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let status = self.shutdown();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- tessera-server log (supervisor exit: {status:?}) ---\n{}",
+                self.logs()
+            );
+        }
+    }
+}
+
+/// Reads the host's stdout until the ready line (in a thread, so the wait is bounded), then
+/// keeps draining it.
+fn wait_ready(stdout: ChildStdout) -> Result<SocketAddr, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next();
+        let _ = tx.send(first);
+        for _ in lines {}
+    });
+    match rx.recv_timeout(START_TIMEOUT) {
+        Ok(Some(Ok(line))) => parse_ready_line(&line),
+        Ok(Some(Err(e))) => Err(format!("cannot read its stdout: {e}")),
+        Ok(None) => Err("it closed stdout (exited?) before printing the ready line".to_owned()),
+        Err(_) => Err(format!("no ready line within {START_TIMEOUT:?}")),
+    }
+}
+
+/// Parses `listening on http://ADDR`.
+///
+/// ```
+/// let addr = tessera_tests::parse_ready_line("listening on http://127.0.0.1:8080").unwrap();
+/// assert_eq!(addr.port(), 8080);
+/// assert!(tessera_tests::parse_ready_line("listening on 127.0.0.1:8080").is_err());
+/// ```
+pub fn parse_ready_line(line: &str) -> Result<SocketAddr, String> {
+    line.strip_prefix(READY_PREFIX)
+        .and_then(|addr| addr.trim_end().parse().ok())
+        .ok_or_else(|| format!("unexpected first line on stdout: {line:?}"))
+}
+
+/// Sends a signal (`"TERM"`, `"KILL"`, ...) to a process with the `kill` command.
+///
+/// Returns whether `kill` succeeded (false when the process is already gone).
+pub fn signal(pid: u32, name: &str) -> bool {
+    Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether a process with this id exists (it may be a zombie).
+pub fn process_exists(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// An HTTP client that never reuses a connection: every request opens a fresh one, so the
+/// kernel picks a worker anew for each.
+///
+/// # Panics
+/// When the client cannot be built (it has no TLS backend to fail).
+pub fn fresh_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
+/// A worker as named by the `Tessera-Worker` header: `wK/pidP`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkerLabel {
+    /// The worker slot, 1 to N.
+    pub id: u16,
+    /// The worker's process id.
+    pub pid: u32,
+}
+
+impl WorkerLabel {
+    /// Parses `wK/pidP`.
+    ///
+    /// ```
+    /// let w = tessera_tests::WorkerLabel::parse("w3/pid4242").unwrap();
+    /// assert_eq!((w.id, w.pid), (3, 4242));
+    /// assert!(tessera_tests::WorkerLabel::parse("w3").is_none());
+    /// ```
+    pub fn parse(text: &str) -> Option<WorkerLabel> {
+        let (id, pid) = text.strip_prefix('w')?.split_once("/pid")?;
+        Some(WorkerLabel {
+            id: id.parse().ok()?,
+            pid: pid.parse().ok()?,
+        })
+    }
+
+    /// The worker that served `res`, from its `Tessera-Worker` header.
+    pub fn of(res: &reqwest::Response) -> Option<WorkerLabel> {
+        WorkerLabel::parse(res.headers().get(WORKER_HEADER)?.to_str().ok()?)
+    }
+}
+
+impl std::fmt::Display for WorkerLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "w{}/pid{}", self.id, self.pid)
+    }
+}

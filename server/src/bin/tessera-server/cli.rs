@@ -1,0 +1,184 @@
+//! Command line and environment options of the demo plugin host.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// The issuer (`iss`) the demo host writes into and expects in every token.
+pub(crate) const ISSUER: &str = "tessera-demo";
+
+/// The default listening address.
+pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// The largest number of worker processes (and of threads per worker) accepted.
+const MAX_WORKERS: i64 = 256;
+
+const AFTER_HELP: &str = "\
+Default key file: $XDG_DATA_HOME/tessera/keys.json, else $HOME/.local/share/tessera/keys.json,
+else ./tessera-keys.json. It is created on first run (mode 0600, folder mode 0700) with one
+fresh key of --key-alg and reused on every later run, so tokens survive a restart.
+
+When the host is ready it prints exactly one line on stdout:
+    listening on http://ADDR
+where ADDR is the bound address (with the real port when --bind asks for port 0).
+
+Every response carries the header `Tessera-Worker: wK/pidP` naming the worker process that
+served it. Logs go to stderr; RUST_LOG sets the filter (default: info).";
+
+/// The demo plugin host: a prefork server whose worker processes share one listening address,
+/// serving the `stock-tools` plugin with tessera action tokens beside a naive in-memory panel.
+#[derive(Debug, Parser)]
+#[command(name = "tessera-server", version, about, long_about = None, after_help = AFTER_HELP)]
+pub(crate) struct Cli {
+    /// Address to listen on. Port 0 picks a free port.
+    #[arg(long, env = "TESSERA_BIND", value_name = "ADDR", default_value = DEFAULT_BIND)]
+    pub(crate) bind: SocketAddr,
+
+    /// Key file (a JWK Set). Created on first run when missing. A value that starts with `{`
+    /// is the key set's JSON itself, never written to disk. [default: see below]
+    #[arg(long, env = "TESSERA_KEYS", value_name = "PATH", hide_env_values = true)]
+    pub(crate) keys: Option<String>,
+
+    /// Number of worker processes sharing the listening address (SO_REUSEPORT). Defaults to
+    /// the number of CPU cores.
+    #[arg(long, env = "TESSERA_WORKERS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=MAX_WORKERS))]
+    pub(crate) workers: Option<u16>,
+
+    /// Runtime threads inside each worker process. Defaults to the number of CPU cores divided
+    /// by the number of workers (at least 1).
+    #[arg(long, env = "TESSERA_THREADS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=MAX_WORKERS))]
+    pub(crate) threads: Option<u16>,
+
+    /// Time to live of the tokens minted at render time, in seconds (1 to 86400).
+    #[arg(long, env = "TESSERA_TTL", value_name = "SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) ttl: u64,
+
+    /// Clock leeway granted when checking a token's times, in seconds (0 to 300).
+    #[arg(long, env = "TESSERA_LEEWAY", value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub(crate) leeway: u64,
+
+    /// Algorithm of the key generated when the key file is created (ignored afterwards).
+    #[arg(long, env = "TESSERA_KEY_ALG", value_enum, default_value_t = KeyAlg::Hs256)]
+    pub(crate) key_alg: KeyAlg,
+
+    /// Keep HTTP connections open between requests. Off by default: the demo answers with
+    /// `Connection: close`, so every request picks a worker anew and clicks cross workers.
+    #[arg(long, env = "TESSERA_KEEP_ALIVE")]
+    pub(crate) keep_alive: bool,
+
+    /// Internal: run as worker K of a supervisor, serving the exact address in --bind.
+    #[arg(long, hide = true, value_name = "K")]
+    pub(crate) worker_id: Option<u16>,
+}
+
+/// The algorithm of a newly generated key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyAlg {
+    /// HMAC-SHA-256 with a 32-byte secret: fastest; the JWKS endpoint then publishes no key.
+    Hs256,
+    /// Ed25519: the public key is published at /.well-known/jwks.json.
+    Eddsa,
+}
+
+impl KeyAlg {
+    pub(crate) fn algorithm(self) -> tessera_protocol::Algorithm {
+        match self {
+            KeyAlg::Hs256 => tessera_protocol::Algorithm::Hs256,
+            KeyAlg::Eddsa => tessera_protocol::Algorithm::EdDsa,
+        }
+    }
+}
+
+/// Where the keys come from.
+#[derive(Clone, Debug)]
+pub(crate) enum KeySource {
+    /// A key file, created when missing.
+    File(PathBuf),
+    /// The JSON of a key set, given inline through --keys or TESSERA_KEYS.
+    Inline(String),
+}
+
+impl Cli {
+    /// The number of worker processes.
+    pub(crate) fn worker_count(&self) -> u16 {
+        self.workers.unwrap_or_else(|| clamp_u16(cpu_count()))
+    }
+
+    /// The number of runtime threads per worker process.
+    pub(crate) fn thread_count(&self) -> u16 {
+        self.threads.unwrap_or_else(|| {
+            let per_worker = cpu_count() / usize::from(self.worker_count().max(1));
+            clamp_u16(per_worker.max(1))
+        })
+    }
+
+    /// The key source: --keys / TESSERA_KEYS, else the default key file.
+    pub(crate) fn key_source(&self) -> KeySource {
+        match &self.keys {
+            Some(value) if value.trim_start().starts_with('{') => {
+                KeySource::Inline(value.clone())
+            }
+            Some(path) => KeySource::File(PathBuf::from(path)),
+            None => KeySource::File(default_key_path()),
+        }
+    }
+}
+
+/// The default key file, as documented in `--help`.
+pub(crate) fn default_key_path() -> PathBuf {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(data) = non_empty("XDG_DATA_HOME") {
+        PathBuf::from(data).join("tessera").join("keys.json")
+    } else if let Some(home) = non_empty("HOME") {
+        PathBuf::from(home)
+            .join(".local")
+            .join("share")
+            .join("tessera")
+            .join("keys.json")
+    } else {
+        PathBuf::from("tessera-keys.json")
+    }
+}
+
+fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn clamp_u16(n: usize) -> u16 {
+    u16::try_from(n.clamp(1, MAX_WORKERS as usize)).unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn inline_key_json_is_not_a_path() {
+        let cli = Cli::parse_from(["tessera-server", "--keys", " {\"keys\":[]}"]);
+        assert!(matches!(cli.key_source(), KeySource::Inline(_)));
+        let cli = Cli::parse_from(["tessera-server", "--keys", "/tmp/k.json"]);
+        assert!(matches!(cli.key_source(), KeySource::File(p) if p == Path::new("/tmp/k.json")));
+    }
+
+    #[test]
+    fn zero_workers_and_long_ttl_are_refused() {
+        assert!(Cli::try_parse_from(["tessera-server", "--workers", "0"]).is_err());
+        assert!(Cli::try_parse_from(["tessera-server", "--ttl", "0"]).is_err());
+        assert!(Cli::try_parse_from(["tessera-server", "--ttl", "86401"]).is_err());
+        assert!(Cli::try_parse_from(["tessera-server", "--leeway", "301"]).is_err());
+    }
+}

@@ -1,0 +1,50 @@
+//! `tessera-server`: the demo plugin host.
+//!
+//! A prefork server: a supervisor process reserves the listening address and runs N worker
+//! processes on it (SO_REUSEPORT). Each worker serves the `stock-tools` sample plugin, whose
+//! buttons carry tessera action tokens, so a click succeeds on whichever worker receives it;
+//! beside it a *naive* panel keeps its data in the rendering worker's memory and fails when
+//! the click lands elsewhere. Run `tessera-server --help` for the options.
+#![forbid(unsafe_code)]
+
+mod app;
+mod cli;
+mod keys;
+mod worker;
+mod workers;
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let source = cli.key_source();
+    match cli.worker_id {
+        Some(id) => worker::run(&cli, id, &source),
+        None => {
+            // The supervisor creates the key file once, before any worker reads it.
+            if let Err(e) = keys::load(&source, cli.key_alg.algorithm(), true) {
+                eprintln!("tessera-server: {e}");
+                return ExitCode::FAILURE;
+            }
+            workers::supervise(&cli, &source)
+        }
+    }
+}
+
+/// Logs to stderr; RUST_LOG sets the filter (default `info`).
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .compact()
+        .init();
+}

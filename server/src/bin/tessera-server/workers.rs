@@ -1,0 +1,341 @@
+//! The prefork supervisor: N worker processes serving one address through SO_REUSEPORT.
+//!
+//! The parent binds the address with SO_REUSEPORT (turning port 0 into a real port) and keeps
+//! that socket bound but not listening, which reserves the port without taking connections.
+//! It then starts itself N times with `--worker-id K --bind ADDR`; each child binds the same
+//! address with SO_REUSEPORT and listens, and the kernel spreads new connections across the
+//! listening children by a hash of the connection's 4-tuple.
+//!
+//! Each child's stdin is a pipe from the parent: the child says `ready` on stdout once it
+//! listens, and stops gracefully when its stdin closes (the parent is stopping, or died).
+//! The parent restarts a child that exits, with a backoff, and stops them all on SIGTERM or
+//! Ctrl-C.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, watch};
+
+use crate::cli::{Cli, KeySource};
+
+/// The line a worker prints on stdout once it listens.
+pub(crate) const READY_LINE: &str = "ready";
+
+/// How long a worker may take to start listening before the host gives up at startup.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a stopping worker may take to finish its requests before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// First and largest delay before restarting a worker that died.
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// A worker that ran this long before dying is restarted after the shortest delay again.
+const HEALTHY_RUN: Duration = Duration::from_secs(10);
+
+/// Binds `addr` with SO_REUSEPORT; listens when `backlog` is given.
+pub(crate) fn reuseport_socket(addr: SocketAddr, backlog: Option<i32>) -> std::io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nodelay(true)?;
+    socket.bind(&addr.into())?;
+    if let Some(backlog) = backlog {
+        socket.listen(backlog)?;
+        socket.set_nonblocking(true)?;
+    }
+    Ok(socket)
+}
+
+/// A worker's listening socket on the exact address the supervisor reserved.
+pub(crate) fn worker_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    Ok(reuseport_socket(addr, Some(1024))?.into())
+}
+
+/// Runs the supervisor until SIGTERM or Ctrl-C. Returns the process exit code.
+pub(crate) fn supervise(cli: &Cli, keys: &KeySource) -> ExitCode {
+    let reserved = match reuseport_socket(cli.bind, None) {
+        Ok(socket) => socket,
+        Err(e) => {
+            eprintln!("tessera-server: cannot bind {}: {e}", cli.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(Some(addr)) = reserved.local_addr().map(|a| a.as_socket()) else {
+        eprintln!("tessera-server: cannot read the bound address of {}", cli.bind);
+        return ExitCode::FAILURE;
+    };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("tessera-server: cannot find my own executable to start workers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tessera-server: cannot start the supervisor runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let plan = WorkerPlan {
+        exe,
+        args: worker_args(cli, keys, addr),
+    };
+    let code = runtime.block_on(run(plan, cli.worker_count(), addr));
+    // The reservation is held until every worker has stopped.
+    drop(reserved);
+    code
+}
+
+/// How to start worker K.
+struct WorkerPlan {
+    exe: PathBuf,
+    /// Arguments shared by all workers (everything but --worker-id).
+    args: Vec<String>,
+}
+
+impl WorkerPlan {
+    fn spawn(&self, id: u16) -> std::io::Result<Child> {
+        Command::new(&self.exe)
+            .arg("--worker-id")
+            .arg(id.to_string())
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+    }
+}
+
+fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr) -> Vec<String> {
+    let mut args = vec![
+        "--bind".to_owned(),
+        addr.to_string(),
+        "--threads".to_owned(),
+        cli.thread_count().to_string(),
+        "--ttl".to_owned(),
+        cli.ttl.to_string(),
+        "--leeway".to_owned(),
+        cli.leeway.to_string(),
+    ];
+    // Inline key JSON reaches the workers through the inherited environment, never argv.
+    if let KeySource::File(path) = keys {
+        args.push("--keys".to_owned());
+        args.push(path.display().to_string());
+    }
+    if cli.keep_alive {
+        args.push("--keep-alive".to_owned());
+    }
+    args
+}
+
+/// What a worker slot reports to the supervisor.
+enum Report {
+    /// The first start of worker `id` succeeded (true) or failed (false).
+    Started(u16, bool),
+}
+
+async fn run(plan: WorkerPlan, count: u16, addr: SocketAddr) -> ExitCode {
+    let plan = std::sync::Arc::new(plan);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (report_tx, mut report_rx) = mpsc::channel(usize::from(count));
+    let mut slots = tokio::task::JoinSet::new();
+    for id in 1..=count {
+        slots.spawn(slot(plan.clone(), id, stop_rx.clone(), report_tx.clone()));
+    }
+    drop(report_tx);
+
+    let mut signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tessera-server: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    // Startup: every worker must listen before the host announces itself.
+    let mut ready = 0;
+    let mut failed = false;
+    while ready < count && !failed {
+        tokio::select! {
+            report = report_rx.recv() => match report {
+                Some(Report::Started(_, true)) => ready += 1,
+                Some(Report::Started(id, false)) => {
+                    eprintln!("tessera-server: worker w{id} failed to start; stopping");
+                    failed = true;
+                }
+                None => failed = true,
+            },
+            () = signals.recv() => failed = true,
+        }
+    }
+    if !failed {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        // A closed stdout must not stop the host: the line is for whoever listens.
+        let _ = writeln!(out, "listening on http://{addr}");
+        let _ = out.flush();
+        tracing::info!(%addr, workers = count, "host ready");
+        signals.recv().await;
+        tracing::info!("stopping workers");
+    }
+    let _ = stop_tx.send(true);
+    while slots.join_next().await.is_some() {}
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        tracing::info!("all workers stopped");
+        ExitCode::SUCCESS
+    }
+}
+
+/// Keeps worker `id` running until told to stop.
+async fn slot(
+    plan: std::sync::Arc<WorkerPlan>,
+    id: u16,
+    mut stop: watch::Receiver<bool>,
+    report: mpsc::Sender<Report>,
+) {
+    let mut backoff = BACKOFF_MIN;
+    let mut first = true;
+    loop {
+        let started_at = Instant::now();
+        let on_ready = first.then_some(&report);
+        match run_once(&plan, id, &mut stop, on_ready).await {
+            Outcome::Stopped => return,
+            Outcome::FailedToStart(why) if first => {
+                tracing::error!(worker = id, "worker failed to start: {why}");
+                let _ = report.send(Report::Started(id, false)).await;
+                return;
+            }
+            Outcome::FailedToStart(why) => {
+                tracing::error!(worker = id, "worker failed to restart: {why}");
+            }
+            Outcome::Exited(status) => {
+                first = false;
+                tracing::warn!(worker = id, %status, "worker exited; restarting");
+            }
+        }
+        if started_at.elapsed() >= HEALTHY_RUN {
+            backoff = BACKOFF_MIN;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = stopping(&mut stop) => return,
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+/// How one run of a worker process ended.
+enum Outcome {
+    /// It exited by itself after it was ready.
+    Exited(std::process::ExitStatus),
+    /// It could not be started or did not become ready.
+    FailedToStart(String),
+    /// The supervisor is stopping and the worker has stopped.
+    Stopped,
+}
+
+/// Starts worker `id`, waits until it listens (telling `on_ready`), then until it exits or
+/// the host stops.
+async fn run_once(
+    plan: &WorkerPlan,
+    id: u16,
+    stop: &mut watch::Receiver<bool>,
+    on_ready: Option<&mpsc::Sender<Report>>,
+) -> Outcome {
+    let mut child = match plan.spawn(id) {
+        Ok(child) => child,
+        Err(e) => return Outcome::FailedToStart(format!("cannot spawn: {e}")),
+    };
+    let stdin = child.stdin.take();
+    let Some(stdout) = child.stdout.take() else {
+        return Outcome::FailedToStart("no stdout pipe".to_owned());
+    };
+    let mut lines = BufReader::new(stdout).lines();
+    let became_ready = tokio::select! {
+        line = tokio::time::timeout(STARTUP_TIMEOUT, lines.next_line()) => {
+            matches!(line, Ok(Ok(Some(ref l))) if l == READY_LINE)
+        }
+        () = stopping(stop) => {
+            stop_child(child, stdin).await;
+            return Outcome::Stopped;
+        }
+    };
+    if !became_ready {
+        let _ = child.start_kill();
+        return Outcome::FailedToStart(match child.wait().await {
+            Ok(status) => format!("it exited ({status}) before listening"),
+            Err(e) => format!("it did not become ready: {e}"),
+        });
+    }
+    tracing::info!(worker = id, pid = child.id(), "worker ready");
+    if let Some(report) = on_ready {
+        let _ = report.send(Report::Started(id, true)).await;
+    }
+    // Drain anything else the worker prints, so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    tokio::select! {
+        status = child.wait() => match status {
+            Ok(status) => Outcome::Exited(status),
+            Err(e) => Outcome::FailedToStart(format!("cannot wait for it: {e}")),
+        },
+        () = stopping(stop) => {
+            stop_child(child, stdin).await;
+            Outcome::Stopped
+        }
+    }
+}
+
+/// Closes the worker's stdin (its signal to stop gracefully), then kills it after the grace.
+async fn stop_child(mut child: Child, stdin: Option<tokio::process::ChildStdin>) {
+    drop(stdin);
+    if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_err() {
+        tracing::warn!(pid = child.id(), "worker did not stop in time; killing it");
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+    }
+}
+
+/// SIGTERM and SIGINT (Ctrl-C), merged.
+pub(crate) struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub(crate) fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Waits for the next SIGTERM or SIGINT.
+    pub(crate) async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+}
+
+/// Resolves once the supervisor is stopping.
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    // An error means the sender is gone, which only happens when the supervisor stops.
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
