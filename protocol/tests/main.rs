@@ -16,3 +16,7 @@ mod key_sets;
 mod secrets;
 // proptest: any changed byte of a valid token is refused.
 mod tamper;
+// spec/vectors: drift from the generator, and the Rust verifier over every case.
+mod vectors;
+// The Python reference implementation against this crate, and the spec's error table.
+mod cross_impl;

@@ -1,0 +1,1033 @@
+//! The test-vector cases: deterministic keys, a fixed `now`, and one token per case.
+//!
+//! Shared by the `gen_vectors` example (which writes `spec/vectors/*.json`) and the protocol
+//! test suite (which checks the files have not drifted and runs the verifier over them).
+//! Everything is built from fixed inputs and literal JSON text, so the output is byte-stable.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::signature::Ed25519KeyPair;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tessera_protocol::{FixedClock, Key, KeySet, Kid, Minter};
+
+pub(crate) const NOW: u64 = 1_790_000_000;
+pub(crate) const ISS: &str = "inventree";
+pub(crate) const AUD: &str = "plugin:stock-tools/action:transfer";
+pub(crate) const SUB: &str = "user:42";
+pub(crate) const JTI: &str = "dGVzc2VyYS12ZWN0b3ItMQ";
+pub(crate) const REFERENCE: &str = r#"{"part_id":1234,"location":"WH-01/A/3","qty":25,"mode":"transfer","note":"restock from supplier order PO-2231"}"#;
+
+/// One vector case, in the field order of `spec/vectors/README.md`.
+#[derive(Serialize)]
+pub(crate) struct Case {
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) keys: Box<RawValue>,
+    pub(crate) now: u64,
+    pub(crate) iss: String,
+    pub(crate) aud: String,
+    pub(crate) sub: Option<String>,
+    pub(crate) token: String,
+    #[serde(rename = "expect-fail")]
+    pub(crate) expect_fail: bool,
+    #[serde(rename = "expected-code")]
+    pub(crate) expected_code: Option<&'static str>,
+    pub(crate) payload: Option<Box<RawValue>>,
+}
+
+#[derive(Serialize)]
+struct File<'a> {
+    name: &'a str,
+    description: &'a str,
+    tests: &'a [Case],
+}
+
+/// 32 deterministic bytes for a label (SHA-256 of it): test keys only.
+fn bytes32(label: &str) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, label.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+fn hs_secret(kid: &str) -> [u8; 32] {
+    bytes32(&format!("tessera test vector HS256 secret {kid}"))
+}
+
+fn ed_seed(kid: &str) -> [u8; 32] {
+    bytes32(&format!("tessera test vector Ed25519 seed {kid}"))
+}
+
+fn hs(kid: &str) -> Key {
+    Key::hs256(Kid::new(kid).expect("literal kid"), &hs_secret(kid)).expect("32-byte secret")
+}
+
+fn ed(kid: &str) -> Key {
+    Key::ed25519(Kid::new(kid).expect("literal kid"), &ed_seed(kid), None).expect("32-byte seed")
+}
+
+fn set(keys: Vec<Key>, active: Option<&str>) -> Arc<KeySet> {
+    let mut s = KeySet::new();
+    for k in keys {
+        s.insert(k).expect("distinct kids");
+    }
+    if let Some(a) = active {
+        s.set_active(&Kid::new(a).expect("literal kid"))
+            .expect("signing key");
+    }
+    Arc::new(s)
+}
+
+/// Removes JSON whitespace outside strings, so embedded documents are compact and byte-stable.
+fn minify(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_str, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_str {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn raw(json: &str) -> Box<RawValue> {
+    RawValue::from_string(json.to_owned()).expect("literal JSON")
+}
+
+fn keys_json(keys: &KeySet) -> Box<RawValue> {
+    raw(&minify(&keys.to_private_json()))
+}
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn hs_header(kid: &str) -> String {
+    format!(r#"{{"alg":"HS256","typ":"tessera+jwt","kid":"{kid}"}}"#)
+}
+
+fn ed_header(kid: &str) -> String {
+    format!(r#"{{"alg":"EdDSA","typ":"tessera+jwt","kid":"{kid}"}}"#)
+}
+
+/// Claims as ordered (name, raw JSON value) pairs, so a case can change exactly one thing.
+#[derive(Clone)]
+struct Claims(Vec<(String, String)>);
+
+impl Claims {
+    fn standard() -> Claims {
+        Claims(vec![
+            ("iss".into(), format!("\"{ISS}\"")),
+            ("aud".into(), format!("\"{AUD}\"")),
+            ("sub".into(), format!("\"{SUB}\"")),
+            ("iat".into(), NOW.to_string()),
+            ("exp".into(), (NOW + 300).to_string()),
+            ("jti".into(), format!("\"{JTI}\"")),
+            ("dat".into(), REFERENCE.into()),
+        ])
+    }
+    fn set(mut self, name: &str, value: &str) -> Claims {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value.into(),
+            None => {
+                let at = self.0.len() - 1; // keep dat last
+                self.0.insert(at, (name.into(), value.into()));
+            }
+        }
+        self
+    }
+    fn remove(mut self, name: &str) -> Claims {
+        self.0.retain(|(n, _)| n != name);
+        self
+    }
+    fn push_raw(mut self, name: &str, value: &str) -> Claims {
+        self.0.push((name.into(), value.into()));
+        self
+    }
+    fn text(&self) -> String {
+        let members: Vec<String> = self.0.iter().map(|(n, v)| format!("\"{n}\":{v}")).collect();
+        format!("{{{}}}", members.join(","))
+    }
+}
+
+fn hmac_sign(input: &str, secret: &[u8]) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    b64(ring::hmac::sign(&key, input.as_bytes()))
+}
+
+fn forge_hs_bytes(header: &[u8], claims: &[u8], secret: &[u8]) -> String {
+    let input = format!("{}.{}", b64(header), b64(claims));
+    let sig = hmac_sign(&input, secret);
+    format!("{input}.{sig}")
+}
+
+fn forge_hs(header: &str, claims: &str, kid_secret: &str) -> String {
+    forge_hs_bytes(header.as_bytes(), claims.as_bytes(), &hs_secret(kid_secret))
+}
+
+fn forge_ed(header: &str, claims: &str, kid_seed: &str) -> String {
+    let pair = Ed25519KeyPair::from_seed_unchecked(&ed_seed(kid_seed)).expect("seed");
+    let input = format!("{}.{}", b64(header), b64(claims));
+    let sig = pair.sign(input.as_bytes());
+    format!("{input}.{}", b64(sig))
+}
+
+fn mint(keys: &Arc<KeySet>, iat: u64, sub: Option<&str>, dat: &str, ttl: u64) -> String {
+    let minter = Minter::new(keys.clone(), ISS).with_clock(Arc::new(FixedClock(iat)));
+    let payload = raw(dat);
+    let mut b = minter
+        .token(AUD)
+        .payload(&*payload)
+        .ttl(std::time::Duration::from_secs(ttl));
+    if let Some(s) = sub {
+        b = b.subject(s);
+    }
+    b.mint_with_jti(JTI).expect("vector tokens mint")
+}
+
+struct Builder {
+    prefix: &'static str,
+    cases: Vec<Case>,
+}
+
+impl Builder {
+    fn ok(&mut self, desc: &str, keys: &KeySet, sub: Option<&str>, token: String, payload: &str) {
+        self.push(
+            desc,
+            keys_json(keys),
+            NOW,
+            AUD,
+            sub,
+            token,
+            None,
+            Some(raw(payload)),
+        );
+    }
+    fn ok_at(
+        &mut self,
+        desc: &str,
+        keys: &KeySet,
+        now: u64,
+        sub: Option<&str>,
+        token: String,
+        payload: &str,
+    ) {
+        self.push(
+            desc,
+            keys_json(keys),
+            now,
+            AUD,
+            sub,
+            token,
+            None,
+            Some(raw(payload)),
+        );
+    }
+    fn fail(&mut self, desc: &str, keys: &KeySet, token: String, code: &'static str) {
+        self.push(
+            desc,
+            keys_json(keys),
+            NOW,
+            AUD,
+            Some(SUB),
+            token,
+            Some(code),
+            None,
+        );
+    }
+    #[allow(clippy::too_many_arguments)] // One row of the vector table.
+    fn fail_at(
+        &mut self,
+        desc: &str,
+        keys: &KeySet,
+        now: u64,
+        aud: &str,
+        sub: Option<&str>,
+        token: String,
+        code: &'static str,
+    ) {
+        self.push(
+            desc,
+            keys_json(keys),
+            now,
+            aud,
+            sub,
+            token,
+            Some(code),
+            None,
+        );
+    }
+    #[allow(clippy::too_many_arguments)] // One row of the vector table.
+    fn push(
+        &mut self,
+        desc: &str,
+        keys: Box<RawValue>,
+        now: u64,
+        aud: &str,
+        sub: Option<&str>,
+        token: String,
+        code: Option<&'static str>,
+        payload: Option<Box<RawValue>>,
+    ) {
+        let name = format!("{}-{}", self.prefix, self.cases.len() + 1);
+        self.cases.push(Case {
+            name,
+            description: desc.to_owned(),
+            keys,
+            now,
+            iss: ISS.to_owned(),
+            aud: aud.to_owned(),
+            sub: sub.map(str::to_owned),
+            token,
+            expect_fail: code.is_some(),
+            expected_code: code,
+            payload,
+        });
+    }
+}
+
+/// All HS256 success cases, rotation included.
+pub(crate) fn hs256_cases() -> Vec<Case> {
+    let k = set(vec![hs("hs-a")], Some("hs-a"));
+    let mut b = Builder {
+        prefix: "HS-S",
+        cases: Vec::new(),
+    };
+    b.ok(
+        "reference payload, with subject",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    b.ok(
+        "no subject in the token, none expected",
+        &k,
+        None,
+        mint(&k, NOW, None, REFERENCE, 300),
+        REFERENCE,
+    );
+    b.ok(
+        "subject in the token, none expected",
+        &k,
+        None,
+        mint(&k, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    b.ok(
+        "null payload",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), "null", 300),
+        "null",
+    );
+    let unicode = r#"{"note":"Grüße – 倉庫 🚚","esc":"quote \" backslash \\ tab \t"}"#;
+    b.ok(
+        "non-ASCII and escaped payload text",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), unicode, 300),
+        unicode,
+    );
+    b.ok(
+        "array payload with a float",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), "[1,2.5,\"x\",true,null]", 300),
+        "[1,2.5,\"x\",true,null]",
+    );
+    b.ok_at(
+        "29 s after exp: inside the 30 s leeway",
+        &k,
+        NOW + 300 + 29,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    let nbf = forge_hs(
+        &hs_header("hs-a"),
+        &Claims::standard()
+            .set("nbf", &(NOW + 30).to_string())
+            .set("exp", &(NOW + 600).to_string())
+            .text(),
+        "hs-a",
+    );
+    b.ok(
+        "nbf 30 s in the future: inside the leeway",
+        &k,
+        Some(SUB),
+        nbf,
+        REFERENCE,
+    );
+    let explicit_nbf = forge_hs(
+        &hs_header("hs-a"),
+        &Claims::standard()
+            .set("nbf", &(NOW - 10).to_string())
+            .text(),
+        "hs-a",
+    );
+    b.ok(
+        "explicit nbf in the past",
+        &k,
+        Some(SUB),
+        explicit_nbf,
+        REFERENCE,
+    );
+    let fpr = forge_hs(
+        &hs_header("hs-a"),
+        &Claims::standard().set("fpr", "\"stock:1234:v7\"").text(),
+        "hs-a",
+    );
+    b.ok(
+        "state fingerprint claim present",
+        &k,
+        Some(SUB),
+        fpr,
+        REFERENCE,
+    );
+    b.ok(
+        "lifetime exactly the 24 h maximum",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 86_400),
+        REFERENCE,
+    );
+    // Rotation: hs-b is active, hs-a kept for verification.
+    let old = set(vec![hs("hs-a")], Some("hs-a"));
+    let rotated = set(vec![hs("hs-a"), hs("hs-b")], Some("hs-b"));
+    b.ok(
+        "rotation: token from the previous key still verifies",
+        &rotated,
+        Some(SUB),
+        mint(&old, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    b.ok(
+        "rotation: token from the new active key",
+        &rotated,
+        Some(SUB),
+        mint(&rotated, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    b.cases
+}
+
+/// All EdDSA success cases.
+pub(crate) fn eddsa_cases() -> Vec<Case> {
+    let k = set(vec![ed("ed-a")], Some("ed-a"));
+    let mut b = Builder {
+        prefix: "ED-S",
+        cases: Vec::new(),
+    };
+    b.ok(
+        "reference payload, with subject",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    let public = KeySet::from_json(&k.public_jwks().to_string()).expect("public set");
+    b.ok(
+        "verify-only key set (public key, no d)",
+        &public,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    let mixed = set(vec![hs("hs-a"), ed("ed-a")], Some("hs-a"));
+    b.ok(
+        "mixed key set: EdDSA token beside an HS256 key",
+        &mixed,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    let rotated = set(vec![hs("hs-a"), ed("ed-b")], Some("ed-b"));
+    b.ok(
+        "rotation from HS256 to EdDSA: new EdDSA token",
+        &rotated,
+        Some(SUB),
+        mint(&rotated, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    let old = set(vec![hs("hs-a")], Some("hs-a"));
+    b.ok(
+        "rotation from HS256 to EdDSA: old HS256 token",
+        &rotated,
+        Some(SUB),
+        mint(&old, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    b.cases
+}
+
+/// One or more failure cases per error code and per RFC 8725 attack that fits in a token.
+pub(crate) fn failure_cases() -> Vec<Case> {
+    let k = set(vec![hs("hs-a")], Some("hs-a"));
+    let ke = set(vec![ed("ed-a")], Some("ed-a"));
+    let mixed = set(vec![hs("hs-a"), ed("ed-a")], Some("hs-a"));
+    let good = mint(&k, NOW, Some(SUB), REFERENCE, 300);
+    let (input, sig) = good.rsplit_once('.').expect("three segments");
+    let (h, c) = input.split_once('.').expect("three segments");
+    let std = Claims::standard();
+    let hh = hs_header("hs-a");
+    let f = |claims: &Claims| forge_hs(&hh, &claims.text(), "hs-a");
+    let fh = |header: &str| forge_hs(header, &std.text(), "hs-a");
+    let mut b = Builder {
+        prefix: "F",
+        cases: Vec::new(),
+    };
+
+    // Step 1.
+    b.fail(
+        "too_large: 8193 bytes, refused before decoding",
+        &k,
+        format!("{h}.{c}.{sig}{}", "A".repeat(8193 - good.len())),
+        "too_large",
+    );
+    b.fail(
+        "too_large: not even a token, 9000 bytes",
+        &k,
+        "{".repeat(9000),
+        "too_large",
+    );
+    // Step 2.
+    b.fail("two segments", &k, format!("{h}.{c}"), "malformed");
+    b.fail("four segments", &k, format!("{good}.{sig}"), "malformed");
+    b.fail(
+        "empty signature segment (alg none style)",
+        &k,
+        format!("{h}.{c}."),
+        "malformed",
+    );
+    b.fail("padded base64", &k, format!("{good}="), "malformed");
+    b.fail(
+        "standard-alphabet character",
+        &k,
+        format!("{h}.{c}.{}+", &sig[..sig.len() - 1]),
+        "malformed",
+    );
+    b.fail(
+        "surrounding whitespace",
+        &k,
+        format!(" {good}"),
+        "malformed",
+    );
+    b.fail(
+        "segment length 1 mod 4",
+        &k,
+        format!("{h}.{c}A.{sig}"),
+        "malformed",
+    );
+    let last = sig.chars().last().expect("non-empty");
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let flipped = alphabet
+        .chars()
+        .nth(alphabet.find(last).expect("base64url") ^ 1)
+        .expect("in range");
+    b.fail(
+        "non-canonical base64url (unused bits set)",
+        &k,
+        format!("{input}.{}{flipped}", &sig[..sig.len() - 1]),
+        "malformed",
+    );
+    // Steps 3-4.
+    b.fail("header is not JSON", &k, fh("alg=HS256"), "malformed");
+    b.fail(
+        "typ JWT instead of tessera+jwt",
+        &k,
+        fh(r#"{"alg":"HS256","typ":"JWT","kid":"hs-a"}"#),
+        "malformed",
+    );
+    b.fail(
+        "typ missing",
+        &k,
+        fh(r#"{"alg":"HS256","kid":"hs-a"}"#),
+        "malformed",
+    );
+    b.fail(
+        "typ in another case",
+        &k,
+        fh(r#"{"alg":"HS256","typ":"Tessera+JWT","kid":"hs-a"}"#),
+        "malformed",
+    );
+    b.fail(
+        "crit header member",
+        &k,
+        fh(r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs-a","crit":["exp"]}"#),
+        "malformed",
+    );
+    b.fail(
+        "embedded jwk header member",
+        &k,
+        fh(&format!(
+            r#"{{"alg":"HS256","typ":"tessera+jwt","kid":"hs-a","jwk":{{"kty":"oct","k":"{}"}}}}"#,
+            b64(hs_secret("attacker"))
+        )),
+        "malformed",
+    );
+    b.fail("jku header member (never fetched)", &k, fh(r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs-a","jku":"https://attacker.example/jwks.json"}"#), "malformed");
+    b.fail("x5u header member", &k, fh(r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs-a","x5u":"https://attacker.example/cert.pem"}"#), "malformed");
+    b.fail(
+        "duplicate header member",
+        &k,
+        fh(r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs-a","alg":"HS256"}"#),
+        "malformed",
+    );
+    b.fail(
+        "kid is not a string",
+        &k,
+        fh(r#"{"alg":"HS256","typ":"tessera+jwt","kid":["hs-a"]}"#),
+        "malformed",
+    );
+    b.fail(
+        "header with a UTF-8 BOM",
+        &k,
+        fh(&format!("\u{feff}{hh}")),
+        "malformed",
+    );
+    let utf16: Vec<u8> = hh.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    b.fail(
+        "header in UTF-16LE",
+        &k,
+        forge_hs_bytes(&utf16, std.text().as_bytes(), &hs_secret("hs-a")),
+        "malformed",
+    );
+    // Step 5.
+    b.fail(
+        "unknown kid",
+        &k,
+        forge_hs(&hs_header("hs-z"), &std.text(), "hs-a"),
+        "unknown_key",
+    );
+    b.fail(
+        "kid differs only in case",
+        &k,
+        forge_hs(&hs_header("HS-A"), &std.text(), "hs-a"),
+        "unknown_key",
+    );
+    let retired = set(vec![hs("hs-b")], Some("hs-b"));
+    b.fail(
+        "rotation: token from a retired key",
+        &retired,
+        good.clone(),
+        "unknown_key",
+    );
+    // Step 6.
+    for alg in [
+        "none", "None", "NONE", "nOnE", "HS512", "RS256", "ES256", "hs256", " HS256",
+    ] {
+        let header = format!(r#"{{"alg":"{alg}","typ":"tessera+jwt","kid":"hs-a"}}"#);
+        b.fail(
+            &format!("alg {alg:?} on an HS256 key"),
+            &k,
+            fh(&header),
+            "unsupported_algorithm",
+        );
+    }
+    b.fail(
+        "alg none spelled with a JSON escape",
+        &k,
+        fh(r#"{"alg":"\u006eone","typ":"tessera+jwt","kid":"hs-a"}"#),
+        "unsupported_algorithm",
+    );
+    let ed_public = *mixed
+        .get("ed-a")
+        .expect("ed-a")
+        .ed25519_public_key()
+        .expect("EdDSA");
+    let confused = forge_hs_bytes(
+        hs_header("ed-a").as_bytes(),
+        std.text().as_bytes(),
+        &ed_public,
+    );
+    b.fail(
+        "HS256 header on an Ed25519 kid, MACed with the public key",
+        &mixed,
+        confused,
+        "unsupported_algorithm",
+    );
+    b.fail(
+        "EdDSA header on an HS256 kid",
+        &mixed,
+        forge_ed(&ed_header("hs-a"), &std.text(), "ed-a"),
+        "unsupported_algorithm",
+    );
+    // Step 7.
+    let mut raw_sig = URL_SAFE_NO_PAD.decode(sig).expect("base64url");
+    raw_sig[0] ^= 0x01;
+    b.fail(
+        "one flipped signature bit",
+        &k,
+        format!("{input}.{}", b64(&raw_sig)),
+        "bad_signature",
+    );
+    b.fail(
+        "truncated signature",
+        &k,
+        format!("{input}.{}", b64(&raw_sig[..16])),
+        "bad_signature",
+    );
+    b.fail(
+        "signed with another secret under the same kid",
+        &k,
+        forge_hs(&hh, &std.text(), "attacker"),
+        "bad_signature",
+    );
+    b.fail(
+        "weak secret \"secret\"",
+        &k,
+        forge_hs_bytes(hh.as_bytes(), std.text().as_bytes(), b"secret"),
+        "bad_signature",
+    );
+    let altered = b64(std.clone().set("sub", "\"user:7\"").text());
+    b.fail(
+        "claims altered under the original signature",
+        &k,
+        format!("{h}.{altered}.{sig}"),
+        "bad_signature",
+    );
+    b.fail(
+        "EdDSA all-zero signature",
+        &ke,
+        format!(
+            "{}.{}",
+            forge_ed(&ed_header("ed-a"), &std.text(), "ed-a")
+                .rsplit_once('.')
+                .expect("3")
+                .0,
+            b64([0u8; 64])
+        ),
+        "bad_signature",
+    );
+    b.fail(
+        "EdDSA signature by another key under the same kid",
+        &ke,
+        forge_ed(&ed_header("ed-a"), &std.text(), "attacker"),
+        "bad_signature",
+    );
+    // Step 8.
+    b.fail(
+        "exp as a float",
+        &k,
+        f(&std.clone().set("exp", &format!("{}.0", NOW + 300))),
+        "malformed",
+    );
+    b.fail(
+        "exp in exponent notation",
+        &k,
+        f(&std.clone().set("exp", "1.7900003e9")),
+        "malformed",
+    );
+    b.fail(
+        "exp as a string",
+        &k,
+        f(&std.clone().set("exp", &format!("\"{}\"", NOW + 300))),
+        "malformed",
+    );
+    b.fail(
+        "negative iat",
+        &k,
+        f(&std.clone().set("iat", "-1")),
+        "malformed",
+    );
+    b.fail(
+        "exp overflowing 64 bits",
+        &k,
+        f(&std.clone().set("exp", "18446744073709551616")),
+        "malformed",
+    );
+    b.fail(
+        "exp past year 9999",
+        &k,
+        f(&std.clone().set("exp", "253402300800")),
+        "malformed",
+    );
+    b.fail(
+        "iat missing",
+        &k,
+        f(&std.clone().remove("iat")),
+        "malformed",
+    );
+    b.fail(
+        "exp missing",
+        &k,
+        f(&std.clone().remove("exp")),
+        "malformed",
+    );
+    b.fail(
+        "jti missing",
+        &k,
+        f(&std.clone().remove("jti")),
+        "malformed",
+    );
+    b.fail(
+        "dat missing",
+        &k,
+        f(&std.clone().remove("dat")),
+        "malformed",
+    );
+    b.fail(
+        "unknown claim",
+        &k,
+        f(&std.clone().set("admin", "true")),
+        "malformed",
+    );
+    b.fail(
+        "null nbf",
+        &k,
+        f(&std.clone().set("nbf", "null")),
+        "malformed",
+    );
+    b.fail(
+        "sub is a number",
+        &k,
+        f(&std.clone().set("sub", "42")),
+        "malformed",
+    );
+    b.fail(
+        "exp not after iat",
+        &k,
+        f(&std.clone().set("exp", &NOW.to_string())),
+        "malformed",
+    );
+    b.fail(
+        "duplicate claim (exp twice)",
+        &k,
+        f(&std.clone().push_raw("exp", &(NOW + 80_000).to_string())),
+        "malformed",
+    );
+    b.fail(
+        "duplicate member inside dat",
+        &k,
+        f(&std.clone().set("dat", r#"{"qty":25,"qty":2500}"#)),
+        "malformed",
+    );
+    b.fail(
+        "NaN literal in dat",
+        &k,
+        f(&std.clone().set("dat", r#"{"qty":NaN}"#)),
+        "malformed",
+    );
+    b.fail(
+        "lone surrogate escape in dat",
+        &k,
+        f(&std.clone().set("dat", r#"{"note":"\ud800"}"#)),
+        "malformed",
+    );
+    let mut invalid_utf8 = std.text().into_bytes();
+    let at = invalid_utf8.iter().position(|&c| c == b'W').expect("WH-01");
+    invalid_utf8[at] = 0xC0; // an overlong-encoding lead byte: never valid UTF-8
+    b.fail(
+        "invalid UTF-8 in a claim string",
+        &k,
+        forge_hs_bytes(hh.as_bytes(), &invalid_utf8, &hs_secret("hs-a")),
+        "malformed",
+    );
+    b.fail(
+        "claims with a UTF-8 BOM",
+        &k,
+        forge_hs_bytes(
+            hh.as_bytes(),
+            format!("\u{feff}{}", std.text()).as_bytes(),
+            &hs_secret("hs-a"),
+        ),
+        "malformed",
+    );
+    // Steps 9-12.
+    b.fail_at(
+        "expired: now = exp + leeway",
+        &k,
+        NOW + 300 + 30,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        "expired",
+    );
+    b.fail_at(
+        "expired an hour ago",
+        &k,
+        NOW + 3600,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        "expired",
+    );
+    b.fail(
+        "nbf beyond the leeway",
+        &k,
+        f(&std.clone().set("nbf", &(NOW + 31).to_string())),
+        "not_yet_valid",
+    );
+    b.fail(
+        "iat in the future",
+        &k,
+        f(&std
+            .clone()
+            .set("iat", &(NOW + 100).to_string())
+            .set("exp", &(NOW + 400).to_string())),
+        "not_yet_valid",
+    );
+    b.fail(
+        "lifetime one second over 24 h",
+        &k,
+        f(&std.clone().set("exp", &(NOW + 86_401).to_string())),
+        "lifetime_too_long",
+    );
+    b.fail(
+        "never-expiring: exp at year 9999",
+        &k,
+        f(&std.clone().set("exp", "253402300799")),
+        "lifetime_too_long",
+    );
+    // Steps 13-15.
+    b.fail(
+        "another issuer",
+        &k,
+        f(&std.clone().set("iss", "\"inventree-staging\"")),
+        "wrong_issuer",
+    );
+    b.fail(
+        "issuer as an array",
+        &k,
+        f(&std.clone().set("iss", "[\"inventree\"]")),
+        "wrong_issuer",
+    );
+    b.fail(
+        "issuer missing",
+        &k,
+        f(&std.clone().remove("iss")),
+        "wrong_issuer",
+    );
+    b.fail(
+        "issuer with a trailing NUL",
+        &k,
+        f(&std.clone().set("iss", "\"inventree\\u0000\"")),
+        "wrong_issuer",
+    );
+    b.fail_at(
+        "token for another action of the same plugin",
+        &k,
+        NOW,
+        "plugin:stock-tools/action:print",
+        Some(SUB),
+        good.clone(),
+        "wrong_audience",
+    );
+    b.fail(
+        "audience as an array holding the right action",
+        &k,
+        f(&std.clone().set("aud", &format!("[\"{AUD}\"]"))),
+        "wrong_audience",
+    );
+    b.fail(
+        "audience is a prefix of the action",
+        &k,
+        f(&std
+            .clone()
+            .set("aud", "\"plugin:stock-tools/action:trans\"")),
+        "wrong_audience",
+    );
+    b.fail(
+        "audience missing",
+        &k,
+        f(&std.clone().remove("aud")),
+        "wrong_audience",
+    );
+    b.fail_at(
+        "another principal's token",
+        &k,
+        NOW,
+        AUD,
+        Some("user:7"),
+        good.clone(),
+        "wrong_subject",
+    );
+    b.fail(
+        "subject expected, token has none",
+        &k,
+        f(&std.clone().remove("sub")),
+        "wrong_subject",
+    );
+    // Key loading.
+    let short = format!(
+        r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{}"}}],"active":"hs-a"}}"#,
+        b64(&hs_secret("hs-a")[..31])
+    );
+    b.push(
+        "invalid_key: a 31-byte HS256 secret is refused at load",
+        raw(&short),
+        NOW,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        Some("invalid_key"),
+        None,
+    );
+    let no_alg = format!(
+        r#"{{"keys":[{{"kty":"oct","kid":"hs-a","k":"{}"}}],"active":"hs-a"}}"#,
+        b64(hs_secret("hs-a"))
+    );
+    b.push(
+        "invalid_key: a key without alg",
+        raw(&no_alg),
+        NOW,
+        AUD,
+        Some(SUB),
+        good,
+        Some("invalid_key"),
+        None,
+    );
+    b.cases
+}
+
+/// The vector files: (file name, JSON text).
+pub(crate) fn files() -> Vec<(&'static str, String)> {
+    let render = |name: &str, description: &str, tests: &[Case]| {
+        let mut text = serde_json::to_string_pretty(&File {
+            name,
+            description,
+            tests,
+        })
+        .expect("vector cases serialize");
+        text.push('\n');
+        text
+    };
+    vec![
+        (
+            "hs256.json",
+            render(
+                "hs256",
+                "Valid HS256 tokens, rotation included.",
+                &hs256_cases(),
+            ),
+        ),
+        (
+            "eddsa.json",
+            render("eddsa", "Valid EdDSA (Ed25519) tokens.", &eddsa_cases()),
+        ),
+        (
+            "failures.json",
+            render(
+                "failures",
+                "Tokens and key sets refused, one or more per error code and per RFC 8725 attack.",
+                &failure_cases(),
+            ),
+        ),
+    ]
+}

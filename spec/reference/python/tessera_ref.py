@@ -1,0 +1,361 @@
+"""Tessera v1 reference implementation (see spec/PROTOCOL.md).
+
+Standard library only. EdDSA (Ed25519) needs the `cryptography` package; when it is not
+importable, EdDSA operations raise EdDSAUnavailable and everything HS256 still works.
+
+    ks = load_key_set(open("keys.json").read())
+    token = mint(ks, iss="inventree", aud="plugin:stock-tools/action:transfer", dat={"n": 1}, now=now)
+    claims = verify(token, ks, now=now, iss="inventree", aud="plugin:stock-tools/action:transfer")
+
+Error messages never contain the token, a string taken from it, or key material.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import math
+import re
+import secrets
+from dataclasses import dataclass, field
+
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ed25519 as _ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+except ImportError:  # pragma: no cover - depends on the environment
+    _ed25519 = None
+
+TYP = "tessera+jwt"
+MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z
+CLAIM_ORDER = ("iss", "aud", "sub", "iat", "nbf", "exp", "jti", "fpr", "dat")
+REQUIRED_CLAIMS = {"iat", "exp", "jti", "dat"}  # iss/aud are checked by steps 13/14
+KEY_ALG = {"oct": "HS256", "OKP": "EdDSA"}  # a key knows its one algorithm
+KEY_MEMBERS = {"oct": {"kty", "kid", "use", "alg", "k"},
+               "OKP": {"kty", "kid", "use", "alg", "crv", "x", "d"}}
+_B64URL = re.compile(r"[A-Za-z0-9_-]+\Z")
+_COMPACT = re.compile(rb"[A-Za-z0-9_.-]*\Z")
+_KID = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
+
+class TesseraError(Exception):
+    """A protocol error: `code` is one of the stable codes of PROTOCOL.md."""
+
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+class EdDSAUnavailable(RuntimeError):
+    """EdDSA was needed but the `cryptography` package is not importable."""
+
+def _need_ed25519():
+    if _ed25519 is None:
+        raise EdDSAUnavailable("EdDSA needs the 'cryptography' package, which is not importable")
+
+# ---- strict base64url and JSON (the standard library is lenient; these are not) ----
+
+def b64e(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+def b64d(text):
+    """RFC 4648 §5 without padding, canonical only. urlsafe_b64decode alone would skip bad
+    characters, accept '=' padding and ignore non-zero trailing bits, so check all three."""
+    if not isinstance(text, str) or not _B64URL.match(text) or len(text) % 4 == 1:
+        raise ValueError("not unpadded base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64e(data) != text:
+        raise ValueError("not canonical base64url (non-zero trailing bits)")
+    return data
+
+def _no_duplicates(pairs):
+    obj = {}
+    for name, value in pairs:
+        if name in obj:
+            raise ValueError("duplicate member name")
+        obj[name] = value
+    return obj
+
+def _no_constant(name):
+    raise ValueError("NaN and Infinity are not JSON")
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+def _int_or_float(text):
+    # As common JSON parsers do (serde_json): "-0" and integers beyond 64 bits become floats,
+    # so they can never pass as a time claim, and payloads compare equal across implementations.
+    value = int(text)
+    if (text.startswith("-") and value == 0) or not -2**63 <= value < 2**64:
+        return _finite_float(text)
+    return value
+
+def parse_json(data):
+    """Strict RFC 8259 JSON from bytes: UTF-8 only (no BOM, no invalid or overlong sequences),
+    no duplicate member names at any depth, no NaN/Infinity, no lone surrogate escapes."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ValueError("byte order mark")
+    text = data.decode("utf-8")  # strict: refuses invalid, overlong and surrogate byte sequences
+    value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                       parse_float=_finite_float, parse_int=_int_or_float)
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # "\ud800" parses; encoding refuses it
+    return value
+
+def _parse(data, what, code="malformed"):
+    try:
+        return parse_json(data)
+    except (ValueError, RecursionError, OverflowError):
+        raise TesseraError(code, f"{what} is not strict UTF-8 JSON") from None
+
+def _compact(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+def _is_time(value):
+    return type(value) is int and 0 <= value <= MAX_TIME  # bool is not int here; floats refused
+
+# ---- keys and key sets ----
+
+@dataclass(frozen=True)
+class Key:
+    kid: str
+    alg: str
+    secret: bytes = field(default=None, repr=False)  # HS256
+    x: bytes = None                                   # EdDSA public key
+    d: bytes = field(default=None, repr=False)       # EdDSA seed (absent: verify-only)
+
+    @property
+    def can_sign(self):
+        return self.alg == "HS256" or self.d is not None
+
+@dataclass(frozen=True)
+class KeySet:
+    keys: dict  # kid -> Key
+    active: str = None
+
+def _ed_public(seed):
+    _need_ed25519()
+    public = _ed25519.Ed25519PrivateKey.from_private_bytes(seed).public_key()
+    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+def _load_jwk(jwk):
+    def bad(msg):
+        return TesseraError("invalid_key", msg)
+
+    if not isinstance(jwk, dict):
+        raise bad("a key is a JSON object")
+    kid, kty = jwk.get("kid"), jwk.get("kty")
+    if not isinstance(kid, str) or not _KID.match(kid):
+        raise bad('"kid" must be 1..64 characters of [A-Za-z0-9._-]')
+    if not isinstance(kty, str) or kty not in KEY_ALG or jwk.get("alg") != KEY_ALG[kty]:
+        raise bad(f'key {kid}: "alg" is required and must fit "kty" (oct: HS256, OKP: EdDSA)')
+    if set(jwk) - KEY_MEMBERS[kty]:
+        raise bad(f"key {kid}: unexpected member for a {kty} key")
+    if "use" in jwk and jwk["use"] != "sig":
+        raise bad(f'key {kid}: "use" must be "sig"')
+
+    def material(name, size=None):
+        try:
+            raw = b64d(jwk[name])
+        except (KeyError, ValueError):
+            raise bad(f'key {kid}: "{name}" missing or not canonical base64url') from None
+        if size is not None and len(raw) != size:
+            raise bad(f'key {kid}: "{name}" must be {size} bytes')
+        return raw
+
+    if kty == "oct":
+        secret = material("k")
+        if len(secret) < 32:
+            raise bad(f"key {kid}: an HS256 secret must be at least 32 bytes")
+        return Key(kid, "HS256", secret=secret)
+    if jwk.get("crv") != "Ed25519":
+        raise bad(f'key {kid}: an OKP key must have "crv": "Ed25519"')
+    x = material("x", 32)
+    d = material("d", 32) if "d" in jwk else None
+    # Without `cryptography` this check cannot run; the key loads and EdDSA use fails later.
+    if d is not None and _ed25519 is not None and _ed_public(d) != x:
+        raise bad(f'key {kid}: "d" does not derive "x"')
+    return Key(kid, "EdDSA", x=x, d=d)
+
+def load_key_set(src):
+    """A key set from a dict or JSON text/bytes: {"keys": [JWK, ...], "active": kid?}."""
+    if isinstance(src, (str, bytes)):
+        src = _parse(src.encode("utf-8") if isinstance(src, str) else src, "key set", "invalid_key")
+    if not isinstance(src, dict) or not isinstance(src.get("keys"), list) or set(src) - {"keys", "active"}:
+        raise TesseraError("invalid_key", 'a key set is {"keys": [...], "active": kid}')
+    keys = {}
+    for jwk in src["keys"]:
+        key = _load_jwk(jwk)
+        if key.kid in keys:
+            raise TesseraError("invalid_key", f"duplicate kid {key.kid}")
+        keys[key.kid] = key
+    active = src.get("active")
+    if active is not None:
+        if not isinstance(active, str) or active not in keys:
+            raise TesseraError("invalid_key", '"active" does not name a key of the set')
+        if not keys[active].can_sign:
+            raise TesseraError("invalid_key", "the active key cannot sign (no \"d\")")
+    return KeySet(keys, active)
+
+def public_jwks(key_set):
+    """The JWKS endpoint document: EdDSA public keys only, never "d", never an HMAC key."""
+    return {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": k.kid, "use": "sig", "alg": "EdDSA",
+                      "x": b64e(k.x)} for k in key_set.keys.values() if k.alg == "EdDSA"]}
+
+def _sign(key, signing_input):
+    if key.alg == "HS256":
+        return hmac.new(key.secret, signing_input, hashlib.sha256).digest()
+    _need_ed25519()
+    return _ed25519.Ed25519PrivateKey.from_private_bytes(key.d).sign(signing_input)
+
+def _signature_ok(key, signing_input, signature):
+    if key.alg == "HS256":
+        return hmac.compare_digest(_sign(key, signing_input), signature)  # constant time
+    _need_ed25519()
+    try:
+        _ed25519.Ed25519PublicKey.from_public_bytes(key.x).verify(signature, signing_input)
+    except (InvalidSignature, ValueError):
+        return False
+    return len(signature) == 64
+
+# ---- minting ----
+
+def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr=None,
+         max_len=8192, max_lifetime=86400):
+    """A token signed with the active key. TesseraError for a lifetime, nbf, fpr or payload the
+    profile refuses; ValueError for arguments of the wrong type."""
+    key = key_set.keys.get(key_set.active) if key_set.active is not None else None
+    if key is None:
+        raise TesseraError("invalid_key", "the key set has no active signing key")
+    if not (isinstance(iss, str) and isinstance(aud, str) and isinstance(sub, (str, type(None)))):
+        raise ValueError("iss and aud must be strings, sub a string or None")
+    if not _is_time(now) or type(ttl) is not int:
+        raise ValueError("now must be an integer time and ttl an integer")
+    if ttl <= 0:
+        raise TesseraError("invalid_config", "a token's ttl is at least 1 second")
+    if ttl > max_lifetime:
+        raise TesseraError("lifetime_too_long", f"ttl {ttl}s exceeds the maximum lifetime {max_lifetime}s")
+    exp = now + ttl
+    if exp > MAX_TIME:
+        raise ValueError("exp would be after 9999-12-31")
+    if nbf == now:
+        nbf = None  # omitted when equal to iat
+    if nbf is not None and not (type(nbf) is int and now < nbf < exp):
+        raise TesseraError("invalid_config", "nbf must be an integer with iat < nbf < exp")
+    if fpr is not None and not (isinstance(fpr, str) and 1 <= len(fpr.encode("utf-8")) <= 128):
+        raise TesseraError("invalid_config", "fpr must be a string of 1..=128 UTF-8 bytes")
+    jti = b64e(secrets.token_bytes(16)) if jti is None else jti
+    if not isinstance(jti, str):
+        raise ValueError("jti must be a string")
+    values = {"iss": iss, "aud": aud, "sub": sub, "iat": now, "nbf": nbf, "exp": exp,
+              "jti": jti, "fpr": fpr}
+    claims = {n: values[n] for n in CLAIM_ORDER[:-1] if values[n] is not None}
+    claims["dat"] = dat
+    header = {"alg": key.alg, "typ": TYP, "kid": key.kid}
+    try:  # NaN, lone surrogates, non-JSON types; {1: .., "1": ..} would repeat a member name
+        claims_json = _compact(claims).encode("utf-8")
+        parse_json(claims_json)
+    except (ValueError, TypeError, RecursionError):
+        raise TesseraError("bad_payload", "the payload does not serialize to strict JSON") from None
+    signing_input = b64e(_compact(header).encode("utf-8")) + "." + b64e(claims_json)
+    token = signing_input + "." + b64e(_sign(key, signing_input.encode("ascii")))
+    if len(token) > max_len:
+        raise TesseraError("too_large", f"the token would be {len(token)} bytes; the limit is {max_len}")
+    return token
+
+# ---- verification: the numbered steps of PROTOCOL.md, in order ----
+
+def _check_claims(c):
+    if not isinstance(c, dict):
+        return "claims are not a JSON object"
+    if set(c) - set(CLAIM_ORDER) or REQUIRED_CLAIMS - set(c):
+        return "unknown or missing claims"
+    if not all(_is_time(c[n]) for n in ("iat", "exp", "nbf") if n in c):
+        return "iat, exp and nbf must be integers in 0..=253402300799"
+    if not all(isinstance(c[n], str) for n in ("sub", "jti", "fpr") if n in c):
+        return "sub, jti and fpr must be strings"
+    if "fpr" in c and not 1 <= len(c["fpr"].encode("utf-8")) <= 128:
+        return "fpr must be 1..=128 bytes"
+    if c["exp"] <= c["iat"]:
+        return "exp must be after iat"
+    return None
+
+def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max_lifetime=86400,
+           payload_check=None):
+    """Returns the claims (a dict; the payload is claims["dat"]) or raises TesseraError.
+    `payload_check(dat)` stands for the application's payload type: False or an exception
+    (ValueError, TypeError, KeyError) means the payload does not fit."""
+    if not (_is_time(now) and type(leeway) is int and 0 <= leeway <= 300
+            and type(max_len) is int and max_len > 0 and type(max_lifetime) is int and max_lifetime > 0):
+        raise TesseraError("invalid_config", "now, leeway (0..=300), max_len, max_lifetime out of range")
+    if not isinstance(token, (str, bytes)):
+        raise TypeError("token must be str or bytes")
+    raw = token.encode("utf-8", "surrogatepass") if isinstance(token, str) else token
+
+    def malformed(msg):
+        return TesseraError("malformed", msg)
+
+    # Step 1: length cap, before any decoding.
+    if len(raw) > max_len:
+        raise TesseraError("too_large", f"token is {len(raw)} bytes long; the limit is {max_len}")
+    # Step 2: compact form, three non-empty canonical base64url segments.
+    if not _COMPACT.match(raw) or raw.count(b".") != 2:
+        raise malformed("not three base64url segments separated by '.'")
+    segments = raw.decode("ascii").split(".")
+    try:
+        header_bytes, claims_bytes, signature = [b64d(s) for s in segments]
+    except ValueError:
+        raise malformed("a segment is empty or not canonical unpadded base64url") from None
+    # Step 3: header is a JSON object with exactly the string members alg, typ, kid.
+    header = _parse(header_bytes, "header")
+    if (not isinstance(header, dict) or set(header) != {"alg", "typ", "kid"}
+            or not all(isinstance(v, str) for v in header.values())):
+        raise malformed("header must have exactly the string members alg, typ, kid")
+    # Step 4: explicit type.
+    if header["typ"] != TYP:
+        raise malformed("typ is not tessera+jwt")
+    # Step 5: the key named by kid (exact equality; a lookup, nothing else).
+    key = key_set.keys.get(header["kid"])
+    if key is None:
+        raise TesseraError("unknown_key", "kid names no key in the key set")
+    # Step 6: alg must be the key's one algorithm (so none, HS512, RS256, hs256 ... never pass).
+    if header["alg"] != key.alg:
+        raise TesseraError("unsupported_algorithm", f"alg is not {key.alg}, the algorithm of the key")
+    # Step 7: signature over ASCII(segment1 "." segment2).
+    if not _signature_ok(key, ".".join(segments[:2]).encode("ascii"), signature):
+        raise TesseraError("bad_signature", "signature does not verify")
+    # Step 8: claims (only now, after the signature, is the claims JSON parsed).
+    claims = _parse(claims_bytes, "claims")
+    problem = _check_claims(claims)
+    if problem:
+        raise malformed(problem)
+    iat, exp = claims["iat"], claims["exp"]
+    # Step 9
+    if now >= exp + leeway:
+        raise TesseraError("expired", f"token expired at {exp} (now {now})")
+    # Step 10: a missing nbf is iat.
+    if now + leeway < claims.get("nbf", iat):
+        raise TesseraError("not_yet_valid", "token is not valid yet (nbf)")
+    # Step 11
+    if now + leeway < iat:
+        raise TesseraError("not_yet_valid", "token is issued in the future (iat)")
+    # Step 12
+    if exp - iat > max_lifetime:
+        raise TesseraError("lifetime_too_long", f"lifetime {exp - iat}s exceeds {max_lifetime}s")
+    # Step 13: exactly one string, compared exactly (arrays never match).
+    if not isinstance(claims.get("iss"), str) or claims["iss"] != iss:
+        raise TesseraError("wrong_issuer", "token was issued by another issuer")
+    # Step 14
+    if not isinstance(claims.get("aud"), str) or claims["aud"] != aud:
+        raise TesseraError("wrong_audience", "token was minted for another action")
+    # Step 15
+    if sub is not None and claims.get("sub") != sub:
+        raise TesseraError("wrong_subject", "token was minted for another principal")
+    # Step 16
+    if payload_check is not None:
+        try:
+            fits = payload_check(claims["dat"])
+        except (ValueError, TypeError, KeyError):
+            fits = False
+        if fits is False:
+            raise TesseraError("bad_payload", "payload does not fit the action's type")
+    return claims

@@ -1,0 +1,525 @@
+"""Self-tests of the Python reference: hand-built tokens for every step and error code, and
+the standard library's leniencies (base64, json) that the reference must not inherit.
+
+Run: python3 -m unittest discover -s spec/reference/python -v
+"""
+import base64
+import contextlib
+import io
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+from unittest import mock
+
+import run_vectors
+import tessera_ref as ref
+from tessera_ref import TesseraError
+
+HERE = Path(__file__).resolve().parent
+HAVE_ED = ref._ed25519 is not None
+NOW = 1790000000
+ISS, AUD, SUB = "inventree", "plugin:stock-tools/action:transfer", "user:42"
+SECRET = bytes(range(1, 33))
+OLD_SECRET = bytes(range(101, 133))
+# RFC 8037 Appendix A.1 Ed25519 key pair, with the members tessera requires.
+ED_D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
+ED_X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hs_jwk(kid="hs-1", secret=SECRET, **extra):
+    return {"kty": "oct", "kid": kid, "use": "sig", "alg": "HS256", "k": b64(secret), **extra}
+
+
+def ed_jwk(kid="ed-1", private=True, **extra):
+    jwk = {"kty": "OKP", "crv": "Ed25519", "kid": kid, "use": "sig", "alg": "EdDSA", "x": ED_X}
+    if private:
+        jwk["d"] = ED_D
+    return {**jwk, **extra}
+
+
+def key_set_json(active="hs-1"):
+    return {"keys": [hs_jwk(), hs_jwk("hs-0", OLD_SECRET), ed_jwk()], "active": active}
+
+
+KEYS = ref.load_key_set(key_set_json())
+
+
+def header(**changes):
+    h = {"alg": "HS256", "typ": "tessera+jwt", "kid": "hs-1"}
+    h.update(changes)
+    return {k: v for k, v in h.items() if v is not DROP}
+
+
+def claims(**changes):
+    c = {"iss": ISS, "aud": AUD, "sub": SUB, "iat": NOW - 10, "exp": NOW + 290,
+         "jti": "AAAAAAAAAAAAAAAAAAAAAA", "dat": {"item": 7, "qty": 2.5}}
+    c.update(changes)
+    return {k: v for k, v in c.items() if v is not DROP}
+
+
+DROP = object()
+
+
+def seg(value):
+    """A segment from an object (compact JSON), raw JSON text (str) or raw bytes."""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, separators=(",", ":"))
+    if isinstance(value, str):
+        value = value.encode("utf-8", "surrogatepass")
+    return b64(value)
+
+
+def token(h=None, c=None, secret=SECRET, sig=None):
+    """An HS256 token signed by hand (hmac/json/base64 only, no code from the reference)."""
+    signing_input = seg(header() if h is None else h) + "." + seg(claims() if c is None else c)
+    if sig is None:
+        sig = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + (sig if isinstance(sig, str) else b64(sig))
+
+
+def ed_token(h, c):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    signing_input = seg(h) + "." + seg(c)
+    key = Ed25519PrivateKey.from_private_bytes(base64.urlsafe_b64decode(ED_D + "="))
+    return signing_input + "." + b64(key.sign(signing_input.encode()))
+
+
+def verify(tok, keys=KEYS, now=NOW, iss=ISS, aud=AUD, sub=SUB, **kw):
+    return ref.verify(tok, keys, now, iss, aud, sub=sub, **kw)
+
+
+class Base(unittest.TestCase):
+    def assertCode(self, code, tok, **kw):
+        with self.assertRaises(TesseraError) as cm:
+            verify(tok, **kw)
+        self.assertEqual(cm.exception.code, code, cm.exception.message)
+        # Messages never echo the token or key material.
+        text = str(cm.exception)
+        if len(tok) > 8:
+            self.assertNotIn(tok, text)
+        self.assertNotIn(b64(SECRET), text)
+        return cm.exception
+
+
+class StdlibLeniency(unittest.TestCase):
+    """The traps: what the standard library accepts and the reference refuses."""
+
+    def test_base64_decoder_is_lenient(self):
+        self.assertEqual(base64.urlsafe_b64decode("YW I=\n"), b"ab")  # skips junk, eats padding
+        self.assertEqual(base64.urlsafe_b64decode("YWJ="), b"ab")     # non-canonical tail bits
+        for bad in ("YW I", "YWI=", "YWJ", "YW+I", "YW/I", "Y", "YWJjZ", "", "YWI\n"):
+            with self.assertRaises(ValueError, msg=bad):
+                ref.b64d(bad)
+        self.assertEqual(ref.b64d("YWI"), b"ab")
+
+    def test_json_loads_is_lenient(self):
+        self.assertEqual(json.loads('{"a":1,"a":2}'), {"a": 2})
+        self.assertTrue(json.loads("NaN") != json.loads("NaN"))
+        self.assertEqual(len(json.loads('"\\ud800"')), 1)
+        self.assertEqual(json.loads(b'\xef\xbb\xbf{}'), {})
+        for bad in (b'{"a":1,"a":2}', b'{"x":{"a":[{"b":1,"b":1}]}}', b"NaN", b"[Infinity]",
+                    b"[-Infinity]", b'"\\ud800"', b'{"\\udfff":1}', b"\xef\xbb\xbf{}",
+                    b'"\xff"', b'"\xc0\xaf"', b'"\xed\xa0\x80"', b"[1e400]",
+                    '{}'.encode("utf-16-le"), b"[" * 5000 + b"]" * 5000):
+            with self.assertRaises((ValueError, RecursionError), msg=bad):
+                ref.parse_json(bad)
+        self.assertEqual(ref.parse_json(b'"\\ud83d\\ude00"'), "\U0001F600")  # a valid pair
+
+    def test_numbers_as_common_parsers_read_them(self):
+        self.assertIs(type(ref.parse_json(b"-0")), float)
+        self.assertIs(type(ref.parse_json(b"18446744073709551616")), float)
+        self.assertEqual(ref.parse_json(b"18446744073709551615"), 2**64 - 1)
+
+
+class Roundtrip(Base):
+    def test_hs256_mint_verify_and_exact_format(self):
+        tok = ref.mint(KEYS, ISS, AUD, {"a": [1, None, "é"]}, NOW, sub=SUB, jti="J")
+        h, c, s = tok.split(".")
+        self.assertEqual(ref.b64d(h), b'{"alg":"HS256","typ":"tessera+jwt","kid":"hs-1"}')
+        self.assertEqual(ref.b64d(c).decode(), '{"iss":"inventree","aud":"%s","sub":"user:42",'
+                         '"iat":%d,"exp":%d,"jti":"J","dat":{"a":[1,null,"é"]}}' % (AUD, NOW, NOW + 300))
+        self.assertEqual(len(ref.b64d(s)), 32)
+        self.assertEqual(verify(tok)["dat"], {"a": [1, None, "é"]})
+        self.assertEqual(tok, token(ref.parse_json(ref.b64d(h)), ref.b64d(c)))
+
+    def test_defaults_jti_nbf_fpr(self):
+        tok = ref.mint(KEYS, ISS, AUD, None, NOW, nbf=NOW)
+        c = json.loads(ref.b64d(tok.split(".")[1]))
+        self.assertEqual(list(c), ["iss", "aud", "iat", "exp", "jti", "dat"])  # nbf == iat omitted
+        self.assertEqual(len(c["jti"]), 22)
+        self.assertEqual(len(ref.b64d(c["jti"])), 16)
+        tok = ref.mint(KEYS, ISS, AUD, None, NOW, nbf=NOW + 60, fpr="f" * 128)
+        c = json.loads(ref.b64d(tok.split(".")[1]))
+        self.assertEqual(list(c), ["iss", "aud", "iat", "nbf", "exp", "jti", "fpr", "dat"])
+        self.assertEqual(verify(tok, now=NOW + 30, sub=None)["dat"], None)
+        self.assertCode("not_yet_valid", tok, now=NOW + 29, sub=None)
+
+    @unittest.skipUnless(HAVE_ED, "cryptography not importable")
+    def test_eddsa_mint_verify_and_rfc8037_a4(self):
+        ks = ref.load_key_set({"keys": [ed_jwk()], "active": "ed-1"})
+        tok = ref.mint(ks, ISS, AUD, [1, 2], NOW, sub=SUB)
+        self.assertEqual(len(ref.b64d(tok.split(".")[2])), 64)
+        self.assertEqual(verify(tok, keys=ks)["dat"], [1, 2])
+        verify_only = ref.load_key_set({"keys": [ed_jwk(private=False)]})
+        self.assertEqual(verify(tok, keys=verify_only)["dat"], [1, 2])
+        self.assertEqual(verify(ed_token(header(alg="EdDSA", kid="ed-1"), claims()))["dat"]["item"], 7)
+        # Ed25519 is deterministic: the RFC 8037 A.4 signature is reproduced exactly.
+        sig = ref._sign(ks.keys["ed-1"], b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc")
+        self.assertEqual(b64(sig), "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iyl"
+                                   "Gjg5BhVsPt9g7sVvpAr_MuM0KAg")
+
+    def test_rotation_and_retirement(self):
+        old = ref.load_key_set({"keys": [hs_jwk("hs-0", OLD_SECRET)], "active": "hs-0"})
+        tok = ref.mint(old, ISS, AUD, 1, NOW, sub=SUB)
+        rotated = ref.load_key_set({"keys": [hs_jwk("hs-0", OLD_SECRET), hs_jwk()], "active": "hs-1"})
+        self.assertEqual(verify(tok, keys=rotated)["dat"], 1)
+        self.assertIn('"kid":"hs-1"', ref.b64d(ref.mint(rotated, ISS, AUD, 1, NOW).split(".")[0]).decode())
+        retired = ref.load_key_set({"keys": [hs_jwk()], "active": "hs-1"})
+        self.assertCode("unknown_key", tok, keys=retired)
+
+    def test_public_export(self):
+        doc = ref.public_jwks(KEYS)
+        self.assertEqual(doc, {"keys": [ed_jwk(private=False)]})
+        self.assertEqual(ref.public_jwks(ref.load_key_set({"keys": [hs_jwk()]})), {"keys": []})
+        self.assertNotIn("secret", repr(KEYS.keys["hs-1"]))
+        self.assertNotIn(str(SECRET), repr(KEYS))
+
+
+class Steps(Base):
+    def test_valid(self):
+        self.assertEqual(verify(token())["dat"], {"item": 7, "qty": 2.5})
+        self.assertEqual(verify(token(), sub=None)["iss"], ISS)
+        self.assertEqual(verify(token(c=claims(sub=DROP)), sub=None)["aud"], AUD)
+        self.assertEqual(verify(token(c=claims(dat=None)))["dat"], None)
+        self.assertEqual(verify(token(c=claims(fpr="x")))["fpr"], "x")
+        self.assertEqual(verify(token().encode())["jti"], "AAAAAAAAAAAAAAAAAAAAAA")
+        # Whitespace between JSON tokens is allowed; the signature covers the exact bytes.
+        self.assertEqual(verify(token(c=json.dumps(claims(), indent=1)))["dat"]["item"], 7)
+        self.assertEqual(verify(token(c=claims(iat=0, exp=1)), now=1)["iat"], 0)
+        self.assertEqual(verify(token(c=claims(iat=253402300000, exp=253402300799)), now=253402300500)["exp"],
+                         253402300799)
+
+    def test_step1_too_large_before_decoding(self):
+        self.assertCode("too_large", "!" * 8193)
+        tok = token(c=claims(dat="x" * 6000))
+        self.assertGreater(len(tok), 8192)
+        self.assertCode("too_large", tok)
+        small = token()
+        self.assertEqual(verify(small, max_len=len(small))["iss"], ISS)
+        self.assertCode("too_large", small, max_len=len(small) - 1)
+        self.assertCode("malformed", "é" * 4096)   # 8192 bytes: within the cap
+        self.assertCode("too_large", "é" * 4097)   # the cap counts bytes, not characters
+
+    def test_step2_compact_form(self):
+        h, c, s = token().split(".")
+        for bad in ("", "..", f"{h}.{c}", f"{h}.{c}.{s}.{s}", f"{h}.{c}.{s}.", f"{h}..{s}", f".{c}.{s}",
+                    f"{h}.{c}.", f"{h}.{c}.{s}=", f"{h}.{c}.{s} ", f" {h}.{c}.{s}", f"{h}.{c}.{s}\n",
+                    f"{h}.{c}\n.{s}", f"{h}.{c}.{s[:-1]}+", f"{h}.{c}.{s[:-1]}/",
+                    f"{h}.{c}.{s}AA", f"{h}.{c}.{s[:-1]}é", f"{h}.{c}.{s}\x00", '{"alg":"none"}..'):
+            self.assertCode("malformed", bad)
+        # Non-canonical tail bits: decodes to the same bytes with a lenient decoder.
+        last = s[-1]
+        tweaked = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        alt = tweaked[tweaked.index(last) + 1]
+        self.assertEqual(base64.urlsafe_b64decode(s[:-1] + alt + "="), base64.urlsafe_b64decode(s + "="))
+        self.assertCode("malformed", f"{h}.{c}.{s[:-1]}{alt}")
+        padded = b64(b"\x01\x02")  # a 3-character segment; its padded form is refused
+        self.assertCode("malformed", f"{h}.{c}.{padded}=")
+
+    def test_step3_header_shape(self):
+        raw = '{"alg":"HS256","typ":"tessera+jwt","kid":"hs-1"'
+        for h in [raw + ',"alg":"HS256"}', raw + ',"kid":"hs-1"}', raw + "}x", raw, "[]", '"x"', "null",
+                  header(kid=DROP), header(alg=DROP), header(typ=DROP), header(kid=1), header(alg=None),
+                  header(typ=["tessera+jwt"]), header(kid={"k": 1}), b"\xef\xbb\xbf" + (raw + "}").encode(),
+                  (raw + "}").encode("utf-16-le"), b'{"alg":"HS256","typ":"tessera+jwt","kid":"\xff"}',
+                  b'{"alg":"HS256","typ":"tessera+jwt","kid":"\xc0\xaf"}', raw + ',"x":NaN}',
+                  '{"alg":"HS256","typ":"tessera+jwt","kid":"\\ud800"}']:
+            self.assertCode("malformed", token(h=h))
+        for member, value in [("crit", ["exp"]), ("jwk", ed_jwk(private=False)), ("jku", "http://127.0.0.1/"),
+                              ("x5u", "http://127.0.0.1/"), ("x5c", ["MII"]), ("x5t", "x"), ("cty", "JWT"),
+                              ("b64", False), ("zip", "DEF"), ("enc", "A256GCM"), ("kid2", "x")]:
+            self.assertCode("malformed", token(h={**header(), member: value}))
+
+    def test_step4_typ(self):
+        for typ in ("JWT", "jwt", "Tessera+JWT", "tessera+jwt ", "application/tessera+jwt", "", "tessera+jws"):
+            self.assertCode("malformed", token(h=header(typ=typ)))
+        self.assertCode("malformed", token(h=header(typ="JWT", kid="nope")))  # step 4 before step 5
+
+    def test_step5_unknown_key(self):
+        for kid in ("nope", "HS-1", "hs-1 ", " hs-1", "hs-1\u0000", "", "k" * 65, "../hs-1", "hs-1' OR 1=1"):
+            self.assertCode("unknown_key", token(h=header(kid=kid)))
+        self.assertCode("unknown_key", token(h=header(kid="nope", alg="none"), sig=b"x"))  # 5 before 6
+
+    def test_step6_algorithm(self):
+        for alg in ("none", "None", "NONE", "nOnE", "HS384", "HS512", "RS256", "ES256", "PS256",
+                    "hs256", " HS256", "HS256 ", "", "EdDSA", "Ed25519"):
+            self.assertCode("unsupported_algorithm", token(h=header(alg=alg)))
+        self.assertCode("unsupported_algorithm", token(h='{"alg":"\\u006eone","typ":"tessera+jwt","kid":"hs-1"}'))
+        self.assertCode("malformed", token(h=header(alg="none"), sig=""))  # empty segment: step 2
+        # HS512 with the HS256 secret, and HS256 signed with the Ed25519 public key as its secret.
+        si = seg(header(alg="HS512")) + "." + seg(claims())
+        self.assertCode("unsupported_algorithm", si + "." + b64(hmac.new(SECRET, si.encode(), "sha512").digest()))
+        ed_pub = base64.urlsafe_b64decode(ED_X + "=")
+        for secret in (ed_pub, ED_X.encode()):
+            self.assertCode("unsupported_algorithm", token(h=header(kid="ed-1"), secret=secret))
+        self.assertCode("unsupported_algorithm", token(h=header(alg="EdDSA")))  # EdDSA under an HMAC kid
+
+    def test_step7_signature(self):
+        good = token()
+        h, c, s = good.split(".")
+        sig = bytearray(ref.b64d(s))
+        sig[0] ^= 1
+        self.assertCode("bad_signature", f"{h}.{c}.{b64(bytes(sig))}")
+        for secret in (OLD_SECRET, b"secret", b"", b"password", b"hs-1", SECRET[:16],
+                       SECRET.hex().encode(), b64(SECRET).encode()):
+            self.assertCode("bad_signature", token(secret=secret))
+        real = ref.b64d(s)
+        for forged in (real[:16], real + b"\x00", b"\x00" * 32, b"\x00"):
+            self.assertCode("bad_signature", f"{h}.{c}.{b64(forged)}")
+        other = token(c=claims(aud="plugin:stock-tools/action:print")).split(".")[2]
+        self.assertCode("bad_signature", f"{h}.{c}.{other}")
+        # The signature is checked before the claims are even parsed (step 7 before 8, 9, 13).
+        for c_bad in ('{"iat":1,"iat":1}', claims(exp=1), claims(iss="evil"), "not json"):
+            self.assertCode("bad_signature", token(c=c_bad, secret=OLD_SECRET))
+
+    @unittest.skipUnless(HAVE_ED, "cryptography not importable")
+    def test_step7_eddsa(self):
+        tok = ed_token(header(alg="EdDSA", kid="ed-1"), claims())
+        h, c, s = tok.split(".")
+        raw = ref.b64d(s)
+        order = 2**252 + 27742317777372353535851937790883648493
+        s_plus_l = raw[:32] + (int.from_bytes(raw[32:], "little") + order).to_bytes(32, "little")
+        for forged in (b"\x00" * 64, raw[:63], raw + b"\x00", s_plus_l, bytes([raw[0] ^ 1]) + raw[1:]):
+            self.assertCode("bad_signature", f"{h}.{c}.{b64(forged)}")
+
+    def test_step8_claims(self):
+        bad = [claims(iat=DROP), claims(exp=DROP), claims(jti=DROP), claims(dat=DROP), claims(admin=True),
+               claims(iat=1.0 * (NOW - 10)), claims(exp=float(NOW + 290)), claims(iat=str(NOW - 10)),
+               claims(iat=True), claims(exp=None), claims(iat=-1), claims(exp=253402300800),
+               claims(exp=NOW - 10), claims(exp=NOW - 11), claims(nbf=None), claims(nbf=NOW + 0.5),
+               claims(fpr=""), claims(fpr="f" * 129), claims(fpr="é" * 65), claims(fpr=1), claims(jti=1),
+               claims(sub=42), claims(sub=None), claims(jti=None), [claims()], "null", '"x"', "1",
+               f'{{"iss":"{ISS}","aud":"{AUD}","iat":{NOW},"exp":{NOW + 60},"jti":"j","dat":1,"dat":1}}',
+               f'{{"iss":"{ISS}","iss":"{ISS}","aud":"{AUD}","iat":{NOW},"exp":{NOW + 60},"jti":"j","dat":1}}',
+               f'{{"aud":"{AUD}","iat":1.79e9,"exp":{NOW + 60},"jti":"j","dat":1}}',
+               f'{{"aud":"{AUD}","iat":{NOW}E0,"exp":{NOW + 60},"jti":"j","dat":1}}',
+               f'{{"aud":"{AUD}","iat":-0,"exp":{NOW + 60},"jti":"j","dat":1}}',
+               f'{{"aud":"{AUD}","iat":{NOW},"exp":{NOW + 60}.0,"jti":"j","dat":1}}',
+               f'{{"aud":"{AUD}","iat":{NOW},"exp":99999999999999999999999,"jti":"j","dat":1}}',
+               f'{{"aud":"{AUD}","iat":{NOW},"exp":+{NOW + 60},"jti":"j","dat":1}}',
+               f'{{"aud":"{AUD}","iat":0{NOW},"exp":{NOW + 60},"jti":"j","dat":1}}']
+        dat_text = f'{{"iss":"{ISS}","aud":"{AUD}","iat":{NOW},"exp":{NOW + 60},"jti":"j","dat":%s}}'
+        for dat in ('{"a":{"b":[{"c":1,"c":2}]}}', "NaN", "[Infinity]", "-Infinity", "1e400", '"\\ud800"',
+                    '{"\\udc00":1}', '"a\\ud83d"', '"\x01"', "[1,]", "01", "'x'", "[" * 2000 + "]" * 2000):
+            bad.append(dat_text % dat)
+        for c in bad:
+            self.assertCode("malformed", token(c=c), sub=None)
+        for raw in (b"\xef\xbb\xbf" + json.dumps(claims()).encode(), json.dumps(claims()).encode("utf-16-le"),
+                    json.dumps(claims()).encode()[:-1] + b',"x":"\xc0\xaf"}',
+                    json.dumps(claims()).encode()[:-1] + b',"x":"\xff"}'):
+            self.assertCode("malformed", token(c=raw))
+        # Floats, nesting, negatives and a valid surrogate pair are fine inside dat.
+        ok = verify(token(c=dat_text % '[1.5,-3,1e3,{"\\ud83d\\ude00":[[[]]]},"\\u00e9",-0,true]'), sub=None)
+        self.assertEqual(json.dumps(ok["dat"]), '[1.5, -3, 1000.0, {"\\ud83d\\ude00": [[[]]]}, "\\u00e9", -0.0, true]')
+
+    def test_step9_expired(self):
+        tok = token()  # exp = NOW + 290, leeway 30
+        self.assertEqual(verify(tok, now=NOW + 319)["iss"], ISS)
+        self.assertCode("expired", tok, now=NOW + 320)
+        self.assertCode("expired", token(c=claims(iss="evil", aud="x")), now=NOW + 320)  # 9 before 13
+        self.assertCode("expired", token(c=claims(exp=NOW + 90000)), now=NOW + 90030)  # 9 before 12
+        self.assertCode("expired", tok, now=NOW + 290, leeway=0)
+        self.assertCode("invalid_config", tok, leeway=301)
+
+    def test_step10_11_not_yet_valid(self):
+        tok = token(c=claims(nbf=NOW + 100))
+        self.assertEqual(verify(tok, now=NOW + 70)["iss"], ISS)
+        self.assertCode("not_yet_valid", tok, now=NOW + 69)
+        future = token(c=claims(iat=NOW + 100, exp=NOW + 400))
+        self.assertEqual(verify(future, now=NOW + 70)["iss"], ISS)
+        self.assertCode("not_yet_valid", future, now=NOW + 69)
+        # nbf earlier than iat does not hide an iat in the future (step 11).
+        self.assertCode("not_yet_valid", token(c=claims(nbf=NOW, iat=NOW + 100, exp=NOW + 400)))
+        self.assertCode("not_yet_valid", token(c=claims(nbf=NOW + 100, exp=NOW + 200000)), now=NOW)  # 10 before 12
+
+    def test_step12_lifetime(self):
+        self.assertEqual(verify(token(c=claims(iat=NOW, exp=NOW + 86400)))["iss"], ISS)
+        self.assertCode("lifetime_too_long", token(c=claims(iat=NOW, exp=NOW + 86401)))
+        self.assertCode("lifetime_too_long", token(c=claims(exp=253402300799)))
+        self.assertCode("lifetime_too_long", token(c=claims(iat=NOW, exp=NOW + 86401, iss="x")))  # 12 before 13
+        self.assertEqual(verify(token(c=claims(iat=NOW, exp=NOW + 100000)), max_lifetime=100000)["iss"], ISS)
+
+    def test_step13_issuer(self):
+        for iss in (DROP, None, 5, [ISS], {"iss": ISS}, "Inventree", "inventree ", "inventree\u0000",
+                    "inventre", "inventree.evil", "іnventree"):
+            self.assertCode("wrong_issuer", token(c=claims(iss=iss, aud="other")))  # 13 before 14
+
+    def test_step14_audience(self):
+        for aud in (DROP, None, 1, [AUD], [AUD, "x"], "plugin:stock-tools/action:print",
+                    "plugin:stock-tools/action:transfe", AUD + "/", AUD.upper()):
+            self.assertCode("wrong_audience", token(c=claims(aud=aud, sub="user:1")))  # 14 before 15
+
+    def test_step15_subject(self):
+        self.assertCode("wrong_subject", token(c=claims(sub="user:43")))
+        self.assertCode("wrong_subject", token(c=claims(sub=DROP)))
+        self.assertCode("wrong_subject", token(c=claims(sub="user:42 ")))
+        self.assertEqual(verify(token(c=claims(sub="user:43")), sub=None)["sub"], "user:43")
+
+    def test_step16_payload(self):
+        tok = token()
+        self.assertEqual(verify(tok, payload_check=lambda d: isinstance(d["item"], int))["dat"]["qty"], 2.5)
+        self.assertCode("bad_payload", tok, payload_check=lambda d: isinstance(d, list))
+        self.assertCode("bad_payload", tok, payload_check=lambda d: d["missing"])
+        self.assertCode("wrong_subject", token(c=claims(sub="x")), payload_check=lambda d: False)  # 15 before 16
+
+
+class Keys(unittest.TestCase):
+    def assertInvalid(self, src):
+        with self.assertRaises(TesseraError) as cm:
+            ref.load_key_set(src)
+        self.assertEqual(cm.exception.code, "invalid_key")
+        self.assertNotIn(b64(SECRET), str(cm.exception))
+
+    def test_valid_sets(self):
+        self.assertEqual(ref.load_key_set(json.dumps(key_set_json())).active, "hs-1")
+        self.assertIsNone(ref.load_key_set({"keys": []}).active)
+        no_use = {k: v for k, v in hs_jwk().items() if k != "use"}
+        self.assertEqual(ref.load_key_set({"keys": [no_use]}).keys["hs-1"].alg, "HS256")
+        self.assertEqual(set(ref.load_key_set({"keys": [hs_jwk("a" * 64), hs_jwk("A._-9")]}).keys),
+                         {"a" * 64, "A._-9"})
+
+    def test_refused(self):
+        no_alg = hs_jwk()
+        del no_alg["alg"]
+        for src in ("not json", "[]", "{}", '{"keys":{}}', '{"keys":[],"keys":[]}', {"keys": [], "extra": 1},
+                    {"keys": [hs_jwk(secret=SECRET[:31])]}, {"keys": [hs_jwk(secret=b"")]}, {"keys": [no_alg]},
+                    {"keys": [hs_jwk(alg="EdDSA")]}, {"keys": [hs_jwk(alg="HS512")]}, {"keys": [hs_jwk(use="enc")]},
+                    {"keys": [hs_jwk(kid="")]}, {"keys": [hs_jwk(kid="a" * 65)]}, {"keys": [hs_jwk(kid="a b")]},
+                    {"keys": [hs_jwk(kid="é")]}, {"keys": [hs_jwk(kid=None)]}, {"keys": [hs_jwk(k=b64(SECRET) + "=")]},
+                    {"keys": [hs_jwk(k=b64(SECRET)[:-1] + "B")]}, {"keys": [hs_jwk(kty=["oct"])]},
+                    {"keys": [hs_jwk(x=ED_X)]}, {"keys": [hs_jwk(), hs_jwk()]}, {"keys": [hs_jwk()], "active": "nope"},
+                    {"keys": [hs_jwk()], "active": 1}, {"keys": [ed_jwk(private=False)], "active": "ed-1"},
+                    {"keys": [ed_jwk(crv="X25519")]}, {"keys": [ed_jwk(alg="HS256")]}, {"keys": [ed_jwk(x=ED_X[:-2])]},
+                    {"keys": [ed_jwk(d=ED_D[:-2])]}, {"keys": [ed_jwk(k=b64(SECRET))]}, {"keys": ["x"]}):
+            self.assertInvalid(src)
+
+    @unittest.skipUnless(HAVE_ED, "cryptography not importable")
+    def test_d_must_derive_x(self):
+        self.assertInvalid({"keys": [ed_jwk(x=b64(bytes(32)))]})
+
+    def test_mint_refusals(self):
+        for kw, code in [({"ttl": 0}, "invalid_config"), ({"ttl": -5}, "invalid_config"),
+                         ({"ttl": 86401}, "lifetime_too_long"), ({"dat": "x" * 7000}, "too_large"),
+                         ({"nbf": NOW - 1}, "invalid_config"), ({"nbf": NOW + 300}, "invalid_config"),
+                         ({"fpr": ""}, "invalid_config"), ({"fpr": "é" * 65}, "invalid_config"),
+                         ({"dat": float("nan")}, "bad_payload"), ({"dat": "\ud800"}, "bad_payload"),
+                         ({"dat": {1: 1, "1": 2}}, "bad_payload"), ({"dat": object()}, "bad_payload")]:
+            args = {"dat": None, **kw}
+            with self.assertRaises(TesseraError, msg=kw) as cm:
+                ref.mint(KEYS, ISS, AUD, now=NOW, **args)
+            self.assertEqual(cm.exception.code, code)
+        with self.assertRaises(TesseraError) as cm:
+            ref.mint(ref.load_key_set({"keys": [hs_jwk()]}), ISS, AUD, None, NOW)
+        self.assertEqual(cm.exception.code, "invalid_key")
+        for kw in ({"now": 1.5}, {"now": True}, {"iss": None}, {"now": 253402300700}):
+            args = {"dat": None, "now": NOW, "iss": ISS, **kw}
+            with self.assertRaises(ValueError, msg=kw):
+                ref.mint(KEYS, aud=AUD, **args)
+
+    def test_without_cryptography(self):
+        with mock.patch.object(ref, "_ed25519", None):
+            ks = ref.load_key_set(key_set_json())  # EdDSA keys still load (d unchecked)
+            self.assertEqual(verify(token(), keys=ks)["iss"], ISS)
+            self.assertRaises(ref.EdDSAUnavailable, verify, token(h=header(alg="EdDSA", kid="ed-1")), keys=ks)
+            self.assertRaises(ref.EdDSAUnavailable, ref.mint, ref.load_key_set(key_set_json("ed-1")),
+                              ISS, AUD, None, NOW)
+            with self.assertRaises(TesseraError):  # errors before step 7 need no EdDSA
+                verify(token(h=header(kid="ed-1")), keys=ks)
+
+
+class Cli(unittest.TestCase):
+    def run_cli(self, *args):
+        return subprocess.run([sys.executable, str(HERE / "tessera_cli.py"), *args],
+                              capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+    def test_mint_then_verify(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            keys = os.path.join(tmp, "keys.json")
+            Path(keys).write_text(json.dumps(key_set_json()))
+            common = ["--keys", keys, "--iss", ISS, "--aud", AUD]
+            minted = self.run_cli("mint", *common, "--sub", SUB, "--now", str(NOW), "--ttl", "60",
+                                  "--payload", '{"a": [1, "é"], "b": null}')
+            self.assertEqual(minted.returncode, 0, minted.stderr)
+            tok = minted.stdout.strip()
+            self.assertEqual(verify(tok)["exp"], NOW + 60)
+            ok = self.run_cli("verify", *common, "--sub", SUB, "--now", str(NOW), tok)
+            self.assertEqual((ok.returncode, ok.stdout), (0, '{"a":[1,"é"],"b":null}\n'))
+            late = self.run_cli("verify", *common, "--now", str(NOW + 90), tok)
+            self.assertEqual(late.returncode, 1)
+            self.assertTrue(late.stderr.startswith("error: expired: "), late.stderr)
+            self.assertNotIn(tok, late.stderr)
+            for args, code in [(["--sub", "user:1", tok], "wrong_subject"), (["--", "-garbage"], "malformed"),
+                               (["--aud", "x", tok], "wrong_audience")]:
+                r = self.run_cli("verify", *common, "--now", str(NOW), *args)
+                self.assertEqual((r.returncode, r.stderr.split(":")[:2]), (1, ["error", " " + code]), r.stderr)
+            now_default = self.run_cli("mint", *common)
+            self.assertEqual(self.run_cli("verify", *common, now_default.stdout.strip()).stdout, "null\n")
+            self.assertEqual(self.run_cli("mint", *common, "--ttl", "86401").returncode, 1)
+            self.assertEqual(self.run_cli("mint", *common, "--payload", '{"a":1,"a":2}').returncode, 2)
+            self.assertEqual(self.run_cli("verify", *common).returncode, 2)
+
+
+class Runner(unittest.TestCase):
+    def run_main(self, *args):
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            code = run_vectors.main(list(args))
+        return code, out.getvalue()
+
+    def test_runner_over_a_temporary_vector_file(self):
+        keys = key_set_json()
+        ok = {"name": "ok", "keys": keys, "now": NOW, "iss": ISS, "aud": AUD, "sub": SUB, "token": token(),
+              "expect-fail": False, "expected-code": None, "payload": {"qty": 2.5, "item": 7}}
+        bad = {**ok, "name": "exp", "now": NOW + 400, "expect-fail": True, "expected-code": "expired", "payload": None}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "v.json")
+            path.write_text(json.dumps({"name": "t", "description": "", "tests": [ok, bad]}))
+            code, out = self.run_main(tmp)
+            self.assertEqual(code, 0)
+            self.assertTrue(out.endswith("1 vector file(s), 2 case(s): 2 passed, 0 failed, 0 skipped\n"), out)
+            if HAVE_ED:
+                ed = {**ok, "name": "ed", "token": ed_token(header(alg="EdDSA", kid="ed-1"), claims())}
+                path.write_text(json.dumps({"tests": [ok, ed]}))
+                self.assertEqual(self.run_main(tmp)[0], 0)
+                with mock.patch.object(ref, "_ed25519", None):  # as without `cryptography`
+                    code, out = self.run_main(tmp)
+                self.assertEqual(code, 0)
+                self.assertTrue(out.startswith("notice: the 'cryptography' package is not importable"), out)
+                self.assertIn("1 passed, 0 failed, 1 skipped", out)
+            for wrong in ({**ok, "payload": {"qty": 2.5, "item": 7.0}}, {**bad, "expected-code": "malformed"},
+                          {**ok, "payload": {"qty": 2.5, "item": True}}, {**ok, "sub": "user:1"}):
+                path.write_text(json.dumps({"tests": [wrong]}))
+                code, out = self.run_main(str(path))
+                self.assertEqual(code, 1)
+                self.assertIn(f"\nFAIL v.json:{wrong['name']}: expected ", "\n" + out)
+            self.assertEqual(self.run_main(str(Path(tmp, "missing.json")))[0], 1)
+        with tempfile.TemporaryDirectory() as empty:
+            code, out = self.run_main(empty)
+            self.assertEqual(code, 1)
+            self.assertIn("no vector cases found", out)
+
+    def test_default_directory_is_relative_to_the_script(self):
+        self.assertEqual(run_vectors.DEFAULT_DIR, HERE.parent.parent / "vectors")
+
+
+if __name__ == "__main__":
+    unittest.main()
