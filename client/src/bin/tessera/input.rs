@@ -1,0 +1,62 @@
+//! Reading a token from an argument or standard input, boundedly.
+
+use std::io::Read as _;
+
+use tessera_protocol::DEFAULT_MAX_TOKEN_LEN;
+
+use crate::failure::Failure;
+
+/// How much surrounding whitespace a token may carry on top of the length cap.
+const WHITESPACE_SLACK: usize = 4096;
+/// Standard input is read up to this many bytes, never more: a longer input is refused with
+/// `too_large` without reading (or buffering) the rest.
+pub(crate) const STDIN_LIMIT: usize = DEFAULT_MAX_TOKEN_LEN + WHITESPACE_SLACK;
+
+/// The token text: from the argument, or from stdin when the argument is `-` or absent.
+/// Surrounding ASCII whitespace is removed; anything else is left for the verifier to judge.
+pub(crate) fn token(arg: Option<&str>) -> Result<String, Failure> {
+    let text = match arg {
+        Some(token) if token != "-" => token.to_owned(),
+        _ => read_stdin()?,
+    };
+    Ok(text
+        .trim_matches(|c: char| c.is_ascii_whitespace())
+        .to_owned())
+}
+
+fn read_stdin() -> Result<String, Failure> {
+    let mut buf = Vec::with_capacity(1024);
+    std::io::stdin()
+        .lock()
+        .take(STDIN_LIMIT as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Failure::io(format!("cannot read the token from standard input: {e}")))?;
+    if buf.len() > STDIN_LIMIT {
+        return Err(Failure::new(
+            "too_large",
+            format!(
+                "the token on standard input is longer than {STDIN_LIMIT} bytes; the limit is {DEFAULT_MAX_TOKEN_LEN}"
+            ),
+        ));
+    }
+    String::from_utf8(buf)
+        .map_err(|_| Failure::new("malformed", "the token on standard input is not UTF-8 text"))
+}
+
+/// Reads a small text file (a payload given as `@file`), refusing files over `limit` bytes.
+pub(crate) fn small_file(path: &str, what: &str, limit: usize) -> Result<String, Failure> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::io(format!("cannot open the {what} file {path}: {e}")))?;
+    let mut buf = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Failure::io(format!("cannot read the {what} file {path}: {e}")))?;
+    if buf.len() > limit {
+        return Err(Failure::new(
+            "too_large",
+            format!("the {what} file {path} is larger than {limit} bytes"),
+        ));
+    }
+    String::from_utf8(buf)
+        .map_err(|_| Failure::io(format!("the {what} file {path} is not UTF-8 text")))
+}

@@ -1,0 +1,59 @@
+//! `tessera keygen`: a new key file with one active key.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use tessera_protocol::{Algorithm, Key, KeySet, Kid};
+
+use crate::failure::{Failure, print};
+use crate::keyfile;
+
+/// A signing algorithm, as named on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum AlgArg {
+    /// HMAC-SHA-256 with a 32-byte shared secret: every verifier can also mint.
+    Hs256,
+    /// Ed25519: verifiers need only the public key (`tessera keys public`).
+    Eddsa,
+}
+
+impl From<AlgArg> for Algorithm {
+    fn from(alg: AlgArg) -> Algorithm {
+        match alg {
+            AlgArg::Hs256 => Algorithm::Hs256,
+            AlgArg::Eddsa => Algorithm::EdDsa,
+        }
+    }
+}
+
+/// Generate a key file: a JWK Set with one active signing key, written with mode 0600.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The key's algorithm.
+    #[arg(long, value_enum)]
+    alg: AlgArg,
+    /// The key id (1 to 64 characters from A-Z a-z 0-9 . _ -). Default: 4 random characters.
+    #[arg(long)]
+    kid: Option<String>,
+    /// Where to write the key file.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Overwrite FILE if it exists (the old keys are lost).
+    #[arg(long)]
+    force: bool,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
+    let alg = Algorithm::from(args.alg);
+    let set = match &args.kid {
+        Some(kid) => KeySet::with_active(Key::generate(alg, Kid::new(kid.as_str())?)?)?,
+        None => KeySet::generate(alg)?,
+    };
+    keyfile::store(&args.out, &set, args.force)?;
+    // The active key exists: the set was just built with one.
+    let kid = set
+        .active()
+        .map(|k| k.kid().to_string())
+        .unwrap_or_default();
+    print(&kid)
+}

@@ -1,0 +1,125 @@
+//! `tessera panels` and `tessera click`: the client library against a running host.
+
+use serde_json::Value;
+use tessera_client::{Client, Panels};
+use tessera_protocol::{Clock as _, SystemClock};
+
+use crate::failure::{Failure, note, print};
+use crate::time;
+
+/// List a plugin's panels and buttons from a running host.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PanelsArgs {
+    /// The host's base URL, e.g. http://127.0.0.1:8080 (plain HTTP only).
+    url: String,
+    /// The plugin whose panels to list.
+    #[arg(long)]
+    plugin: String,
+    /// The user to ask as (sent as the X-Demo-User header). Default: none (the host's guest).
+    #[arg(long)]
+    user: Option<String>,
+    /// Print the host's JSON document (tokens included) instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Click a plugin's button on a running host and print the action's JSON result.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClickArgs {
+    /// The host's base URL, e.g. http://127.0.0.1:8080 (plain HTTP only).
+    url: String,
+    /// The plugin the button belongs to.
+    #[arg(long)]
+    plugin: String,
+    /// The action id of the button to click.
+    #[arg(long)]
+    action: String,
+    /// The user's input, as JSON. Default: {}.
+    #[arg(long, value_name = "JSON")]
+    input: Option<String>,
+    /// The user to click as (sent as the X-Demo-User header). Default: none (the host's guest).
+    #[arg(long)]
+    user: Option<String>,
+    /// If the click comes back `expired`, fetch the panel again and retry once.
+    #[arg(long)]
+    retry_expired: bool,
+}
+
+fn client(url: &str, user: Option<&str>, retry_expired: bool) -> Result<Client, Failure> {
+    let mut builder = Client::builder(url).retry_expired(retry_expired);
+    if let Some(user) = user {
+        builder = builder.user(user);
+    }
+    Ok(builder.build()?)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::io(format!("cannot start the async runtime: {e}")))
+}
+
+pub(crate) fn panels(args: &PanelsArgs) -> Result<(), Failure> {
+    let client = client(&args.url, args.user.as_deref(), false)?;
+    let panels = runtime()?.block_on(client.panels(&args.plugin))?;
+    if args.json {
+        let doc = serde_json::to_value(&panels)
+            .map_err(|e| Failure::io(format!("cannot print the panels: {e}")))?;
+        return print(&format!("{doc:#}"));
+    }
+    print(&summary(&panels, SystemClock.now()))
+}
+
+fn summary(panels: &Panels, now: u64) -> String {
+    let mut lines = vec![match &panels.worker {
+        Some(worker) => format!("plugin {} (rendered by worker {worker})", panels.plugin),
+        None => format!("plugin {}", panels.plugin),
+    }];
+    for panel in &panels.panels {
+        lines.push(format!("  panel {}: {}", panel.key, panel.title));
+        for b in &panel.buttons {
+            let expiry = match &b.expires_at {
+                Some(Value::Number(n)) => n.as_u64().map(|exp| {
+                    if exp > now {
+                        format!("expires in {}", time::human(exp - now))
+                    } else {
+                        format!("expired {} ago", time::human(now - exp))
+                    }
+                }),
+                Some(Value::String(s)) => Some(format!("expires {s}")),
+                _ => None,
+            };
+            let mut line = format!(
+                "    [{}] action {} -> {} {}",
+                b.label, b.action, b.method, b.url
+            );
+            if let Some(expiry) = expiry {
+                line.push_str(&format!(" ({expiry})"));
+            }
+            lines.push(line);
+        }
+    }
+    lines.join("\n")
+}
+
+pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
+    let input: Value = match &args.input {
+        None => Value::Object(serde_json::Map::new()),
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            Failure::new(
+                "bad_input",
+                format!("the --input value is not valid JSON ({e})"),
+            )
+        })?,
+    };
+    let client = client(&args.url, args.user.as_deref(), args.retry_expired)?;
+    let clicked = runtime()?.block_on(async {
+        let button = client.find_button(&args.plugin, &args.action).await?;
+        client.click_detailed(&button, &input).await
+    })?;
+    if clicked.retried {
+        note("note: the panel's token had expired; clicked again with a fresh panel");
+    }
+    print(&format!("{:#}", clicked.result))
+}

@@ -1,0 +1,82 @@
+//! `tessera verify`: the library's verifier, on the command line.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tessera_protocol::{Expected, FixedClock, TYP, Verifier};
+
+use crate::failure::{Failure, print};
+use crate::{input, keyfile};
+
+/// Verify a token. On success print its payload (or, with --json, its header and claims) and
+/// exit 0; on failure print `error: <code>: <message>` on stderr (--json: a JSON object with
+/// code and message on stdout) and exit 1.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The key file (a JWK Set; verify-only sets are fine).
+    #[arg(long, value_name = "FILE")]
+    keys: PathBuf,
+    /// The expected issuer (`iss`).
+    #[arg(long)]
+    iss: String,
+    /// The expected audience (`aud`): the action id.
+    #[arg(long)]
+    aud: String,
+    /// The expected subject (`sub`), if the token must be for one principal.
+    #[arg(long)]
+    sub: Option<String>,
+    /// Verify as of this instant (seconds since the epoch) instead of now.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    now: Option<u64>,
+    /// Machine-readable output on stdout, for success and failure alike.
+    #[arg(long)]
+    json: bool,
+    /// The token, or `-` (or nothing) to read it from stdin. Surrounding whitespace is ignored.
+    #[arg(value_name = "TOKEN|-")]
+    token: Option<String>,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
+    let outcome = verify(args);
+    if args.json {
+        outcome.map_err(Failure::into_json)
+    } else {
+        outcome
+    }
+}
+
+fn verify(args: &Args) -> Result<(), Failure> {
+    let keys = keyfile::load(&args.keys)?;
+    let token = input::token(args.token.as_deref())?;
+    let mut verifier = Verifier::new(Arc::new(keys), args.iss.as_str());
+    if let Some(now) = args.now {
+        verifier = verifier.with_clock(Arc::new(FixedClock(now)));
+    }
+    let mut expected = Expected::audience(args.aud.as_str());
+    if let Some(sub) = &args.sub {
+        expected = expected.subject(sub.as_str());
+    }
+    let verified = verifier.verify::<Value>(&token, &expected)?;
+    if args.json {
+        let h = &verified.header;
+        let c = &verified.claims;
+        let mut claims = json!({
+            "iss": c.iss, "aud": c.aud, "iat": c.iat, "nbf": c.nbf, "exp": c.exp, "jti": c.jti,
+        });
+        if let Some(sub) = &c.sub {
+            claims["sub"] = json!(sub);
+        }
+        if let Some(fpr) = &c.fpr {
+            claims["fpr"] = json!(fpr);
+        }
+        claims["dat"] = c.dat.clone();
+        let doc = json!({
+            "header": {"alg": h.alg.as_str(), "typ": TYP, "kid": h.kid.as_str()},
+            "claims": claims,
+        });
+        print(&format!("{doc:#}"))
+    } else {
+        print(&format!("{:#}", verified.claims.dat))
+    }
+}

@@ -1,0 +1,551 @@
+//! The HTTP client: fetch a plugin's panels, find a button, click it.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Response, Url};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tessera_protocol::ErrorCode;
+
+use crate::error::{ClientError, Code, Problem};
+
+/// The header the demo host reads its user from (no header means user `guest`).
+pub const USER_HEADER: &str = "X-Demo-User";
+/// The header naming the worker process that served a response.
+pub const WORKER_HEADER: &str = "Tessera-Worker";
+/// The largest response body the client reads, in bytes: 1 MiB.
+pub const MAX_RESPONSE_LEN: usize = 1024 * 1024;
+/// The default timeout of one request: 30 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A plugin's panels, as served by `GET /api/plugins/{plugin}/panels`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Panels {
+    /// The plugin's name.
+    pub plugin: String,
+    /// Its panels, in the host's order.
+    pub panels: Vec<Panel>,
+    /// The worker that rendered them (the `Tessera-Worker` response header), if the host says.
+    #[serde(skip)]
+    pub worker: Option<String>,
+}
+
+/// One panel of a plugin.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Panel {
+    /// A stable key identifying the panel within the plugin.
+    pub key: String,
+    /// The human title.
+    pub title: String,
+    /// The panel's buttons.
+    #[serde(default)]
+    pub buttons: Vec<Button>,
+}
+
+/// One button: the action it invokes, where to post, and the token that authorises it.
+///
+/// `Debug` does not print the token (a bearer credential).
+#[derive(Clone, PartialEq, Deserialize, Serialize)]
+pub struct Button {
+    /// The label shown to the user.
+    pub label: String,
+    /// The action id (the token's audience).
+    pub action: String,
+    /// Where to send the click, relative to the host's base URL (or absolute, same origin).
+    pub url: String,
+    /// The HTTP method. Defaults to `POST`.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// The action token minted at render time.
+    pub token: String,
+    /// When the token expires, as the host reports it (seconds since the epoch or a date).
+    #[serde(default)]
+    pub expires_at: Option<Value>,
+    /// The plugin this button belongs to; filled in by [`Client::panels`].
+    #[serde(skip)]
+    pub plugin: Option<String>,
+}
+
+fn default_method() -> String {
+    "POST".to_owned()
+}
+
+impl std::fmt::Debug for Button {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Button")
+            .field("label", &self.label)
+            .field("action", &self.action)
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field("token_len", &self.token.len())
+            .field("expires_at", &self.expires_at)
+            .field("plugin", &self.plugin)
+            .finish()
+    }
+}
+
+impl Panels {
+    /// The first button, across all panels, whose action id is `action`.
+    ///
+    /// ```
+    /// use tessera_client::Panels;
+    /// let panels: Panels = serde_json::from_str(r#"{"plugin":"stock-tools","panels":[
+    ///   {"key":"stock","title":"Stock","buttons":[{"label":"Transfer","action":"transfer",
+    ///    "url":"/api/plugins/stock-tools/actions/transfer","method":"POST","token":"t.t.t"}]}]}"#)?;
+    /// assert_eq!(panels.button("transfer").unwrap().label, "Transfer");
+    /// assert!(panels.button("print").is_none());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn button(&self, action: &str) -> Option<&Button> {
+        self.buttons().find(|b| b.action == action)
+    }
+
+    /// Every button of every panel.
+    pub fn buttons(&self) -> impl Iterator<Item = &Button> {
+        self.panels.iter().flat_map(|p| p.buttons.iter())
+    }
+}
+
+/// The outcome of a successful click.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clicked {
+    /// The action's JSON result.
+    pub result: Value,
+    /// Whether the first attempt came back `expired` and the click was retried with a fresh
+    /// panel.
+    pub retried: bool,
+    /// The worker that handled the click (the `Tessera-Worker` response header), if any.
+    pub worker: Option<String>,
+}
+
+/// The body of a click: the token and the user's input.
+#[derive(Serialize)]
+struct ClickBody<'a> {
+    token: &'a str,
+    input: &'a Value,
+}
+
+/// Configures a [`Client`]; see [`Client::builder`].
+#[derive(Debug)]
+#[must_use = "a builder does nothing until .build()"]
+pub struct ClientBuilder {
+    base: String,
+    user: Option<String>,
+    timeout: Duration,
+    retry_expired: bool,
+    not_safe: HashSet<String>,
+}
+
+impl ClientBuilder {
+    /// Sends `user` as the [`USER_HEADER`] on every request, the way the demo host identifies
+    /// its user. Defaults to no header (the demo host's `guest`).
+    pub fn user(mut self, user: impl Into<String>) -> ClientBuilder {
+        self.user = Some(user.into());
+        self
+    }
+
+    /// The timeout of each request (connect to last byte). Defaults to 30 seconds.
+    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// When a click comes back `expired`, fetch the plugin's panels again and click the same
+    /// action once more with its fresh token. Never for actions marked with
+    /// [`ClientBuilder::not_safe_to_repeat`]. Defaults to `false`.
+    pub fn retry_expired(mut self, retry: bool) -> ClientBuilder {
+        self.retry_expired = retry;
+        self
+    }
+
+    /// Marks an action as not safe to repeat: an `expired` click on it is returned as an error
+    /// and never retried, so the user decides again on a fresh panel. Defaults to no action.
+    pub fn not_safe_to_repeat(mut self, action: impl Into<String>) -> ClientBuilder {
+        self.not_safe.insert(action.into());
+        self
+    }
+
+    /// Builds the client. Fails with [`ClientError::Config`] on a base URL that is not an
+    /// absolute `http://` URL or a user name that cannot be sent in a header.
+    pub fn build(self) -> Result<Client, ClientError> {
+        let config = |reason: String| ClientError::Config { reason };
+        let base = Url::parse(&self.base)
+            .map_err(|e| config(format!("the base URL is not a valid URL ({e})")))?;
+        if base.scheme() != "http" {
+            return Err(config(format!(
+                "only http:// URLs are supported (this client has no TLS backend), not {}://",
+                base.scheme()
+            )));
+        }
+        if base.host_str().is_none() || base.cannot_be_a_base() {
+            return Err(config("the base URL has no host".to_owned()));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(user) = &self.user {
+            let value = HeaderValue::from_str(user).map_err(|_| {
+                config("the user name contains characters a header cannot carry".to_owned())
+            })?;
+            headers.insert(HeaderName::from_static("x-demo-user"), value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| config(format!("cannot create the HTTP client ({e})")))?;
+        Ok(Client {
+            http,
+            base,
+            retry_expired: self.retry_expired,
+            not_safe: self.not_safe,
+        })
+    }
+}
+
+/// An async client for a tessera plugin host.
+///
+/// Plain HTTP only: the client is built without a TLS backend (ring stays the only crypto
+/// library in the tree), so put a TLS-terminating proxy in front of a remote host, or use it on
+/// a trusted network.
+///
+/// ```no_run
+/// use serde_json::json;
+/// use tessera_client::{Client, ClientError, Code};
+/// use tessera_protocol::ErrorCode;
+///
+/// # async fn demo() -> Result<(), ClientError> {
+/// let client = Client::builder("http://127.0.0.1:8080").user("alice").retry_expired(true).build()?;
+/// let panels = client.panels("stock-tools").await?;
+/// for button in panels.buttons() {
+///     println!("{} -> {}", button.label, button.action);
+/// }
+/// let button = client.find_button("stock-tools", "transfer").await?;
+/// match client.click(&button, &json!({"qty": 5})).await {
+///     Ok(result) => println!("done: {result}"),
+///     Err(e) if e.code() == Some(&Code::Token(ErrorCode::WrongSubject)) => {
+///         eprintln!("this button was rendered for someone else")
+///     }
+///     Err(e) => eprintln!("error: {}: {e}", e.machine_code()),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    retry_expired: bool,
+    not_safe: HashSet<String>,
+}
+
+impl Client {
+    /// A client for the host at `base_url` (e.g. `http://127.0.0.1:8080`) with the defaults:
+    /// no user header, 30 s timeout, no retry on `expired`.
+    ///
+    /// ```
+    /// use tessera_client::Client;
+    /// assert!(Client::new("http://127.0.0.1:8080").is_ok());
+    /// // No TLS backend: https is refused up front, with a clear error.
+    /// let err = Client::new("https://example.com").unwrap_err();
+    /// assert_eq!(err.machine_code(), "config");
+    /// ```
+    pub fn new(base_url: &str) -> Result<Client, ClientError> {
+        Client::builder(base_url).build()
+    }
+
+    /// Starts configuring a client for the host at `base_url`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tessera_client::Client;
+    /// let client = Client::builder("http://127.0.0.1:8080")
+    ///     .user("alice")
+    ///     .timeout(Duration::from_secs(5))
+    ///     .retry_expired(true)
+    ///     .not_safe_to_repeat("plugin:stock-tools/action:transfer")
+    ///     .build()?;
+    /// assert!(client.will_retry("plugin:stock-tools/action:print"));
+    /// assert!(!client.will_retry("plugin:stock-tools/action:transfer"));
+    /// # Ok::<(), tessera_client::ClientError>(())
+    /// ```
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            base: base_url.into(),
+            user: None,
+            timeout: DEFAULT_TIMEOUT,
+            retry_expired: false,
+            not_safe: HashSet::new(),
+        }
+    }
+
+    /// The host's base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// Whether a click on `action` that comes back `expired` is retried once.
+    pub fn will_retry(&self, action: &str) -> bool {
+        self.retry_expired && !self.not_safe.contains(action)
+    }
+
+    /// Fetches the panels of `plugin` (`GET /api/plugins/{plugin}/panels`).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera_client::ClientError> {
+    /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
+    /// let panels = client.panels("stock-tools").await?;
+    /// assert_eq!(panels.plugin, "stock-tools");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn panels(&self, plugin: &str) -> Result<Panels, ClientError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| ClientError::Config {
+                reason: "the base URL cannot take a path".to_owned(),
+            })?
+            .pop_if_empty()
+            .extend(["api", "plugins", plugin, "panels"]);
+        let response = self.http.get(url).send().await?;
+        let worker = worker_of(&response);
+        let body = read_success(response).await?;
+        let mut panels: Panels = serde_json::from_slice(&body).map_err(|e| {
+            ClientError::invalid_response(format!(
+                "the panels document does not have the expected shape ({})",
+                json_category(&e)
+            ))
+        })?;
+        panels.worker = worker;
+        for panel in &mut panels.panels {
+            for button in &mut panel.buttons {
+                button.plugin = Some(plugin.to_owned());
+            }
+        }
+        Ok(panels)
+    }
+
+    /// Fetches the panels of `plugin` and returns the first button for `action`.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera_client::ClientError> {
+    /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
+    /// let button = client.find_button("stock-tools", "transfer").await?;
+    /// println!("{} posts to {}", button.label, button.url);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn find_button(&self, plugin: &str, action: &str) -> Result<Button, ClientError> {
+        let panels = self.panels(plugin).await?;
+        panels
+            .button(action)
+            .cloned()
+            .ok_or_else(|| ClientError::ButtonNotFound {
+                plugin: plugin.to_owned(),
+                action: action.to_owned(),
+            })
+    }
+
+    /// Clicks `button` with the user's `input` and returns the action's JSON result.
+    ///
+    /// A rejection comes back as [`ClientError::Rejected`] with the host's typed [`Code`]. With
+    /// [`ClientBuilder::retry_expired`], an `expired` click is retried once with a fresh panel
+    /// (see [`Client::click_detailed`]).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera_client::ClientError> {
+    /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
+    /// let button = client.find_button("stock-tools", "transfer").await?;
+    /// let result = client.click(&button, &serde_json::json!({"qty": 5})).await?;
+    /// println!("{result}");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn click(&self, button: &Button, input: &Value) -> Result<Value, ClientError> {
+        self.click_detailed(button, input).await.map(|c| c.result)
+    }
+
+    /// Fetches the panels of `plugin`, finds the button for `action` and clicks it.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera_client::ClientError> {
+    /// let client = tessera_client::Client::builder("http://127.0.0.1:8080").user("bob").build()?;
+    /// let result = client.click_action("stock-tools", "print-label", &serde_json::json!({})).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn click_action(
+        &self,
+        plugin: &str,
+        action: &str,
+        input: &Value,
+    ) -> Result<Value, ClientError> {
+        let button = self.find_button(plugin, action).await?;
+        self.click(&button, input).await
+    }
+
+    /// Like [`Client::click`], and also tells whether the click was retried and which worker
+    /// handled it.
+    ///
+    /// The retry happens only when the client was built with
+    /// [`retry_expired(true)`](ClientBuilder::retry_expired), the action is not marked
+    /// [`not_safe_to_repeat`](ClientBuilder::not_safe_to_repeat), the button knows its plugin
+    /// (buttons from [`Client::panels`] do) and the first click came back `expired`. It happens
+    /// at most once; the second attempt's outcome is final.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera_client::ClientError> {
+    /// let client = tessera_client::Client::builder("http://127.0.0.1:8080").retry_expired(true).build()?;
+    /// let button = client.find_button("stock-tools", "print-label").await?;
+    /// // ... the user waits too long before clicking ...
+    /// let clicked = client.click_detailed(&button, &serde_json::json!({})).await?;
+    /// if clicked.retried {
+    ///     println!("the panel had expired; clicked again with a fresh one");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn click_detailed(
+        &self,
+        button: &Button,
+        input: &Value,
+    ) -> Result<Clicked, ClientError> {
+        match self.click_once(button, input).await {
+            Err(e)
+                if e.code() == Some(&Code::Token(ErrorCode::Expired))
+                    && self.will_retry(&button.action) =>
+            {
+                let Some(plugin) = button.plugin.as_deref() else {
+                    return Err(e);
+                };
+                let fresh = self.find_button(plugin, &button.action).await?;
+                let mut clicked = self.click_once(&fresh, input).await?;
+                clicked.retried = true;
+                Ok(clicked)
+            }
+            other => other,
+        }
+    }
+
+    async fn click_once(&self, button: &Button, input: &Value) -> Result<Clicked, ClientError> {
+        let url = self.base.join(&button.url).map_err(|_| {
+            ClientError::invalid_response("the button's URL is not a valid URL reference")
+        })?;
+        if url.origin() != self.base.origin() {
+            // The token would be sent to another host: refuse.
+            return Err(ClientError::invalid_response(
+                "the button's URL points to another origin",
+            ));
+        }
+        let method = Method::from_bytes(button.method.as_bytes()).map_err(|_| {
+            ClientError::invalid_response("the button's method is not an HTTP method")
+        })?;
+        let response = self
+            .http
+            .request(method, url)
+            .json(&ClickBody {
+                token: &button.token,
+                input,
+            })
+            .send()
+            .await?;
+        let worker = worker_of(&response);
+        let body = read_success(response).await?;
+        let result = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).map_err(|e| {
+                ClientError::invalid_response(format!(
+                    "the action's result is not JSON ({})",
+                    json_category(&e)
+                ))
+            })?
+        };
+        Ok(Clicked {
+            result,
+            retried: false,
+            worker,
+        })
+    }
+}
+
+fn worker_of(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(WORKER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Reads the body of a 2xx response, or turns an error status into a [`ClientError`].
+async fn read_success(response: Response) -> Result<Vec<u8>, ClientError> {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let ct = ct.split(';').next().unwrap_or("").trim();
+            ct.eq_ignore_ascii_case("application/problem+json")
+                || ct.eq_ignore_ascii_case("application/json")
+        });
+    let body = read_bounded(response).await?;
+    if status.is_success() {
+        return Ok(body);
+    }
+    if is_json && let Some(problem) = parse_problem(status.as_u16(), &body) {
+        return Err(ClientError::Rejected(problem));
+    }
+    Err(ClientError::Status {
+        status: status.as_u16(),
+    })
+}
+
+async fn read_bounded(mut response: Response) -> Result<Vec<u8>, ClientError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_RESPONSE_LEN as u64)
+    {
+        return Err(ClientError::invalid_response(format!(
+            "the response body is longer than {MAX_RESPONSE_LEN} bytes"
+        )));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_RESPONSE_LEN {
+            return Err(ClientError::invalid_response(format!(
+                "the response body is longer than {MAX_RESPONSE_LEN} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn parse_problem(status: u16, body: &[u8]) -> Option<Problem> {
+    #[derive(Deserialize)]
+    struct Body {
+        code: String,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        detail: Option<String>,
+    }
+    let body: Body = serde_json::from_slice(body).ok()?;
+    Some(Problem {
+        status,
+        code: Code::parse(&body.code),
+        title: body.title,
+        detail: body.detail,
+    })
+}
+
+fn json_category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "JSON syntax error",
+        serde_json::error::Category::Data => "unexpected member or type",
+        serde_json::error::Category::Eof => "unexpected end of JSON",
+    }
+}

@@ -1,0 +1,457 @@
+//! `tessera keygen` and `tessera keys …`.
+
+use predicates::prelude::*;
+use tessera_protocol::{Algorithm, KeySet};
+
+use crate::util::{key_doc, keygen, kids, mode, sign, stderr, stdout, tempdir, tessera};
+
+#[test]
+fn every_subcommand_has_help() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["keygen"],
+        &["keys"],
+        &["keys", "list"],
+        &["keys", "public"],
+        &["keys", "rotate"],
+        &["keys", "retire"],
+        &["sign"],
+        &["verify"],
+        &["inspect"],
+        &["panels"],
+        &["click"],
+    ];
+    for command in commands {
+        tessera()
+            .args(*command)
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Usage: tessera"));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cases: &[&[&str]] = &[
+        &[],
+        &["frobnicate"],
+        &["keygen", "--out", "x.json"],
+        &["keygen", "--alg", "rs256", "--out", "x.json"],
+        &["keys"],
+        &["keys", "retire", "only-a-file.json"],
+        &["verify", "--iss", "a"],
+        &[
+            "verify",
+            "--keys",
+            "k",
+            "--iss",
+            "a",
+            "--aud",
+            "b",
+            "--now",
+            "yesterday",
+        ],
+        &[
+            "sign",
+            "--keys",
+            "k",
+            "--iss",
+            "a",
+            "--aud",
+            "b",
+            "--ttl",
+            "5 minutes",
+        ],
+        &["click", "http://127.0.0.1:1", "--plugin", "p"],
+    ];
+    for args in cases {
+        tessera().args(*args).assert().code(2);
+    }
+}
+
+#[test]
+fn keygen_writes_a_0600_key_set_and_prints_the_kid() {
+    let dir = tempdir();
+    for alg in ["hs256", "eddsa"] {
+        let (path, kid) = keygen(dir.path(), &format!("{alg}.json"), alg);
+        assert_eq!(mode(&path), 0o600, "{alg}");
+        let set = KeySet::from_file(&path).unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.active().unwrap().kid().as_str(), kid);
+        let want = if alg == "hs256" {
+            Algorithm::Hs256
+        } else {
+            Algorithm::EdDsa
+        };
+        assert_eq!(set.active().unwrap().algorithm(), want);
+    }
+    // No temp file is left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 2);
+}
+
+#[test]
+fn keygen_takes_a_kid_and_refuses_a_bad_one() {
+    let dir = tempdir();
+    let path = dir.path().join("k.json");
+    tessera()
+        .args(["keygen", "--alg", "eddsa", "--kid", "2026-11-a", "--out"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("2026-11-a\n");
+    assert_eq!(kids(&path), ["2026-11-a"]);
+    let bad = dir.path().join("bad.json");
+    let a = tessera()
+        .args([
+            "keygen",
+            "--alg",
+            "hs256",
+            "--kid",
+            "../etc/passwd",
+            "--out",
+        ])
+        .arg(&bad)
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).starts_with("error: invalid_key: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(!bad.exists());
+}
+
+#[test]
+fn keygen_refuses_to_overwrite_without_force() {
+    let dir = tempdir();
+    let (path, _) = keygen(dir.path(), "k.json", "hs256");
+    let before = std::fs::read(&path).unwrap();
+    let a = tessera()
+        .args(["keygen", "--alg", "hs256", "--out"])
+        .arg(&path)
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).starts_with("error: file_exists: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("--force"));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the old keys are intact"
+    );
+    // Also for a file that is not a key file at all.
+    let other = dir.path().join("notes.txt");
+    std::fs::write(&other, "precious").unwrap();
+    tessera()
+        .args(["keygen", "--alg", "eddsa", "--out"])
+        .arg(&other)
+        .assert()
+        .code(1);
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "precious");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temp file left"
+    );
+}
+
+#[test]
+fn keygen_force_overwrites_with_a_new_0600_key() {
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", "hs256");
+    // Even if someone loosened the mode, the new file is 0600.
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let out = tessera()
+        .args([
+            "keygen", "--alg", "eddsa", "--kid", "fresh", "--force", "--out",
+        ])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(stdout(&out).trim(), "fresh");
+    assert_ne!(first, "fresh");
+    assert_eq!(kids(&path), ["fresh"]);
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn keygen_into_a_missing_directory_is_an_io_error() {
+    let dir = tempdir();
+    let path = dir.path().join("no/such/dir/k.json");
+    let a = tessera()
+        .args(["keygen", "--alg", "hs256", "--out"])
+        .arg(&path)
+        .assert()
+        .code(1);
+    assert!(stderr(&a).starts_with("error: io: "), "{}", stderr(&a));
+}
+
+#[test]
+fn keys_list_shows_kids_algorithms_and_the_active_key() {
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", "hs256");
+    let out = tessera()
+        .args(["keys", "rotate", "--alg", "eddsa"])
+        .arg(&path)
+        .assert()
+        .success();
+    let second = stdout(&out).trim().to_owned();
+    tessera()
+        .args(["keys", "list"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(format!("{first}\tHS256\tverify\n{second}\tEdDSA\tactive\n"));
+}
+
+#[test]
+fn keys_public_exports_eddsa_keys_without_secrets() {
+    let dir = tempdir();
+    let (path, kid) = keygen(dir.path(), "k.json", "eddsa");
+    let signed_by_first = sign(&path, &["--iss", "i", "--aud", "a", "--payload", "1"]);
+    tessera()
+        .args(["keys", "rotate", "--alg", "hs256"])
+        .arg(&path)
+        .assert()
+        .success();
+    let out = tessera()
+        .args(["keys", "public"])
+        .arg(&path)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let keys = doc["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "the HMAC key is not exported");
+    assert_eq!(keys[0]["kid"], kid.as_str());
+    assert_eq!(keys[0]["kty"], "OKP");
+    assert!(keys[0].get("d").is_none());
+    assert!(keys[0].get("k").is_none());
+    for secret in key_doc(&path)["keys"].as_array().unwrap() {
+        let secret = secret
+            .get("d")
+            .or(secret.get("k"))
+            .unwrap()
+            .as_str()
+            .unwrap();
+        assert!(!stdout(&out).contains(secret));
+    }
+    // The public set is a verify-only key set: it verifies tokens of the exported key...
+    let public = dir.path().join("public.json");
+    std::fs::write(&public, stdout(&out)).unwrap();
+    let verify = |token: &str| {
+        tessera()
+            .args(["verify", "--iss", "i", "--aud", "a", "--keys"])
+            .arg(&public)
+            .arg(token)
+            .assert()
+    };
+    verify(&signed_by_first).success().stdout("1\n");
+    // ...and knows nothing of keys added later.
+    tessera()
+        .args(["keys", "rotate", "--alg", "eddsa"])
+        .arg(&path)
+        .assert()
+        .success();
+    let signed_by_third = sign(&path, &["--iss", "i", "--aud", "a"]);
+    verify(&signed_by_third)
+        .code(1)
+        .stderr(predicate::str::starts_with("error: unknown_key: "));
+}
+
+#[test]
+fn keys_public_of_an_hmac_only_set_is_an_error() {
+    let dir = tempdir();
+    let (path, _) = keygen(dir.path(), "k.json", "hs256");
+    let a = tessera()
+        .args(["keys", "public"])
+        .arg(&path)
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).starts_with("error: no_public_keys: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stdout(&a).is_empty());
+    let secret = key_doc(&path)["keys"][0]["k"].as_str().unwrap().to_owned();
+    assert!(!stderr(&a).contains(&secret));
+}
+
+#[test]
+fn keys_rotate_keeps_old_keys_defaults_to_the_active_algorithm_and_stays_0600() {
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", "eddsa");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let out = tessera()
+        .args(["keys", "rotate"])
+        .arg(&path)
+        .assert()
+        .success();
+    let second = stdout(&out).trim().to_owned();
+    assert_ne!(first, second);
+    assert_eq!(kids(&path), [first, second.clone()]);
+    let set = KeySet::from_file(&path).unwrap();
+    assert_eq!(set.active().unwrap().kid().as_str(), second);
+    assert_eq!(set.active().unwrap().algorithm(), Algorithm::EdDsa);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
+}
+
+#[test]
+fn keys_retire_removes_an_old_key_but_never_the_active_one() {
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", "hs256");
+    // The active key cannot go.
+    let a = tessera()
+        .args(["keys", "retire"])
+        .arg(&path)
+        .arg(&first)
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).starts_with("error: invalid_key: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("rotate"));
+    assert_eq!(kids(&path), std::slice::from_ref(&first));
+    // A kid that is not there.
+    tessera()
+        .args(["keys", "retire"])
+        .arg(&path)
+        .arg("nope")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: invalid_key: "));
+    let out = tessera()
+        .args(["keys", "rotate"])
+        .arg(&path)
+        .assert()
+        .success();
+    let second = stdout(&out).trim().to_owned();
+    tessera()
+        .args(["keys", "retire"])
+        .arg(&path)
+        .arg(&first)
+        .assert()
+        .success();
+    assert_eq!(kids(&path), [second]);
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn key_commands_report_missing_and_invalid_key_files() {
+    let dir = tempdir();
+    let missing = dir.path().join("missing.json");
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(
+        &garbage,
+        "{\"keys\": [{\"kty\": \"oct\", \"kid\": \"a\", \"alg\": \"HS256\", \"k\": \"c2hvcnQ\"}]}",
+    )
+    .unwrap();
+    let not_json = dir.path().join("not-json.json");
+    std::fs::write(&not_json, "this is not JSON, and contains a s3cret").unwrap();
+    for sub in [
+        &["keys", "list"][..],
+        &["keys", "public"],
+        &["keys", "rotate"],
+    ] {
+        let a = tessera().args(sub).arg(&missing).assert().code(1);
+        assert!(
+            stderr(&a).starts_with("error: io: "),
+            "{sub:?}: {}",
+            stderr(&a)
+        );
+        assert!(stderr(&a).contains("missing.json"));
+        let a = tessera().args(sub).arg(&garbage).assert().code(1);
+        assert!(
+            stderr(&a).starts_with("error: invalid_key: "),
+            "{sub:?}: {}",
+            stderr(&a)
+        );
+        assert!(stderr(&a).contains("32 bytes"), "{}", stderr(&a));
+        let a = tessera().args(sub).arg(&not_json).assert().code(1);
+        assert!(
+            stderr(&a).starts_with("error: invalid_key: "),
+            "{sub:?}: {}",
+            stderr(&a)
+        );
+        assert!(
+            !stderr(&a).contains("s3cret"),
+            "file content is never echoed"
+        );
+    }
+    assert!(!missing.exists(), "rotate does not create a key file");
+}
+
+#[test]
+fn round_trip_keygen_sign_verify_rotate_retire() {
+    let dir = tempdir();
+    let (keys, first) = keygen(dir.path(), "keys.json", "hs256");
+    let verify = |token: &str| {
+        tessera()
+            .args([
+                "verify",
+                "--iss",
+                "inventree",
+                "--aud",
+                "transfer",
+                "--keys",
+            ])
+            .arg(&keys)
+            .arg(token)
+            .assert()
+    };
+    let old = sign(
+        &keys,
+        &[
+            "--iss",
+            "inventree",
+            "--aud",
+            "transfer",
+            "--payload",
+            r#"{"qty":25}"#,
+        ],
+    );
+    verify(&old).success().stdout("{\n  \"qty\": 25\n}\n");
+
+    let out = tessera()
+        .args(["keys", "rotate", "--alg", "eddsa"])
+        .arg(&keys)
+        .assert()
+        .success();
+    let second = stdout(&out).trim().to_owned();
+    // The old token still verifies with the rotated file; new tokens use the new key.
+    verify(&old).success().stdout("{\n  \"qty\": 25\n}\n");
+    let new = sign(
+        &keys,
+        &["--iss", "inventree", "--aud", "transfer", "--payload", "7"],
+    );
+    let decoded = tessera_protocol::dangerous::decode_unverified(&new).unwrap();
+    assert_eq!(decoded.header["kid"], second.as_str());
+    verify(&new).success().stdout("7\n");
+
+    tessera()
+        .args(["keys", "retire"])
+        .arg(&keys)
+        .arg(&first)
+        .assert()
+        .success();
+    let a = verify(&old).code(1);
+    assert!(
+        stderr(&a).starts_with("error: unknown_key: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(!stderr(&a).contains(&old), "the token is never echoed");
+    verify(&new).success();
+}

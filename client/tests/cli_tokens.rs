@@ -1,0 +1,543 @@
+//! `tessera sign`, `tessera verify` and `tessera inspect`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use predicates::prelude::*;
+
+use crate::util::{keygen, sign, stderr, stdout, tempdir, tessera};
+
+/// A fixed instant: 2026-09-21 14:13:20 UTC.
+const T0: u64 = 1_790_000_000;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    keys: std::path::PathBuf,
+    kid: String,
+    /// Minted at T0 for iss "inventree", aud "transfer", sub "alice", ttl 5m, payload {"qty":25}.
+    token: String,
+}
+
+fn fixture(alg: &str) -> Fixture {
+    let dir = tempdir();
+    let (keys, kid) = keygen(dir.path(), "keys.json", alg);
+    let token = sign(
+        &keys,
+        &[
+            "--iss",
+            "inventree",
+            "--aud",
+            "transfer",
+            "--sub",
+            "alice",
+            "--ttl",
+            "5m",
+            "--payload",
+            r#"{"qty":25}"#,
+            "--now",
+            &T0.to_string(),
+        ],
+    );
+    Fixture {
+        _dir: dir,
+        keys,
+        kid,
+        token,
+    }
+}
+
+impl Fixture {
+    /// `tessera verify --keys K --iss inventree --aud transfer` plus `extra`, at T0+10 unless
+    /// `extra` has its own `--now`.
+    fn verify(&self, extra: &[&str]) -> assert_cmd::Command {
+        let mut cmd = tessera();
+        cmd.arg("verify").arg("--keys").arg(&self.keys).args([
+            "--iss",
+            "inventree",
+            "--aud",
+            "transfer",
+        ]);
+        if !extra.contains(&"--now") {
+            cmd.args(["--now", &(T0 + 10).to_string()]);
+        }
+        cmd.args(extra);
+        cmd
+    }
+}
+
+/// Asserts exit 1 with `error: <code>: ` on stderr, nothing on stdout, and no token echoed.
+fn fails_with(cmd: &mut assert_cmd::Command, code: &str, token: &str) {
+    let a = cmd.assert().code(1);
+    let err = stderr(&a);
+    assert!(
+        err.starts_with(&format!("error: {code}: ")),
+        "want {code}, got {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(stdout(&a).is_empty());
+    if token.len() > 20 {
+        assert!(!err.contains(token), "the token is never echoed");
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(!err.contains(signature));
+    }
+}
+
+fn b64(json: &str) -> String {
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+/// The token with the character at `index` replaced by another base64url character (not the
+/// last one of a segment, so the base64url stays canonical).
+fn flip(token: &str, index: usize) -> String {
+    let mut bytes = token.as_bytes().to_vec();
+    bytes[index] = if bytes[index] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn sign_then_verify_prints_the_payload() {
+    for alg in ["hs256", "eddsa"] {
+        let f = fixture(alg);
+        f.verify(&[&f.token])
+            .assert()
+            .success()
+            .stdout("{\n  \"qty\": 25\n}\n");
+        f.verify(&["--sub", "alice", &f.token]).assert().success();
+    }
+}
+
+#[test]
+fn verify_json_prints_header_and_claims() {
+    let f = fixture("eddsa");
+    let a = f
+        .verify(&["--json", "--sub", "alice", &f.token])
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["header"]["alg"], "EdDSA");
+    assert_eq!(doc["header"]["typ"], "tessera+jwt");
+    assert_eq!(doc["header"]["kid"], f.kid.as_str());
+    let c = &doc["claims"];
+    assert_eq!(c["iss"], "inventree");
+    assert_eq!(c["aud"], "transfer");
+    assert_eq!(c["sub"], "alice");
+    assert_eq!(c["iat"], T0);
+    assert_eq!(c["exp"], T0 + 300);
+    assert_eq!(c["dat"], serde_json::json!({"qty": 25}));
+    assert_eq!(c["jti"].as_str().unwrap().len(), 22);
+}
+
+#[test]
+fn verify_reads_stdin_and_tolerates_surrounding_whitespace_only() {
+    let f = fixture("hs256");
+    // No argument, and `-`: stdin.
+    f.verify(&[])
+        .write_stdin(f.token.clone())
+        .assert()
+        .success();
+    f.verify(&["-"])
+        .write_stdin(format!("\n\t  {}\r\n\n", f.token))
+        .assert()
+        .success();
+    // Surrounding whitespace in the argument too.
+    f.verify(&[&format!(" {}\n", f.token)]).assert().success();
+    // Anything else is the token's problem: malformed.
+    let (head, tail) = f.token.split_at(30);
+    fails_with(
+        f.verify(&["-"]).write_stdin(format!("{head} {tail}")),
+        "malformed",
+        &f.token,
+    );
+    fails_with(
+        f.verify(&[]).write_stdin(format!("\"{}\"", f.token)),
+        "malformed",
+        &f.token,
+    );
+    fails_with(
+        f.verify(&[]).write_stdin(format!("Bearer {}", f.token)),
+        "malformed",
+        &f.token,
+    );
+    fails_with(
+        f.verify(&[])
+            .write_stdin(format!("{}\n{}", f.token, f.token)),
+        "malformed",
+        &f.token,
+    );
+    fails_with(f.verify(&[]).write_stdin(""), "malformed", "");
+    // Not UTF-8.
+    fails_with(
+        f.verify(&[])
+            .write_stdin(vec![0xff, 0xfe, b'a', b'.', b'b']),
+        "malformed",
+        "",
+    );
+}
+
+#[test]
+fn verify_refuses_with_the_code_of_the_first_failing_step() {
+    let f = fixture("hs256");
+    let t = &f.token;
+    // Audience, issuer, subject.
+    fails_with(
+        &mut {
+            let mut c = tessera();
+            c.arg("verify").arg("--keys").arg(&f.keys).args([
+                "--iss",
+                "inventree",
+                "--aud",
+                "print",
+                "--now",
+                &(T0 + 10).to_string(),
+                t,
+            ]);
+            c
+        },
+        "wrong_audience",
+        t,
+    );
+    fails_with(
+        &mut {
+            let mut c = tessera();
+            c.arg("verify").arg("--keys").arg(&f.keys).args([
+                "--iss",
+                "other",
+                "--aud",
+                "transfer",
+                "--now",
+                &(T0 + 10).to_string(),
+                t,
+            ]);
+            c
+        },
+        "wrong_issuer",
+        t,
+    );
+    fails_with(&mut f.verify(&["--sub", "bob", t]), "wrong_subject", t);
+    // Times (leeway 30 s).
+    f.verify(&["--now", &(T0 + 300 + 29).to_string(), t])
+        .assert()
+        .success();
+    fails_with(
+        &mut f.verify(&["--now", &(T0 + 300 + 30).to_string(), t]),
+        "expired",
+        t,
+    );
+    fails_with(
+        &mut f.verify(&["--now", &(T0 - 31).to_string(), t]),
+        "not_yet_valid",
+        t,
+    );
+    // Signature: a changed signature or claims byte.
+    let sig_at = t.rfind('.').unwrap() + 5;
+    fails_with(&mut f.verify(&[&flip(t, sig_at)]), "bad_signature", t);
+    let claims_at = t.find('.').unwrap() + 5;
+    fails_with(&mut f.verify(&[&flip(t, claims_at)]), "bad_signature", t);
+    // Structure.
+    fails_with(&mut f.verify(&["garbage"]), "malformed", "");
+    fails_with(&mut f.verify(&["a.b"]), "malformed", "");
+    fails_with(&mut f.verify(&[&format!("{t}.")]), "malformed", t);
+    // Key and algorithm.
+    let (_, rest) = t.split_once('.').unwrap();
+    let unknown = format!(
+        "{}.{rest}",
+        b64(r#"{"alg":"HS256","typ":"tessera+jwt","kid":"nope"}"#)
+    );
+    fails_with(&mut f.verify(&[&unknown]), "unknown_key", t);
+    let header = format!(r#"{{"alg":"EdDSA","typ":"tessera+jwt","kid":"{}"}}"#, f.kid);
+    fails_with(
+        &mut f.verify(&[&format!("{}.{rest}", b64(&header))]),
+        "unsupported_algorithm",
+        t,
+    );
+    let header = format!(r#"{{"alg":"none","typ":"tessera+jwt","kid":"{}"}}"#, f.kid);
+    fails_with(
+        &mut f.verify(&[&format!("{}.{rest}", b64(&header))]),
+        "unsupported_algorithm",
+        t,
+    );
+    // Length, from the argument.
+    fails_with(&mut f.verify(&[&"a".repeat(100_000)]), "too_large", "");
+}
+
+#[test]
+fn verify_json_reports_failures_as_a_json_object_on_stdout() {
+    let f = fixture("hs256");
+    let late = (T0 + 3600).to_string();
+    let a = f
+        .verify(&["--json", "--now", &late, &f.token])
+        .assert()
+        .code(1);
+    assert!(stderr(&a).is_empty());
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["code"], "expired");
+    assert!(doc["message"].as_str().unwrap().contains("expired"));
+    assert!(!stdout(&a).contains(&f.token));
+    // Also for a failure before verification.
+    let a = tessera()
+        .args([
+            "verify",
+            "--json",
+            "--keys",
+            "/no/such/file",
+            "--iss",
+            "i",
+            "--aud",
+            "a",
+            "x",
+        ])
+        .assert()
+        .code(1);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["code"], "io");
+}
+
+#[test]
+fn verify_reports_unusable_key_files() {
+    let dir = tempdir();
+    let t = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+    let a = tessera()
+        .args(["verify", "--iss", "i", "--aud", "a", "--keys"])
+        .arg(dir.path().join("missing.json"))
+        .arg(t)
+        .assert()
+        .code(1);
+    assert!(stderr(&a).starts_with("error: io: "), "{}", stderr(&a));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"keys":[{"kty":"oct","kid":"a","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}"#,
+    )
+    .unwrap();
+    let a = tessera()
+        .args(["verify", "--iss", "i", "--aud", "a", "--keys"])
+        .arg(&bad)
+        .arg(t)
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).starts_with("error: invalid_key: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("\"alg\" is required"), "{}", stderr(&a));
+}
+
+#[test]
+fn sign_takes_payload_from_json_or_a_file_and_sets_every_claim() {
+    let f = fixture("eddsa");
+    let dir = tempdir();
+    let file = dir.path().join("payload.json");
+    std::fs::write(&file, r#"{"part_id": 1234, "note": "é"}"#).unwrap();
+    let token = sign(
+        &f.keys,
+        &[
+            "--iss",
+            "inventree",
+            "--aud",
+            "transfer",
+            "--sub",
+            "bob",
+            "--fpr",
+            "v7",
+            "--payload",
+            &format!("@{}", file.display()),
+        ],
+    );
+    let a = tessera()
+        .arg("verify")
+        .arg("--keys")
+        .arg(&f.keys)
+        .args([
+            "--iss",
+            "inventree",
+            "--aud",
+            "transfer",
+            "--sub",
+            "bob",
+            "--json",
+            &token,
+        ])
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(
+        doc["claims"]["dat"],
+        serde_json::json!({"part_id": 1234, "note": "é"})
+    );
+    assert_eq!(doc["claims"]["fpr"], "v7");
+    assert_eq!(
+        doc["claims"]["exp"].as_u64().unwrap() - doc["claims"]["iat"].as_u64().unwrap(),
+        300
+    );
+    // No payload: null. A custom TTL.
+    let token = sign(
+        &f.keys,
+        &[
+            "--iss",
+            "i",
+            "--aud",
+            "a",
+            "--ttl",
+            "1h30m",
+            "--now",
+            &T0.to_string(),
+        ],
+    );
+    let a = tessera()
+        .arg("verify")
+        .arg("--keys")
+        .arg(&f.keys)
+        .args([
+            "--iss",
+            "i",
+            "--aud",
+            "a",
+            "--json",
+            "--now",
+            &T0.to_string(),
+            &token,
+        ])
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["claims"]["dat"], serde_json::Value::Null);
+    assert_eq!(doc["claims"]["exp"], T0 + 5400);
+}
+
+#[test]
+fn sign_failures_are_actionable() {
+    let f = fixture("hs256");
+    let dir = tempdir();
+    let run = |extra: &[&str]| {
+        let mut c = tessera();
+        c.arg("sign")
+            .arg("--keys")
+            .arg(&f.keys)
+            .args(["--iss", "i", "--aud", "a"])
+            .args(extra);
+        c
+    };
+    fails_with(&mut run(&["--payload", "{qty: 25}"]), "bad_payload", "");
+    fails_with(&mut run(&["--payload", ""]), "bad_payload", "");
+    let missing = dir.path().join("nope.json");
+    fails_with(
+        &mut run(&["--payload", &format!("@{}", missing.display())]),
+        "io",
+        "",
+    );
+    let bad_file = dir.path().join("bad.json");
+    std::fs::write(&bad_file, "[1, 2,").unwrap();
+    fails_with(
+        &mut run(&["--payload", &format!("@{}", bad_file.display())]),
+        "bad_payload",
+        "",
+    );
+    fails_with(&mut run(&["--ttl", "2d"]), "lifetime_too_long", "");
+    fails_with(&mut run(&["--ttl", "0"]), "invalid_config", "");
+    let big = format!("\"{}\"", "x".repeat(9000));
+    fails_with(&mut run(&["--payload", &big]), "too_large", "");
+    // A verify-only key set cannot sign.
+    let eddsa = fixture("eddsa");
+    let public = dir.path().join("public.json");
+    let out = tessera()
+        .args(["keys", "public"])
+        .arg(&eddsa.keys)
+        .assert()
+        .success();
+    std::fs::write(&public, stdout(&out)).unwrap();
+    let mut c = tessera();
+    c.arg("sign")
+        .arg("--keys")
+        .arg(&public)
+        .args(["--iss", "i", "--aud", "a"]);
+    fails_with(&mut c, "invalid_key", "");
+}
+
+#[test]
+fn inspect_shows_header_claims_and_times_labelled_unverified() {
+    let f = fixture("hs256");
+    let a = tessera()
+        .args(["inspect", "--now", &(T0 + 48).to_string(), &f.token])
+        .assert()
+        .success();
+    let out = stdout(&a);
+    assert!(out.starts_with("UNVERIFIED"), "{out}");
+    assert!(out.contains("NOT verified"));
+    assert!(out.contains("header (unverified)"));
+    assert!(out.contains("\"kid\": \"") && out.contains(&f.kid));
+    assert!(out.contains("\"sub\": \"alice\""));
+    assert!(out.contains("\"qty\": 25"));
+    assert!(
+        out.contains("issued     2026-09-21 14:13:20 UTC  (48s ago)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expires    2026-09-21 14:18:20 UTC  (expires in 4m 12s)"),
+        "{out}"
+    );
+    // Three hours after expiry.
+    let later = (T0 + 300 + 3 * 3600).to_string();
+    tessera()
+        .args(["inspect", "--now", &later, &f.token])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(expired 3h ago)"));
+}
+
+#[test]
+fn inspect_decodes_even_a_forged_token_and_says_so() {
+    let f = fixture("hs256");
+    let forged = flip(&f.token, f.token.rfind('.').unwrap() + 3);
+    tessera()
+        .args(["inspect", "-"])
+        .write_stdin(format!("{forged}\n"))
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("UNVERIFIED").and(predicate::str::contains("alice")));
+    tessera()
+        .arg("inspect")
+        .write_stdin(f.token)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("transfer"));
+}
+
+#[test]
+fn inspect_refuses_what_is_not_a_token() {
+    fails_with(
+        &mut {
+            let mut c = tessera();
+            c.args(["inspect", "garbage"]);
+            c
+        },
+        "malformed",
+        "",
+    );
+    fails_with(
+        &mut {
+            let mut c = tessera();
+            c.args(["inspect", "e30.e30"]);
+            c
+        },
+        "malformed",
+        "",
+    );
+    fails_with(
+        &mut {
+            let mut c = tessera();
+            c.args(["inspect", &format!("{}.bm90IGpzb24.c2ln", b64("{}"))]);
+            c
+        },
+        "malformed",
+        "",
+    );
+    fails_with(
+        &mut {
+            let mut c = tessera();
+            c.arg("inspect").write_stdin("a b.c.d");
+            c
+        },
+        "malformed",
+        "",
+    );
+}

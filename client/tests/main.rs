@@ -1,0 +1,12 @@
+//! Integration tests of tessera-client, one binary. Each module proves one family of behaviour.
+
+mod util;
+
+// The `tessera` CLI's key commands: keygen, keys list/public/rotate/retire, 0600, --force.
+mod cli_keys;
+// `tessera sign`, `verify` and `inspect`: success, every failure path, stdin, exit codes.
+mod cli_tokens;
+// Hostile input: a 1 MiB (and an endless) token on stdin is refused with too_large.
+mod cli_hostile;
+// The library and `tessera panels` / `tessera click` against the real `tessera-server` binary.
+mod remote;

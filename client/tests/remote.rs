@@ -1,0 +1,1 @@
+//! Against the real `tessera-server` binary (written next).

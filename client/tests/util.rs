@@ -1,0 +1,82 @@
+//! Helpers shared by the test modules: running the CLI, key files, file modes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+
+/// A guard against hangs (never an assertion on timing): a child still running after this is
+/// killed and its test fails.
+pub(crate) const HANG_GUARD: Duration = Duration::from_secs(120);
+
+/// The `tessera` binary of this package.
+pub(crate) fn tessera() -> Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("tessera");
+    cmd.timeout(HANG_GUARD);
+    cmd
+}
+
+/// Runs `tessera keygen` into `dir/name` and returns the path and the printed kid.
+pub(crate) fn keygen(dir: &Path, name: &str, alg: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    let out = tessera()
+        .args(["keygen", "--alg", alg, "--out"])
+        .arg(&path)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    (path, String::from_utf8(out).unwrap().trim().to_owned())
+}
+
+/// Runs `tessera sign` with `args` after `--keys FILE` and returns the token.
+pub(crate) fn sign(keys: &Path, args: &[&str]) -> String {
+    let out = tessera()
+        .arg("sign")
+        .arg("--keys")
+        .arg(keys)
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap().trim().to_owned()
+}
+
+/// The permission bits of a file.
+pub(crate) fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The key file's JSON document.
+pub(crate) fn key_doc(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The kids in a key file, in order.
+pub(crate) fn kids(path: &Path) -> Vec<String> {
+    key_doc(path)["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A fresh temporary directory.
+pub(crate) fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// The stderr of a finished command, as text.
+pub(crate) fn stderr(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// The stdout of a finished command, as text.
+pub(crate) fn stdout(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+}
