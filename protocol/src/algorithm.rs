@@ -19,18 +19,27 @@ pub enum Algorithm {
     Hs256,
     /// Ed25519 signatures (RFC 8037): a verifier can check tokens without being able to mint.
     EdDsa,
+    /// AES-256-GCM content encryption with a direct key (RFC 7516 `dir` + `A256GCM`): the
+    /// algorithm of *sealing* keys, which encrypt and authenticate and never sign or verify.
+    A256Gcm,
 }
 
 impl Algorithm {
     /// Every algorithm tessera accepts.
-    pub const ALL: [Algorithm; 2] = [Algorithm::Hs256, Algorithm::EdDsa];
+    pub const ALL: [Algorithm; 3] = [Algorithm::Hs256, Algorithm::EdDsa, Algorithm::A256Gcm];
 
     /// The JOSE name, as it appears in a header's `alg` and a JWK's `alg`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Algorithm::Hs256 => "HS256",
             Algorithm::EdDsa => "EdDSA",
+            Algorithm::A256Gcm => "A256GCM",
         }
+    }
+
+    /// Whether this is a signature algorithm (HS256, EdDSA) rather than a sealing one.
+    pub const fn is_signature(self) -> bool {
+        matches!(self, Algorithm::Hs256 | Algorithm::EdDsa)
     }
 
     /// Parses a JOSE name exactly (case-sensitive); any other name, `none` included, is `None`.

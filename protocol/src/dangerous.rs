@@ -38,8 +38,8 @@ pub fn decode_unverified(token: &str) -> Result<Unverified, Error> {
         });
     }
     let segments: Vec<&str> = token.split('.').collect();
-    if segments.len() != 3 {
-        return Err(Error::malformed("a token has exactly three segments"));
+    if segments.len() != 3 && segments.len() != 5 {
+        return Err(Error::malformed("a token has three or five segments"));
     }
     let json = |segment: &str| -> Result<Value, Error> {
         let bytes = URL_SAFE_NO_PAD
@@ -47,8 +47,12 @@ pub fn decode_unverified(token: &str) -> Result<Unverified, Error> {
             .map_err(|_| Error::malformed("a token segment is not canonical base64url"))?;
         serde_json::from_slice(&bytes).map_err(|_| Error::malformed("a token segment is not JSON"))
     };
-    Ok(Unverified {
-        header: json(segments[0])?,
-        claims: Some(json(segments[1])?),
-    })
+    let header = json(segments[0])?;
+    // A sealed token's claims are encrypted: only its protected header is readable.
+    let claims = if segments.len() == 3 {
+        Some(json(segments[1])?)
+    } else {
+        None
+    };
+    Ok(Unverified { header, claims })
 }

@@ -29,14 +29,30 @@ pub(crate) struct RawHeader<'a> {
     pub(crate) typ: CowStr<'a>,
     #[serde(borrow)]
     pub(crate) kid: CowStr<'a>,
+    /// Present in (and only in) a sealed token's protected header.
+    #[serde(borrow, default)]
+    pub(crate) enc: crate::claims::Opt<CowStr<'a>>,
 }
 
-/// The compact JSON of a minted header, members in the spec's order.
+/// The JOSE `alg` of a sealed token: a direct, shared content-encryption key.
+pub const SEALED_ALG: &str = "dir";
+/// The JOSE `enc` of a sealed token.
+pub const SEALED_ENC: &str = "A256GCM";
+
+/// The compact JSON of a minted header, members in the spec's order: the JWS header for a
+/// signing key, the JWE protected header for a sealing key.
 pub(crate) fn minted_header_json(alg: Algorithm, kid: &Kid) -> String {
     // alg names and kids are [A-Za-z0-9._-] only, so no JSON escaping is needed.
-    format!(
-        r#"{{"alg":"{}","typ":"{TYP}","kid":"{}"}}"#,
-        alg.as_str(),
-        kid.as_str()
-    )
+    if alg.is_signature() {
+        format!(
+            r#"{{"alg":"{}","typ":"{TYP}","kid":"{}"}}"#,
+            alg.as_str(),
+            kid.as_str()
+        )
+    } else {
+        format!(
+            r#"{{"alg":"{SEALED_ALG}","enc":"{SEALED_ENC}","typ":"{TYP}","kid":"{}"}}"#,
+            kid.as_str()
+        )
+    }
 }

@@ -20,6 +20,8 @@ pub(crate) struct JwkSetIn {
     pub(crate) keys: Vec<JwkIn>,
     #[serde(default)]
     pub(crate) active: Option<String>,
+    #[serde(default)]
+    pub(crate) active_sealing: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +43,8 @@ pub(crate) struct JwkSetOut<'a> {
     pub(crate) keys: Vec<JwkOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) active: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) active_sealing: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -79,18 +83,19 @@ impl JwkIn {
         })?;
         let alg = Algorithm::from_name(alg_name).ok_or_else(|| {
             Error::invalid_key(format!(
-                "key {kid}: algorithm is not supported (HS256 or EdDSA)"
+                "key {kid}: algorithm is not supported (HS256, EdDSA or A256GCM)"
             ))
         })?;
+        let want_use = if alg.is_signature() { "sig" } else { "enc" };
         if let Some(use_) = self.use_.as_deref()
-            && use_ != "sig"
+            && use_ != want_use
         {
             return Err(Error::invalid_key(format!(
-                "key {kid}: \"use\" must be \"sig\" for a signing key"
+                "key {kid}: \"use\" must be \"{want_use}\" for an {alg} key"
             )));
         }
         match (alg, self.kty.as_str()) {
-            (Algorithm::Hs256, "oct") => {
+            (Algorithm::Hs256 | Algorithm::A256Gcm, "oct") => {
                 if self.crv.is_some() || self.x.is_some() || self.d.is_some() {
                     return Err(Error::invalid_key(format!(
                         "key {kid}: an oct key has only \"k\""
@@ -99,7 +104,12 @@ impl JwkIn {
                 let k = self.k.as_ref().ok_or_else(|| {
                     Error::invalid_key(format!("key {kid}: an oct key needs \"k\""))
                 })?;
-                Key::hs256(kid.clone(), &b64(kid.as_str(), "k", k)?)
+                let k = b64(kid.as_str(), "k", k)?;
+                if alg == Algorithm::Hs256 {
+                    Key::hs256(kid.clone(), &k)
+                } else {
+                    Key::a256gcm(kid.clone(), &k)
+                }
             }
             (Algorithm::EdDsa, "OKP") => {
                 if self.crv.as_deref() != Some("Ed25519") {
@@ -122,7 +132,7 @@ impl JwkIn {
                 }
             }
             _ => Err(Error::invalid_key(format!(
-                "key {kid}: \"kty\" does not fit \"alg\" (HS256 needs oct, EdDSA needs OKP)"
+                "key {kid}: \"kty\" does not fit \"alg\" (HS256 and A256GCM need oct, EdDSA needs OKP)"
             ))),
         }
     }
@@ -160,6 +170,16 @@ impl<'a> JwkOut<'a> {
                         .as_ref()
                         .map(|(seed, _)| URL_SAFE_NO_PAD.encode(seed.as_ref()))
                 },
+            }),
+            Material::A256Gcm { secret, .. } => (!public_only).then(|| JwkOut {
+                kty: "oct",
+                crv: None,
+                kid,
+                use_: "enc",
+                alg: Algorithm::A256Gcm.as_str(),
+                k: Some(URL_SAFE_NO_PAD.encode(secret.as_ref())),
+                x: None,
+                d: None,
             }),
         }
     }

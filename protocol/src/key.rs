@@ -15,6 +15,8 @@ use crate::{Algorithm, Error};
 pub const MIN_HS256_SECRET: usize = 32;
 /// The length of an Ed25519 seed (`d`) and public key (`x`), in bytes.
 pub const ED25519_KEY_LEN: usize = 32;
+/// The length of an A256GCM sealing key, in bytes.
+pub const A256GCM_KEY_LEN: usize = 32;
 /// The longest `kid` tessera accepts, in characters.
 pub const MAX_KID_LEN: usize = 64;
 
@@ -106,6 +108,10 @@ pub(crate) enum Material {
         private: Option<(Zeroizing<[u8; ED25519_KEY_LEN]>, EdDsaSigner)>,
         verifier: EdDsaVerifier,
     },
+    A256Gcm {
+        secret: Zeroizing<[u8; A256GCM_KEY_LEN]>,
+        aead: ring::aead::LessSafeKey,
+    },
 }
 
 /// What a prepared key does with a signing input; the verifier holds no other path.
@@ -175,8 +181,27 @@ impl Key {
         ))
     }
 
-    /// A fresh key drawn from ring's `SystemRandom`: 32 secret bytes for HS256, a 32-byte seed
-    /// for EdDSA.
+    /// An A256GCM sealing key (JWE `dir` + `A256GCM`) from exactly 32 secret bytes. It
+    /// encrypts and authenticates sealed tokens; it never signs or verifies a signed one.
+    pub fn a256gcm(kid: Kid, secret: &[u8]) -> Result<Key, Error> {
+        let secret: [u8; A256GCM_KEY_LEN] = secret.try_into().map_err(|_| {
+            Error::invalid_key(format!(
+                "key {kid}: an A256GCM key must be exactly {A256GCM_KEY_LEN} bytes"
+            ))
+        })?;
+        let unbound = ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &secret)
+            .map_err(|_| Error::invalid_key(format!("key {kid}: AES-256-GCM refused the key")))?;
+        Ok(Key::assemble(
+            kid,
+            Material::A256Gcm {
+                secret: Zeroizing::new(secret),
+                aead: ring::aead::LessSafeKey::new(unbound),
+            },
+        ))
+    }
+
+    /// A fresh key drawn from ring's `SystemRandom`: 32 secret bytes for HS256 and A256GCM, a
+    /// 32-byte seed for EdDSA.
     pub fn generate(alg: Algorithm, kid: Kid) -> Result<Key, Error> {
         let mut bytes = Zeroizing::new([0u8; 32]);
         SystemRandom::new()
@@ -185,6 +210,7 @@ impl Key {
         match alg {
             Algorithm::Hs256 => Key::hs256(kid, bytes.as_ref()),
             Algorithm::EdDsa => Key::ed25519(kid, bytes.as_ref(), None),
+            Algorithm::A256Gcm => Key::a256gcm(kid, bytes.as_ref()),
         }
     }
 
@@ -192,8 +218,10 @@ impl Key {
         let alg = match material {
             Material::Hs256 { .. } => Algorithm::Hs256,
             Material::EdDsa { .. } => Algorithm::EdDsa,
+            Material::A256Gcm { .. } => Algorithm::A256Gcm,
         };
         let header_b64 = URL_SAFE_NO_PAD.encode(crate::header::minted_header_json(alg, &kid));
+        // For sealing keys this is the JWE protected header, which is also the AAD.
         Key {
             kid,
             material,
@@ -216,14 +244,29 @@ impl Key {
         match self.material {
             Material::Hs256 { .. } => Algorithm::Hs256,
             Material::EdDsa { .. } => Algorithm::EdDsa,
+            Material::A256Gcm { .. } => Algorithm::A256Gcm,
         }
     }
 
-    /// Whether this key can mint (HS256 keys and Ed25519 keys with their private part).
+    /// Whether this key can mint signed tokens (HS256 keys and Ed25519 keys with their private
+    /// part).
     pub fn can_sign(&self) -> bool {
         match &self.material {
             Material::Hs256 { .. } => true,
             Material::EdDsa { private, .. } => private.is_some(),
+            Material::A256Gcm { .. } => false,
+        }
+    }
+
+    /// Whether this key seals (and opens) sealed tokens: A256GCM keys only.
+    pub fn can_seal(&self) -> bool {
+        matches!(self.material, Material::A256Gcm { .. })
+    }
+
+    pub(crate) fn aead(&self) -> Option<&ring::aead::LessSafeKey> {
+        match &self.material {
+            Material::A256Gcm { aead, .. } => Some(aead),
+            _ => None,
         }
     }
 
@@ -231,7 +274,7 @@ impl Key {
     pub fn ed25519_public_key(&self) -> Option<&[u8; ED25519_KEY_LEN]> {
         match &self.material {
             Material::EdDsa { public, .. } => Some(public),
-            Material::Hs256 { .. } => None,
+            Material::Hs256 { .. } | Material::A256Gcm { .. } => None,
         }
     }
 
@@ -239,10 +282,12 @@ impl Key {
         &self.material
     }
 
-    pub(crate) fn verifier(&self) -> PreparedVerifier<'_> {
+    /// The signature verifier; `None` for a sealing key, which never verifies.
+    pub(crate) fn verifier(&self) -> Option<PreparedVerifier<'_>> {
         match &self.material {
-            Material::Hs256 { verifier, .. } => PreparedVerifier::Hs256(verifier),
-            Material::EdDsa { verifier, .. } => PreparedVerifier::EdDsa(verifier),
+            Material::Hs256 { verifier, .. } => Some(PreparedVerifier::Hs256(verifier)),
+            Material::EdDsa { verifier, .. } => Some(PreparedVerifier::EdDsa(verifier)),
+            Material::A256Gcm { .. } => None,
         }
     }
 
@@ -256,6 +301,7 @@ impl Key {
                 let (_, signer) = private.as_ref()?;
                 URL_SAFE_NO_PAD.encode_string(signer.sig(signing_input), out);
             }
+            Material::A256Gcm { .. } => return None,
         }
         Some(())
     }

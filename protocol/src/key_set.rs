@@ -35,6 +35,7 @@ const KID_DRAWS: usize = 32;
 pub struct KeySet {
     keys: Vec<Key>,
     active: Option<usize>,
+    active_sealing: Option<usize>,
 }
 
 impl KeySet {
@@ -77,6 +78,10 @@ impl KeySet {
         if let Some(active) = doc.active {
             let kid = Kid::new(active)?;
             set.set_active(&kid)?;
+        }
+        if let Some(active) = doc.active_sealing {
+            let kid = Kid::new(active)?;
+            set.set_active_sealing(&kid)?;
         }
         Ok(set)
     }
@@ -127,21 +132,40 @@ impl KeySet {
             .ok_or_else(|| Error::invalid_key(format!("active key {kid} is not in the key set")))?;
         if !self.keys[index].can_sign() {
             return Err(Error::invalid_key(format!(
-                "active key {kid} cannot sign (an Ed25519 key without \"d\")"
+                "active key {kid} cannot sign (a sealing key, or an Ed25519 key without \"d\")"
             )));
         }
         self.active = Some(index);
         Ok(())
     }
 
-    /// Rotation: generates a key of `alg` with a fresh random kid and makes it active; the
-    /// previous active key stays in the set for verification. Returns the new kid.
+    /// Makes the A256GCM key `kid` the one that seals. Signing keys are refused.
+    pub fn set_active_sealing(&mut self, kid: &Kid) -> Result<(), Error> {
+        let index = self.index(kid.as_str()).ok_or_else(|| {
+            Error::invalid_key(format!("active sealing key {kid} is not in the key set"))
+        })?;
+        if !self.keys[index].can_seal() {
+            return Err(Error::invalid_key(format!(
+                "active sealing key {kid} is not an A256GCM key"
+            )));
+        }
+        self.active_sealing = Some(index);
+        Ok(())
+    }
+
+    /// Rotation: generates a key of `alg` with a fresh random kid and makes it active (the
+    /// signing key for HS256/EdDSA, the sealing key for A256GCM); the previous one stays in the
+    /// set for verification or opening. Returns the new kid.
     pub fn rotate(&mut self, alg: Algorithm) -> Result<Kid, Error> {
         for _ in 0..KID_DRAWS {
             let kid = Kid::random()?;
             if self.get(kid.as_str()).is_none() {
                 self.insert(Key::generate(alg, kid.clone())?)?;
-                self.set_active(&kid)?;
+                if alg.is_signature() {
+                    self.set_active(&kid)?;
+                } else {
+                    self.set_active_sealing(&kid)?;
+                }
                 return Ok(kid);
             }
         }
@@ -154,19 +178,26 @@ impl KeySet {
         let index = self
             .index(kid.as_str())
             .ok_or_else(|| Error::invalid_key(format!("key {kid} is not in the key set")))?;
-        if self.active == Some(index) {
+        if self.active == Some(index) || self.active_sealing == Some(index) {
             return Err(Error::invalid_key(format!(
-                "key {kid} is the active key; rotate to a new key before retiring it"
+                "key {kid} is an active key; rotate to a new key before retiring it"
             )));
         }
         self.keys.remove(index);
-        self.active = self.active.map(|a| if a > index { a - 1 } else { a });
+        let shift = |a: usize| if a > index { a - 1 } else { a };
+        self.active = self.active.map(shift);
+        self.active_sealing = self.active_sealing.map(shift);
         Ok(())
     }
 
     /// The key that mints, if any.
     pub fn active(&self) -> Option<&Key> {
         self.active.map(|i| &self.keys[i])
+    }
+
+    /// The key that seals, if any.
+    pub fn active_sealing(&self) -> Option<&Key> {
+        self.active_sealing.map(|i| &self.keys[i])
     }
 
     /// The key with this kid (exact byte equality), if any.
@@ -198,13 +229,14 @@ impl KeySet {
                 .filter_map(|k| JwkOut::from_key(k, false))
                 .collect(),
             active: self.active().map(|k| k.kid().as_str()),
+            active_sealing: self.active_sealing().map(|k| k.kid().as_str()),
         };
         // Serializing plain strings into JSON cannot fail.
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     }
 
-    /// The public JWK Set: Ed25519 public keys only (no `d`); HMAC keys never appear, so an
-    /// HMAC-only set gives `{"keys":[]}`.
+    /// The public JWK Set: Ed25519 public keys only (no `d`); HMAC and sealing keys never
+    /// appear, so an HMAC-only set gives `{"keys":[]}`.
     pub fn public_jwks(&self) -> serde_json::Value {
         let doc = JwkSetOut {
             keys: self
@@ -213,6 +245,7 @@ impl KeySet {
                 .filter_map(|k| JwkOut::from_key(k, true))
                 .collect(),
             active: None,
+            active_sealing: None,
         };
         serde_json::to_value(&doc).unwrap_or_else(|_| serde_json::json!({"keys": []}))
     }

@@ -61,12 +61,15 @@ pub use crate::claims::{Claims, MAX_FPR_LEN};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
 pub use crate::error::{Error, ErrorCode};
 pub use crate::header::{Header, TYP};
-pub use crate::key::{ED25519_KEY_LEN, Key, Kid, MAX_KID_LEN, MIN_HS256_SECRET};
+pub use crate::header::{SEALED_ALG, SEALED_ENC};
+pub use crate::key::{A256GCM_KEY_LEN, ED25519_KEY_LEN, Key, Kid, MAX_KID_LEN, MIN_HS256_SECRET};
 pub use crate::key_set::{KEYS_ENV, KeySet};
 pub use crate::mint::{DEFAULT_TTL, JTI_BYTES, Minter, TokenBuilder};
-pub use crate::token::{DEFAULT_MAX_TOKEN_LEN, UntrustedToken};
+pub use crate::token::{
+    DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN, SEALED_TAG_LEN, TokenKind, UntrustedToken,
+};
 pub use crate::verify::{
-    DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, Expected, MAX_LEEWAY, VerifiedToken, Verifier,
+    Accept, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, Expected, MAX_LEEWAY, VerifiedToken, Verifier,
 };
 
 /// The README's code blocks, compiled and run as doctests.

@@ -9,7 +9,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use crate::claims::{ClaimsOut, MAX_FPR_LEN};
-use crate::token::DEFAULT_MAX_TOKEN_LEN;
+use crate::token::{DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN};
 use crate::verify::DEFAULT_MAX_LIFETIME;
 use crate::{Clock, Error, KeySet, SystemClock};
 
@@ -188,6 +188,59 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
         self.mint_with_jti(&URL_SAFE_NO_PAD.encode(jti))
     }
 
+    /// Seals the token with the active sealing key: JWE compact, `dir` + `A256GCM`, a fresh
+    /// 96-bit nonce from `SystemRandom`. The claims are encrypted, not just signed.
+    pub fn seal(self) -> Result<String, Error> {
+        let mut jti = [0u8; JTI_BYTES];
+        let mut nonce = [0u8; SEALED_IV_LEN];
+        self.minter
+            .rng
+            .fill(&mut jti)
+            .and_then(|()| self.minter.rng.fill(&mut nonce))
+            .map_err(|_| Error::invalid_key("the system random generator failed"))?;
+        self.seal_with(&URL_SAFE_NO_PAD.encode(jti), nonce)
+    }
+
+    /// Seals with a caller-chosen `jti` and nonce. **Only for deterministic test vectors**: a
+    /// nonce must never repeat under one key (AES-GCM loses confidentiality and integrity
+    /// when it does), which [`TokenBuilder::seal`] guarantees by drawing it at random.
+    pub fn dangerous_seal_with(
+        self,
+        jti: &str,
+        nonce: [u8; SEALED_IV_LEN],
+    ) -> Result<String, Error> {
+        self.seal_with(jti, nonce)
+    }
+
+    fn seal_with(self, jti: &str, nonce: [u8; SEALED_IV_LEN]) -> Result<String, Error> {
+        let m = self.minter;
+        let key = m
+            .keys
+            .active_sealing()
+            .ok_or_else(|| Error::invalid_key("the key set has no active sealing (A256GCM) key"))?;
+        let aead = key
+            .aead()
+            .ok_or_else(|| Error::invalid_key("the active sealing key cannot seal"))?;
+        let mut claims = self.claims_json(jti)?;
+        let header_b64 = key.header_b64();
+        let tag = aead
+            .seal_in_place_separate_tag(
+                ring::aead::Nonce::assume_unique_for_key(nonce),
+                ring::aead::Aad::from(header_b64.as_bytes()),
+                &mut claims,
+            )
+            .map_err(|_| Error::invalid_key("AES-256-GCM refused to seal"))?;
+        let mut token = String::with_capacity(header_b64.len() + claims.len() * 4 / 3 + 48);
+        token.push_str(header_b64);
+        token.push_str("..");
+        URL_SAFE_NO_PAD.encode_string(nonce, &mut token);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut token);
+        m.check_len(token)
+    }
+
     /// Signs the token with a caller-chosen `jti`. Only for deterministic test vectors: a
     /// real token's `jti` must be unpredictable, which [`TokenBuilder::mint`] guarantees.
     pub fn mint_with_jti(self, jti: &str) -> Result<String, Error> {
@@ -196,6 +249,25 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
             .keys
             .active()
             .ok_or_else(|| Error::invalid_key("the key set has no active signing key"))?;
+        let claims_json = self.claims_json(jti)?;
+        let header_b64 = key.header_b64();
+        let mut token = String::with_capacity(header_b64.len() + claims_json.len() * 4 / 3 + 100);
+        token.push_str(header_b64);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
+        let signing_input_len = token.len();
+        let mut signature = String::with_capacity(88);
+        // The active key can sign: KeySet::set_active checks it.
+        key.sign_into(&token.as_bytes()[..signing_input_len], &mut signature)
+            .ok_or_else(|| Error::invalid_key("the active key cannot sign"))?;
+        token.push('.');
+        token.push_str(&signature);
+        m.check_len(token)
+    }
+
+    /// The claims JSON at `now`, after checking the lifetime, not-before and fingerprint.
+    fn claims_json(&self, jti: &str) -> Result<Vec<u8>, Error> {
+        let m = self.minter;
         let iat = self.now.unwrap_or_else(|| m.clock.now());
         let ttl = self.ttl.unwrap_or(m.ttl).as_secs();
         let lifetime_max = m.max_lifetime.as_secs();
@@ -236,28 +308,21 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
             fpr: self.fpr,
             dat: self.dat,
         };
-        let claims_json = serde_json::to_vec(&claims).map_err(|e| Error::BadPayload {
+        serde_json::to_vec(&claims).map_err(|e| Error::BadPayload {
             reason: format!(
                 "the payload does not serialize to JSON ({})",
                 crate::key_set::category(&e)
             ),
-        })?;
-        let header_b64 = key.header_b64();
-        let mut token = String::with_capacity(header_b64.len() + claims_json.len() * 4 / 3 + 100);
-        token.push_str(header_b64);
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
-        let signing_input_len = token.len();
-        let mut signature = String::with_capacity(88);
-        // The active key can sign: KeySet::set_active checks it.
-        key.sign_into(&token.as_bytes()[..signing_input_len], &mut signature)
-            .ok_or_else(|| Error::invalid_key("the active key cannot sign"))?;
-        token.push('.');
-        token.push_str(&signature);
-        if token.len() > m.max_len {
+        })
+    }
+}
+
+impl Minter {
+    fn check_len(&self, token: String) -> Result<String, Error> {
+        if token.len() > self.max_len {
             return Err(Error::TooLarge {
                 len: token.len(),
-                max: m.max_len,
+                max: self.max_len,
             });
         }
         Ok(token)

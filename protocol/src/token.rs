@@ -5,16 +5,41 @@ use std::ops::Range;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::header::{RawHeader, TYP};
+use crate::header::{RawHeader, SEALED_ALG, SEALED_ENC, TYP};
 use crate::{Algorithm, Error};
 
 /// The default cap on a token's length, in bytes (checked before any decoding).
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+/// The length of a sealed token's AES-GCM nonce (the JWE initialization vector), in bytes.
+pub const SEALED_IV_LEN: usize = 12;
+/// The length of a sealed token's AES-GCM authentication tag, in bytes.
+pub const SEALED_TAG_LEN: usize = 16;
+
+/// The two forms of a tessera token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// A JWS (RFC 7515), three segments: the claims are readable by whoever holds the token.
+    Signed,
+    /// A JWE (RFC 7516) with `dir` + `A256GCM`, five segments: the claims are encrypted.
+    Sealed,
+}
+
+impl TokenKind {
+    /// `"signed"` or `"sealed"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Signed => "signed",
+            TokenKind::Sealed => "sealed",
+        }
+    }
+}
 
 /// A token that passed the structural checks (steps 1 to 4 of the verification procedure:
-/// length cap, three canonical base64url segments, a header of exactly `alg`/`typ`/`kid`, and
-/// `typ` = `tessera+jwt`) but whose signature has **not** been checked. Its accessors are named
-/// `untrusted_*`; claims are only reachable through [`Verifier`](crate::Verifier).
+/// length cap, segments of canonical base64url, a header of exactly the allowed members, and
+/// `typ` = `tessera+jwt`) but whose signature or encryption has **not** been checked. Its
+/// accessors are named `untrusted_*`; claims are only reachable through
+/// [`Verifier`](crate::Verifier).
 ///
 /// ```
 /// use tessera_protocol::{ErrorCode, UntrustedToken};
@@ -25,12 +50,16 @@ pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
 /// ```
 pub struct UntrustedToken<'t> {
     token: &'t str,
-    /// Length of `header "." claims` in `token`.
-    signing_input_len: usize,
-    /// The three decoded segments, back to back.
+    kind: TokenKind,
+    /// Length of the authenticated prefix in `token`: `header "." claims` for a signed token,
+    /// the protected header (the AAD) for a sealed one.
+    authenticated_len: usize,
+    /// The decoded segments, back to back.
     decoded: Vec<u8>,
-    claims: Range<usize>,
-    signature: Range<usize>,
+    /// Signed: the claims. Sealed: the IV.
+    second: Range<usize>,
+    /// Signed: the signature. Sealed: the ciphertext followed by the tag.
+    third: Range<usize>,
     alg: Option<Algorithm>,
     kid: String,
 }
@@ -45,60 +74,112 @@ impl<'t> UntrustedToken<'t> {
                 max: max_len,
             });
         }
-        // Step 2: compact form: [A-Za-z0-9_-] segments, exactly two dots, canonical base64url.
+        // Step 2: compact form: [A-Za-z0-9_-] segments separated by dots, canonical base64url.
         let bytes = token.as_bytes();
-        let mut dots = [0usize; 2];
+        let mut dots = [0usize; 4];
         let mut n_dots = 0;
         for (i, &b) in bytes.iter().enumerate() {
             if b == b'.' {
-                if n_dots == 2 {
-                    return Err(Error::malformed("a token has exactly three segments"));
+                if n_dots == 4 {
+                    return Err(Error::malformed("a token has three or five segments"));
                 }
                 dots[n_dots] = i;
                 n_dots += 1;
             } else if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                 return Err(Error::malformed(
-                    "a token contains only base64url characters and two dots",
+                    "a token contains only base64url characters and dots",
                 ));
             }
         }
-        if n_dots != 2 {
-            return Err(Error::malformed("a token has exactly three segments"));
-        }
-        let segments = [
-            &token[..dots[0]],
-            &token[dots[0] + 1..dots[1]],
-            &token[dots[1] + 1..],
-        ];
+        let (kind, segments): (TokenKind, Vec<&str>) = match n_dots {
+            2 => (
+                TokenKind::Signed,
+                vec![
+                    &token[..dots[0]],
+                    &token[dots[0] + 1..dots[1]],
+                    &token[dots[1] + 1..],
+                ],
+            ),
+            4 => {
+                // JWE compact: header . encrypted key . iv . ciphertext . tag; with `dir` the
+                // encrypted key is empty.
+                if dots[1] != dots[0] + 1 {
+                    return Err(Error::malformed(
+                        "a sealed token's encrypted-key segment is empty (alg dir)",
+                    ));
+                }
+                (
+                    TokenKind::Sealed,
+                    vec![
+                        &token[..dots[0]],
+                        &token[dots[1] + 1..dots[2]],
+                        &token[dots[2] + 1..dots[3]],
+                        &token[dots[3] + 1..],
+                    ],
+                )
+            }
+            _ => return Err(Error::malformed("a token has three or five segments")),
+        };
         if segments.iter().any(|s| s.is_empty()) {
             return Err(Error::malformed("a token segment is empty"));
         }
         let mut decoded = Vec::with_capacity(token.len());
-        let mut ends = [0usize; 3];
+        let mut ends = [0usize; 4];
         for (i, segment) in segments.iter().enumerate() {
             URL_SAFE_NO_PAD
                 .decode_vec(segment, &mut decoded)
                 .map_err(|_| Error::malformed("a token segment is not canonical base64url"))?;
             ends[i] = decoded.len();
         }
-        // Step 3: the header is a JSON object with exactly alg, typ and kid, all strings.
+        let (authenticated_len, second, third) = match kind {
+            TokenKind::Signed => (dots[1], ends[0]..ends[1], ends[1]..ends[2]),
+            TokenKind::Sealed => {
+                if ends[1] - ends[0] != SEALED_IV_LEN || ends[3] - ends[2] != SEALED_TAG_LEN {
+                    return Err(Error::malformed(
+                        "a sealed token has a 12-byte IV and a 16-byte tag",
+                    ));
+                }
+                // Ciphertext and tag are adjacent in `decoded`, as ring's open_in_place wants.
+                (dots[0], ends[0]..ends[1], ends[1]..ends[3])
+            }
+        };
+        // Step 3: the header is a JSON object of exactly the allowed members, all strings.
         let header: RawHeader<'_> = serde_json::from_slice(&decoded[..ends[0]])
             .map_err(|_| Error::malformed("the header is not a JSON object of alg, typ and kid"))?;
         // Step 4: explicit typing.
         if header.typ.0 != TYP {
             return Err(Error::malformed("the header typ is not tessera+jwt"));
         }
-        let alg = Algorithm::from_name(&header.alg.0);
         let kid = header.kid.0.into_owned();
+        let alg = match (kind, header.enc.0) {
+            (TokenKind::Signed, None) => {
+                Algorithm::from_name(&header.alg.0).filter(|a| a.is_signature())
+            }
+            (TokenKind::Sealed, Some(enc)) => {
+                (header.alg.0 == SEALED_ALG && enc.0 == SEALED_ENC).then_some(Algorithm::A256Gcm)
+            }
+            (TokenKind::Signed, Some(_)) => {
+                return Err(Error::malformed("a signed token's header has no enc"));
+            }
+            (TokenKind::Sealed, None) => {
+                return Err(Error::malformed("a sealed token's header needs enc"));
+            }
+        };
         Ok(UntrustedToken {
             token,
-            signing_input_len: dots[1],
-            claims: ends[0]..ends[1],
-            signature: ends[1]..ends[2],
+            kind,
+            authenticated_len,
+            second,
+            third,
             decoded,
             alg,
             kid,
         })
+    }
+
+    /// Signed or sealed, from the segment count.
+    pub fn kind(&self) -> TokenKind {
+        self.kind
     }
 
     /// The header's `kid`, unverified.
@@ -106,21 +187,37 @@ impl<'t> UntrustedToken<'t> {
         &self.kid
     }
 
-    /// The header's `alg` if it names an algorithm tessera knows, unverified.
+    /// The algorithm the header asks for, if tessera knows it for this kind of token
+    /// (HS256 or EdDSA for signed tokens; A256GCM for sealed `dir` + `A256GCM`), unverified.
     pub fn untrusted_alg(&self) -> Option<Algorithm> {
         self.alg
     }
 
-    pub(crate) fn signing_input(&self) -> &[u8] {
-        &self.token.as_bytes()[..self.signing_input_len]
+    /// Signed: `header "." claims`. Sealed: the protected header (the AAD).
+    pub(crate) fn authenticated(&self) -> &[u8] {
+        &self.token.as_bytes()[..self.authenticated_len]
     }
 
+    /// Signed: the signature.
     pub(crate) fn signature(&self) -> &[u8] {
-        &self.decoded[self.signature.clone()]
+        &self.decoded[self.third.clone()]
     }
 
+    /// Signed: the claims JSON.
     pub(crate) fn claims_json(&self) -> &[u8] {
-        &self.decoded[self.claims.clone()]
+        &self.decoded[self.second.clone()]
+    }
+
+    /// Sealed: opens the ciphertext in place and returns the plaintext claims, or `None` when
+    /// authentication fails.
+    pub(crate) fn open(&mut self, key: &ring::aead::LessSafeKey) -> Option<&[u8]> {
+        let mut iv = [0u8; SEALED_IV_LEN];
+        iv.copy_from_slice(&self.decoded[self.second.clone()]);
+        let aad = ring::aead::Aad::from(&self.token.as_bytes()[..self.authenticated_len]);
+        let in_out = &mut self.decoded[self.third.clone()];
+        key.open_in_place(ring::aead::Nonce::assume_unique_for_key(iv), aad, in_out)
+            .ok()
+            .map(|plain| &*plain)
     }
 }
 
@@ -128,6 +225,7 @@ impl std::fmt::Debug for UntrustedToken<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the token text or its claims: they may be logged.
         f.debug_struct("UntrustedToken")
+            .field("kind", &self.kind)
             .field("len", &self.token.len())
             .field("untrusted_alg", &self.alg)
             .finish_non_exhaustive()

@@ -9,7 +9,7 @@ use crate::claims::{MAX_FPR_LEN, RawClaims};
 use crate::json::NoDuplicates;
 use crate::key_set::category;
 use crate::token::DEFAULT_MAX_TOKEN_LEN;
-use crate::{Claims, Clock, Error, Header, KeySet, SystemClock, UntrustedToken};
+use crate::{Claims, Clock, Error, Header, KeySet, SystemClock, TokenKind, UntrustedToken};
 
 /// The default leeway for `exp`, `nbf` and `iat`: 30 seconds.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -31,6 +31,33 @@ pub struct Expected {
     pub aud: String,
     /// The principal the token's `sub` must equal exactly, when given.
     pub sub: Option<String>,
+    /// Which kinds of token are accepted. Defaults to [`Accept::Signed`].
+    pub accept: Accept,
+}
+
+/// Which kinds of token a route accepts. A token of another kind is refused as `malformed`,
+/// so a sealed token never passes where a signed one is expected, and the reverse.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Accept {
+    /// Signed tokens (JWS) only. The default.
+    #[default]
+    Signed,
+    /// Sealed tokens (JWE `dir` + `A256GCM`) only.
+    Sealed,
+    /// Either kind.
+    Either,
+}
+
+impl Accept {
+    /// Whether a token of `kind` is accepted.
+    pub fn allows(self, kind: TokenKind) -> bool {
+        matches!(
+            (self, kind),
+            (Accept::Either, _)
+                | (Accept::Signed, TokenKind::Signed)
+                | (Accept::Sealed, TokenKind::Sealed)
+        )
+    }
 }
 
 impl Expected {
@@ -39,7 +66,14 @@ impl Expected {
         Expected {
             aud: aud.into(),
             sub: None,
+            accept: Accept::Signed,
         }
+    }
+
+    /// Accepts the given kinds of token instead of signed ones only.
+    pub fn accept(mut self, accept: Accept) -> Expected {
+        self.accept = accept;
+        self
     }
 
     /// Also expects the principal `sub`.
@@ -163,27 +197,45 @@ impl Verifier {
         expected: &Expected,
     ) -> Result<VerifiedToken<T>, Error> {
         // Steps 1-4: length, segments, header, typ.
-        let untrusted = UntrustedToken::parse(token, self.max_len)?;
+        let mut untrusted = UntrustedToken::parse(token, self.max_len)?;
+        if !expected.accept.allows(untrusted.kind()) {
+            return Err(Error::malformed(match untrusted.kind() {
+                TokenKind::Sealed => "a sealed token where a signed one is expected",
+                TokenKind::Signed => "a signed token where a sealed one is expected",
+            }));
+        }
         // Step 5: the kid names a key (exact match; never a key embedded in or linked from the token).
         let key = self
             .keys
             .get(untrusted.untrusted_kid())
             .ok_or(Error::UnknownKey)?;
         // Step 6: the header's alg must equal the key's algorithm; the key, not the token, decides.
+        // A signing key never opens a sealed token and a sealing key never verifies a signed one.
         if untrusted.untrusted_alg() != Some(key.algorithm()) {
             return Err(Error::UnsupportedAlgorithm {
                 key_alg: key.algorithm(),
             });
         }
-        // Step 7: the signature, in constant time.
-        if !key
-            .verifier()
-            .check(untrusted.signing_input(), untrusted.signature())
-        {
-            return Err(Error::BadSignature);
-        }
+        // Step 7: the signature (constant time), or authenticated decryption; one coarse code.
+        let claims_json: &[u8] = match untrusted.kind() {
+            TokenKind::Signed => {
+                let verifier = key.verifier().ok_or(Error::UnsupportedAlgorithm {
+                    key_alg: key.algorithm(),
+                })?;
+                if !verifier.check(untrusted.authenticated(), untrusted.signature()) {
+                    return Err(Error::BadSignature);
+                }
+                untrusted.claims_json()
+            }
+            TokenKind::Sealed => {
+                let aead = key.aead().ok_or(Error::UnsupportedAlgorithm {
+                    key_alg: key.algorithm(),
+                })?;
+                untrusted.open(aead).ok_or(Error::BadSignature)?
+            }
+        };
         // Step 8: the claims' structure (members, types, integers, no duplicates at any depth).
-        let raw: RawClaims<'_> = serde_json::from_slice(untrusted.claims_json())
+        let raw: RawClaims<'_> = serde_json::from_slice(claims_json)
             .map_err(|_| Error::malformed("the claims are not a valid tessera claims object"))?;
         serde_json::from_str::<NoDuplicates>(raw.dat.get())
             .map_err(|_| Error::malformed("the payload repeats a member name"))?;

@@ -20,3 +20,5 @@ mod tamper;
 mod vectors;
 // The Python reference implementation against this crate, and the spec's error table.
 mod cross_impl;
+// Sealed tokens (JWE dir + A256GCM).
+mod sealed;

@@ -68,11 +68,13 @@ pub fn install() {
 /// ```
 pub fn verify_raw(alg: Algorithm, key: &[u8], signing_input: &[u8], signature_b64: &str) -> bool {
     install();
-    let decoding_key = match alg {
-        Algorithm::Hs256 => DecodingKey::from_secret(key),
-        Algorithm::EdDsa => DecodingKey::from_ed_der(key),
+    let (decoding_key, jwt_alg) = match alg {
+        Algorithm::Hs256 => (DecodingKey::from_secret(key), JwtAlgorithm::HS256),
+        Algorithm::EdDsa => (DecodingKey::from_ed_der(key), JwtAlgorithm::EdDSA),
+        // A sealing algorithm never verifies a signature.
+        Algorithm::A256Gcm => return false,
     };
-    jsonwebtoken::crypto::verify(signature_b64, signing_input, &decoding_key, to_jwt(alg))
+    jsonwebtoken::crypto::verify(signature_b64, signing_input, &decoding_key, jwt_alg)
         .unwrap_or(false)
 }
 
@@ -80,18 +82,12 @@ pub fn verify_raw(alg: Algorithm, key: &[u8], signing_input: &[u8], signature_b6
 /// signature. `key` is the HMAC secret, or for EdDSA a PKCS#8 document (RFC 8410).
 pub fn sign_raw(alg: Algorithm, key: &[u8], signing_input: &[u8]) -> Option<String> {
     install();
-    let encoding_key = match alg {
-        Algorithm::Hs256 => EncodingKey::from_secret(key),
-        Algorithm::EdDsa => EncodingKey::from_ed_der(key),
+    let (encoding_key, jwt_alg) = match alg {
+        Algorithm::Hs256 => (EncodingKey::from_secret(key), JwtAlgorithm::HS256),
+        Algorithm::EdDsa => (EncodingKey::from_ed_der(key), JwtAlgorithm::EdDSA),
+        Algorithm::A256Gcm => return None,
     };
-    jsonwebtoken::crypto::sign(signing_input, &encoding_key, to_jwt(alg)).ok()
-}
-
-pub(crate) fn to_jwt(alg: Algorithm) -> JwtAlgorithm {
-    match alg {
-        Algorithm::Hs256 => JwtAlgorithm::HS256,
-        Algorithm::EdDsa => JwtAlgorithm::EdDSA,
-    }
+    jsonwebtoken::crypto::sign(signing_input, &encoding_key, jwt_alg).ok()
 }
 
 fn new_signer(alg: &JwtAlgorithm, key: &EncodingKey) -> JwtResult<Box<dyn JwtSigner>> {
