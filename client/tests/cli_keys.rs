@@ -455,3 +455,28 @@ fn round_trip_keygen_sign_verify_rotate_retire() {
     assert!(!stderr(&a).contains(&old), "the token is never echoed");
     verify(&new).success();
 }
+
+#[test]
+fn kids_that_start_with_a_hyphen_are_values_not_flags() {
+    // Generated kids are base64url, so about one in 32 starts with `-`.
+    let dir = tempdir();
+    let path = dir.path().join("k.json");
+    tessera()
+        .args(["keygen", "--alg", "hs256", "--kid", "-lead", "--out"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout("-lead\n");
+    tessera()
+        .args(["keys", "rotate"])
+        .arg(&path)
+        .assert()
+        .success();
+    tessera()
+        .args(["keys", "retire"])
+        .arg(&path)
+        .arg("-lead")
+        .assert()
+        .success();
+    assert!(!kids(&path).contains(&"-lead".to_owned()));
+}

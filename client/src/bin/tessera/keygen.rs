@@ -33,7 +33,7 @@ pub(crate) struct Args {
     #[arg(long, value_enum)]
     alg: AlgArg,
     /// The key id (1 to 64 characters from A-Z a-z 0-9 . _ -). Default: 4 random characters.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     kid: Option<String>,
     /// Where to write the key file.
     #[arg(long, value_name = "FILE")]

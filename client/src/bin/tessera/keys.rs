@@ -34,7 +34,8 @@ pub(crate) enum Command {
     Retire {
         /// The key file, rewritten atomically (mode 0600).
         file: PathBuf,
-        /// The kid of the key to remove.
+        /// The kid of the key to remove (may start with `-`, as generated kids can).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
 }
