@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tessera_protocol::{Expected, FixedClock, KeySet, Verifier};
+use tessera_protocol::{Accept, Expected, FixedClock, KeySet, Verifier};
 
 #[path = "../examples/gen_vectors/cases.rs"]
 #[allow(dead_code)] // Shared with the generator, which uses other items.
@@ -71,7 +71,13 @@ fn run(case: &Value) -> Result<Value, String> {
     let now = case["now"].as_u64().unwrap();
     let verifier = Verifier::new(Arc::new(keys), case["iss"].as_str().unwrap())
         .with_clock(Arc::new(FixedClock(now)));
-    let mut expected = Expected::audience(case["aud"].as_str().unwrap());
+    let accept = match case["accept"].as_str().unwrap() {
+        "signed" => Accept::Signed,
+        "sealed" => Accept::Sealed,
+        "either" => Accept::Either,
+        other => panic!("unknown accept {other}"),
+    };
+    let mut expected = Expected::audience(case["aud"].as_str().unwrap()).accept(accept);
     if let Some(sub) = case["sub"].as_str() {
         expected = expected.subject(sub);
     }

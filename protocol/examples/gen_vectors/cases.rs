@@ -31,6 +31,8 @@ pub(crate) struct Case {
     pub(crate) aud: String,
     pub(crate) sub: Option<String>,
     pub(crate) token: String,
+    /// Which kinds of token the verifying route accepts: "signed", "sealed" or "either".
+    pub(crate) accept: &'static str,
     #[serde(rename = "expect-fail")]
     pub(crate) expect_fail: bool,
     #[serde(rename = "expected-code")]
@@ -202,6 +204,7 @@ fn mint(keys: &Arc<KeySet>, iat: u64, sub: Option<&str>, dat: &str, ttl: u64) ->
 
 struct Builder {
     prefix: &'static str,
+    accept: &'static str,
     cases: Vec<Case>,
 }
 
@@ -294,6 +297,7 @@ impl Builder {
             aud: aud.to_owned(),
             sub: sub.map(str::to_owned),
             token,
+            accept: self.accept,
             expect_fail: code.is_some(),
             expected_code: code,
             payload,
@@ -306,6 +310,7 @@ pub(crate) fn hs256_cases() -> Vec<Case> {
     let k = set(vec![hs("hs-a")], Some("hs-a"));
     let mut b = Builder {
         prefix: "HS-S",
+        accept: "signed",
         cases: Vec::new(),
     };
     b.ok(
@@ -432,6 +437,7 @@ pub(crate) fn eddsa_cases() -> Vec<Case> {
     let k = set(vec![ed("ed-a")], Some("ed-a"));
     let mut b = Builder {
         prefix: "ED-S",
+        accept: "signed",
         cases: Vec::new(),
     };
     b.ok(
@@ -490,6 +496,7 @@ pub(crate) fn failure_cases() -> Vec<Case> {
     let fh = |header: &str| forge_hs(header, &std.text(), "hs-a");
     let mut b = Builder {
         prefix: "F",
+        accept: "signed",
         cases: Vec::new(),
     };
 
@@ -996,6 +1003,274 @@ pub(crate) fn failure_cases() -> Vec<Case> {
     b.cases
 }
 
+fn enc(kid: &str) -> Key {
+    Key::a256gcm(
+        Kid::new(kid).expect("literal kid"),
+        &bytes32(&format!("tessera test vector A256GCM key {kid}")),
+    )
+    .expect("32-byte key")
+}
+
+fn nonce(n: u8) -> [u8; 12] {
+    let mut iv = [0u8; 12];
+    iv[..4].copy_from_slice(b"tvec");
+    iv[11] = n;
+    iv
+}
+
+fn seal_tok(keys: &Arc<KeySet>, iat: u64, dat: &str, n: u8) -> String {
+    let minter = Minter::new(keys.clone(), ISS).with_clock(Arc::new(FixedClock(iat)));
+    let payload = raw(dat);
+    minter
+        .token(AUD)
+        .subject(SUB)
+        .payload(&*payload)
+        .dangerous_seal_with(JTI, nonce(n))
+        .expect("vector tokens seal")
+}
+
+/// A JWE compact token with any header text, sealed with raw key bytes.
+fn forge_sealed(header: &str, claims: &str, key: &[u8], iv: &[u8]) -> String {
+    let h = b64(header);
+    let aead = ring::aead::LessSafeKey::new(
+        ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, key).expect("32-byte key"),
+    );
+    let mut body = claims.as_bytes().to_vec();
+    let mut n = [0u8; 12];
+    n.copy_from_slice(&iv[..12]);
+    let tag = aead
+        .seal_in_place_separate_tag(
+            ring::aead::Nonce::assume_unique_for_key(n),
+            ring::aead::Aad::from(h.as_bytes()),
+            &mut body,
+        )
+        .expect("seal");
+    format!("{h}..{}.{}.{}", b64(iv), b64(&body), b64(tag.as_ref()))
+}
+
+fn flip(token: &str, segment: usize) -> String {
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut raw = URL_SAFE_NO_PAD.decode(&parts[segment]).expect("base64url");
+    raw[0] ^= 0x01;
+    parts[segment] = b64(&raw);
+    parts.join(".")
+}
+
+/// Sealed tokens (JWE `dir` + `A256GCM`): successes and refusals.
+pub(crate) fn sealed_cases() -> Vec<Case> {
+    let k = {
+        let mut s = KeySet::new();
+        s.insert(hs("hs-a")).expect("distinct");
+        s.insert(enc("enc-a")).expect("distinct");
+        s.set_active(&Kid::new("hs-a").expect("kid"))
+            .expect("signing key");
+        s.set_active_sealing(&Kid::new("enc-a").expect("kid"))
+            .expect("sealing key");
+        Arc::new(s)
+    };
+    let enc_secret = bytes32("tessera test vector A256GCM key enc-a");
+    let std = Claims::standard();
+    let sealed_header = r#"{"alg":"dir","enc":"A256GCM","typ":"tessera+jwt","kid":"enc-a"}"#;
+    let good = seal_tok(&k, NOW, REFERENCE, 1);
+    let mut b = Builder {
+        prefix: "SE",
+        accept: "sealed",
+        cases: Vec::new(),
+    };
+    b.ok(
+        "sealed reference payload",
+        &k,
+        Some(SUB),
+        good.clone(),
+        REFERENCE,
+    );
+    let rotated = {
+        let mut s = KeySet::new();
+        s.insert(hs("hs-a")).expect("distinct");
+        s.insert(enc("enc-a")).expect("distinct");
+        s.insert(enc("enc-b")).expect("distinct");
+        s.set_active(&Kid::new("hs-a").expect("kid"))
+            .expect("signing key");
+        s.set_active_sealing(&Kid::new("enc-b").expect("kid"))
+            .expect("sealing key");
+        Arc::new(s)
+    };
+    b.ok(
+        "rotation: token sealed with the previous sealing key",
+        &rotated,
+        Some(SUB),
+        good.clone(),
+        REFERENCE,
+    );
+    b.ok(
+        "rotation: token sealed with the new sealing key",
+        &rotated,
+        Some(SUB),
+        seal_tok(&rotated, NOW, REFERENCE, 2),
+        REFERENCE,
+    );
+    b.fail("tag changed", &k, flip(&good, 4), "bad_signature");
+    b.fail("ciphertext changed", &k, flip(&good, 3), "bad_signature");
+    b.fail("IV changed", &k, flip(&good, 2), "bad_signature");
+    let reordered = r#"{"typ":"tessera+jwt","alg":"dir","enc":"A256GCM","kid":"enc-a"}"#;
+    b.fail(
+        "protected header re-serialized (AAD differs)",
+        &k,
+        format!("{}.{}", b64(reordered), good.split_once('.').expect("5").1),
+        "bad_signature",
+    );
+    b.fail(
+        "non-empty encrypted-key segment",
+        &k,
+        good.replacen("..", ".AAAA.", 1),
+        "malformed",
+    );
+    let other_secret = bytes32("attacker");
+    b.fail(
+        "sealed with another key under the same kid",
+        &k,
+        forge_sealed(sealed_header, &std.text(), &other_secret, &nonce(3)),
+        "bad_signature",
+    );
+    b.fail(
+        "enc A128GCM",
+        &k,
+        forge_sealed(
+            r#"{"alg":"dir","enc":"A128GCM","typ":"tessera+jwt","kid":"enc-a"}"#,
+            &std.text(),
+            &enc_secret,
+            &nonce(4),
+        ),
+        "unsupported_algorithm",
+    );
+    b.fail(
+        "alg A256KW",
+        &k,
+        forge_sealed(
+            r#"{"alg":"A256KW","enc":"A256GCM","typ":"tessera+jwt","kid":"enc-a"}"#,
+            &std.text(),
+            &enc_secret,
+            &nonce(5),
+        ),
+        "unsupported_algorithm",
+    );
+    b.fail(
+        "zip DEF (compression is not offered)",
+        &k,
+        forge_sealed(
+            r#"{"alg":"dir","enc":"A256GCM","zip":"DEF","typ":"tessera+jwt","kid":"enc-a"}"#,
+            &std.text(),
+            &enc_secret,
+            &nonce(6),
+        ),
+        "malformed",
+    );
+    b.fail(
+        "sealed header without enc",
+        &k,
+        forge_sealed(
+            r#"{"alg":"dir","typ":"tessera+jwt","kid":"enc-a"}"#,
+            &std.text(),
+            &enc_secret,
+            &nonce(7),
+        ),
+        "malformed",
+    );
+    b.fail(
+        "sealed header naming the HMAC key (sealed with its secret)",
+        &k,
+        forge_sealed(
+            r#"{"alg":"dir","enc":"A256GCM","typ":"tessera+jwt","kid":"hs-a"}"#,
+            &std.text(),
+            &hs_secret("hs-a"),
+            &nonce(8),
+        ),
+        "unsupported_algorithm",
+    );
+    b.fail(
+        "sealed token, unknown kid",
+        &k,
+        forge_sealed(
+            r#"{"alg":"dir","enc":"A256GCM","typ":"tessera+jwt","kid":"enc-z"}"#,
+            &std.text(),
+            &enc_secret,
+            &nonce(9),
+        ),
+        "unknown_key",
+    );
+    b.fail(
+        "16-byte IV",
+        &k,
+        forge_sealed(sealed_header, &std.text(), &enc_secret, &[9u8; 16]),
+        "malformed",
+    );
+    b.fail_at(
+        "sealed token expired",
+        &k,
+        NOW + 330,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        "expired",
+    );
+    b.fail(
+        "sealed claims with a duplicate member",
+        &k,
+        forge_sealed(
+            sealed_header,
+            &std.clone().push_raw("aud", "\"x\"").text(),
+            &enc_secret,
+            &nonce(10),
+        ),
+        "malformed",
+    );
+    let short = format!(
+        r#"{{"keys":[{{"kty":"oct","kid":"enc-a","use":"enc","alg":"A256GCM","k":"{}"}}]}}"#,
+        b64(&enc_secret[..16])
+    );
+    b.push(
+        "invalid_key: a 16-byte A256GCM key",
+        raw(&short),
+        NOW,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        Some("invalid_key"),
+        None,
+    );
+    // Route kinds: sealed where signed is expected, and the reverse; and "either".
+    let signed = mint(&k, NOW, Some(SUB), REFERENCE, 300);
+    b.accept = "signed";
+    b.fail(
+        "sealed token on a signed-only route",
+        &k,
+        good.clone(),
+        "malformed",
+    );
+    let jws_on_enc = forge_hs_bytes(
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"enc-a"}"#.as_bytes(),
+        std.text().as_bytes(),
+        &enc_secret,
+    );
+    b.fail(
+        "signed token naming the sealing key (MACed with its bytes)",
+        &k,
+        jws_on_enc,
+        "unsupported_algorithm",
+    );
+    b.accept = "sealed";
+    b.fail(
+        "signed token on a sealed-only route",
+        &k,
+        signed.clone(),
+        "malformed",
+    );
+    b.accept = "either";
+    b.ok("either: a sealed token", &k, Some(SUB), good, REFERENCE);
+    b.ok("either: a signed token", &k, Some(SUB), signed, REFERENCE);
+    b.cases
+}
+
 /// The vector files: (file name, JSON text).
 pub(crate) fn files() -> Vec<(&'static str, String)> {
     let render = |name: &str, description: &str, tests: &[Case]| {
@@ -1027,6 +1302,14 @@ pub(crate) fn files() -> Vec<(&'static str, String)> {
                 "failures",
                 "Tokens and key sets refused, one or more per error code and per RFC 8725 attack.",
                 &failure_cases(),
+            ),
+        ),
+        (
+            "sealed.json",
+            render(
+                "sealed",
+                "Sealed tokens (JWE compact, dir + A256GCM) and route kinds.",
+                &sealed_cases(),
             ),
         ),
     ]
