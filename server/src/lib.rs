@@ -1,1 +1,107 @@
-//! axum integration for tessera (in progress).
+//! # tessera-server
+//!
+//! axum integration for tessera action tokens: a plugin renders **panels** whose **buttons**
+//! carry a token minted for (action, principal, payload, TTL); a click posts the token to the
+//! action's route, where the [`Action`] extractor verifies it — on any worker process, with no
+//! state shared between workers — and hands the handler the typed payload and input.
+//!
+//! - [`TesseraState`] / [`TesseraConfig`]: keys, issuer, clock, limits, identity source (one
+//!   `Arc`, reached through `FromRef`).
+//! - [`ActionRoute`] + [`ActionRouterExt::action`]: routes bound to an explicit action id.
+//! - [`Action`]: the extractor (token from a JSON body, a form field or the `Tessera-Token`
+//!   header).
+//! - [`Panel`], [`Button`], [`TesseraState::button`]; [`render`] for HTML and the click script.
+//! - [`IdentitySource`] ([`HeaderIdentity`], [`CookieIdentity`], …) and the [`Caller`] extractor.
+//! - [`Rejection`] / [`Code`]: `application/problem+json` refusals, one status table.
+//! - [`jwks::router`]: the public keys at `/.well-known/jwks.json`; [`routes`] merges it with
+//!   the click script's route.
+//!
+//! ## A complete app
+//!
+//! ```
+//! use axum::{Json, Router, extract::State, http::HeaderName, response::Html, routing::get};
+//! use serde::{Deserialize, Serialize};
+//! use tessera_protocol::{Algorithm, KeySet};
+//! use tessera_server::{
+//!     Action, ActionRoute, ActionRouterExt, Caller, HeaderIdentity, Panel, Principal,
+//!     Rejection, TesseraConfig, TesseraState, render,
+//! };
+//!
+//! const TRANSFER: ActionRoute = ActionRoute::new(
+//!     "plugin:stock-tools/action:transfer",
+//!     "/api/plugins/stock-tools/actions/transfer",
+//! );
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct Transfer { part_id: u32, from: String, to: String }
+//!
+//! async fn page(State(tessera): State<TesseraState>, Caller(who): Caller) -> Result<Html<String>, Rejection> {
+//!     let payload = Transfer { part_id: 1234, from: "A1".into(), to: "B2".into() };
+//!     let button = tessera.button("Move 1234 to B2", &TRANSFER, who.as_ref(), &payload)?;
+//!     Ok(Html(render::page("Stock", &[Panel::new("stock", "Stock tools").with_button(button)])))
+//! }
+//!
+//! async fn transfer(Action { payload, .. }: Action<Transfer>) -> Json<serde_json::Value> {
+//!     Json(serde_json::json!({"moved": payload.part_id, "to": payload.to}))
+//! }
+//!
+//! let tessera = TesseraConfig::new(KeySet::generate(Algorithm::EdDsa)?, "inventree")
+//!     .with_identity(HeaderIdentity::new(HeaderName::from_static("x-demo-user"))
+//!         .with_default(Principal::new("guest")))
+//!     .build()?;
+//! let app: Router = Router::new()
+//!     .route("/", get(page))
+//!     .action(&TRANSFER, transfer)
+//!     .merge(tessera_server::routes())
+//!     .with_state(tessera);
+//! // axum::serve(listener, app).await
+//! # let _ = app;
+//! # Ok::<(), tessera_protocol::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod action;
+mod identity;
+mod panel;
+mod rejection;
+mod state;
+
+pub mod jwks;
+pub mod render;
+
+use axum::Router;
+use axum::extract::FromRef;
+
+pub use crate::action::{
+    Action, ActionId, ActionRoute, ActionRouterExt, TOKEN_FIELD, TOKEN_HEADER,
+};
+pub use crate::identity::{
+    Anonymous, Caller, CookieIdentity, ExtensionIdentity, FixedIdentity, HeaderIdentity,
+    IdentitySource, MAX_PRINCIPAL_LEN, Or, Principal,
+};
+pub use crate::panel::{Button, Field, FieldKind, Panel};
+pub use crate::rejection::{Code, LOG_TARGET, PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem, Rejection};
+pub use crate::state::{
+    DEFAULT_BODY_LIMIT, ENV_BODY_LIMIT, ENV_ISSUER, ENV_KEYS, ENV_KEYS_FILE, ENV_LEEWAY,
+    ENV_MAX_LIFETIME, ENV_MAX_TOKEN_LEN, ENV_TTL, TesseraConfig, TesseraState,
+};
+pub use tessera_protocol as protocol;
+
+/// The library's own routes: the JWKS endpoint ([`jwks::router`]) and the click script
+/// ([`render::script_router`]). Merge them into your app.
+///
+/// ```
+/// use axum::Router;
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::TesseraState;
+/// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+/// let app: Router = Router::new().merge(tessera_server::routes()).with_state(state);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
+pub fn routes<S>() -> Router<S>
+where
+    TesseraState: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    jwks::router().merge(render::script_router())
+}

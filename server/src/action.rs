@@ -1,0 +1,647 @@
+//! Routes bound to actions, and the [`Action`] extractor that verifies a click.
+//!
+//! An [`ActionRoute`] declares an action id and the path that serves it. Mounting a handler
+//! through [`ActionRouterExt::action`] (or [`ActionRoute::post`]) attaches the route to every
+//! request as an extension, so the extractor expects *that* action id as the token's audience:
+//! it is never guessed from the URL, and a token minted for one action cannot invoke another.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use axum::Extension;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRef, FromRequest, MatchedPath, Request};
+use axum::handler::Handler;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, Method};
+use axum::routing::MethodRouter;
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::de::{DeserializeOwned, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tessera_protocol::{Accept, Claims, Error, Expected, Header};
+
+use crate::TesseraState;
+use crate::identity::Principal;
+use crate::rejection::Rejection;
+
+/// The request header that may carry the token.
+pub const TOKEN_HEADER: &str = "tessera-token";
+/// The urlencoded form field that may carry the token.
+pub const TOKEN_FIELD: &str = "tessera_token";
+
+/// An action id: the audience (`aud`) of the tokens that may invoke the action, e.g.
+/// `plugin:stock-tools/action:transfer`.
+///
+/// ```
+/// use tessera_server::ActionId;
+/// const TRANSFER: ActionId = ActionId::from_static("plugin:stock-tools/action:transfer");
+/// assert_eq!(TRANSFER.as_str(), "plugin:stock-tools/action:transfer");
+/// assert_eq!(ActionId::new(String::from("a")), ActionId::from_static("a"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ActionId(Cow<'static, str>);
+
+impl ActionId {
+    /// An action id from a constant.
+    pub const fn from_static(id: &'static str) -> ActionId {
+        ActionId(Cow::Borrowed(id))
+    }
+
+    /// An action id from a runtime string.
+    pub fn new(id: impl Into<String>) -> ActionId {
+        ActionId(Cow::Owned(id.into()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ActionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An action route: the action id its tokens are minted for, and the path that serves it with
+/// `POST`. Declare routes once (as constants) and use them both to mint buttons
+/// ([`TesseraState::button`]) and to mount handlers ([`ActionRouterExt::action`]).
+///
+/// ```
+/// use tessera_server::ActionRoute;
+/// const TRANSFER: ActionRoute = ActionRoute::new(
+///     "plugin:stock-tools/action:transfer",
+///     "/api/plugins/stock-tools/actions/transfer",
+/// );
+/// assert_eq!(TRANSFER.id().as_str(), "plugin:stock-tools/action:transfer");
+/// assert_eq!(TRANSFER.path(), "/api/plugins/stock-tools/actions/transfer");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ActionRoute {
+    id: ActionId,
+    path: Cow<'static, str>,
+    accept: Accept,
+}
+
+impl ActionRoute {
+    /// A route from constants. The path must start with `/` (axum checks it when mounting).
+    pub const fn new(id: &'static str, path: &'static str) -> ActionRoute {
+        ActionRoute {
+            id: ActionId::from_static(id),
+            path: Cow::Borrowed(path),
+            accept: Accept::Signed,
+        }
+    }
+
+    /// A route from runtime values.
+    pub fn owned(id: ActionId, path: impl Into<String>) -> ActionRoute {
+        ActionRoute {
+            id,
+            path: Cow::Owned(path.into()),
+            accept: Accept::Signed,
+        }
+    }
+
+    /// Which kinds of token the route accepts: signed (JWS), sealed (JWE, claims encrypted)
+    /// or either. A token of another kind is refused as `malformed`. Buttons for a route that
+    /// accepts only sealed tokens are minted sealed; otherwise signed. Defaults to
+    /// [`Accept::Signed`].
+    ///
+    /// ```
+    /// use tessera_protocol::Accept;
+    /// use tessera_server::ActionRoute;
+    /// const SECRET: ActionRoute = ActionRoute::new("plugin:hr/action:raise", "/raise")
+    ///     .accepting(Accept::Sealed);
+    /// assert_eq!(SECRET.accept(), Accept::Sealed);
+    /// ```
+    pub const fn accepting(mut self, accept: Accept) -> ActionRoute {
+        self.accept = accept;
+        self
+    }
+
+    /// The kinds of token accepted.
+    pub const fn accept(&self) -> Accept {
+        self.accept
+    }
+
+    /// The action id (the token audience).
+    pub fn id(&self) -> &ActionId {
+        &self.id
+    }
+
+    /// The path template the route is mounted at (also the button's URL).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The HTTP method of every action route: `POST`.
+    pub fn method(&self) -> Method {
+        Method::POST
+    }
+
+    /// The layer that binds a handler to this action (what [`ActionRoute::post`] applies).
+    /// Use it to mount by hand: `.route(route.path(), post(handler).layer(route.layer()))`.
+    pub fn layer(&self) -> Extension<ActionRoute> {
+        Extension(self.clone())
+    }
+
+    /// `handler` as a `POST` method router bound to this action.
+    ///
+    /// ```
+    /// use axum::Router;
+    /// use tessera_server::{Action, ActionRoute, TesseraState};
+    /// const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
+    /// async fn print(_: Action<u32>) {}
+    /// # fn app(state: TesseraState) -> Router {
+    /// Router::new().route(PRINT.path(), PRINT.post(print)).with_state(state)
+    /// # }
+    /// ```
+    pub fn post<H, T, S>(&self, handler: H) -> MethodRouter<S>
+    where
+        H: Handler<T, S>,
+        T: 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        axum::routing::post(handler).layer(self.layer())
+    }
+}
+
+/// Mounts handlers on [`ActionRoute`]s.
+pub trait ActionRouterExt<S> {
+    /// Mounts `handler` at `route.path()` for `POST`, bound to `route.id()`.
+    ///
+    /// ```
+    /// use axum::{Json, Router};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, TesseraState};
+    ///
+    /// const TRANSFER: ActionRoute = ActionRoute::new("plugin:stock-tools/action:transfer", "/transfer");
+    /// async fn transfer(Action { payload, input, .. }: Action<u32, Option<String>>) -> Json<(u32, Option<String>)> {
+    ///     Json((payload, input))
+    /// }
+    /// # fn app(state: TesseraState) -> Router {
+    /// Router::new().action(&TRANSFER, transfer).with_state(state)
+    /// # }
+    /// ```
+    fn action<H, T>(self, route: &ActionRoute, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static;
+}
+
+impl<S> ActionRouterExt<S> for Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    fn action<H, T>(self, route: &ActionRoute, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        self.route(route.path(), route.post(handler))
+    }
+}
+
+/// Extractor: a verified click on an action. `T` is the token's payload type, `I` the type of
+/// the user's input (default: any JSON).
+///
+/// The token comes from exactly one of:
+/// - a JSON body (`application/json`) `{"token": "...", "input": {...}}` (`input` optional:
+///   absent or `null` is deserialized from `null`);
+/// - a urlencoded form body with the field [`TOKEN_FIELD`] (`tessera_token`); the other fields
+///   are the input (deserialized like axum's `Form`);
+/// - the header [`TOKEN_HEADER`] (`Tessera-Token`), with an optional JSON `{"input": ...}` or
+///   form body for the input.
+///
+/// Checks, in order: the route is bound to an action (else `unbound_action`, 500); the body is
+/// within the state's cap, refused by `Content-Length` or while streaming, never read whole
+/// (`too_large`, 413); the body parses (`malformed` 400, `unsupported_media_type` 415); there
+/// is exactly one token (`missing_token` / `malformed`, 400); then the protocol's verification
+/// with the route's action id as audience and the caller's identity as subject (every protocol
+/// code, see [`Code`](crate::Code)); an anonymous caller may only use tokens without a subject
+/// (`wrong_subject`); the payload fits `T` (`bad_payload`, 422); the input fits `I`
+/// (`bad_input`, 422). The input is only parsed after the token verified.
+///
+/// ```
+/// use axum::{Json, Router, body::Body, http::Request};
+/// use serde::{Deserialize, Serialize};
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::{Action, ActionRoute, ActionRouterExt, TesseraState};
+/// use tower::ServiceExt;
+///
+/// const TRANSFER: ActionRoute = ActionRoute::new("plugin:stock-tools/action:transfer", "/transfer");
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Part { part_id: u32 }
+/// #[derive(Deserialize)]
+/// struct Qty { qty: u32 }
+///
+/// async fn transfer(Action { payload, input, .. }: Action<Part, Qty>) -> String {
+///     format!("moved {} of part {}", input.qty, payload.part_id)
+/// }
+///
+/// # tokio_test_block(async {
+/// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+/// let token = state.minter().token(TRANSFER.id().as_str()).payload(&Part { part_id: 7 }).mint()?;
+/// let app = Router::new().action(&TRANSFER, transfer).with_state(state);
+///
+/// let body = serde_json::json!({"token": token, "input": {"qty": 3}}).to_string();
+/// let request = Request::post("/transfer").header("content-type", "application/json")
+///     .body(Body::from(body)).unwrap();
+/// let response = app.clone().oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), 200);
+///
+/// // A tampered token is refused with a stable code.
+/// let mut bad = token.clone();
+/// bad.pop();
+/// bad.push(if token.ends_with('A') { 'B' } else { 'A' });
+/// let request = Request::post("/transfer").header("tessera-token", bad).body(Body::empty()).unwrap();
+/// let response = app.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), 401); // bad_signature
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # });
+/// # fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Action<T, I = serde_json::Value> {
+    /// The token's payload (`dat`).
+    pub payload: T,
+    /// The user's input.
+    pub input: I,
+    /// The verified claims (issuer, action, subject, times, `jti`, fingerprint), without `dat`.
+    pub claims: Claims<()>,
+    /// The key and algorithm that signed the token.
+    pub header: Header,
+    /// The caller, as named by the identity source (equal to `claims.sub`).
+    pub principal: Option<Principal>,
+    /// The route and action the request was bound to.
+    pub route: ActionRoute,
+}
+
+impl<S, T, I> FromRequest<S> for Action<T, I>
+where
+    TesseraState: FromRef<S>,
+    S: Send + Sync,
+    T: DeserializeOwned,
+    I: DeserializeOwned,
+{
+    type Rejection = Rejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Rejection> {
+        let tessera = TesseraState::from_ref(state);
+        let (parts, body) = req.into_parts();
+        let Some(route) = parts.extensions.get::<ActionRoute>().cloned() else {
+            let matched = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_owned());
+            return Err(Rejection::unbound_action().at(matched, None));
+        };
+        let at = |r: Rejection| r.at(Some(route.path().to_owned()), Some(route.id().clone()));
+
+        let header_token = header_token(&parts.headers).map_err(at)?;
+        let bytes = read_body(body, &parts.headers, tessera.body_limit())
+            .await
+            .map_err(at)?;
+        let envelope = parse_body(&parts.headers, &bytes).map_err(at)?;
+        let token = match (header_token, envelope.token) {
+            (Some(token), None) | (None, Some(token)) => token,
+            (None, None) => return Err(at(Rejection::missing_token())),
+            (Some(_), Some(_)) => {
+                return Err(at(Rejection::malformed_body(
+                    "the token was sent twice (header and body); send it once",
+                )));
+            }
+        };
+
+        let principal = tessera.identify(&parts);
+        let expected = Expected::audience(route.id().as_str()).accept(route.accept());
+        let expected = match &principal {
+            Some(p) => expected.subject(p.as_str()),
+            None => expected,
+        };
+        let verified = tessera
+            .verifier()
+            .verify::<Box<RawValue>>(&token, &expected)
+            .map_err(|e| at(Rejection::verification(e)))?;
+        if principal.is_none() && verified.claims.sub.is_some() {
+            return Err(at(Rejection::verification(Error::WrongSubject)));
+        }
+        let Claims {
+            iss,
+            aud,
+            sub,
+            iat,
+            nbf,
+            exp,
+            jti,
+            fpr,
+            dat,
+        } = verified.claims;
+        let payload: T = serde_json::from_str(dat.get()).map_err(|e| {
+            at(Rejection::verification(Error::BadPayload {
+                reason: json_reason(&e),
+            }))
+        })?;
+        let input: I = envelope.input.parse().map_err(at)?;
+        Ok(Action {
+            payload,
+            input,
+            claims: Claims {
+                iss,
+                aud,
+                sub,
+                iat,
+                nbf,
+                exp,
+                jti,
+                fpr,
+                dat: (),
+            },
+            header: verified.header,
+            principal,
+            route,
+        })
+    }
+}
+
+/// The token and raw input found in a body.
+struct Envelope {
+    token: Option<String>,
+    input: RawInput,
+}
+
+enum RawInput {
+    /// No input: deserialized from JSON `null`.
+    None,
+    Json(Box<RawValue>),
+    /// The form pairs other than the token (at least one), re-encoded.
+    Form(String),
+}
+
+impl RawInput {
+    fn parse<I: DeserializeOwned>(&self) -> Result<I, Rejection> {
+        match self {
+            RawInput::None => serde_json::from_str("null").map_err(|e| {
+                Rejection::bad_input(format!("input is required ({})", json_reason(&e)))
+            }),
+            RawInput::Json(raw) => serde_json::from_str(raw.get()).map_err(|e| {
+                Rejection::bad_input(format!("input does not fit: {}", json_reason(&e)))
+            }),
+            RawInput::Form(text) => I::deserialize(FormInput(serde_urlencoded::Deserializer::new(
+                form_urlencoded::parse(text.as_bytes()),
+            )))
+            .map_err(|_| Rejection::bad_input("the form fields do not fit the action's input")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonEnvelope {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    input: Option<Box<RawValue>>,
+}
+
+fn header_token(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
+    let mut values = headers.get_all(TOKEN_HEADER).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(value), None) => value.to_str().map(|t| Some(t.to_owned())).map_err(|_| {
+            Rejection::malformed_body("the Tessera-Token header is not visible ASCII")
+        }),
+        (Some(_), Some(_)) => Err(Rejection::malformed_body(
+            "the Tessera-Token header appears more than once",
+        )),
+    }
+}
+
+/// Reads the body, refusing it as soon as it is known to exceed `limit`: from `Content-Length`
+/// before reading anything, or while streaming (a body without a length, or a lying one).
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Rejection> {
+    if let Some(value) = headers.get(CONTENT_LENGTH) {
+        let len = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or_else(|| {
+                Rejection::malformed_body("the Content-Length header is not a number")
+            })?;
+        if len > limit as u64 {
+            return Err(Rejection::body_too_large(limit));
+        }
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if is_length_limit(&*err) => Err(Rejection::body_too_large(limit)),
+        Err(_) => Err(Rejection::malformed_body(
+            "the request body could not be read",
+        )),
+    }
+}
+
+fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+enum BodyKind {
+    Json,
+    Form,
+    Other,
+}
+
+fn body_kind(headers: &HeaderMap) -> BodyKind {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return BodyKind::Other;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        BodyKind::Json
+    } else if essence == "application/x-www-form-urlencoded" {
+        BodyKind::Form
+    } else {
+        BodyKind::Other
+    }
+}
+
+fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Envelope, Rejection> {
+    if bytes.is_empty() {
+        return Ok(Envelope {
+            token: None,
+            input: RawInput::None,
+        });
+    }
+    match body_kind(headers) {
+        BodyKind::Json => {
+            let envelope: JsonEnvelope = serde_json::from_slice(bytes).map_err(|_| {
+                Rejection::malformed_body(
+                    "the JSON body is not an object of \"token\" (a string) and \"input\"",
+                )
+            })?;
+            Ok(Envelope {
+                token: envelope.token,
+                input: envelope.input.map_or(RawInput::None, RawInput::Json),
+            })
+        }
+        BodyKind::Form => {
+            let mut token = None;
+            let mut rest = form_urlencoded::Serializer::new(String::new());
+            let mut fields = 0usize;
+            for (name, value) in form_urlencoded::parse(bytes) {
+                if name == TOKEN_FIELD {
+                    if token.is_some() {
+                        return Err(Rejection::malformed_body(
+                            "the form field tessera_token appears more than once",
+                        ));
+                    }
+                    token = Some(value.into_owned());
+                } else {
+                    rest.append_pair(&name, &value);
+                    fields += 1;
+                }
+            }
+            Ok(Envelope {
+                token,
+                // No field besides the token: no input, as with a JSON body without "input".
+                input: if fields == 0 {
+                    RawInput::None
+                } else {
+                    RawInput::Form(rest.finish())
+                },
+            })
+        }
+        BodyKind::Other => Err(Rejection::unsupported_media_type()),
+    }
+}
+
+/// serde_json's error without its message (which may quote input): category and position.
+fn json_reason(e: &serde_json::Error) -> String {
+    let category = match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "JSON syntax error",
+        serde_json::error::Category::Data => "unexpected member, type or value",
+        serde_json::error::Category::Eof => "unexpected end of JSON",
+    };
+    format!("{category} at column {}", e.column())
+}
+
+/// serde_urlencoded's deserializer, plus `Option` support at the top level (a form with fields
+/// is `Some`), so an action's input type can be `Option<T>` for forms as for JSON.
+struct FormInput<'de>(serde_urlencoded::Deserializer<'de>);
+
+macro_rules! forward_form {
+    ($($method:ident),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+                self.0.$method(visitor)
+            }
+        )*
+    };
+}
+
+impl<'de> Deserializer<'de> for FormInput<'de> {
+    type Error = serde_urlencoded::de::Error;
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self.0)
+    }
+
+    forward_form!(
+        deserialize_any,
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_unit,
+        deserialize_seq,
+        deserialize_map,
+        deserialize_identifier,
+        deserialize_ignored_any,
+    );
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_unit_struct(name, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_newtype_struct(name, visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_tuple_struct(name, len, visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+}

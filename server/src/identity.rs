@@ -1,0 +1,333 @@
+//! Who is calling: the pluggable [`IdentitySource`] that names the current principal, checked
+//! as the token's subject (`sub`) on every action and written into every minted button.
+//!
+//! A source reads the request head only ([`Parts`]), synchronously. An application whose
+//! identity needs I/O (a session store) resolves it in a middleware, inserts the [`Principal`]
+//! into the request extensions and uses [`ExtensionIdentity`].
+
+use std::convert::Infallible;
+use std::fmt;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::{COOKIE, HeaderName};
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+
+use crate::TesseraState;
+
+/// The longest principal [`Principal::parse`] accepts, in bytes.
+pub const MAX_PRINCIPAL_LEN: usize = 256;
+
+/// A principal: the user (or service) a token is minted for and checked against.
+///
+/// ```
+/// use tessera_server::Principal;
+/// let me = Principal::new("user:42");
+/// assert_eq!(me.as_str(), "user:42");
+/// // Untrusted text (a header, a cookie) goes through parse, which refuses odd values.
+/// assert_eq!(Principal::parse("alice"), Some(Principal::new("alice")));
+/// assert_eq!(Principal::parse(""), None);
+/// assert_eq!(Principal::parse("a\nb"), None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Principal(String);
+
+impl Principal {
+    /// Wraps a principal chosen by the application (not checked).
+    pub fn new(principal: impl Into<String>) -> Principal {
+        Principal(principal.into())
+    }
+
+    /// Parses a principal from untrusted text: 1 to [`MAX_PRINCIPAL_LEN`] bytes, no control
+    /// characters, no leading or trailing whitespace. Anything else is `None`.
+    pub fn parse(text: &str) -> Option<Principal> {
+        let ok = !text.is_empty()
+            && text.len() <= MAX_PRINCIPAL_LEN
+            && text.trim() == text
+            && !text.chars().any(char::is_control);
+        ok.then(|| Principal(text.to_owned()))
+    }
+
+    /// The principal as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Names the principal of a request from its head, or `None` for an anonymous caller.
+///
+/// The action extractor expects the token's `sub` to equal the principal; for an anonymous
+/// caller it accepts only tokens minted without a subject.
+///
+/// Closures `Fn(&Parts) -> Option<Principal>` are identity sources too:
+///
+/// ```
+/// use axum::http::{Request, request::Parts};
+/// use tessera_server::{IdentitySource, Principal};
+///
+/// let from_query = |parts: &Parts| {
+///     parts.uri.query()?.strip_prefix("user=").and_then(Principal::parse)
+/// };
+/// let (parts, ()) = Request::get("/?user=bob").body(()).unwrap().into_parts();
+/// assert_eq!(from_query.identify(&parts), Some(Principal::new("bob")));
+/// ```
+pub trait IdentitySource: Send + Sync + 'static {
+    /// The principal of this request, or `None` if there is none.
+    fn identify(&self, parts: &Parts) -> Option<Principal>;
+
+    /// Tries `self`, then `other` when `self` finds nobody.
+    ///
+    /// ```
+    /// use axum::http::{HeaderName, Request};
+    /// use tessera_server::{CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySource, Principal};
+    ///
+    /// let source = HeaderIdentity::new(HeaderName::from_static("x-demo-user"))
+    ///     .or(CookieIdentity::new("demo_user"))
+    ///     .or(FixedIdentity::new(Principal::new("guest")));
+    /// let (parts, ()) = Request::get("/").header("cookie", "a=1; demo_user=carol")
+    ///     .body(()).unwrap().into_parts();
+    /// assert_eq!(source.identify(&parts), Some(Principal::new("carol")));
+    /// let (parts, ()) = Request::get("/").body(()).unwrap().into_parts();
+    /// assert_eq!(source.identify(&parts), Some(Principal::new("guest")));
+    /// ```
+    fn or<B: IdentitySource>(self, other: B) -> Or<Self, B>
+    where
+        Self: Sized,
+    {
+        Or(self, other)
+    }
+}
+
+impl<F> IdentitySource for F
+where
+    F: Fn(&Parts) -> Option<Principal> + Send + Sync + 'static,
+{
+    fn identify(&self, parts: &Parts) -> Option<Principal> {
+        self(parts)
+    }
+}
+
+/// Nobody: every caller is anonymous, so only tokens minted without a subject are accepted.
+/// The default identity source of a [`TesseraState`].
+///
+/// ```
+/// use axum::http::Request;
+/// use tessera_server::{Anonymous, IdentitySource};
+/// let (parts, ()) = Request::get("/").body(()).unwrap().into_parts();
+/// assert_eq!(Anonymous.identify(&parts), None);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Anonymous;
+
+impl IdentitySource for Anonymous {
+    fn identify(&self, _parts: &Parts) -> Option<Principal> {
+        None
+    }
+}
+
+/// Always the same principal (a fallback such as `guest`, or a single-user tool).
+///
+/// ```
+/// use axum::http::Request;
+/// use tessera_server::{FixedIdentity, IdentitySource, Principal};
+/// let (parts, ()) = Request::get("/").body(()).unwrap().into_parts();
+/// let guest = FixedIdentity::new(Principal::new("guest"));
+/// assert_eq!(guest.identify(&parts), Some(Principal::new("guest")));
+/// ```
+#[derive(Clone, Debug)]
+pub struct FixedIdentity(Principal);
+
+impl FixedIdentity {
+    /// A source that always names `principal`.
+    pub fn new(principal: Principal) -> FixedIdentity {
+        FixedIdentity(principal)
+    }
+}
+
+impl IdentitySource for FixedIdentity {
+    fn identify(&self, _parts: &Parts) -> Option<Principal> {
+        Some(self.0.clone())
+    }
+}
+
+/// Reads the principal from a request header, e.g. `X-Demo-User` (or `X-Remote-User` behind
+/// an authenticating proxy). A missing, repeated or invalid header (see [`Principal::parse`])
+/// names nobody, or the default principal when one is set.
+///
+/// **Only trust a header that your own proxy sets**: anyone can send any header to a server
+/// reached directly.
+///
+/// ```
+/// use axum::http::{HeaderName, Request};
+/// use tessera_server::{HeaderIdentity, IdentitySource, Principal};
+///
+/// let source = HeaderIdentity::new(HeaderName::from_static("x-demo-user"))
+///     .with_default(Principal::new("guest"));
+/// let (parts, ()) = Request::get("/").header("x-demo-user", "alice").body(()).unwrap().into_parts();
+/// assert_eq!(source.identify(&parts), Some(Principal::new("alice")));
+/// let (parts, ()) = Request::get("/").body(()).unwrap().into_parts();
+/// assert_eq!(source.identify(&parts), Some(Principal::new("guest")));
+/// ```
+#[derive(Clone, Debug)]
+pub struct HeaderIdentity {
+    name: HeaderName,
+    default: Option<Principal>,
+}
+
+impl HeaderIdentity {
+    /// Reads the header `name`. Without [`HeaderIdentity::with_default`], a request without
+    /// it is anonymous.
+    pub fn new(name: HeaderName) -> HeaderIdentity {
+        HeaderIdentity {
+            name,
+            default: None,
+        }
+    }
+
+    /// The principal of a request without a usable header. Defaults to none (anonymous).
+    pub fn with_default(mut self, principal: Principal) -> HeaderIdentity {
+        self.default = Some(principal);
+        self
+    }
+
+    /// The header read.
+    pub fn header(&self) -> &HeaderName {
+        &self.name
+    }
+}
+
+impl IdentitySource for HeaderIdentity {
+    fn identify(&self, parts: &Parts) -> Option<Principal> {
+        let mut values = parts.headers.get_all(&self.name).iter();
+        let found = match (values.next(), values.next()) {
+            (Some(value), None) => value.to_str().ok().and_then(Principal::parse),
+            _ => None,
+        };
+        found.or_else(|| self.default.clone())
+    }
+}
+
+/// Reads the principal from a cookie, e.g. `demo_user=alice`. A missing, repeated or invalid
+/// cookie names nobody.
+///
+/// Like a header, a plain cookie is whatever the browser sends: use it for demos, or put a
+/// value your app has authenticated in it.
+///
+/// ```
+/// use axum::http::Request;
+/// use tessera_server::{CookieIdentity, IdentitySource, Principal};
+/// let source = CookieIdentity::new("demo_user");
+/// let (parts, ()) = Request::get("/").header("cookie", "theme=dark; demo_user=alice")
+///     .body(()).unwrap().into_parts();
+/// assert_eq!(source.identify(&parts), Some(Principal::new("alice")));
+/// ```
+#[derive(Clone, Debug)]
+pub struct CookieIdentity {
+    name: String,
+}
+
+impl CookieIdentity {
+    /// Reads the cookie `name`.
+    pub fn new(name: impl Into<String>) -> CookieIdentity {
+        CookieIdentity { name: name.into() }
+    }
+}
+
+impl IdentitySource for CookieIdentity {
+    fn identify(&self, parts: &Parts) -> Option<Principal> {
+        let mut found = None;
+        for header in parts.headers.get_all(COOKIE) {
+            let text = header.to_str().ok()?;
+            for pair in text.split(';') {
+                let Some((name, value)) = pair.trim().split_once('=') else {
+                    continue;
+                };
+                if name == self.name {
+                    if found.is_some() {
+                        // Two cookies of the same name: ambiguous, so nobody.
+                        return None;
+                    }
+                    let value = value
+                        .strip_prefix('"')
+                        .and_then(|v| v.strip_suffix('"'))
+                        .unwrap_or(value);
+                    found = Some(Principal::parse(value)?);
+                }
+            }
+        }
+        found
+    }
+}
+
+/// Reads a [`Principal`] that a middleware inserted into the request extensions (the way to
+/// plug in an asynchronous session lookup).
+///
+/// ```
+/// use axum::http::Request;
+/// use tessera_server::{ExtensionIdentity, IdentitySource, Principal};
+/// let mut request = Request::get("/").body(()).unwrap();
+/// request.extensions_mut().insert(Principal::new("user:42"));
+/// let (parts, ()) = request.into_parts();
+/// assert_eq!(ExtensionIdentity.identify(&parts), Some(Principal::new("user:42")));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExtensionIdentity;
+
+impl IdentitySource for ExtensionIdentity {
+    fn identify(&self, parts: &Parts) -> Option<Principal> {
+        parts.extensions.get::<Principal>().cloned()
+    }
+}
+
+/// Two sources, tried in order; see [`IdentitySource::or`].
+#[derive(Clone, Debug)]
+pub struct Or<A, B>(A, B);
+
+impl<A: IdentitySource, B: IdentitySource> IdentitySource for Or<A, B> {
+    fn identify(&self, parts: &Parts) -> Option<Principal> {
+        self.0.identify(parts).or_else(|| self.1.identify(parts))
+    }
+}
+
+/// Extractor: the current caller's principal, from the state's identity source. Use it in a
+/// panel handler to mint buttons for the caller.
+///
+/// ```
+/// use axum::{Json, Router, extract::State, routing::get};
+/// use tessera_server::{Caller, TesseraState};
+///
+/// async fn whoami(Caller(who): Caller) -> String {
+///     who.map_or_else(|| "anonymous".to_owned(), |p| p.to_string())
+/// }
+/// # fn app(state: TesseraState) -> Router {
+/// Router::new().route("/whoami", get(whoami)).with_state(state)
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller(pub Option<Principal>);
+
+impl Caller {
+    /// The principal, if any.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.0.as_ref()
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    TesseraState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, Infallible> {
+        Ok(Caller(TesseraState::from_ref(state).identify(parts)))
+    }
+}

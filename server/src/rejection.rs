@@ -1,0 +1,362 @@
+//! Rejections: every refusal the server library sends, as `application/problem+json`
+//! (RFC 9457), with the stable machine `code` and its HTTP status defined together in **one
+//! table** ([`Code::status`]).
+//!
+//! Each rejection is logged through `tracing` under the target `tessera::rejection` with its
+//! code, status, route and action id — never the token, the request body or a secret.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tessera_protocol::{Error, ErrorCode};
+
+use crate::action::ActionId;
+
+/// The media type of every rejection body (RFC 9457 §3).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The prefix of a problem's `type` URI; the code follows it, e.g.
+/// `https://tessera.invalid/problems/expired`. An identifier, not a page to fetch (`.invalid`
+/// is a reserved domain).
+pub const PROBLEM_TYPE_BASE: &str = "https://tessera.invalid/problems/";
+
+/// The log target of rejection events.
+pub const LOG_TARGET: &str = "tessera::rejection";
+
+/// A stable machine code of a rejection: either a protocol [`ErrorCode`] (verification
+/// failures, and `too_large` / `malformed` for request bodies) or one of the codes only the
+/// server binding has.
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use tessera_protocol::ErrorCode;
+/// use tessera_server::Code;
+///
+/// assert_eq!(Code::Protocol(ErrorCode::Expired).status(), StatusCode::UNAUTHORIZED);
+/// assert_eq!(Code::Protocol(ErrorCode::WrongAudience).as_str(), "wrong_audience");
+/// assert_eq!(Code::MissingToken.status(), StatusCode::BAD_REQUEST);
+/// assert_eq!(Code::from_name("bad_input"), Some(Code::BadInput));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Code {
+    /// A protocol code (`malformed`, `expired`, `wrong_audience`, …).
+    Protocol(ErrorCode),
+    /// `missing_token`: no token in the JSON body, the form field or the `Tessera-Token` header.
+    MissingToken,
+    /// `unsupported_media_type`: a non-empty body that is neither JSON nor a urlencoded form.
+    UnsupportedMediaType,
+    /// `bad_input`: the user's `input` does not fit the action's input type.
+    BadInput,
+    /// `unbound_action`: the handler's route was not declared with an
+    /// [`ActionRoute`](crate::ActionRoute), so the server does not know which action it is.
+    UnboundAction,
+    /// `mint_failed`: the server could not mint a button's token (e.g. no signing key).
+    MintFailed,
+}
+
+impl Code {
+    /// Every code: the protocol's, in verification-step order, then the server's.
+    pub const ALL: [Code; 19] = [
+        Code::Protocol(ErrorCode::TooLarge),
+        Code::Protocol(ErrorCode::Malformed),
+        Code::Protocol(ErrorCode::UnknownKey),
+        Code::Protocol(ErrorCode::UnsupportedAlgorithm),
+        Code::Protocol(ErrorCode::BadSignature),
+        Code::Protocol(ErrorCode::Expired),
+        Code::Protocol(ErrorCode::NotYetValid),
+        Code::Protocol(ErrorCode::LifetimeTooLong),
+        Code::Protocol(ErrorCode::WrongIssuer),
+        Code::Protocol(ErrorCode::WrongAudience),
+        Code::Protocol(ErrorCode::WrongSubject),
+        Code::Protocol(ErrorCode::BadPayload),
+        Code::Protocol(ErrorCode::InvalidKey),
+        Code::Protocol(ErrorCode::InvalidConfig),
+        Code::MissingToken,
+        Code::UnsupportedMediaType,
+        Code::BadInput,
+        Code::UnboundAction,
+        Code::MintFailed,
+    ];
+
+    /// The stable machine code, e.g. `"missing_token"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::Protocol(code) => code.as_str(),
+            Code::MissingToken => "missing_token",
+            Code::UnsupportedMediaType => "unsupported_media_type",
+            Code::BadInput => "bad_input",
+            Code::UnboundAction => "unbound_action",
+            Code::MintFailed => "mint_failed",
+        }
+    }
+
+    /// Parses a machine code; unknown strings give `None`.
+    pub fn from_name(name: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// The HTTP status of this code.
+    pub const fn status(self) -> StatusCode {
+        self.entry().0
+    }
+
+    /// A short human title for the problem body.
+    pub const fn title(self) -> &'static str {
+        self.entry().1
+    }
+
+    /// THE table: status and title of every code, in one place.
+    const fn entry(self) -> (StatusCode, &'static str) {
+        use StatusCode as S;
+        match self {
+            Code::Protocol(code) => match code {
+                ErrorCode::TooLarge => (S::PAYLOAD_TOO_LARGE, "Request or token too large"),
+                ErrorCode::Malformed => (S::BAD_REQUEST, "Malformed token or request"),
+                ErrorCode::UnknownKey => (S::UNAUTHORIZED, "Unknown signing key"),
+                ErrorCode::UnsupportedAlgorithm => (S::UNAUTHORIZED, "Unsupported algorithm"),
+                ErrorCode::BadSignature => (S::UNAUTHORIZED, "Bad signature"),
+                ErrorCode::Expired => (S::UNAUTHORIZED, "Token expired"),
+                ErrorCode::NotYetValid => (S::UNAUTHORIZED, "Token not yet valid"),
+                ErrorCode::LifetimeTooLong => (S::UNAUTHORIZED, "Token lifetime too long"),
+                ErrorCode::WrongIssuer => (S::FORBIDDEN, "Wrong issuer"),
+                ErrorCode::WrongAudience => (S::FORBIDDEN, "Token is for another action"),
+                ErrorCode::WrongSubject => (S::FORBIDDEN, "Token is for another user"),
+                ErrorCode::BadPayload => (S::UNPROCESSABLE_ENTITY, "Token payload does not fit"),
+                ErrorCode::InvalidKey => (S::INTERNAL_SERVER_ERROR, "Invalid key material"),
+                ErrorCode::InvalidConfig => (S::INTERNAL_SERVER_ERROR, "Invalid configuration"),
+                // ErrorCode is non-exhaustive: a code added later is a server error until
+                // this table names it (a test checks that every known code is listed).
+                _ => (S::INTERNAL_SERVER_ERROR, "Internal error"),
+            },
+            Code::MissingToken => (S::BAD_REQUEST, "Missing token"),
+            Code::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+            Code::BadInput => (S::UNPROCESSABLE_ENTITY, "Input does not fit"),
+            Code::UnboundAction => (S::INTERNAL_SERVER_ERROR, "Route not bound to an action"),
+            Code::MintFailed => (S::INTERNAL_SERVER_ERROR, "Could not mint a token"),
+        }
+    }
+}
+
+impl From<ErrorCode> for Code {
+    fn from(code: ErrorCode) -> Code {
+        Code::Protocol(code)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused request: a [`Code`], a safe human `detail`, and the route and action it happened
+/// on (for the log line). Its [`IntoResponse`] gives an RFC 9457 problem body and logs the
+/// rejection.
+///
+/// The detail never contains the token, the request body or key material: verification
+/// errors carry only lengths, times and static reasons, and a mint failure's detail is generic.
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use axum::response::IntoResponse;
+/// use tessera_protocol::{Error, ErrorCode};
+/// use tessera_server::{Code, Rejection};
+///
+/// let rejection = Rejection::verification(Error::WrongSubject);
+/// assert_eq!(rejection.code(), Code::Protocol(ErrorCode::WrongSubject));
+/// assert_eq!(rejection.status(), StatusCode::FORBIDDEN);
+/// let response = rejection.into_response();
+/// assert_eq!(response.headers()["content-type"], "application/problem+json");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Rejection {
+    code: Code,
+    detail: Cow<'static, str>,
+    cause: Option<ErrorCode>,
+    route: Option<Cow<'static, str>>,
+    action: Option<ActionId>,
+}
+
+impl Rejection {
+    /// A token that failed verification; the code is the protocol error's code.
+    pub fn verification(err: Error) -> Rejection {
+        Rejection::new(err.code().into(), err.to_string())
+    }
+
+    /// A request body longer than `limit` bytes: `too_large` (413).
+    pub fn body_too_large(limit: usize) -> Rejection {
+        Rejection::new(
+            ErrorCode::TooLarge.into(),
+            format!("the request body is larger than {limit} bytes"),
+        )
+    }
+
+    /// A request body that cannot be parsed as its content type says: `malformed` (400).
+    pub fn malformed_body(reason: &'static str) -> Rejection {
+        Rejection::new(ErrorCode::Malformed.into(), reason)
+    }
+
+    /// No token in the request: `missing_token` (400).
+    pub fn missing_token() -> Rejection {
+        Rejection::new(
+            Code::MissingToken,
+            "no token: send {\"token\": ...} as JSON, the form field tessera_token, \
+             or the Tessera-Token header",
+        )
+    }
+
+    /// A non-empty body that is neither JSON nor a urlencoded form: `unsupported_media_type` (415).
+    pub fn unsupported_media_type() -> Rejection {
+        Rejection::new(
+            Code::UnsupportedMediaType,
+            "send application/json or application/x-www-form-urlencoded",
+        )
+    }
+
+    /// The user's input does not fit the action's input type: `bad_input` (422). `reason` must
+    /// not quote the input (use positions and type names).
+    pub fn bad_input(reason: impl Into<Cow<'static, str>>) -> Rejection {
+        Rejection::new(Code::BadInput, reason)
+    }
+
+    /// The handler's route is not bound to an action: `unbound_action` (500).
+    pub fn unbound_action() -> Rejection {
+        Rejection::new(
+            Code::UnboundAction,
+            "this route is not bound to an action on the server",
+        )
+    }
+
+    /// Minting a button's token failed: `mint_failed` (500). The protocol error's code is kept
+    /// as the `cause` field of the log line; the response detail stays generic.
+    pub fn mint(err: Error) -> Rejection {
+        let mut rejection = Rejection::new(
+            Code::MintFailed,
+            "the server could not mint a token for this action",
+        );
+        rejection.cause = Some(err.code());
+        rejection
+    }
+
+    /// A rejection with any code and a safe detail.
+    pub fn new(code: Code, detail: impl Into<Cow<'static, str>>) -> Rejection {
+        Rejection {
+            code,
+            detail: detail.into(),
+            cause: None,
+            route: None,
+            action: None,
+        }
+    }
+
+    /// Records the route (path template) and action the rejection happened on, for the log.
+    pub fn at(
+        mut self,
+        route: Option<impl Into<Cow<'static, str>>>,
+        action: Option<ActionId>,
+    ) -> Rejection {
+        self.route = route.map(Into::into);
+        self.action = action;
+        self
+    }
+
+    /// The machine code.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// The HTTP status, from the one table in [`Code::status`].
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// The human detail sent in the body.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The protocol code behind a `mint_failed` rejection.
+    pub fn cause(&self) -> Option<ErrorCode> {
+        self.cause
+    }
+
+    /// The route the rejection happened on, if known.
+    pub fn route(&self) -> Option<&str> {
+        self.route.as_deref()
+    }
+
+    /// The problem body this rejection is sent as.
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("{PROBLEM_TYPE_BASE}{}", self.code.as_str()),
+            title: self.code.title().to_owned(),
+            status: self.status().as_u16(),
+            detail: self.detail.clone().into_owned(),
+            code: self.code.as_str().to_owned(),
+        }
+    }
+
+    fn log(&self) {
+        let code = self.code.as_str();
+        let status = self.status().as_u16();
+        let route = self.route.as_deref().unwrap_or("-");
+        let action = self.action.as_ref().map_or("-", ActionId::as_str);
+        let cause = self.cause.map_or("-", ErrorCode::as_str);
+        if self.status().is_server_error() {
+            tracing::error!(target: LOG_TARGET, code, status, route, action, cause, "request rejected");
+        } else {
+            tracing::info!(target: LOG_TARGET, code, status, route, action, "request rejected");
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        // Serializing plain strings and a number cannot fail.
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// An RFC 9457 problem body, as sent by [`Rejection`] (and parsed by clients and tests).
+///
+/// ```
+/// use tessera_server::Problem;
+/// let p: Problem = serde_json::from_str(
+///     r#"{"type":"https://tessera.invalid/problems/expired","title":"Token expired",
+///         "status":401,"detail":"token expired 40s ago","code":"expired"}"#)?;
+/// assert_eq!(p.code, "expired");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// A URI naming the problem type: [`PROBLEM_TYPE_BASE`] followed by the code.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short human summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// A human explanation of this occurrence (never the token).
+    pub detail: String,
+    /// The stable machine code (see [`Code`]).
+    pub code: String,
+}

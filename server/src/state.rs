@@ -1,0 +1,457 @@
+//! The shared state: key set, issuer, clock, limits and identity source, behind one `Arc`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::request::Parts;
+use bytes::Bytes;
+use tessera_protocol::{
+    Clock, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_LEN, DEFAULT_TTL, Error,
+    KEYS_ENV, KeySet, Minter, SystemClock, Verifier,
+};
+
+use crate::identity::{Anonymous, IdentitySource, Principal};
+
+/// The default cap on an action request's body: 64 KiB (a token is at most 8 KiB; the rest
+/// is the user's input).
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// Environment variable: the key set as a JWK Set document (same as [`KEYS_ENV`]).
+pub const ENV_KEYS: &str = KEYS_ENV;
+/// Environment variable: the path of a JWK Set file (exclusive with [`ENV_KEYS`]).
+pub const ENV_KEYS_FILE: &str = "TESSERA_KEYS_FILE";
+/// Environment variable: the issuer (required).
+pub const ENV_ISSUER: &str = "TESSERA_ISSUER";
+/// Environment variable: the default button TTL in seconds.
+pub const ENV_TTL: &str = "TESSERA_TTL";
+/// Environment variable: the verification leeway in seconds.
+pub const ENV_LEEWAY: &str = "TESSERA_LEEWAY";
+/// Environment variable: the maximum token lifetime in seconds.
+pub const ENV_MAX_LIFETIME: &str = "TESSERA_MAX_LIFETIME";
+/// Environment variable: the token length cap in bytes.
+pub const ENV_MAX_TOKEN_LEN: &str = "TESSERA_MAX_TOKEN_LEN";
+/// Environment variable: the action request body cap in bytes.
+pub const ENV_BODY_LIMIT: &str = "TESSERA_BODY_LIMIT";
+
+/// Everything the library needs, cheap to clone (one `Arc` inside): the key set, the issuer,
+/// the clock, the limits, a [`Minter`] and a [`Verifier`] built from them, and the
+/// [`IdentitySource`]. Handlers never touch a key: buttons are minted through
+/// [`TesseraState::button`] and actions verified by the [`Action`](crate::Action) extractor.
+///
+/// Extractors find it through axum's [`FromRef`](axum::extract::FromRef), so it can be the
+/// router's state or one field of a larger app state:
+///
+/// ```
+/// use axum::{Json, Router, extract::{FromRef, State}, routing::get};
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::{
+///     Action, ActionRoute, ActionRouterExt, Caller, Panel, Rejection, TesseraConfig, TesseraState,
+/// };
+///
+/// const TRANSFER: ActionRoute = ActionRoute::new(
+///     "plugin:stock-tools/action:transfer",
+///     "/api/plugins/stock-tools/actions/transfer",
+/// );
+///
+/// #[derive(Clone)]
+/// struct AppState { tessera: TesseraState, plugin_name: &'static str }
+///
+/// impl FromRef<AppState> for TesseraState {
+///     fn from_ref(app: &AppState) -> TesseraState { app.tessera.clone() }
+/// }
+///
+/// async fn panels(State(app): State<AppState>, Caller(who): Caller) -> Result<Json<Panel>, Rejection> {
+///     let button = app.tessera.button("Transfer", &TRANSFER, who.as_ref(), &serde_json::json!({"part": 7}))?;
+///     Ok(Json(Panel::new("stock", app.plugin_name).with_button(button)))
+/// }
+///
+/// async fn transfer(action: Action<serde_json::Value>) -> Json<serde_json::Value> {
+///     Json(action.payload)
+/// }
+///
+/// let tessera = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree").build()?;
+/// let app: Router = Router::new()
+///     .route("/panels", get(panels))
+///     .action(&TRANSFER, transfer)
+///     .merge(tessera_server::routes())
+///     .with_state(AppState { tessera, plugin_name: "Stock tools" });
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct TesseraState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    minter: Minter,
+    verifier: Verifier,
+    clock: Arc<dyn Clock>,
+    identity: Arc<dyn IdentitySource>,
+    default_ttl: Duration,
+    body_limit: usize,
+    jwks: Bytes,
+}
+
+impl TesseraState {
+    /// A state with every default (see [`TesseraConfig`]): shorthand for
+    /// `TesseraConfig::new(keys, issuer).build()`.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::TesseraState;
+    /// let state = TesseraState::new(KeySet::generate(Algorithm::EdDsa)?, "inventree")?;
+    /// assert_eq!(state.issuer(), "inventree");
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
+    pub fn new(keys: impl Into<Arc<KeySet>>, issuer: impl Into<String>) -> Result<Self, Error> {
+        TesseraConfig::new(keys, issuer).build()
+    }
+
+    /// A state configured from the process environment; see [`TesseraConfig::from_env`].
+    pub fn from_env() -> Result<TesseraState, Error> {
+        TesseraConfig::from_env()?.build()
+    }
+
+    /// The minter (active key, issuer, clock, default TTL, maximum lifetime, length cap).
+    pub fn minter(&self) -> &Minter {
+        &self.inner.minter
+    }
+
+    /// The verifier (key set, issuer, clock, leeway, maximum lifetime, length cap).
+    pub fn verifier(&self) -> &Verifier {
+        &self.inner.verifier
+    }
+
+    /// The key set.
+    pub fn keys(&self) -> &Arc<KeySet> {
+        self.inner.verifier.keys()
+    }
+
+    /// The issuer written into and expected in every token.
+    pub fn issuer(&self) -> &str {
+        self.inner.verifier.issuer()
+    }
+
+    /// The current time, from the state's clock, in seconds since the epoch.
+    pub fn now(&self) -> u64 {
+        self.inner.clock.now()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The TTL of a button's token unless the button sets its own.
+    pub fn default_ttl(&self) -> Duration {
+        self.inner.default_ttl
+    }
+
+    /// The cap on an action request's body, in bytes.
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+
+    /// The cap on a token's length, in bytes.
+    pub fn max_token_len(&self) -> usize {
+        self.inner.verifier.max_len()
+    }
+
+    /// The identity source.
+    pub fn identity(&self) -> &Arc<dyn IdentitySource> {
+        &self.inner.identity
+    }
+
+    /// The principal of a request, from the identity source.
+    pub fn identify(&self, parts: &Parts) -> Option<Principal> {
+        self.inner.identity.identify(parts)
+    }
+
+    /// The public JWK Set document served at [`JWKS_PATH`](crate::jwks::JWKS_PATH), computed
+    /// once when the state is built.
+    pub fn jwks_json(&self) -> &Bytes {
+        &self.inner.jwks
+    }
+}
+
+impl fmt::Debug for TesseraState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key set's Debug prints kids and algorithms only, never material.
+        f.debug_struct("TesseraState")
+            .field("issuer", &self.issuer())
+            .field("keys", self.keys())
+            .field("default_ttl", &self.inner.default_ttl)
+            .field("body_limit", &self.inner.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The settings of a [`TesseraState`], checked by [`TesseraConfig::build`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use axum::http::HeaderName;
+/// use tessera_protocol::{Algorithm, ErrorCode, FixedClock, KeySet};
+/// use tessera_server::{HeaderIdentity, Principal, TesseraConfig};
+///
+/// let state = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree")
+///     .with_ttl(Duration::from_secs(120))
+///     .with_clock(Arc::new(FixedClock(1_790_000_000)))
+///     .with_identity(HeaderIdentity::new(HeaderName::from_static("x-demo-user"))
+///         .with_default(Principal::new("guest")))
+///     .build()?;
+/// assert_eq!(state.now(), 1_790_000_000);
+///
+/// // Out-of-range settings are refused when building.
+/// let err = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree")
+///     .with_leeway(Duration::from_secs(3600))
+///     .build().unwrap_err();
+/// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
+pub struct TesseraConfig {
+    keys: Arc<KeySet>,
+    issuer: String,
+    clock: Arc<dyn Clock>,
+    identity: Arc<dyn IdentitySource>,
+    ttl: Duration,
+    leeway: Duration,
+    max_lifetime: Duration,
+    max_token_len: usize,
+    body_limit: usize,
+}
+
+impl TesseraConfig {
+    /// Settings for `issuer` with the key set `keys` and every default.
+    pub fn new(keys: impl Into<Arc<KeySet>>, issuer: impl Into<String>) -> TesseraConfig {
+        TesseraConfig {
+            keys: keys.into(),
+            issuer: issuer.into(),
+            clock: Arc::new(SystemClock),
+            identity: Arc::new(Anonymous),
+            ttl: DEFAULT_TTL,
+            leeway: DEFAULT_LEEWAY,
+            max_lifetime: DEFAULT_MAX_LIFETIME,
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Settings from the process environment:
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `TESSERA_KEYS` | the key set, a JWK Set document | — |
+    /// | `TESSERA_KEYS_FILE` | path of a JWK Set file (instead of `TESSERA_KEYS`) | — |
+    /// | `TESSERA_ISSUER` | the issuer | required |
+    /// | `TESSERA_TTL` | button token TTL, seconds | 300 |
+    /// | `TESSERA_LEEWAY` | leeway for `exp`/`nbf`/`iat`, seconds (≤ 300) | 30 |
+    /// | `TESSERA_MAX_LIFETIME` | longest `exp - iat`, seconds | 86400 |
+    /// | `TESSERA_MAX_TOKEN_LEN` | token length cap, bytes | 8192 |
+    /// | `TESSERA_BODY_LIMIT` | action request body cap, bytes | 65536 |
+    ///
+    /// Exactly one of `TESSERA_KEYS` and `TESSERA_KEYS_FILE` must be set. Errors name the
+    /// variable, never its value. The identity source stays [`Anonymous`]; set it with
+    /// [`TesseraConfig::with_identity`].
+    pub fn from_env() -> Result<TesseraConfig, Error> {
+        TesseraConfig::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`TesseraConfig::from_env`], reading variables through `lookup` (for tests, or a
+    /// configuration source of your own).
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// use tessera_server::TesseraConfig;
+    ///
+    /// let keys = KeySet::generate(Algorithm::Hs256)?.to_private_json();
+    /// let env = HashMap::from([
+    ///     ("TESSERA_KEYS", keys.as_str()),
+    ///     ("TESSERA_ISSUER", "inventree"),
+    ///     ("TESSERA_TTL", "60"),
+    /// ]);
+    /// let state = TesseraConfig::from_lookup(|k| env.get(k).map(|v| v.to_string()))?.build()?;
+    /// assert_eq!(state.default_ttl().as_secs(), 60);
+    ///
+    /// let err = TesseraConfig::from_lookup(|k| (k == "TESSERA_ISSUER").then(|| "x".into())).err().unwrap();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig); // no keys
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<TesseraConfig, Error> {
+        let keys = match (lookup(ENV_KEYS), lookup(ENV_KEYS_FILE)) {
+            (Some(json), None) => KeySet::from_json(&json).map_err(|e| match e {
+                Error::InvalidKey { reason } => Error::InvalidKey {
+                    reason: format!("{ENV_KEYS}: {reason}"),
+                },
+                other => other,
+            })?,
+            (None, Some(path)) => KeySet::from_file(PathBuf::from(path))?,
+            (Some(_), Some(_)) => {
+                return Err(invalid_config(format!(
+                    "set only one of {ENV_KEYS} and {ENV_KEYS_FILE}"
+                )));
+            }
+            (None, None) => {
+                return Err(invalid_config(format!(
+                    "set {ENV_KEYS} (a JWK Set) or {ENV_KEYS_FILE} (its path)"
+                )));
+            }
+        };
+        let issuer = lookup(ENV_ISSUER)
+            .ok_or_else(|| invalid_config(format!("set {ENV_ISSUER} (the issuer name)")))?;
+        let mut config = TesseraConfig::new(keys, issuer);
+        let number = |name: &str| -> Result<Option<u64>, Error> {
+            lookup(name)
+                .map(|v| {
+                    v.trim().parse::<u64>().map_err(|_| {
+                        invalid_config(format!("{name} must be a whole non-negative number"))
+                    })
+                })
+                .transpose()
+        };
+        if let Some(s) = number(ENV_TTL)? {
+            config.ttl = Duration::from_secs(s);
+        }
+        if let Some(s) = number(ENV_LEEWAY)? {
+            config.leeway = Duration::from_secs(s);
+        }
+        if let Some(s) = number(ENV_MAX_LIFETIME)? {
+            config.max_lifetime = Duration::from_secs(s);
+        }
+        if let Some(n) = number(ENV_MAX_TOKEN_LEN)? {
+            config.max_token_len = usize::try_from(n)
+                .map_err(|_| invalid_config(format!("{ENV_MAX_TOKEN_LEN} is too large")))?;
+        }
+        if let Some(n) = number(ENV_BODY_LIMIT)? {
+            config.body_limit = usize::try_from(n)
+                .map_err(|_| invalid_config(format!("{ENV_BODY_LIMIT} is too large")))?;
+        }
+        Ok(config)
+    }
+
+    /// Reads `now` from `clock` for minting and verification. Defaults to [`SystemClock`].
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> TesseraConfig {
+        self.clock = clock;
+        self
+    }
+
+    /// Who is calling. Defaults to [`Anonymous`] (only subject-less tokens are accepted).
+    pub fn with_identity(mut self, identity: impl IdentitySource) -> TesseraConfig {
+        self.identity = Arc::new(identity);
+        self
+    }
+
+    /// The same, for a source already shared behind an `Arc`.
+    pub fn with_shared_identity(mut self, identity: Arc<dyn IdentitySource>) -> TesseraConfig {
+        self.identity = identity;
+        self
+    }
+
+    /// The TTL of a button's token, at least 1 s and at most the maximum lifetime. Defaults to
+    /// 300 seconds.
+    pub fn with_ttl(mut self, ttl: Duration) -> TesseraConfig {
+        self.ttl = ttl;
+        self
+    }
+
+    /// Leeway for `exp`, `nbf` and `iat`, at most 300 s. Defaults to 30 seconds.
+    pub fn with_leeway(mut self, leeway: Duration) -> TesseraConfig {
+        self.leeway = leeway;
+        self
+    }
+
+    /// The longest `exp - iat` minted or accepted, at least 1 s. Defaults to 86400 seconds.
+    pub fn with_max_lifetime(mut self, max: Duration) -> TesseraConfig {
+        self.max_lifetime = max;
+        self
+    }
+
+    /// The cap on a token's length, checked before any decoding. Defaults to 8192 bytes.
+    pub fn with_max_token_len(mut self, max: usize) -> TesseraConfig {
+        self.max_token_len = max;
+        self
+    }
+
+    /// The cap on an action request's body, at least the token cap; a larger body is refused
+    /// with `too_large` (413) before it is read whole. Defaults to 65536 bytes.
+    pub fn with_body_limit(mut self, limit: usize) -> TesseraConfig {
+        self.body_limit = limit;
+        self
+    }
+
+    /// Checks the settings and builds the state. An empty key set is `invalid_key`; an empty
+    /// issuer, a zero or too long TTL, a leeway over 300 s, a zero lifetime, a zero token cap
+    /// or a body cap below the token cap are `invalid_config`.
+    pub fn build(self) -> Result<TesseraState, Error> {
+        if self.keys.is_empty() {
+            return Err(Error::InvalidKey {
+                reason: "the key set is empty".to_owned(),
+            });
+        }
+        if self.issuer.is_empty() {
+            return Err(invalid_config("the issuer is empty"));
+        }
+        if self.ttl.as_secs() == 0 || self.ttl > self.max_lifetime {
+            return Err(invalid_config(format!(
+                "the TTL is 1 to {} seconds (the maximum lifetime)",
+                self.max_lifetime.as_secs()
+            )));
+        }
+        if self.max_token_len == 0 {
+            return Err(invalid_config("the token length cap is at least 1 byte"));
+        }
+        if self.body_limit < self.max_token_len {
+            return Err(invalid_config(format!(
+                "the body cap ({} bytes) is below the token cap ({} bytes)",
+                self.body_limit, self.max_token_len
+            )));
+        }
+        let verifier = Verifier::new(self.keys.clone(), self.issuer.clone())
+            .with_clock(self.clock.clone())
+            .with_leeway(self.leeway)?
+            .with_max_lifetime(self.max_lifetime)?
+            .with_max_len(self.max_token_len);
+        let minter = Minter::new(self.keys.clone(), self.issuer)
+            .with_clock(self.clock.clone())
+            .with_default_ttl(self.ttl)
+            .with_max_lifetime(self.max_lifetime)
+            .with_max_len(self.max_token_len);
+        // Serializing a JSON value cannot fail.
+        let jwks = Bytes::from(serde_json::to_vec(&self.keys.public_jwks()).unwrap_or_default());
+        Ok(TesseraState {
+            inner: Arc::new(Inner {
+                minter,
+                verifier,
+                clock: self.clock,
+                identity: self.identity,
+                default_ttl: self.ttl,
+                body_limit: self.body_limit,
+                jwks,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for TesseraConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TesseraConfig")
+            .field("issuer", &self.issuer)
+            .field("keys", &self.keys)
+            .field("ttl", &self.ttl)
+            .field("leeway", &self.leeway)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("max_token_len", &self.max_token_len)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid_config(reason: impl Into<String>) -> Error {
+    Error::InvalidConfig {
+        reason: reason.into(),
+    }
+}

@@ -1,0 +1,559 @@
+//! The `Action` extractor in process (`oneshot`): each transport, typed payload and input, and
+//! every rejection status and code produced by a real token or request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+use tessera_protocol::{Algorithm, Key, KeySet, Kid};
+use tessera_server::TesseraConfig;
+
+use crate::util::*;
+
+// ---- transports and what reaches the handler -------------------------------------------
+
+#[tokio::test]
+async fn json_body_delivers_typed_payload_input_and_claims() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    let request = as_user(
+        json_click(
+            TRANSFER.path(),
+            Some(&token),
+            Some(json!({"note": "urgent", "count": 3})),
+        ),
+        "alice",
+    );
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["action"], "transfer");
+    assert_eq!(body["payload"], json!({"part_id": 1234, "qty": 25}));
+    assert_eq!(body["input"], json!({"note": "urgent", "count": 3}));
+    assert_eq!(body["sub"], "alice");
+    assert_eq!(body["principal"], "alice");
+    assert_eq!(body["aud"], TRANSFER.id().as_str());
+    assert_eq!(body["iss"], ISS);
+    assert_eq!(body["exp"], NOW + 300);
+    assert_eq!(body["kid"], "hs1");
+    assert_eq!(body["route"], TRANSFER.path());
+}
+
+#[tokio::test]
+async fn json_body_without_input_gives_null_input() {
+    let app = app(state());
+    let request = as_user(
+        json_click(TRANSFER.path(), Some(&transfer_token("alice")), None),
+        "alice",
+    );
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["input"], Value::Null);
+}
+
+#[tokio::test]
+async fn form_field_carries_the_token_and_other_fields_are_the_input() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    let form = format!("note=two+words&tessera_token={token}&count=7");
+    let request = Request::post(TRANSFER.path())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(USER_HEADER, "alice")
+        .body(Body::from(form))
+        .unwrap();
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["payload"]["part_id"], 1234);
+    assert_eq!(body["input"], json!({"note": "two words", "count": 7}));
+}
+
+#[tokio::test]
+async fn form_with_only_the_token_gives_null_input() {
+    let app = app(state());
+    let form = format!("tessera_token={}", transfer_token("alice"));
+    let request = Request::post(TRANSFER.path())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(USER_HEADER, "alice")
+        .body(Body::from(form))
+        .unwrap();
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["input"], Value::Null);
+}
+
+#[tokio::test]
+async fn header_carries_the_token_with_an_empty_body() {
+    let app = app(state());
+    let request = Request::post(TRANSFER.path())
+        .header("tessera-token", transfer_token("alice"))
+        .header(USER_HEADER, "alice")
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["payload"]["qty"], 25);
+    assert_eq!(body["input"], Value::Null);
+}
+
+#[tokio::test]
+async fn header_token_with_a_json_input_body() {
+    let app = app(state());
+    let request = Request::post(TRANSFER.path())
+        .header("Tessera-Token", transfer_token("alice"))
+        .header(USER_HEADER, "alice")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"input":{"note":"n","count":1}}"#))
+        .unwrap();
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["input"], json!({"note": "n", "count": 1}));
+}
+
+#[tokio::test]
+async fn eddsa_tokens_verify_too() {
+    let mut set = KeySet::with_active(ed_key()).unwrap();
+    set.insert(hs_key()).unwrap();
+    let keys = Arc::new(set);
+    let app = app(config(keys.clone()).build().unwrap());
+    let token = minter_with(keys, ISS)
+        .token(PRINT.id().as_str())
+        .payload(&json!({"label": "A-1"}))
+        .mint()
+        .unwrap();
+    // Anonymous caller, token without subject.
+    let (status, body) = call(&app, json_click(PRINT.path(), Some(&token), None)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["payload"], json!({"label": "A-1"}));
+}
+
+#[tokio::test]
+async fn panel_buttons_minted_for_the_caller_work_on_their_routes() {
+    let app = app(state());
+    let request = as_user(
+        Request::get("/panels").body(Body::empty()).unwrap(),
+        "carol",
+    );
+    let (status, panel) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{panel}");
+    assert_eq!(panel["key"], "stock");
+    let buttons = panel["buttons"].as_array().unwrap();
+    assert_eq!(buttons.len(), 2);
+    assert_eq!(buttons[0]["action"], TRANSFER.id().as_str());
+    assert_eq!(buttons[0]["url"], TRANSFER.path());
+    assert_eq!(buttons[0]["method"], "POST");
+    assert_eq!(buttons[0]["expires_at"], NOW + 300);
+    assert_eq!(buttons[1]["expires_at"], NOW + 60);
+    for button in buttons {
+        let url = button["url"].as_str().unwrap();
+        let token = button["token"].as_str().unwrap();
+        let request = as_user(json_click(url, Some(token), None), "carol");
+        let (status, body) = call(&app, request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // The carol button clicked by dave is refused.
+    let token = buttons[0]["token"].as_str().unwrap();
+    let request = as_user(json_click(TRANSFER.path(), Some(token), None), "dave");
+    assert_eq!(
+        refusal(&app, request).await,
+        (StatusCode::FORBIDDEN, "wrong_subject".to_owned())
+    );
+}
+
+// ---- every rejection, from a real token or request ---------------------------------------
+
+/// Posts `token` as JSON to TRANSFER as alice and returns the refusal.
+async fn refuse_transfer(token: &str) -> (StatusCode, String) {
+    let app = app(state());
+    refusal(
+        &app,
+        as_user(json_click(TRANSFER.path(), Some(token), None), "alice"),
+    )
+    .await
+}
+
+fn expect(status: StatusCode, code: &str) -> (StatusCode, String) {
+    (status, code.to_owned())
+}
+
+#[tokio::test]
+async fn garbage_token_is_malformed() {
+    assert_eq!(
+        refuse_transfer("garbage").await,
+        expect(StatusCode::BAD_REQUEST, "malformed")
+    );
+    assert_eq!(
+        refuse_transfer("a.b.c").await,
+        expect(StatusCode::BAD_REQUEST, "malformed")
+    );
+}
+
+#[tokio::test]
+async fn oversized_token_is_too_large() {
+    // In the header (no body to cap): the verifier's 8 KiB cap answers.
+    let app = app(state());
+    let request = as_user(
+        Request::post(TRANSFER.path())
+            .header("tessera-token", "a".repeat(9000))
+            .body(Body::empty())
+            .unwrap(),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+}
+
+#[tokio::test]
+async fn token_from_an_unknown_key_is_refused() {
+    let other = Arc::new(KeySet::generate(Algorithm::Hs256).unwrap());
+    let token = minter_with(other, ISS)
+        .token(TRANSFER.id().as_str())
+        .subject("alice")
+        .payload(&transfer())
+        .mint()
+        .unwrap();
+    assert_eq!(
+        refuse_transfer(&token).await,
+        expect(StatusCode::UNAUTHORIZED, "unknown_key")
+    );
+}
+
+#[tokio::test]
+async fn algorithm_other_than_the_keys_is_refused() {
+    let token = transfer_token("alice");
+    for alg in ["EdDSA", "none", "HS512", "hs256"] {
+        let forged = with_header(
+            &token,
+            &json!({"alg": alg, "typ": "tessera+jwt", "kid": "hs1"}),
+        );
+        assert_eq!(
+            refuse_transfer(&forged).await,
+            expect(StatusCode::UNAUTHORIZED, "unsupported_algorithm"),
+            "alg {alg}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn flipped_signature_is_refused() {
+    assert_eq!(
+        refuse_transfer(&flip_signature(&transfer_token("alice"))).await,
+        expect(StatusCode::UNAUTHORIZED, "bad_signature")
+    );
+}
+
+#[tokio::test]
+async fn expired_token_is_refused() {
+    let token = minter()
+        .token(TRANSFER.id().as_str())
+        .subject("alice")
+        .payload(&transfer())
+        .ttl(Duration::from_secs(300))
+        .issued_at(NOW - 1000)
+        .mint()
+        .unwrap();
+    assert_eq!(
+        refuse_transfer(&token).await,
+        expect(StatusCode::UNAUTHORIZED, "expired")
+    );
+}
+
+#[tokio::test]
+async fn token_from_the_future_is_not_yet_valid() {
+    let issued_later = minter()
+        .token(TRANSFER.id().as_str())
+        .subject("alice")
+        .payload(&transfer())
+        .issued_at(NOW + 1000)
+        .mint()
+        .unwrap();
+    assert_eq!(
+        refuse_transfer(&issued_later).await,
+        expect(StatusCode::UNAUTHORIZED, "not_yet_valid")
+    );
+    let not_before = minter()
+        .token(TRANSFER.id().as_str())
+        .subject("alice")
+        .payload(&transfer())
+        .not_before(NOW + 100)
+        .mint()
+        .unwrap();
+    assert_eq!(
+        refuse_transfer(&not_before).await,
+        expect(StatusCode::UNAUTHORIZED, "not_yet_valid")
+    );
+}
+
+#[tokio::test]
+async fn token_living_longer_than_the_maximum_is_refused() {
+    let token = minter()
+        .with_max_lifetime(Duration::from_secs(3 * 86_400))
+        .token(TRANSFER.id().as_str())
+        .subject("alice")
+        .payload(&transfer())
+        .ttl(Duration::from_secs(2 * 86_400))
+        .mint()
+        .unwrap();
+    assert_eq!(
+        refuse_transfer(&token).await,
+        expect(StatusCode::UNAUTHORIZED, "lifetime_too_long")
+    );
+}
+
+#[tokio::test]
+async fn token_from_another_issuer_is_refused() {
+    let token = minter_with(keys(), "another-app")
+        .token(TRANSFER.id().as_str())
+        .subject("alice")
+        .payload(&transfer())
+        .mint()
+        .unwrap();
+    assert_eq!(
+        refuse_transfer(&token).await,
+        expect(StatusCode::FORBIDDEN, "wrong_issuer")
+    );
+}
+
+#[tokio::test]
+async fn token_for_action_a_is_refused_on_action_b() {
+    let app = app(state());
+    let print_token = minter()
+        .token(PRINT.id().as_str())
+        .subject("alice")
+        .payload(&transfer())
+        .mint()
+        .unwrap();
+    // A print token on the transfer route...
+    let request = as_user(
+        json_click(TRANSFER.path(), Some(&print_token), None),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::FORBIDDEN, "wrong_audience")
+    );
+    // ...and a transfer token on the print route (whose handler takes any payload).
+    let request = as_user(
+        json_click(PRINT.path(), Some(&transfer_token("alice")), None),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::FORBIDDEN, "wrong_audience")
+    );
+    // The print token works where it belongs.
+    let request = as_user(json_click(PRINT.path(), Some(&print_token), None), "alice");
+    assert_eq!(call(&app, request).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn another_principals_token_is_refused() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    // Bob clicks alice's button.
+    let request = as_user(json_click(TRANSFER.path(), Some(&token), None), "bob");
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::FORBIDDEN, "wrong_subject")
+    );
+    // An anonymous caller may not use a token minted for someone.
+    let request = json_click(TRANSFER.path(), Some(&token), None);
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::FORBIDDEN, "wrong_subject")
+    );
+    // A signed-in caller may not use a token minted for nobody.
+    let anonymous_token = minter()
+        .token(TRANSFER.id().as_str())
+        .payload(&transfer())
+        .mint()
+        .unwrap();
+    let request = as_user(
+        json_click(TRANSFER.path(), Some(&anonymous_token), None),
+        "bob",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::FORBIDDEN, "wrong_subject")
+    );
+}
+
+#[tokio::test]
+async fn payload_of_the_wrong_type_is_bad_payload() {
+    let token = minter()
+        .token(TRANSFER.id().as_str())
+        .subject("alice")
+        .payload(&json!({"part_id": "not a number", "qty": 1}))
+        .mint()
+        .unwrap();
+    assert_eq!(
+        refuse_transfer(&token).await,
+        expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_payload")
+    );
+}
+
+#[tokio::test]
+async fn input_of_the_wrong_type_is_bad_input() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    let request = as_user(
+        json_click(
+            TRANSFER.path(),
+            Some(&token),
+            Some(json!({"note": 5, "count": 1})),
+        ),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
+    );
+    let request = Request::post(TRANSFER.path())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(USER_HEADER, "alice")
+        .body(Body::from(format!(
+            "tessera_token={token}&note=x&count=many"
+        )))
+        .unwrap();
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
+    );
+}
+
+#[tokio::test]
+async fn input_is_not_judged_before_the_token() {
+    // A bad token with bad input is refused for the token.
+    let app = app(state());
+    let request = as_user(
+        json_click(
+            TRANSFER.path(),
+            Some(&flip_signature(&transfer_token("alice"))),
+            Some(json!({"note": 5})),
+        ),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::UNAUTHORIZED, "bad_signature")
+    );
+}
+
+#[tokio::test]
+async fn request_without_a_token_is_missing_token() {
+    let app = app(state());
+    for request in [
+        json_click(
+            TRANSFER.path(),
+            None,
+            Some(json!({"note": "x", "count": 1})),
+        ),
+        Request::post(TRANSFER.path()).body(Body::empty()).unwrap(),
+        Request::post(TRANSFER.path())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("note=x&count=1"))
+            .unwrap(),
+    ] {
+        assert_eq!(
+            refusal(&app, as_user(request, "alice")).await,
+            expect(StatusCode::BAD_REQUEST, "missing_token")
+        );
+    }
+}
+
+#[tokio::test]
+async fn unparsable_or_ambiguous_bodies_are_malformed() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    let bodies = [
+        ("application/json", "{not json".to_owned()),
+        ("application/json", r#"{"token": 5}"#.to_owned()),
+        ("application/json", r#"["a"]"#.to_owned()),
+        (
+            "application/json",
+            format!(r#"{{"token":"{token}","extra":1}}"#),
+        ),
+        (
+            "application/json",
+            format!(r#"{{"token":"{token}","token":"{token}"}}"#),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            format!("tessera_token={token}&tessera_token={token}"),
+        ),
+    ];
+    for (content_type, body) in bodies {
+        let request = as_user(
+            Request::post(TRANSFER.path())
+                .header("content-type", content_type)
+                .body(Body::from(body.clone()))
+                .unwrap(),
+            "alice",
+        );
+        assert_eq!(
+            refusal(&app, request).await,
+            expect(StatusCode::BAD_REQUEST, "malformed"),
+            "{body}"
+        );
+    }
+    // The token both in the header and in the body.
+    let mut request = as_user(json_click(TRANSFER.path(), Some(&token), None), "alice");
+    request
+        .headers_mut()
+        .insert("tessera-token", token.parse().unwrap());
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::BAD_REQUEST, "malformed")
+    );
+}
+
+#[tokio::test]
+async fn body_of_another_media_type_is_unsupported() {
+    let app = app(state());
+    let request = as_user(
+        Request::post(TRANSFER.path())
+            .header("content-type", "text/plain")
+            .body(Body::from(transfer_token("alice")))
+            .unwrap(),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
+}
+
+#[tokio::test]
+async fn handler_on_a_route_without_an_action_is_refused() {
+    let app = app(state());
+    let token = minter()
+        .token(PRINT.id().as_str())
+        .subject("alice")
+        .mint()
+        .unwrap();
+    let request = as_user(json_click(UNBOUND_PATH, Some(&token), None), "alice");
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::INTERNAL_SERVER_ERROR, "unbound_action")
+    );
+}
+
+#[tokio::test]
+async fn panel_on_a_verify_only_server_is_mint_failed() {
+    let verify_only = Key::ed25519_public(
+        Kid::new("ed1").unwrap(),
+        ed_key().ed25519_public_key().unwrap(),
+    )
+    .unwrap();
+    let mut set = KeySet::new();
+    set.insert(verify_only).unwrap();
+    let state = TesseraConfig::new(set, ISS).build().unwrap();
+    let app = app(state);
+    let request = Request::get("/panels").body(Body::empty()).unwrap();
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::INTERNAL_SERVER_ERROR, "mint_failed")
+    );
+}

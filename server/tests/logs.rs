@@ -1,0 +1,115 @@
+//! Rejections are logged with their code and route (target `tessera::rejection`), and the text
+//! of a rejected token never appears in the logs, whatever the transport.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::json;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::util::*;
+
+/// A `MakeWriter` appending everything to one shared buffer.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Buffer {
+    type Writer = Buffer;
+
+    fn make_writer(&'a self) -> Buffer {
+        self.clone()
+    }
+}
+
+impl Buffer {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rejected_tokens_never_appear_in_the_logs() {
+    let buffer = Buffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(buffer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    // The current-thread runtime runs the whole test on this thread.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = app(state());
+    let valid = transfer_token("alice");
+    let tokens = [
+        ("bad_signature", flip_signature(&valid)),
+        ("wrong_subject", valid.clone()), // clicked by bob below
+        (
+            "wrong_audience",
+            minter()
+                .token(PRINT.id().as_str())
+                .subject("bob")
+                .mint()
+                .unwrap(),
+        ),
+        (
+            "unsupported_algorithm",
+            with_header(
+                &valid,
+                &json!({"alg": "none", "typ": "tessera+jwt", "kid": "hs1"}),
+            ),
+        ),
+        ("malformed", format!("{valid}.extra")),
+    ];
+    for (code, token) in &tokens {
+        let requests = [
+            json_click(TRANSFER.path(), Some(token), None),
+            Request::post(TRANSFER.path())
+                .header("tessera-token", token.as_str())
+                .body(Body::empty())
+                .unwrap(),
+            Request::post(TRANSFER.path())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(format!("tessera_token={token}")))
+                .unwrap(),
+        ];
+        for request in requests {
+            let (_, got) = refusal(&app, as_user(request, "bob")).await;
+            assert_eq!(&got, code);
+        }
+    }
+
+    let logs = buffer.text();
+    // The rejections were logged, with code and route...
+    for (code, _) in &tokens {
+        assert!(
+            logs.contains(&format!("code=\"{code}\"")) || logs.contains(&format!("code={code}")),
+            "no log line for {code}:\n{logs}"
+        );
+    }
+    assert!(logs.contains("tessera::rejection"), "{logs}");
+    assert!(logs.contains(TRANSFER.path()), "{logs}");
+    assert_eq!(logs.matches("request rejected").count(), tokens.len() * 3);
+    // ...and no token, nor any of its segments, is in them.
+    for (_, token) in &tokens {
+        for segment in token.split('.').filter(|s| s.len() >= 16) {
+            assert!(
+                !logs.contains(segment),
+                "a token segment was logged:\n{logs}"
+            );
+        }
+    }
+    assert!(!logs.contains(&b64(HS_SECRET)));
+}

@@ -1,0 +1,23 @@
+//! Integration tests of the tessera-server library (one binary; helpers in `util`).
+
+mod util;
+
+// The extractor: transports, typed payload and input, and every rejection code from a real
+// token or request.
+mod extractor;
+// Bodies over the cap refused without being read whole.
+mod body_limit;
+// The one status table and the problem+json body.
+mod codes;
+// Panels to HTML (escaping) and JSON (round trip); the click script route.
+mod html;
+// The JWKS endpoint never leaks `d` or `k`.
+mod jwks;
+// Rejections are logged with code and route, never with the token.
+mod logs;
+// State from settings and from the environment.
+mod state;
+// Identity sources.
+mod identity;
+// Over a real 127.0.0.1 socket.
+mod http;
