@@ -250,6 +250,15 @@ impl KeySet {
         serde_json::to_value(&doc).unwrap_or_else(|_| serde_json::json!({"keys": []}))
     }
 
+    /// The index of the key whose minted header segment is exactly `header_b64`.
+    pub(crate) fn index_of_header(&self, header_b64: &str) -> Option<usize> {
+        self.keys.iter().position(|k| k.header_b64() == header_b64)
+    }
+
+    pub(crate) fn by_index(&self, index: usize) -> &Key {
+        &self.keys[index]
+    }
+
     fn index(&self, kid: &str) -> Option<usize> {
         self.keys.iter().position(|k| k.kid().as_str() == kid)
     }

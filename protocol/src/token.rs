@@ -61,12 +61,29 @@ pub struct UntrustedToken<'t> {
     /// Signed: the signature. Sealed: the ciphertext followed by the tag.
     third: Range<usize>,
     alg: Option<Algorithm>,
-    kid: String,
+    kid: KidRef,
+}
+
+/// The header's kid: parsed from the header, or known because the header is byte-identical to
+/// the one a key of the set mints.
+#[derive(Clone)]
+pub(crate) enum KidRef {
+    Parsed(String),
+    Known(usize),
 }
 
 impl<'t> UntrustedToken<'t> {
     /// Runs the structural checks, in order, and keeps the decoded parts.
     pub fn parse(token: &'t str, max_len: usize) -> Result<UntrustedToken<'t>, Error> {
+        UntrustedToken::parse_for(token, max_len, None)
+    }
+
+    /// [`UntrustedToken::parse`], recognising headers minted by `keys` without re-parsing them.
+    pub(crate) fn parse_for(
+        token: &'t str,
+        max_len: usize,
+        keys: Option<&crate::KeySet>,
+    ) -> Result<UntrustedToken<'t>, Error> {
         // Step 1: the length cap, before anything else looks at the bytes.
         if token.len() > max_len {
             return Err(Error::TooLarge {
@@ -74,31 +91,31 @@ impl<'t> UntrustedToken<'t> {
                 max: max_len,
             });
         }
-        // Step 2: compact form: [A-Za-z0-9_-] segments separated by dots, canonical base64url.
+        // Step 2: compact form: segments separated by dots, each canonical base64url. The
+        // base64url decoder below refuses every byte outside [A-Za-z0-9_-] (padding and
+        // whitespace included), so only the dots need finding here.
         let bytes = token.as_bytes();
         let mut dots = [0usize; 4];
         let mut n_dots = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'.' {
-                if n_dots == 4 {
-                    return Err(Error::malformed("a token has three or five segments"));
-                }
-                dots[n_dots] = i;
-                n_dots += 1;
-            } else if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(Error::malformed(
-                    "a token contains only base64url characters and dots",
-                ));
+        let mut from = 0;
+        while let Some(i) = bytes[from..].iter().position(|&b| b == b'.') {
+            if n_dots == 4 {
+                return Err(Error::malformed("a token has three or five segments"));
             }
+            dots[n_dots] = from + i;
+            n_dots += 1;
+            from += i + 1;
         }
-        let (kind, segments): (TokenKind, Vec<&str>) = match n_dots {
+        let (kind, segments, n_segments): (TokenKind, [&str; 4], usize) = match n_dots {
             2 => (
                 TokenKind::Signed,
-                vec![
+                [
                     &token[..dots[0]],
                     &token[dots[0] + 1..dots[1]],
                     &token[dots[1] + 1..],
+                    "",
                 ],
+                3,
             ),
             4 => {
                 // JWE compact: header . encrypted key . iv . ciphertext . tag; with `dir` the
@@ -110,22 +127,30 @@ impl<'t> UntrustedToken<'t> {
                 }
                 (
                     TokenKind::Sealed,
-                    vec![
+                    [
                         &token[..dots[0]],
                         &token[dots[1] + 1..dots[2]],
                         &token[dots[2] + 1..dots[3]],
                         &token[dots[3] + 1..],
                     ],
+                    4,
                 )
             }
             _ => return Err(Error::malformed("a token has three or five segments")),
         };
+        let segments = &segments[..n_segments];
         if segments.iter().any(|s| s.is_empty()) {
             return Err(Error::malformed("a token segment is empty"));
         }
+        // A header byte-identical to one a key of the set mints is canonical base64url of a
+        // valid header: its decoding and parsing can be skipped (it parses the same every time).
+        let known = keys.and_then(|keys| keys.index_of_header(segments[0]));
         let mut decoded = Vec::with_capacity(token.len());
         let mut ends = [0usize; 4];
         for (i, segment) in segments.iter().enumerate() {
+            if i == 0 && known.is_some() {
+                continue;
+            }
             URL_SAFE_NO_PAD
                 .decode_vec(segment, &mut decoded)
                 .map_err(|_| Error::malformed("a token segment is not canonical base64url"))?;
@@ -143,6 +168,26 @@ impl<'t> UntrustedToken<'t> {
                 (dots[0], ends[0]..ends[1], ends[1]..ends[3])
             }
         };
+        if let (Some(index), Some(keys)) = (known, keys) {
+            let key = keys.by_index(index);
+            // The key's own header: its kind must match the segment count.
+            if key.algorithm().is_signature() == (kind == TokenKind::Signed) {
+                return Ok(UntrustedToken {
+                    token,
+                    kind,
+                    authenticated_len,
+                    second,
+                    third,
+                    decoded,
+                    alg: Some(key.algorithm()),
+                    kid: KidRef::Known(index),
+                });
+            }
+            return Err(Error::malformed(match kind {
+                TokenKind::Signed => "a signed token's header has no enc",
+                TokenKind::Sealed => "a sealed token's header needs enc",
+            }));
+        }
         // Step 3: the header is a JSON object of exactly the allowed members, all strings.
         let header: RawHeader<'_> = serde_json::from_slice(&decoded[..ends[0]])
             .map_err(|_| Error::malformed("the header is not a JSON object of alg, typ and kid"))?;
@@ -173,7 +218,7 @@ impl<'t> UntrustedToken<'t> {
             third,
             decoded,
             alg,
-            kid,
+            kid: KidRef::Parsed(kid),
         })
     }
 
@@ -182,8 +227,17 @@ impl<'t> UntrustedToken<'t> {
         self.kind
     }
 
-    /// The header's `kid`, unverified.
-    pub fn untrusted_kid(&self) -> &str {
+    /// The header's `kid`, unverified. Always `Some` for a token from
+    /// [`UntrustedToken::parse`]; the verifier's internal fast path, which recognises a key's
+    /// own header byte for byte, does not parse it.
+    pub fn untrusted_kid(&self) -> Option<&str> {
+        match &self.kid {
+            KidRef::Parsed(kid) => Some(kid),
+            KidRef::Known(_) => None,
+        }
+    }
+
+    pub(crate) fn kid_ref(&self) -> &KidRef {
         &self.kid
     }
 

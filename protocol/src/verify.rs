@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::claims::{MAX_FPR_LEN, RawClaims};
 use crate::json::NoDuplicates;
 use crate::key_set::category;
-use crate::token::DEFAULT_MAX_TOKEN_LEN;
+use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
 use crate::{Claims, Clock, Error, Header, KeySet, SystemClock, TokenKind, UntrustedToken};
 
 /// The default leeway for `exp`, `nbf` and `iat`: 30 seconds.
@@ -197,7 +197,7 @@ impl Verifier {
         expected: &Expected,
     ) -> Result<VerifiedToken<T>, Error> {
         // Steps 1-4: length, segments, header, typ.
-        let mut untrusted = UntrustedToken::parse(token, self.max_len)?;
+        let mut untrusted = UntrustedToken::parse_for(token, self.max_len, Some(&self.keys))?;
         if !expected.accept.allows(untrusted.kind()) {
             return Err(Error::malformed(match untrusted.kind() {
                 TokenKind::Sealed => "a sealed token where a signed one is expected",
@@ -205,10 +205,10 @@ impl Verifier {
             }));
         }
         // Step 5: the kid names a key (exact match; never a key embedded in or linked from the token).
-        let key = self
-            .keys
-            .get(untrusted.untrusted_kid())
-            .ok_or(Error::UnknownKey)?;
+        let key = match untrusted.kid_ref() {
+            KidRef::Known(index) => self.keys.by_index(*index),
+            KidRef::Parsed(kid) => self.keys.get(kid).ok_or(Error::UnknownKey)?,
+        };
         // Step 6: the header's alg must equal the key's algorithm; the key, not the token, decides.
         // A signing key never opens a sealed token and a sealing key never verifies a signed one.
         if untrusted.untrusted_alg() != Some(key.algorithm()) {
