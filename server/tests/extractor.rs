@@ -160,6 +160,49 @@ async fn panel_buttons_minted_for_the_caller_work_on_their_routes() {
     );
 }
 
+#[tokio::test]
+async fn sealed_route_takes_sealed_buttons_and_refuses_signed_tokens() {
+    let state = state();
+    let alice = tessera_server::Principal::new("alice");
+    let button = state
+        .button("Secret", &SEALED, Some(&alice), &json!({"salary": 1}))
+        .unwrap();
+    // A sealed token: five segments, the claims are not readable.
+    assert_eq!(button.token.split('.').count(), 5);
+    assert!(!button.token.contains(&b64(r#""salary""#)));
+    let app = app(state);
+    let request = as_user(
+        json_click(SEALED.path(), Some(&button.token), None),
+        "alice",
+    );
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["payload"], json!({"salary": 1}));
+    // A signed token for the same action is refused there...
+    let signed = minter()
+        .token(SEALED.id().as_str())
+        .subject("alice")
+        .mint()
+        .unwrap();
+    let request = as_user(json_click(SEALED.path(), Some(&signed), None), "alice");
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::BAD_REQUEST, "malformed")
+    );
+    // ...and a sealed token on a signed-only route.
+    let sealed = minter()
+        .token(TRANSFER.id().as_str())
+        .subject("alice")
+        .payload(&transfer())
+        .seal()
+        .unwrap();
+    let request = as_user(json_click(TRANSFER.path(), Some(&sealed), None), "alice");
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::BAD_REQUEST, "malformed")
+    );
+}
+
 // ---- every rejection, from a real token or request ---------------------------------------
 
 /// Posts `token` as JSON to TRANSFER as alice and returns the refusal.

@@ -70,6 +70,7 @@ async fn eddsa_only_set_serves_public_parts() {
 
 #[tokio::test]
 async fn mixed_set_serves_only_the_eddsa_keys() {
+    // HS256 (active), Ed25519 and an A256GCM sealing key.
     let jwks = fetch_jwks(KeySet::from_json(&keys().to_private_json()).unwrap()).await;
     let list = jwks["keys"].as_array().unwrap();
     assert_eq!(list.len(), 1);
@@ -78,4 +79,6 @@ async fn mixed_set_serves_only_the_eddsa_keys() {
     let text = jwks.to_string();
     assert!(!text.contains(&b64(HS_SECRET)));
     assert!(!text.contains(&b64(ED_SEED)));
+    assert!(!text.contains(&b64(SEAL_SECRET)));
+    assert!(!text.contains("se1"), "sealing keys are never published");
 }

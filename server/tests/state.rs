@@ -34,8 +34,9 @@ fn environment_with_inline_keys() {
     assert_eq!(state.default_ttl(), Duration::from_secs(120));
     assert_eq!(state.max_token_len(), 4096);
     assert_eq!(state.body_limit(), 20000);
-    assert_eq!(state.keys().len(), 2);
+    assert_eq!(state.keys().len(), 3);
     assert_eq!(state.keys().active().unwrap().kid().as_str(), "hs1");
+    assert_eq!(state.keys().active_sealing().unwrap().kid().as_str(), "se1");
 }
 
 #[test]
@@ -151,5 +152,6 @@ fn debug_output_shows_no_key_material() {
     assert!(text.contains("inventree"));
     assert!(!text.contains(&b64(HS_SECRET)));
     assert!(!text.contains(&b64(ED_SEED)));
+    assert!(!text.contains(&b64(SEAL_SECRET)));
     assert!(!text.contains(&format!("{:?}", HS_SECRET)));
 }

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tessera_protocol::{FixedClock, Key, KeySet, Kid, Minter};
+use tessera_protocol::{Accept, FixedClock, Key, KeySet, Kid, Minter};
 use tessera_server::{
     Action, ActionRoute, ActionRouterExt, Caller, HeaderIdentity, Panel, Problem, Rejection,
     TesseraConfig, TesseraState,
@@ -26,6 +26,7 @@ pub(crate) const USER_HEADER: &str = "x-demo-user";
 pub(crate) const BODY_LIMIT: usize = 16 * 1024;
 pub(crate) const HS_SECRET: [u8; 32] = [0x5a; 32];
 pub(crate) const ED_SEED: [u8; 32] = [0x17; 32];
+pub(crate) const SEAL_SECRET: [u8; 32] = [0x33; 32];
 
 pub(crate) const TRANSFER: ActionRoute = ActionRoute::new(
     "plugin:stock-tools/action:transfer",
@@ -35,6 +36,12 @@ pub(crate) const PRINT: ActionRoute = ActionRoute::new(
     "plugin:stock-tools/action:print",
     "/api/plugins/stock-tools/actions/print",
 );
+/// A route that accepts sealed tokens only (claims encrypted).
+pub(crate) const SEALED: ActionRoute = ActionRoute::new(
+    "plugin:stock-tools/action:sealed",
+    "/api/plugins/stock-tools/actions/sealed",
+)
+.accepting(Accept::Sealed);
 /// A route whose handler uses the extractor but was mounted without an action binding.
 pub(crate) const UNBOUND_PATH: &str = "/api/unbound";
 
@@ -67,10 +74,16 @@ pub(crate) fn ed_key() -> Key {
     Key::ed25519(Kid::new("ed1").unwrap(), &ED_SEED, None).unwrap()
 }
 
-/// HS256 active, plus an Ed25519 key for verification.
+pub(crate) fn seal_key() -> Key {
+    Key::a256gcm(Kid::new("se1").unwrap(), &SEAL_SECRET).unwrap()
+}
+
+/// HS256 active, an Ed25519 key for verification, and an active A256GCM sealing key.
 pub(crate) fn keys() -> Arc<KeySet> {
     let mut set = KeySet::with_active(hs_key()).unwrap();
     set.insert(ed_key()).unwrap();
+    set.insert(seal_key()).unwrap();
+    set.set_active_sealing(&Kid::new("se1").unwrap()).unwrap();
     Arc::new(set)
 }
 
@@ -106,12 +119,13 @@ pub(crate) fn transfer_token(sub: &str) -> String {
         .unwrap()
 }
 
-/// The test app: TRANSFER (payload `Transfer`, input `Option<Note>`), PRINT (any payload, any
-/// input), an unbound route, and `/panels` minting one button per action for the caller.
+/// The test app: TRANSFER (payload `Transfer`, input `Option<Note>`), PRINT and SEALED (any
+/// payload, any input), an unbound route, and `/panels` minting one button per action for the caller.
 pub(crate) fn app(state: TesseraState) -> Router {
     Router::new()
         .action(&TRANSFER, transfer_handler)
         .action(&PRINT, print_handler)
+        .action(&SEALED, print_handler)
         .route(UNBOUND_PATH, post(print_handler))
         .route("/panels", get(panels_handler))
         .merge(tessera_server::routes())
