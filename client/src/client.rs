@@ -42,6 +42,25 @@ pub struct Panel {
     /// The panel's buttons.
     #[serde(default)]
     pub buttons: Vec<Button>,
+    /// The input fields whose values a click sends as the action's `input`, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
+}
+
+/// An input field of a panel: its value goes into the click's `input` object under `name`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Field {
+    /// The member name in `input`.
+    pub name: String,
+    /// The label shown next to the field.
+    #[serde(default)]
+    pub label: String,
+    /// The kind of field as the host names it (`text`, `number`, …).
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The initial value, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// One button: the action it invokes, where to post, and the token that authorises it.
@@ -344,6 +363,7 @@ impl Client {
             .ok_or_else(|| ClientError::ButtonNotFound {
                 plugin: plugin.to_owned(),
                 action: action.to_owned(),
+                available: panels.buttons().map(|b| b.action.clone()).collect(),
             })
     }
 

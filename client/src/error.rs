@@ -150,6 +150,8 @@ pub enum ClientError {
         plugin: String,
         /// The action id that was looked for.
         action: String,
+        /// The action ids the plugin's buttons do have.
+        available: Vec<String>,
     },
     /// The client was configured with something unusable (a base URL, a user name…).
     Config {
@@ -214,8 +216,17 @@ impl fmt::Display for ClientError {
             ClientError::InvalidResponse { reason } => {
                 write!(f, "unexpected response from the host: {reason}")
             }
-            ClientError::ButtonNotFound { plugin, action } => {
-                write!(f, "plugin {plugin} has no button for action {action}")
+            ClientError::ButtonNotFound {
+                plugin,
+                action,
+                available,
+            } => {
+                write!(f, "plugin {plugin} has no button for action {action}")?;
+                if available.is_empty() {
+                    f.write_str(" (it has no buttons)")
+                } else {
+                    write!(f, " (its actions: {})", available.join(", "))
+                }
             }
             ClientError::Config { reason } => write!(f, "invalid client configuration: {reason}"),
         }

@@ -45,7 +45,7 @@ mod client;
 mod error;
 
 pub use crate::client::{
-    Button, Clicked, Client, ClientBuilder, DEFAULT_TIMEOUT, MAX_RESPONSE_LEN, Panel, Panels,
-    USER_HEADER, WORKER_HEADER,
+    Button, Clicked, Client, ClientBuilder, DEFAULT_TIMEOUT, Field, MAX_RESPONSE_LEN, Panel,
+    Panels, USER_HEADER, WORKER_HEADER,
 };
 pub use crate::error::{ClientError, Code, Problem};

@@ -1,5 +1,6 @@
 //! Integration tests of tessera-client, one binary. Each module proves one family of behaviour.
 
+mod host;
 mod util;
 
 // The `tessera` CLI's key commands: keygen, keys list/public/rotate/retire, 0600, --force.
@@ -8,5 +9,7 @@ mod cli_keys;
 mod cli_tokens;
 // Hostile input: a 1 MiB (and an endless) token on stdin is refused with too_large.
 mod cli_hostile;
-// The library and `tessera panels` / `tessera click` against the real `tessera-server` binary.
+// The library against the real `tessera-server` binary: panels, click, typed errors, retry.
 mod remote;
+// `tessera panels` and `tessera click` against the real `tessera-server` binary.
+mod cli_remote;

@@ -1,1 +1,367 @@
-//! Against the real `tessera-server` binary (written next).
+//! The client library against the real `tessera-server` binary.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use tessera_client::{Button, Client, ClientError, Code, Problem};
+use tessera_protocol::dangerous::decode_unverified;
+use tessera_protocol::{
+    Algorithm, Clock as _, ErrorCode, Expected, KeySet, Minter, SystemClock, Verifier,
+};
+
+use crate::host::{Host, PLUGIN, PRINT_LABEL, TRANSFER};
+
+fn client(host: &Host, user: &str) -> Client {
+    Client::builder(&host.url).user(user).build().unwrap()
+}
+
+/// Re-mints `button`'s token with the host's key, the same claims and payload, but issued an
+/// hour ago with a one-minute lifetime: a token that expired long ago, as a stale panel holds.
+fn expire(host: &Host, button: &Button) -> Button {
+    remint(host, button, |minter, aud, sub, dat| {
+        let mut b = minter
+            .token(aud)
+            .payload(dat)
+            .ttl(Duration::from_secs(60))
+            .issued_at(SystemClock.now() - 3600);
+        if let Some(sub) = sub {
+            b = b.subject(sub);
+        }
+        b.mint().unwrap()
+    })
+}
+
+fn remint(
+    host: &Host,
+    button: &Button,
+    mint: impl Fn(&Minter, &str, Option<&str>, &Value) -> String,
+) -> Button {
+    let claims = decode_unverified(&button.token).unwrap().claims.unwrap();
+    let keys = Arc::new(KeySet::from_file(&host.keys).unwrap());
+    let minter = Minter::new(keys, claims["iss"].as_str().unwrap());
+    let token = mint(
+        &minter,
+        claims["aud"].as_str().unwrap(),
+        claims["sub"].as_str(),
+        &claims["dat"],
+    );
+    Button {
+        token,
+        ..button.clone()
+    }
+}
+
+fn problem(result: Result<Value, ClientError>) -> Problem {
+    match result {
+        Err(ClientError::Rejected(problem)) => problem,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn panels_list_buttons_whose_tokens_verify_for_the_user() {
+    let host = Host::start(&["--workers", "2"]);
+    let keys = Arc::new(KeySet::from_file(&host.keys).unwrap());
+    for (user, client) in [
+        ("alice", client(&host, "alice")),
+        ("guest", Client::new(&host.url).unwrap()),
+    ] {
+        let panels = client.panels(PLUGIN).await.unwrap();
+        assert_eq!(panels.plugin, PLUGIN);
+        assert!(panels.panels.len() >= 2);
+        assert!(panels.worker.as_deref().is_some_and(|w| !w.is_empty()));
+        let buttons: Vec<&Button> = panels.buttons().collect();
+        assert!(buttons.len() >= 3);
+        let now = SystemClock.now();
+        for b in buttons {
+            assert_eq!(b.plugin.as_deref(), Some(PLUGIN));
+            assert_eq!(b.method, "POST");
+            assert!(b.expires_at.as_ref().and_then(Value::as_u64).unwrap() > now);
+            let iss = decode_unverified(&b.token).unwrap().claims.unwrap()["iss"].clone();
+            let verifier = Verifier::new(keys.clone(), iss.as_str().unwrap());
+            let ok = verifier
+                .verify::<Value>(
+                    &b.token,
+                    &Expected::audience(b.action.as_str()).subject(user),
+                )
+                .unwrap_or_else(|e| panic!("{}: {e}", b.action));
+            assert_eq!(ok.claims.aud, b.action);
+        }
+        assert!(panels.button(TRANSFER).is_some());
+        assert!(panels.button(PRINT_LABEL).is_some());
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn click_returns_the_actions_result() {
+    let host = Host::start(&[]);
+    let alice = client(&host, "alice");
+    let button = alice.find_button(PLUGIN, TRANSFER).await.unwrap();
+    assert_eq!(button.action, TRANSFER);
+    let result = alice.click(&button, &json!({"qty": 5})).await.unwrap();
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["moved"], 5);
+    assert_eq!(result["user"], "alice");
+    // The same token again (nothing in the host forbids a repeat), with details.
+    let clicked = alice
+        .click_detailed(&button, &json!({"qty": 7}))
+        .await
+        .unwrap();
+    assert!(!clicked.retried);
+    assert_eq!(clicked.result["moved"], 7);
+    assert!(clicked.worker.is_some());
+    // By action id.
+    let result = alice
+        .click_action(PLUGIN, PRINT_LABEL, &json!({"copies": 2}))
+        .await
+        .unwrap();
+    assert_eq!(result["copies"], 2, "{result}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn rejections_carry_the_hosts_typed_code_and_status() {
+    let host = Host::start(&[]);
+    let alice = client(&host, "alice");
+    let transfer = alice.find_button(PLUGIN, TRANSFER).await.unwrap();
+    let print = alice.find_button(PLUGIN, PRINT_LABEL).await.unwrap();
+    let input = json!({"qty": 1});
+    let with_token = |token: String| Button {
+        token,
+        ..transfer.clone()
+    };
+
+    // Expired: the panel was rendered long ago.
+    let p = problem(alice.click(&expire(&host, &transfer), &input).await);
+    assert_eq!(
+        (p.code.clone(), p.status),
+        (Code::Token(ErrorCode::Expired), 401)
+    );
+    assert_eq!(p.code, ErrorCode::Expired);
+
+    // A changed byte of the signature.
+    let sig = transfer.token.rfind('.').unwrap() + 4;
+    let mut forged = transfer.token.clone().into_bytes();
+    forged[sig] = if forged[sig] == b'A' { b'B' } else { b'A' };
+    let p = problem(
+        alice
+            .click(&with_token(String::from_utf8(forged).unwrap()), &input)
+            .await,
+    );
+    assert_eq!(
+        (p.code, p.status),
+        (Code::Token(ErrorCode::BadSignature), 401)
+    );
+
+    // The transfer token posted to the print-label action.
+    let misdirected = Button {
+        url: print.url.clone(),
+        ..transfer.clone()
+    };
+    let p = problem(alice.click(&misdirected, &json!({})).await);
+    assert_eq!(
+        (p.code, p.status),
+        (Code::Token(ErrorCode::WrongAudience), 403)
+    );
+
+    // Alice's button clicked by Bob.
+    let p = problem(client(&host, "bob").click(&transfer, &input).await);
+    assert_eq!(
+        (p.code, p.status),
+        (Code::Token(ErrorCode::WrongSubject), 403)
+    );
+
+    // Garbage, an oversized token.
+    let p = problem(alice.click(&with_token("garbage".to_owned()), &input).await);
+    assert_eq!((p.code, p.status), (Code::Token(ErrorCode::Malformed), 400));
+    let p = problem(alice.click(&with_token("a".repeat(9000)), &input).await);
+    assert_eq!((p.code, p.status), (Code::Token(ErrorCode::TooLarge), 413));
+
+    // A key the host does not have; the right key under another algorithm; another issuer.
+    let stranger = Minter::new(Arc::new(KeySet::generate(Algorithm::Hs256).unwrap()), "x");
+    let p = problem(
+        alice
+            .click(
+                &with_token(stranger.token(TRANSFER).mint().unwrap()),
+                &input,
+            )
+            .await,
+    );
+    assert_eq!(
+        (p.code, p.status),
+        (Code::Token(ErrorCode::UnknownKey), 401)
+    );
+    let (header, rest) = transfer.token.split_once('.').unwrap();
+    let mut header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    header["alg"] = json!("EdDSA");
+    let confused = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()));
+    let p = problem(alice.click(&with_token(confused), &input).await);
+    assert_eq!(
+        (p.code, p.status),
+        (Code::Token(ErrorCode::UnsupportedAlgorithm), 401)
+    );
+    let other_issuer = remint(&host, &transfer, |_, aud, sub, dat| {
+        let keys = Arc::new(KeySet::from_file(&host.keys).unwrap());
+        let minter = Minter::new(keys, "someone-else");
+        minter
+            .token(aud)
+            .subject(sub.unwrap())
+            .payload(dat)
+            .mint()
+            .unwrap()
+    });
+    let p = problem(alice.click(&other_issuer, &input).await);
+    assert_eq!(
+        (p.code, p.status),
+        (Code::Token(ErrorCode::WrongIssuer), 403)
+    );
+
+    // A valid token with input the action refuses.
+    let p = problem(alice.click(&transfer, &json!({"qty": 0})).await);
+    assert_eq!(p.code, Code::BadInput);
+    assert!((400..500).contains(&p.status));
+
+    // Messages never carry the token.
+    let err = client(&host, "bob")
+        .click(&transfer, &input)
+        .await
+        .unwrap_err();
+    assert_eq!(err.machine_code(), "wrong_subject");
+    assert!(!err.to_string().contains(&transfer.token));
+    assert!(!format!("{err:?}").contains(&transfer.token));
+    assert!(
+        !format!("{transfer:?}").contains(&transfer.token),
+        "Button's Debug hides it"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn lookup_and_transport_failures_are_typed() {
+    let host = Host::start(&[]);
+    let alice = client(&host, "alice");
+    match alice
+        .find_button(PLUGIN, "plugin:stock-tools/action:nope")
+        .await
+    {
+        Err(ClientError::ButtonNotFound { available, .. }) => {
+            assert!(available.iter().any(|a| a == TRANSFER), "{available:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = alice.panels("no-such-plugin").await.unwrap_err();
+    assert!(
+        matches!(err, ClientError::Status { status: 404 })
+            || matches!(&err, ClientError::Rejected(p) if p.status == 404),
+        "{err:?}"
+    );
+    // A button pointing at another origin is refused before anything is sent.
+    let mut button = alice.find_button(PLUGIN, TRANSFER).await.unwrap();
+    button.url = "http://127.0.0.2:9/steal".to_owned();
+    let err = alice.click(&button, &json!({})).await.unwrap_err();
+    assert_eq!(err.machine_code(), "invalid_response", "{err}");
+    // Nobody listening.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let gone = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();
+    let err = gone.panels(PLUGIN).await.unwrap_err();
+    assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    assert_eq!(err.machine_code(), "transport");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_expired_click_is_retried_once_with_a_fresh_panel_when_allowed() {
+    let host = Host::start(&[]);
+    let input = json!({"qty": 2});
+    let plain = client(&host, "alice");
+    let stale = expire(&host, &plain.find_button(PLUGIN, TRANSFER).await.unwrap());
+
+    // Off by default.
+    assert_eq!(
+        problem(plain.click(&stale, &input).await).code,
+        ErrorCode::Expired
+    );
+
+    // On: the client re-fetches the panel and clicks again, once.
+    let retrying = Client::builder(&host.url)
+        .user("alice")
+        .retry_expired(true)
+        .build()
+        .unwrap();
+    let clicked = retrying.click_detailed(&stale, &input).await.unwrap();
+    assert!(clicked.retried);
+    assert_eq!(clicked.result["moved"], 2);
+    assert_eq!(retrying.click(&stale, &input).await.unwrap()["ok"], true);
+
+    // Never for an action marked not safe to repeat, nor for other codes.
+    let careful = Client::builder(&host.url)
+        .user("alice")
+        .retry_expired(true)
+        .not_safe_to_repeat(TRANSFER)
+        .build()
+        .unwrap();
+    assert_eq!(
+        problem(careful.click(&stale, &input).await).code,
+        ErrorCode::Expired
+    );
+    let print = careful.find_button(PLUGIN, PRINT_LABEL).await.unwrap();
+    assert!(
+        careful
+            .click_detailed(&expire(&host, &print), &json!({}))
+            .await
+            .unwrap()
+            .retried
+    );
+    let bob = Client::builder(&host.url)
+        .user("bob")
+        .retry_expired(true)
+        .build()
+        .unwrap();
+    let alices = plain.find_button(PLUGIN, TRANSFER).await.unwrap();
+    assert_eq!(
+        problem(bob.click(&alices, &input).await).code,
+        ErrorCode::WrongSubject
+    );
+    // A button that does not know its plugin cannot be re-fetched: the error stands.
+    let orphan = Button {
+        plugin: None,
+        ..stale.clone()
+    };
+    assert_eq!(
+        problem(retrying.click(&orphan, &input).await).code,
+        ErrorCode::Expired
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn retry_after_a_real_short_ttl_expiry() {
+    // Tokens live 2 s with no leeway: wait (polling the clock, no timing assertion) until the
+    // button's token has expired, then click.
+    let host = Host::start(&["--ttl", "2", "--leeway", "0"]);
+    let plain = client(&host, "alice");
+    let retrying = Client::builder(&host.url)
+        .user("alice")
+        .retry_expired(true)
+        .build()
+        .unwrap();
+    let button = plain.find_button(PLUGIN, PRINT_LABEL).await.unwrap();
+    let expires_at = button.expires_at.as_ref().and_then(Value::as_u64).unwrap();
+    for _ in 0..300 {
+        if SystemClock.now() > expires_at {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(SystemClock.now() > expires_at);
+    assert_eq!(
+        problem(plain.click(&button, &json!({})).await).code,
+        ErrorCode::Expired
+    );
+    let clicked = retrying.click_detailed(&button, &json!({})).await.unwrap();
+    assert!(clicked.retried);
+    assert_eq!(clicked.result["ok"], true);
+}

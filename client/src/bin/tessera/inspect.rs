@@ -30,6 +30,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let mut out = vec![BANNER.to_owned(), String::new()];
     out.push("header (unverified):".to_owned());
     out.push(format!("{:#}", decoded.header));
+    if decoded.claims.is_none() {
+        out.push(
+            "claims: sealed (encrypted); only the header is readable without the key".to_owned(),
+        );
+    }
     if let Some(claims) = &decoded.claims {
         out.push("claims (unverified):".to_owned());
         out.push(format!("{claims:#}"));

@@ -78,6 +78,13 @@ fn summary(panels: &Panels, now: u64) -> String {
     }];
     for panel in &panels.panels {
         lines.push(format!("  panel {}: {}", panel.key, panel.title));
+        for field in &panel.fields {
+            let mut line = format!("    input {} ({}): {}", field.name, field.kind, field.label);
+            if let Some(value) = &field.value {
+                line.push_str(&format!(" [default {value}]"));
+            }
+            lines.push(line);
+        }
         for b in &panel.buttons {
             let expiry = match &b.expires_at {
                 Some(Value::Number(n)) => n.as_u64().map(|exp| {

@@ -1,0 +1,140 @@
+//! `tessera panels` and `tessera click` against the real `tessera-server` binary.
+
+use predicates::prelude::*;
+
+use crate::host::{Host, PLUGIN, TRANSFER};
+use crate::util::{stderr, stdout, tessera};
+
+#[test]
+fn panels_prints_a_summary_or_the_json_document() {
+    let host = Host::start(&[]);
+    let a = tessera()
+        .args(["panels", &host.url, "--plugin", PLUGIN, "--user", "alice"])
+        .assert()
+        .success();
+    let out = stdout(&a);
+    assert!(
+        out.starts_with("plugin stock-tools (rendered by worker "),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("action {TRANSFER} -> POST ")),
+        "{out}"
+    );
+    assert!(out.contains("(expires in "), "{out}");
+    assert!(out.contains("input qty"), "{out}");
+    let a = tessera()
+        .args(["panels", &host.url, "--plugin", PLUGIN, "--json"])
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["plugin"], PLUGIN);
+    let token = doc["panels"][0]["buttons"][0]["token"].as_str().unwrap();
+    let claims = tessera_protocol::dangerous::decode_unverified(token)
+        .unwrap()
+        .claims
+        .unwrap();
+    assert_eq!(claims["sub"], "guest", "no --user: the host's guest");
+}
+
+#[test]
+fn click_prints_the_result_and_sends_the_user() {
+    let host = Host::start(&[]);
+    for (user, want) in [(Some("bob"), "bob"), (None, "guest")] {
+        let mut cmd = tessera();
+        cmd.args(["click", &host.url, "--plugin", PLUGIN, "--action", TRANSFER])
+            .args(["--input", r#"{"qty": 3}"#]);
+        if let Some(user) = user {
+            cmd.args(["--user", user]);
+        }
+        let a = cmd.assert().success();
+        let result: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+        assert_eq!(result["moved"], 3);
+        assert_eq!(result["user"], want);
+    }
+}
+
+#[test]
+fn click_failures_print_the_code_and_exit_1() {
+    let host = Host::start(&[]);
+    let click = |extra: &[&str]| {
+        let mut cmd = tessera();
+        cmd.args(["click", &host.url, "--plugin", PLUGIN])
+            .args(extra);
+        let a = cmd.assert().code(1);
+        assert!(stdout(&a).is_empty());
+        stderr(&a)
+    };
+    let err = click(&["--action", TRANSFER, "--input", r#"{"qty": 100000}"#]);
+    assert!(err.starts_with("error: bad_input: "), "{err}");
+    assert!(err.contains("HTTP 4"), "{err}");
+    let err = click(&["--action", "transfer"]);
+    assert!(err.starts_with("error: button_not_found: "), "{err}");
+    assert!(
+        err.contains(TRANSFER),
+        "the message lists the real action ids: {err}"
+    );
+    let err = click(&["--action", TRANSFER, "--input", "{qty: 3}"]);
+    assert!(err.starts_with("error: bad_input: "), "{err}");
+    assert!(err.contains("--input"), "{err}");
+    tessera()
+        .args(["panels", &host.url, "--plugin", "no-such-plugin"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: http_status: "));
+}
+
+#[test]
+fn unreachable_or_unsupported_hosts_are_reported() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    tessera()
+        .args(["panels", &url, "--plugin", PLUGIN])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: transport: "));
+    tessera()
+        .args(["click", &url, "--plugin", PLUGIN, "--action", TRANSFER])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: transport: "));
+    tessera()
+        .args(["panels", "https://127.0.0.1:1", "--plugin", PLUGIN])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::starts_with("error: config: ").and(predicate::str::contains("TLS")),
+        );
+    tessera()
+        .args(["panels", "not a url", "--plugin", PLUGIN])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: config: "));
+}
+
+#[test]
+fn the_click_example_runs_against_the_host() {
+    let host = Host::start(&[]);
+    let run = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::new(crate::host::click_example());
+        cmd.timeout(crate::util::HANG_GUARD)
+            .arg(&host.url)
+            .args(args);
+        cmd.assert()
+    };
+    let a = run(&["carol"]).success();
+    let out = stdout(&a);
+    assert!(out.contains("clicking [Transfer"), "{out}");
+    assert!(out.contains("\"user\": \"carol\""), "{out}");
+    assert!(out.contains("\"moved\": 5"), "{out}");
+    let a = run(&["carol", TRANSFER, r#"{"qty": 0}"#]).code(1);
+    assert!(stdout(&a).contains("the action refused the input"));
+    assert!(
+        stderr(&a).starts_with("error: bad_input: "),
+        "{}",
+        stderr(&a)
+    );
+}
