@@ -22,6 +22,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tessera_protocol::{Algorithm, KeySet};
+use tessera_server::render::NoStore;
 use tessera_server::{
     Action, ActionRoute, ActionRouterExt, Caller, Field, HeaderIdentity, Panel, Principal,
     Rejection, TesseraConfig, TesseraState, render,
@@ -59,18 +60,18 @@ fn panel(tessera: &TesseraState, who: Option<&Principal>) -> Result<Panel, Rejec
 async fn page(
     State(tessera): State<TesseraState>,
     Caller(who): Caller,
-) -> Result<Html<String>, Rejection> {
-    Ok(Html(render::page(
+) -> Result<NoStore<Html<String>>, Rejection> {
+    Ok(NoStore(Html(render::page(
         "tessera minimal",
         &[panel(&tessera, who.as_ref())?],
-    )))
+    ))))
 }
 
 async fn panel_json(
     State(tessera): State<TesseraState>,
     Caller(who): Caller,
-) -> Result<Json<Panel>, Rejection> {
-    Ok(Json(panel(&tessera, who.as_ref())?))
+) -> Result<NoStore<Json<Panel>>, Rejection> {
+    Ok(NoStore(Json(panel(&tessera, who.as_ref())?)))
 }
 
 async fn move_stock(Action { payload, input, .. }: Action<Move, Qty>) -> Json<serde_json::Value> {

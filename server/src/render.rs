@@ -150,6 +150,34 @@ pub fn page(title: &str, panels: &[Panel]) -> String {
     out
 }
 
+/// A response wrapper for anything that embeds tokens (an HTML page, a panels JSON document):
+/// adds `Cache-Control: no-store` and `Referrer-Policy: no-referrer`, so tokens are neither
+/// cached nor leaked through `Referer` (spec §11.3).
+///
+/// ```
+/// use axum::response::{Html, IntoResponse};
+/// use tessera_server::render::NoStore;
+/// let response = NoStore(Html("<p>tokens inside</p>")).into_response();
+/// assert_eq!(response.headers()["cache-control"], "no-store");
+/// assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+/// assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct NoStore<T>(pub T);
+
+impl<T: IntoResponse> IntoResponse for NoStore<T> {
+    fn into_response(self) -> Response {
+        let mut response = self.0.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        response
+    }
+}
+
 /// A router serving the click script at [`SCRIPT_PATH`] (`text/javascript`, cacheable for an
 /// hour).
 pub fn script_router<S>() -> Router<S>

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tessera_protocol::{Algorithm, Key, KeySet, Kid};
 use tessera_server::TesseraConfig;
@@ -134,8 +135,11 @@ async fn panel_buttons_minted_for_the_caller_work_on_their_routes() {
         Request::get("/panels").body(Body::empty()).unwrap(),
         "carol",
     );
-    let (status, panel) = call(&app, request).await;
-    assert_eq!(status, StatusCode::OK, "{panel}");
+    let response = send(&app, request).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let panel: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(panel["key"], "stock");
     let buttons = panel["buttons"].as_array().unwrap();
     assert_eq!(buttons.len(), 2);

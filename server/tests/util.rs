@@ -14,6 +14,7 @@ use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tessera_protocol::{Accept, FixedClock, Key, KeySet, Kid, Minter};
+use tessera_server::render::NoStore;
 use tessera_server::{
     Action, ActionRoute, ActionRouterExt, Caller, HeaderIdentity, Panel, Problem, Rejection,
     TesseraConfig, TesseraState,
@@ -154,7 +155,7 @@ async fn print_handler(action: Action<Value>) -> Json<Value> {
 async fn panels_handler(
     State(tessera): State<TesseraState>,
     Caller(who): Caller,
-) -> Result<Json<Panel>, Rejection> {
+) -> Result<NoStore<Json<Panel>>, Rejection> {
     let transfer_button = tessera.button("Transfer", &TRANSFER, who.as_ref(), &transfer())?;
     let print_button = tessera.button_with_ttl(
         "Print",
@@ -163,11 +164,11 @@ async fn panels_handler(
         &json!({"label": 1}),
         Duration::from_secs(60),
     )?;
-    Ok(Json(
+    Ok(NoStore(Json(
         Panel::new("stock", "Stock tools")
             .with_button(transfer_button)
             .with_button(print_button),
-    ))
+    )))
 }
 
 /// A JSON click: `{"token": token, "input": input}` (members left out when `None`).
