@@ -256,9 +256,10 @@ where
 /// assert_eq!(response.status(), 200);
 ///
 /// // A tampered token is refused with a stable code.
-/// let mut bad = token.clone();
-/// bad.pop();
-/// bad.push(if token.ends_with('A') { 'B' } else { 'A' });
+/// // (Its signature's first character changed: the base64url stays canonical.)
+/// let (signed, signature) = token.rsplit_once('.').unwrap();
+/// let first = if signature.starts_with('A') { 'B' } else { 'A' };
+/// let bad = format!("{signed}.{first}{}", &signature[1..]);
 /// let request = Request::post("/transfer").header("tessera-token", bad).body(Body::empty()).unwrap();
 /// let response = app.oneshot(request).await.unwrap();
 /// assert_eq!(response.status(), 401); // bad_signature

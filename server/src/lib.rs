@@ -35,10 +35,14 @@
 //! #[derive(Serialize, Deserialize)]
 //! struct Transfer { part_id: u32, from: String, to: String }
 //!
-//! async fn page(State(tessera): State<TesseraState>, Caller(who): Caller) -> Result<Html<String>, Rejection> {
+//! // Pages that embed tokens are sent with no-store and no-referrer (render::NoStore).
+//! async fn page(State(tessera): State<TesseraState>, Caller(who): Caller)
+//!     -> Result<render::NoStore<Html<String>>, Rejection>
+//! {
 //!     let payload = Transfer { part_id: 1234, from: "A1".into(), to: "B2".into() };
 //!     let button = tessera.button("Move 1234 to B2", &TRANSFER, who.as_ref(), &payload)?;
-//!     Ok(Html(render::page("Stock", &[Panel::new("stock", "Stock tools").with_button(button)])))
+//!     let panel = Panel::new("stock", "Stock tools").with_button(button);
+//!     Ok(render::NoStore(Html(render::page("Stock", &[panel]))))
 //! }
 //!
 //! async fn transfer(Action { payload, .. }: Action<Transfer>) -> Json<serde_json::Value> {
