@@ -541,3 +541,92 @@ fn inspect_refuses_what_is_not_a_token() {
         "",
     );
 }
+
+#[test]
+fn sealed_tokens_round_trip_and_hide_their_claims() {
+    let dir = tempdir();
+    let (keys, sealing) = keygen(dir.path(), "keys.json", "a256gcm");
+    tessera()
+        .args(["keys", "list"])
+        .arg(&keys)
+        .assert()
+        .success()
+        .stdout(format!("{sealing}\tA256GCM\tactive (sealing)\n"));
+    // A sealing key is a secret: nothing to publish.
+    tessera()
+        .args(["keys", "public"])
+        .arg(&keys)
+        .assert()
+        .code(1);
+    // Without a signing key, only sealing works.
+    let mut c = tessera();
+    c.arg("sign")
+        .arg("--keys")
+        .arg(&keys)
+        .args(["--iss", "i", "--aud", "a"]);
+    fails_with(&mut c, "invalid_key", "");
+    let token = sign(
+        &keys,
+        &[
+            "--iss",
+            "i",
+            "--aud",
+            "a",
+            "--seal",
+            "--payload",
+            r#"{"pin":"7391"}"#,
+        ],
+    );
+    assert_eq!(token.split('.').count(), 5);
+    let verify = |accept: Option<&str>| {
+        let mut c = tessera();
+        c.arg("verify")
+            .arg("--keys")
+            .arg(&keys)
+            .args(["--iss", "i", "--aud", "a"]);
+        if let Some(accept) = accept {
+            c.args(["--accept", accept]);
+        }
+        c.arg(&token);
+        c
+    };
+    // Signed only by default, like the library: a sealed token is refused as malformed.
+    fails_with(&mut verify(None), "malformed", &token);
+    verify(Some("signed")).assert().code(1);
+    verify(Some("sealed"))
+        .assert()
+        .success()
+        .stdout("{\n  \"pin\": \"7391\"\n}\n");
+    let a = verify(Some("either")).arg("--json").assert().success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["header"]["alg"], "dir");
+    assert_eq!(doc["header"]["enc"], "A256GCM");
+    assert_eq!(doc["header"]["kid"], sealing.as_str());
+    // inspect reads the header only; the payload stays hidden.
+    let a = tessera().args(["inspect", &token]).assert().success();
+    assert!(stdout(&a).contains("sealed (encrypted)"), "{}", stdout(&a));
+    assert!(!stdout(&a).contains("7391"));
+    // Rotating with no --alg keeps the sealing algorithm; the old sealed token still opens.
+    let a = tessera()
+        .args(["keys", "rotate"])
+        .arg(&keys)
+        .assert()
+        .success();
+    let second = stdout(&a).trim().to_owned();
+    tessera()
+        .args(["keys", "list"])
+        .arg(&keys)
+        .assert()
+        .success()
+        .stdout(format!(
+            "{sealing}\tA256GCM\topen (sealing)\n{second}\tA256GCM\tactive (sealing)\n"
+        ));
+    verify(Some("sealed")).assert().success();
+    tessera()
+        .args(["keys", "retire"])
+        .arg(&keys)
+        .arg(&sealing)
+        .assert()
+        .success();
+    fails_with(&mut verify(Some("sealed")), "unknown_key", &token);
+}

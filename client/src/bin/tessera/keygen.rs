@@ -15,6 +15,9 @@ pub(crate) enum AlgArg {
     Hs256,
     /// Ed25519: verifiers need only the public key (`tessera keys public`).
     Eddsa,
+    /// AES-256-GCM sealing key (`dir` + `A256GCM`): tokens whose claims are encrypted
+    /// (`tessera sign --seal`).
+    A256gcm,
 }
 
 impl From<AlgArg> for Algorithm {
@@ -22,11 +25,13 @@ impl From<AlgArg> for Algorithm {
         match alg {
             AlgArg::Hs256 => Algorithm::Hs256,
             AlgArg::Eddsa => Algorithm::EdDsa,
+            AlgArg::A256gcm => Algorithm::A256Gcm,
         }
     }
 }
 
-/// Generate a key file: a JWK Set with one active signing key, written with mode 0600.
+/// Generate a key file: a JWK Set with one active key (signing, or sealing for a256gcm),
+/// written with mode 0600.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The key's algorithm.
@@ -45,15 +50,17 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let alg = Algorithm::from(args.alg);
-    let set = match &args.kid {
-        Some(kid) => KeySet::with_active(Key::generate(alg, Kid::new(kid.as_str())?)?)?,
-        None => KeySet::generate(alg)?,
+    let mut set = KeySet::new();
+    let kid = match &args.kid {
+        Some(kid) => Kid::new(kid.as_str())?,
+        None => Kid::random()?,
     };
+    set.insert(Key::generate(alg, kid.clone())?)?;
+    if alg.is_signature() {
+        set.set_active(&kid)?;
+    } else {
+        set.set_active_sealing(&kid)?;
+    }
     keyfile::store(&args.out, &set, args.force)?;
-    // The active key exists: the set was just built with one.
-    let kid = set
-        .active()
-        .map(|k| k.kid().to_string())
-        .unwrap_or_default();
-    print(&kid)
+    print(kid.as_str())
 }

@@ -12,7 +12,7 @@ use crate::keygen::AlgArg;
 /// Manage a key file.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// List the keys of a key file: kid, algorithm, and which one is active.
+    /// List the keys of a key file: kid, algorithm, and which ones are active.
     List {
         /// The key file.
         file: PathBuf,
@@ -22,11 +22,13 @@ pub(crate) enum Command {
         /// The key file.
         file: PathBuf,
     },
-    /// Add a new active key; older keys stay to verify tokens already issued. Prints its kid.
+    /// Add a new active key (signing, or sealing for a256gcm); older keys stay to verify or
+    /// open tokens already issued. Prints the new kid.
     Rotate {
         /// The key file, rewritten atomically (mode 0600).
         file: PathBuf,
-        /// The new key's algorithm. Default: the algorithm of the current active key.
+        /// The new key's algorithm. Default: the algorithm of the active signing key (else of
+        /// the active sealing key, else hs256).
         #[arg(long, value_enum)]
         alg: Option<AlgArg>,
     },
@@ -45,10 +47,15 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
         Command::List { file } => {
             let set = keyfile::load(&file)?;
             let active = set.active().map(|k| k.kid().clone());
+            let sealing = set.active_sealing().map(|k| k.kid().clone());
             let mut lines = Vec::new();
             for key in set.keys() {
                 let role = if Some(key.kid()) == active.as_ref() {
                     "active"
+                } else if Some(key.kid()) == sealing.as_ref() {
+                    "active (sealing)"
+                } else if key.can_seal() {
+                    "open (sealing)"
                 } else if key.can_sign() {
                     "verify"
                 } else {
@@ -79,6 +86,7 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
                 Some(alg) => Algorithm::from(alg),
                 None => set
                     .active()
+                    .or(set.active_sealing())
                     .map_or(Algorithm::Hs256, tessera_protocol::Key::algorithm),
             };
             let kid = set.rotate(alg)?;

@@ -13,7 +13,8 @@ use crate::{input, keyfile, time};
 /// The largest payload file read, in bytes (a token is at most 8 KiB anyway).
 const MAX_PAYLOAD_FILE: usize = 64 * 1024;
 
-/// Mint a token with the key file's active key and print it on stdout.
+/// Mint a token with the key file's active signing key (or, with --seal, its active sealing
+/// key) and print it on stdout.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The key file (a JWK Set with an active key).
@@ -40,6 +41,10 @@ pub(crate) struct Args {
     /// Mint as of this instant (seconds since the epoch) instead of now.
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+    /// Seal the token with the active sealing (a256gcm) key: its claims are encrypted, not
+    /// only signed. Verify it with `tessera verify --accept sealed`.
+    #[arg(long)]
+    seal: bool,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
@@ -70,6 +75,10 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     if let Some(now) = args.now {
         builder = builder.issued_at(now);
     }
-    let token = builder.mint()?;
+    let token = if args.seal {
+        builder.seal()?
+    } else {
+        builder.mint()?
+    };
     print(&token)
 }

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use clap::ValueEnum;
 use serde_json::{Value, json};
-use tessera_protocol::{Expected, FixedClock, TYP, Verifier};
+use tessera_protocol::{Accept, Expected, FixedClock, SEALED_ALG, TYP, Verifier};
 
 use crate::failure::{Failure, print};
 use crate::{input, keyfile};
@@ -29,12 +30,27 @@ pub(crate) struct Args {
     /// Verify as of this instant (seconds since the epoch) instead of now.
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+    /// Which kinds of token to accept: a route expecting signed tokens refuses sealed ones
+    /// (as malformed), and the reverse.
+    #[arg(long, value_enum, default_value_t = AcceptArg::Signed)]
+    accept: AcceptArg,
     /// Machine-readable output on stdout, for success and failure alike.
     #[arg(long)]
     json: bool,
     /// The token, or `-` (or nothing) to read it from stdin. Surrounding whitespace is ignored.
     #[arg(value_name = "TOKEN|-")]
     token: Option<String>,
+}
+
+/// The kinds of token `verify` accepts.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum AcceptArg {
+    /// Signed tokens (JWS) only.
+    Signed,
+    /// Sealed tokens (JWE dir + A256GCM) only.
+    Sealed,
+    /// Either kind.
+    Either,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
@@ -53,7 +69,12 @@ fn verify(args: &Args) -> Result<(), Failure> {
     if let Some(now) = args.now {
         verifier = verifier.with_clock(Arc::new(FixedClock(now)));
     }
-    let mut expected = Expected::audience(args.aud.as_str());
+    let accept = match args.accept {
+        AcceptArg::Signed => Accept::Signed,
+        AcceptArg::Sealed => Accept::Sealed,
+        AcceptArg::Either => Accept::Either,
+    };
+    let mut expected = Expected::audience(args.aud.as_str()).accept(accept);
     if let Some(sub) = &args.sub {
         expected = expected.subject(sub.as_str());
     }
@@ -71,10 +92,12 @@ fn verify(args: &Args) -> Result<(), Failure> {
             claims["fpr"] = json!(fpr);
         }
         claims["dat"] = c.dat.clone();
-        let doc = json!({
-            "header": {"alg": h.alg.as_str(), "typ": TYP, "kid": h.kid.as_str()},
-            "claims": claims,
-        });
+        let header = if h.alg.is_signature() {
+            json!({"alg": h.alg.as_str(), "typ": TYP, "kid": h.kid.as_str()})
+        } else {
+            json!({"alg": SEALED_ALG, "enc": h.alg.as_str(), "typ": TYP, "kid": h.kid.as_str()})
+        };
+        let doc = json!({"header": header, "claims": claims});
         print(&format!("{doc:#}"))
     } else {
         print(&format!("{:#}", verified.claims.dat))
