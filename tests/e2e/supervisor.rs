@@ -2,19 +2,26 @@
 
 use std::time::Duration;
 
-use tessera_tests::{fresh_client, process_exists, signal, WorkerLabel};
+use tessera_tests::{WorkerLabel, fresh_client, process_exists, signal};
 
-use crate::util::{start_host, workers_seen, KeyDir};
+use crate::util::{KeyDir, start_host, workers_seen};
 
 #[tokio::test]
 async fn workers_are_separate_processes_sharing_one_address() {
     let keys = KeyDir::new();
     let host = start_host(4, &keys, &[]);
     let seen = workers_seen(&host, 4, 400).await;
-    assert_eq!(seen.len(), 4, "the kernel spread 400 fresh connections over {seen:?}");
+    assert_eq!(
+        seen.len(),
+        4,
+        "the kernel spread 400 fresh connections over {seen:?}"
+    );
     let pids: std::collections::BTreeSet<u32> = seen.iter().map(|w| w.pid).collect();
     assert_eq!(pids.len(), 4, "four distinct processes: {seen:?}");
-    assert!(!pids.contains(&host.pid()), "the supervisor itself serves nothing");
+    assert!(
+        !pids.contains(&host.pid()),
+        "the supervisor itself serves nothing"
+    );
     let ids: Vec<u16> = seen.iter().map(|w| w.id).collect();
     assert_eq!(ids, [1, 2, 3, 4]);
 }
@@ -26,11 +33,17 @@ async fn sigterm_stops_the_supervisor_and_every_worker() {
     let seen = workers_seen(&host, 3, 300).await;
     assert_eq!(seen.len(), 3, "{seen:?}");
     let status = host.stop();
-    assert!(status.success(), "the supervisor exits cleanly on SIGTERM: {status}");
+    assert!(
+        status.success(),
+        "the supervisor exits cleanly on SIGTERM: {status}"
+    );
     for worker in &seen {
         // Workers are reaped by the supervisor before it exits, so none is left, not even
         // as a zombie.
-        assert!(!process_exists(worker.pid), "{worker} still runs after the host stopped");
+        assert!(
+            !process_exists(worker.pid),
+            "{worker} still runs after the host stopped"
+        );
     }
 }
 
@@ -63,15 +76,29 @@ async fn a_killed_worker_is_restarted_under_the_same_slot() {
 fn an_unreadable_key_file_stops_startup_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys.json");
-    std::fs::write(&path, "{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2hvcnQ\"}]}").unwrap();
+    std::fs::write(
+        &path,
+        "{\"keys\": [{\"kty\": \"oct\", \"k\": \"c2hvcnQ\"}]}",
+    )
+    .unwrap();
     let out = std::process::Command::new(tessera_tests::server_binary())
         .args(["--bind", "127.0.0.1:0", "--workers", "1", "--keys"])
         .arg(&path)
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(out.stdout.is_empty(), "no ready line: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "no ready line: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("keys.json"), "the error names the file: {stderr}");
-    assert!(!stderr.contains("c2hvcnQ"), "the error never echoes key material: {stderr}");
+    assert!(
+        stderr.contains("keys.json"),
+        "the error names the file: {stderr}"
+    );
+    assert!(
+        !stderr.contains("c2hvcnQ"),
+        "the error never echoes key material: {stderr}"
+    );
 }

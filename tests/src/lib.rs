@@ -85,7 +85,14 @@ fn build_server() -> Result<PathBuf, String> {
         .ok_or("unreadable profile folder name")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "tessera-server", "--bin", "tessera-server"]);
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "tessera-server",
+        "--bin",
+        "tessera-server",
+    ]);
     match profile {
         "debug" => {}
         "release" => {
@@ -106,7 +113,10 @@ fn build_server() -> Result<PathBuf, String> {
     if binary.is_file() {
         Ok(binary)
     } else {
-        Err(format!("{} does not exist after the build", binary.display()))
+        Err(format!(
+            "{} does not exist after the build",
+            binary.display()
+        ))
     }
 }
 
@@ -192,7 +202,10 @@ impl Host {
     /// The host's most recent log lines (stderr), one per line.
     pub fn logs(&self) -> String {
         let logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
-        logs.iter().map(String::as_str).collect::<Vec<_>>().join("\n")
+        logs.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Stops the host with SIGTERM and returns how the supervisor exited (killed with

@@ -4,13 +4,24 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use tessera_protocol::KeySet;
+use tessera_server::{
+    Caller, CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySource, Principal, Rejection,
+    TesseraConfig, TesseraState,
+};
+
+use crate::cli::ISSUER;
+use crate::naive::{self, NaiveStore};
+use crate::page;
+use crate::plugins::{self, STOCK_ITEM, TransferInput, TransferPayload, transfer_result};
 
 /// The response header naming the worker that served a request.
 pub(crate) const WORKER_HEADER: HeaderName = HeaderName::from_static("tessera-worker");
@@ -44,15 +55,67 @@ pub(crate) struct AppConfig {
     pub(crate) keep_alive: bool,
 }
 
+/// The state of every handler: the tessera state (reached by the library's extractors through
+/// `FromRef`), this worker's label, and the naive panel's in-process memory.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) tessera: TesseraState,
+    pub(crate) worker: WorkerLabel,
+    pub(crate) naive: Arc<NaiveStore>,
+}
+
+impl FromRef<AppState> for TesseraState {
+    fn from_ref(app: &AppState) -> TesseraState {
+        app.tessera.clone()
+    }
+}
+
+/// The demo's identity source: the `X-Demo-User` header, else the `tessera_demo_user` cookie
+/// (set by the page), else `guest`.
+pub(crate) fn identity() -> impl IdentitySource {
+    HeaderIdentity::new(HeaderName::from_static(USER_HEADER))
+        .or(CookieIdentity::new(USER_COOKIE))
+        .or(FixedIdentity::new(Principal::new(GUEST)))
+}
+
+/// The header naming the demo user.
+pub(crate) const USER_HEADER: &str = "x-demo-user";
+/// The cookie naming the demo user (set by the page's user switcher).
+pub(crate) const USER_COOKIE: &str = "tessera_demo_user";
+/// The user of a request that names none.
+pub(crate) const GUEST: &str = "guest";
+/// The parse-only twin of the transfer action, for the HTTP benchmark.
+pub(crate) const PARSE_ONLY_PATH: &str = "/bench/parse-only";
+
 /// Builds the worker's router.
 pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
-    let label = config.label.clone();
+    let tessera = TesseraConfig::new(config.keys, ISSUER)
+        .with_ttl(config.ttl)
+        .with_leeway(config.leeway)
+        .with_identity(identity())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let label = config.label;
     let header_value = HeaderValue::from_str(label.as_str())
         .map_err(|_| "the worker label is not a header value".to_owned())?;
     let keep_alive = config.keep_alive;
+    let body_limit = tessera.body_limit();
+    let state = AppState {
+        naive: Arc::new(NaiveStore::new(config.ttl)),
+        worker: label,
+        tessera,
+    };
     let app = Router::new()
+        .route("/", get(page::index))
         .route("/healthz", get(healthz))
-        .with_state(label)
+        .route(
+            PARSE_ONLY_PATH,
+            post(parse_only).layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .merge(plugins::router())
+        .merge(naive::router())
+        .merge(tessera_server::routes())
+        .with_state(state)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let header_value = header_value.clone();
             async move {
@@ -68,6 +131,34 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
     Ok(app)
 }
 
-async fn healthz(axum::extract::State(label): axum::extract::State<WorkerLabel>) -> Response {
-    Json(serde_json::json!({"status": "ok", "worker": label.as_str()})).into_response()
+async fn healthz(State(app): State<AppState>) -> Response {
+    Json(serde_json::json!({"status": "ok", "worker": app.worker.as_str()})).into_response()
+}
+
+/// The body the parse-only endpoint accepts: the same as the transfer action's.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParseOnly {
+    token: String,
+    #[serde(default)]
+    input: Option<TransferInput>,
+}
+
+/// **Benchmark baseline, verifies nothing.** Parses the same body as the transfer action and
+/// answers the same result, built from the demo's stock item instead of a verified token, so
+/// the benchmark can measure what verification adds.
+async fn parse_only(
+    State(app): State<AppState>,
+    Caller(who): Caller,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, Rejection> {
+    let click: ParseOnly = serde_json::from_slice(&body).map_err(|_| {
+        Rejection::malformed_body("expected {\"token\": \"...\", \"input\": {...}}")
+    })?;
+    if click.token.len() > app.tessera.max_token_len() {
+        return Err(Rejection::body_too_large(app.tessera.max_token_len()));
+    }
+    let payload = TransferPayload::for_item(&STOCK_ITEM, "B2-11", app.worker.as_str());
+    let input = click.input.unwrap_or_default();
+    transfer_result(&payload, &input, who.as_ref(), app.worker.as_str()).map(Json)
 }

@@ -37,7 +37,12 @@ pub(crate) struct Cli {
 
     /// Key file (a JWK Set). Created on first run when missing. A value that starts with `{`
     /// is the key set's JSON itself, never written to disk. [default: see below]
-    #[arg(long, env = "TESSERA_KEYS", value_name = "PATH", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "TESSERA_KEYS",
+        value_name = "PATH",
+        hide_env_values = true
+    )]
     pub(crate) keys: Option<String>,
 
     /// Number of worker processes sharing the listening address (SO_REUSEPORT). Defaults to
@@ -120,9 +125,7 @@ impl Cli {
     /// The key source: --keys / TESSERA_KEYS, else the default key file.
     pub(crate) fn key_source(&self) -> KeySource {
         match &self.keys {
-            Some(value) if value.trim_start().starts_with('{') => {
-                KeySource::Inline(value.clone())
-            }
+            Some(value) if value.trim_start().starts_with('{') => KeySource::Inline(value.clone()),
             Some(path) => KeySource::File(PathBuf::from(path)),
             None => KeySource::File(default_key_path()),
         }

@@ -28,7 +28,10 @@ pub(crate) fn load(source: &KeySource, alg: Algorithm, create: bool) -> Result<K
     }
     .and_then(|keys| {
         if keys.active().is_none() {
-            Err("the key set has no active signing key; the host mints tokens and needs one".to_owned())
+            Err(
+                "the key set has no active signing key; the host mints tokens and needs one"
+                    .to_owned(),
+            )
         } else {
             Ok(keys)
         }
@@ -95,7 +98,10 @@ mod tests {
             & 0o777;
         assert_eq!(dir_mode, 0o700);
         let second = load(&source, Algorithm::EdDsa, true).unwrap();
-        assert_eq!(first.active().unwrap().kid(), second.active().unwrap().kid());
+        assert_eq!(
+            first.active().unwrap().kid(),
+            second.active().unwrap().kid()
+        );
         assert_eq!(second.active().unwrap().algorithm(), Algorithm::Hs256);
     }
 

@@ -10,6 +10,9 @@
 mod app;
 mod cli;
 mod keys;
+mod naive;
+mod page;
+mod plugins;
 mod worker;
 mod workers;
 

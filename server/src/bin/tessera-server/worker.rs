@@ -78,7 +78,10 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource) -> ExitCode {
         {
             use std::io::Write as _;
             let mut out = std::io::stdout().lock();
-            if writeln!(out, "{READY_LINE}").and_then(|()| out.flush()).is_err() {
+            if writeln!(out, "{READY_LINE}")
+                .and_then(|()| out.flush())
+                .is_err()
+            {
                 return ExitCode::FAILURE;
             }
         }

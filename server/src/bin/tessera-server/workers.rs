@@ -65,7 +65,10 @@ pub(crate) fn supervise(cli: &Cli, keys: &KeySource) -> ExitCode {
         }
     };
     let Ok(Some(addr)) = reserved.local_addr().map(|a| a.as_socket()) else {
-        eprintln!("tessera-server: cannot read the bound address of {}", cli.bind);
+        eprintln!(
+            "tessera-server: cannot read the bound address of {}",
+            cli.bind
+        );
         return ExitCode::FAILURE;
     };
     let exe = match std::env::current_exe() {
@@ -303,7 +306,10 @@ async fn run_once(
 /// Closes the worker's stdin (its signal to stop gracefully), then kills it after the grace.
 async fn stop_child(mut child: Child, stdin: Option<tokio::process::ChildStdin>) {
     drop(stdin);
-    if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_err() {
+    if tokio::time::timeout(STOP_GRACE, child.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!(pid = child.id(), "worker did not stop in time; killing it");
         let _ = child.start_kill();
         let _ = child.wait().await;

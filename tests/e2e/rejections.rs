@@ -1,0 +1,177 @@
+//! Refused clicks over HTTP: each failure gets its status and stable problem+json code, and
+//! the refusal never echoes the token.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use tessera_tests::{Host, fresh_client};
+
+use crate::util::{
+    Answer, KeyDir, PANELS, PRINT_LABEL, TRANSFER, button, get, post_json, start_host, try_post,
+    url_and_token,
+};
+
+/// Renders the panels as `user` and returns the button of `action` (URL, token, expiry).
+async fn render(host: &Host, user: &str, action: &str) -> (String, String, u64) {
+    let panels = get(&fresh_client(), host, PANELS, Some(user)).await;
+    assert_eq!(panels.status, 200, "{panels:?}");
+    let button = button(&panels.body, action);
+    let (url, token) = url_and_token(button);
+    (
+        url,
+        token,
+        button["expires_at"].as_u64().expect("expires_at"),
+    )
+}
+
+fn assert_refused(answer: &Answer, status: u16, code: &str, token: &str) {
+    assert_eq!(answer.status, status, "{answer:?}");
+    assert_eq!(answer.code(), code, "{answer:?}");
+    assert_eq!(answer.body["status"], status);
+    let text = answer.body.to_string();
+    assert!(
+        !text.contains(token),
+        "the refusal echoes the token: {text}"
+    );
+}
+
+/// Flips one character in the middle of the signature segment (keeping it canonical
+/// base64url: a middle character's bits are all used).
+fn flip_signature_byte(token: &str) -> String {
+    let sig_start = token.rfind('.').expect("three segments") + 1;
+    let at = sig_start + (token.len() - sig_start) / 2;
+    let mut bytes = token.as_bytes().to_vec();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).expect("ASCII")
+}
+
+#[tokio::test]
+async fn tampered_misdirected_and_malformed_clicks_are_refused_with_their_codes() {
+    let keys = KeyDir::new();
+    let host = start_host(2, &keys, &[]);
+    let client = fresh_client();
+    let (url, token, _) = render(&host, "alice", TRANSFER).await;
+    let alice = Some("alice");
+
+    // The untouched token works (so each refusal below is caused by its one change).
+    let ok = post_json(
+        &client,
+        &host,
+        &url,
+        alice,
+        &json!({"token": token, "input": {"qty": 1}}),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+
+    // One flipped byte in the signature.
+    let flipped = flip_signature_byte(&token);
+    let answer = post_json(&client, &host, &url, alice, &json!({"token": flipped})).await;
+    assert_refused(&answer, 401, "bad_signature", &flipped);
+
+    // A print-label token posted to the transfer action.
+    let (_, label_token, _) = render(&host, "alice", PRINT_LABEL).await;
+    let answer = post_json(&client, &host, &url, alice, &json!({"token": label_token})).await;
+    assert_refused(&answer, 403, "wrong_audience", &label_token);
+
+    // Alice's token clicked by Bob, and by an anonymous caller (who is `guest`).
+    let answer = post_json(&client, &host, &url, Some("bob"), &json!({"token": token})).await;
+    assert_refused(&answer, 403, "wrong_subject", &token);
+    let answer = post_json(&client, &host, &url, None, &json!({"token": token})).await;
+    assert_refused(&answer, 403, "wrong_subject", &token);
+
+    // Garbage: not JSON at all, and a token that is not a token.
+    let answer = try_post(&client, &host, &url, alice, "}{ not json".to_owned())
+        .await
+        .unwrap();
+    assert_refused(&answer, 400, "malformed", &token);
+    let answer = post_json(&client, &host, &url, alice, &json!({"token": "garbage"})).await;
+    assert_refused(&answer, 400, "malformed", &token);
+
+    // Input that does not fit the action is refused after the token verified.
+    let answer = post_json(
+        &client,
+        &host,
+        &url,
+        alice,
+        &json!({"token": token, "input": {"qty": 100000}}),
+    )
+    .await;
+    assert_refused(&answer, 422, "bad_input", &token);
+}
+
+#[tokio::test]
+async fn a_one_mebibyte_body_is_refused_with_413() {
+    let keys = KeyDir::new();
+    let host = start_host(2, &keys, &[]);
+    let (url, token, _) = render(&host, "alice", TRANSFER).await;
+    let padding = "x".repeat(1024 * 1024);
+    let body = json!({"token": token, "input": {"note": padding}}).to_string();
+    assert!(body.len() > 1024 * 1024);
+    let answer = try_post(&fresh_client(), &host, &url, Some("alice"), body).await;
+    // The host may close the connection as soon as it has answered, before reading the
+    // whole upload; the answer must still be a 413 problem when one arrives.
+    match answer {
+        Ok(answer) => assert_refused(&answer, 413, "too_large", &token),
+        Err(e) => panic!("no answer to an oversized body: {e}"),
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_with_401_expired() {
+    let keys = KeyDir::new();
+    // One-second tokens and no leeway, so expiry comes quickly.
+    let host = start_host(2, &keys, &["--ttl", "1", "--leeway", "0"]);
+    let (url, token, expires_at) = render(&host, "alice", TRANSFER).await;
+    // Wait until the wall clock (whole seconds, as tokens count) reaches `exp` (bounded).
+    for _ in 0..100 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        if now >= expires_at {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let answer = post_json(
+        &fresh_client(),
+        &host,
+        &url,
+        Some("alice"),
+        &json!({"token": token}),
+    )
+    .await;
+    assert_refused(&answer, 401, "expired", &token);
+}
+
+#[tokio::test]
+async fn the_token_also_arrives_by_header_and_by_form() {
+    let keys = KeyDir::new();
+    let host = start_host(2, &keys, &[]);
+    let (url, token, _) = render(&host, "alice", TRANSFER).await;
+    let client = fresh_client();
+    let res = client
+        .post(host.url(&url))
+        .header("x-demo-user", "alice")
+        .header("tessera-token", &token)
+        .header("content-type", "application/json")
+        .body(json!({"input": {"qty": 4}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["moved"], 4);
+    let res = client
+        .post(host.url(&url))
+        .header("x-demo-user", "alice")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("tessera_token={token}&qty=6"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["moved"], 6);
+}
