@@ -1,6 +1,9 @@
 //! End-to-end tests of the demo plugin host (`tessera-server`), driven over real HTTP against
 //! the real binary started with several worker processes on `127.0.0.1:0`.
 
+// The demo page in headless Chromium through WebDriver (`--features browser`).
+#[cfg(feature = "browser")]
+mod browser;
 // Render on one worker, click on another: tessera works, the naive panel fails.
 mod cross_worker;
 // A worker killed mid-run is restarted; clicks keep working.

@@ -289,6 +289,20 @@ pub fn signal(pid: u32, name: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Sends a signal to every process of the process group `pgid` (see
+/// `std::os::unix::process::CommandExt::process_group`), e.g. a browser and its children.
+///
+/// Returns whether `kill` succeeded (false when the group is already gone).
+pub fn signal_group(pgid: u32, name: &str) -> bool {
+    Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg("--")
+        .arg(format!("-{pgid}"))
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Whether a process with this id exists (it may be a zombie).
 pub fn process_exists(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
