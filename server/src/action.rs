@@ -26,6 +26,7 @@ use tessera_protocol::{Accept, Claims, Error, Expected, Header};
 use crate::TesseraState;
 use crate::identity::Principal;
 use crate::rejection::Rejection;
+use crate::replay::Use;
 
 /// The request header that may carry the token.
 pub const TOKEN_HEADER: &str = "tessera-token";
@@ -86,6 +87,7 @@ pub struct ActionRoute {
     id: ActionId,
     path: Cow<'static, str>,
     accept: Accept,
+    single_use: bool,
 }
 
 impl ActionRoute {
@@ -95,6 +97,7 @@ impl ActionRoute {
             id: ActionId::from_static(id),
             path: Cow::Borrowed(path),
             accept: Accept::Signed,
+            single_use: false,
         }
     }
 
@@ -104,6 +107,7 @@ impl ActionRoute {
             id,
             path: Cow::Owned(path.into()),
             accept: Accept::Signed,
+            single_use: false,
         }
     }
 
@@ -122,6 +126,27 @@ impl ActionRoute {
     pub const fn accepting(mut self, accept: Accept) -> ActionRoute {
         self.accept = accept;
         self
+    }
+
+    /// Marks the route **single-use**: each token runs the action at most once. The extractor
+    /// records the token's `jti` in the state's [`ReplayGuard`](crate::replay::ReplayGuard)
+    /// (atomically, until the token expires) after the token and input are accepted; a second
+    /// use is refused with `replayed` (409), and if the guard is missing or unreachable the
+    /// request fails closed with `replay_unavailable` (503). Routes not marked stay stateless.
+    ///
+    /// ```
+    /// use tessera_server::ActionRoute;
+    /// const PAY: ActionRoute = ActionRoute::new("plugin:shop/action:pay", "/pay").single_use();
+    /// assert!(PAY.is_single_use());
+    /// ```
+    pub const fn single_use(mut self) -> ActionRoute {
+        self.single_use = true;
+        self
+    }
+
+    /// Whether the route is single-use.
+    pub const fn is_single_use(&self) -> bool {
+        self.single_use
     }
 
     /// The kinds of token accepted.
@@ -290,8 +315,8 @@ impl<S, T, I> FromRequest<S> for Action<T, I>
 where
     TesseraState: FromRef<S>,
     S: Send + Sync,
-    T: DeserializeOwned,
-    I: DeserializeOwned,
+    T: DeserializeOwned + Send,
+    I: DeserializeOwned + Send,
 {
     type Rejection = Rejection;
 
@@ -352,6 +377,21 @@ where
             }))
         })?;
         let input: I = envelope.input.parse().map_err(at)?;
+        if route.is_single_use() {
+            let guard = tessera.replay_guard().ok_or_else(|| {
+                at(Rejection::replay_unavailable(
+                    "this action is single-use but the server has no replay guard",
+                ))
+            })?;
+            // Scope the record by issuer and action: a jti is unique per token anyway.
+            let scope = format!("{iss}|{aud}");
+            let until = exp.saturating_add(tessera.leeway().as_secs());
+            match guard.first_use(&scope, &jti, until).await {
+                Ok(Use::First) => {}
+                Ok(Use::Replayed) => return Err(at(Rejection::replayed())),
+                Err(e) => return Err(at(Rejection::replay_unavailable(e.reason))),
+            }
+        }
         Ok(Action {
             payload,
             input,
@@ -370,6 +410,32 @@ where
             principal,
             route,
         })
+    }
+}
+
+impl<T, I> Action<T, I> {
+    /// Stale-state detection: refuses the click with `stale` (409) unless the token carries a
+    /// fingerprint (`fpr`) equal to `current`, the fingerprint the application computes now
+    /// for the state the button acts on (a version number, a hash of the row…). Buttons bind
+    /// it at render time with [`TesseraState::button_with_fingerprint`](crate::TesseraState::button_with_fingerprint).
+    ///
+    /// ```
+    /// # use tessera_server::{Action, Rejection};
+    /// async fn transfer(action: Action<u32>) -> Result<String, Rejection> {
+    ///     let current_version = "stock:1234:v7"; // e.g. read from the database
+    ///     action.require_fingerprint(current_version)?;
+    ///     Ok(format!("moved {}", action.payload))
+    /// }
+    /// ```
+    pub fn require_fingerprint(&self, current: &str) -> Result<(), Rejection> {
+        if self.claims.fpr.as_deref() == Some(current) {
+            Ok(())
+        } else {
+            Err(Rejection::stale().at(
+                Some(self.route.path().to_owned()),
+                Some(self.route.id().clone()),
+            ))
+        }
     }
 }
 

@@ -179,6 +179,40 @@ impl TesseraState {
         payload: &P,
         ttl: Duration,
     ) -> Result<Button, Rejection> {
+        self.mint_button(label, route, principal, payload, ttl, None)
+    }
+
+    /// Like [`TesseraState::button`], binding a fingerprint of the state the button was
+    /// rendered from (the token's `fpr`, 1 to 128 bytes). The action checks it with
+    /// [`Action::require_fingerprint`](crate::Action::require_fingerprint), so a click after the
+    /// state changed is refused with `stale` instead of acting on old data.
+    pub fn button_with_fingerprint<P: Serialize + ?Sized>(
+        &self,
+        label: impl Into<String>,
+        route: &ActionRoute,
+        principal: Option<&Principal>,
+        payload: &P,
+        fingerprint: &str,
+    ) -> Result<Button, Rejection> {
+        self.mint_button(
+            label,
+            route,
+            principal,
+            payload,
+            self.default_ttl(),
+            Some(fingerprint),
+        )
+    }
+
+    fn mint_button<P: Serialize + ?Sized>(
+        &self,
+        label: impl Into<String>,
+        route: &ActionRoute,
+        principal: Option<&Principal>,
+        payload: &P,
+        ttl: Duration,
+        fingerprint: Option<&str>,
+    ) -> Result<Button, Rejection> {
         let now = self.now();
         let mut builder = self
             .minter()
@@ -188,6 +222,9 @@ impl TesseraState {
             .issued_at(now);
         if let Some(principal) = principal {
             builder = builder.subject(principal.as_str());
+        }
+        if let Some(fingerprint) = fingerprint {
+            builder = builder.fingerprint(fingerprint);
         }
         let minted = match route.accept() {
             Accept::Sealed => builder.seal(),

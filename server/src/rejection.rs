@@ -56,11 +56,18 @@ pub enum Code {
     UnboundAction,
     /// `mint_failed`: the server could not mint a button's token (e.g. no signing key).
     MintFailed,
+    /// `replayed`: a single-use action's token was used before.
+    Replayed,
+    /// `replay_unavailable`: the replay guard's store could not be reached; the single-use
+    /// action failed closed and did not run.
+    ReplayUnavailable,
+    /// `stale`: the state the button was rendered from has changed since (fingerprint mismatch).
+    Stale,
 }
 
 impl Code {
     /// Every code: the protocol's, in verification-step order, then the server's.
-    pub const ALL: [Code; 19] = [
+    pub const ALL: [Code; 22] = [
         Code::Protocol(ErrorCode::TooLarge),
         Code::Protocol(ErrorCode::Malformed),
         Code::Protocol(ErrorCode::UnknownKey),
@@ -80,6 +87,9 @@ impl Code {
         Code::BadInput,
         Code::UnboundAction,
         Code::MintFailed,
+        Code::Replayed,
+        Code::ReplayUnavailable,
+        Code::Stale,
     ];
 
     /// The stable machine code, e.g. `"missing_token"`.
@@ -91,6 +101,9 @@ impl Code {
             Code::BadInput => "bad_input",
             Code::UnboundAction => "unbound_action",
             Code::MintFailed => "mint_failed",
+            Code::Replayed => "replayed",
+            Code::ReplayUnavailable => "replay_unavailable",
+            Code::Stale => "stale",
         }
     }
 
@@ -137,6 +150,9 @@ impl Code {
             Code::BadInput => (S::UNPROCESSABLE_ENTITY, "Input does not fit"),
             Code::UnboundAction => (S::INTERNAL_SERVER_ERROR, "Route not bound to an action"),
             Code::MintFailed => (S::INTERNAL_SERVER_ERROR, "Could not mint a token"),
+            Code::Replayed => (S::CONFLICT, "Action already performed with this token"),
+            Code::ReplayUnavailable => (S::SERVICE_UNAVAILABLE, "Replay guard unavailable"),
+            Code::Stale => (S::CONFLICT, "State changed since the button was rendered"),
         }
     }
 }
@@ -198,6 +214,27 @@ impl Rejection {
     /// A request body that cannot be parsed as its content type says: `malformed` (400).
     pub fn malformed_body(reason: &'static str) -> Rejection {
         Rejection::new(ErrorCode::Malformed.into(), reason)
+    }
+
+    /// A single-use action's token was already used: `replayed` (409).
+    pub fn replayed() -> Rejection {
+        Rejection::new(
+            Code::Replayed,
+            "this button was already used; reload the panel for a fresh one",
+        )
+    }
+
+    /// The replay guard could not answer: `replay_unavailable` (503). The action did not run.
+    pub fn replay_unavailable(reason: impl Into<Cow<'static, str>>) -> Rejection {
+        Rejection::new(Code::ReplayUnavailable, reason)
+    }
+
+    /// The state changed since the button was rendered: `stale` (409).
+    pub fn stale() -> Rejection {
+        Rejection::new(
+            Code::Stale,
+            "the data changed since this panel was rendered; reload it and try again",
+        )
     }
 
     /// No token in the request: `missing_token` (400).

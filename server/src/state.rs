@@ -13,6 +13,7 @@ use tessera_protocol::{
 };
 
 use crate::identity::{Anonymous, IdentitySource, Principal};
+use crate::replay::ReplayGuard;
 
 /// The default cap on an action request's body: 64 KiB (a token is at most 8 KiB; the rest
 /// is the user's input).
@@ -92,6 +93,8 @@ struct Inner {
     default_ttl: Duration,
     body_limit: usize,
     jwks: Bytes,
+    replay: Option<Arc<dyn ReplayGuard>>,
+    leeway: Duration,
 }
 
 impl TesseraState {
@@ -169,6 +172,16 @@ impl TesseraState {
         self.inner.identity.identify(parts)
     }
 
+    /// The replay guard of single-use routes, if one is configured.
+    pub fn replay_guard(&self) -> Option<&Arc<dyn ReplayGuard>> {
+        self.inner.replay.as_ref()
+    }
+
+    /// The leeway applied to `exp`, `nbf` and `iat`.
+    pub fn leeway(&self) -> Duration {
+        self.inner.leeway
+    }
+
     /// The public JWK Set document served at [`JWKS_PATH`](crate::jwks::JWKS_PATH), computed
     /// once when the state is built.
     pub fn jwks_json(&self) -> &Bytes {
@@ -222,6 +235,7 @@ pub struct TesseraConfig {
     max_lifetime: Duration,
     max_token_len: usize,
     body_limit: usize,
+    replay: Option<Arc<dyn ReplayGuard>>,
 }
 
 impl TesseraConfig {
@@ -237,6 +251,7 @@ impl TesseraConfig {
             max_lifetime: DEFAULT_MAX_LIFETIME,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             body_limit: DEFAULT_BODY_LIMIT,
+            replay: None,
         }
     }
 
@@ -383,6 +398,20 @@ impl TesseraConfig {
         self
     }
 
+    /// The replay guard that single-use routes ([`ActionRoute::single_use`](crate::ActionRoute::single_use))
+    /// record token ids in. Without one, single-use routes fail closed with
+    /// `replay_unavailable`. Defaults to none.
+    pub fn with_replay_guard(mut self, guard: impl ReplayGuard) -> TesseraConfig {
+        self.replay = Some(Arc::new(guard));
+        self
+    }
+
+    /// The same, with a guard shared with other states.
+    pub fn with_shared_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> TesseraConfig {
+        self.replay = Some(guard);
+        self
+    }
+
     /// Checks the settings and builds the state. An empty key set is `invalid_key`; an empty
     /// issuer, a zero or too long TTL, a leeway over 300 s, a zero lifetime, a zero token cap
     /// or a body cap below the token cap are `invalid_config`.
@@ -431,6 +460,8 @@ impl TesseraConfig {
                 default_ttl: self.ttl,
                 body_limit: self.body_limit,
                 jwks,
+                replay: self.replay,
+                leeway: self.leeway,
             }),
         })
     }

@@ -21,3 +21,8 @@ mod state;
 mod identity;
 // Over a real 127.0.0.1 socket.
 mod http;
+// Single-use routes (replay guard) and stale-state detection.
+mod single_use;
+// The Redis replay guard against a real redis-server (feature `redis`).
+#[cfg(feature = "redis")]
+mod redis_guard;

@@ -1,0 +1,242 @@
+//! Single-use actions: a replay guard keyed on the token's `jti`.
+//!
+//! A signed token can be posted again within its lifetime. A route marked single-use records
+//! each token's `jti` the first time it is used, atomically, until the token expires; a second
+//! use is refused with `replayed` (409). If the store cannot be reached, the action fails closed
+//! with `replay_unavailable` (503) and never runs unguarded. Routes not marked stay stateless.
+//!
+//! Two stores: [`MemoryReplayGuard`] (one process; bounded memory; expired entries dropped) and,
+//! behind the `redis` cargo feature, [`RedisReplayGuard`] (several processes and machines: one
+//! `SET key 1 NX EXAT exp` per use).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use tessera_protocol::{Clock, SystemClock};
+
+/// A boxed future, as returned by [`ReplayGuard::first_use`].
+pub type GuardFuture<'a> = Pin<Box<dyn Future<Output = Result<Use, StoreUnavailable>> + Send + 'a>>;
+
+/// What the guard says of one use of a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// The first use: the action may run.
+    First,
+    /// The token was used before: refuse with `replayed`.
+    Replayed,
+}
+
+/// The guard's store could not answer; the action must fail closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreUnavailable {
+    /// Why, in words (no token, no secret).
+    pub reason: String,
+}
+
+impl fmt::Display for StoreUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "replay store unavailable: {}", self.reason)
+    }
+}
+
+impl std::error::Error for StoreUnavailable {}
+
+/// Records the first use of each token id, atomically, until the token expires.
+///
+/// Implementations must be atomic across every process that shares the store: two concurrent
+/// first uses of one `jti` give exactly one [`Use::First`].
+pub trait ReplayGuard: Send + Sync + fmt::Debug + 'static {
+    /// Records `jti` (namespaced by `scope`, e.g. issuer and action) until `expires_at` (Unix
+    /// seconds), and says whether this was its first use.
+    fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a>;
+}
+
+/// The default bound on [`MemoryReplayGuard`] entries.
+pub const DEFAULT_MEMORY_ENTRIES: usize = 100_000;
+
+/// An in-process replay guard: a map from token id to expiry, bounded in size.
+///
+/// Entries are dropped once their token has expired. When the map is full of unexpired entries
+/// the guard fails closed (it never evicts a live entry, which would re-open a replay window).
+/// It protects one process only: for several worker processes use a shared store
+/// ([`RedisReplayGuard`] with the `redis` feature).
+///
+/// ```
+/// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let guard = MemoryReplayGuard::new(1000);
+/// let exp = u64::MAX / 2;
+/// assert_eq!(guard.first_use("a", "jti-1", exp).await.unwrap(), Use::First);
+/// assert_eq!(guard.first_use("a", "jti-1", exp).await.unwrap(), Use::Replayed);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct MemoryReplayGuard {
+    entries: Mutex<HashMap<String, u64>>,
+    max_entries: usize,
+    clock: Arc<dyn Clock>,
+}
+
+impl MemoryReplayGuard {
+    /// A guard holding at most `max_entries` unexpired token ids.
+    pub fn new(max_entries: usize) -> MemoryReplayGuard {
+        MemoryReplayGuard::with_clock(max_entries, Arc::new(SystemClock))
+    }
+
+    /// The same, reading `now` from `clock`.
+    pub fn with_clock(max_entries: usize, clock: Arc<dyn Clock>) -> MemoryReplayGuard {
+        MemoryReplayGuard {
+            entries: Mutex::new(HashMap::new()),
+            max_entries,
+            clock,
+        }
+    }
+
+    /// The number of entries held (expired ones may linger until the next purge).
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn record(&self, key: String, expires_at: u64) -> Result<Use, StoreUnavailable> {
+        let now = self.clock.now();
+        let mut map = self.entries.lock().map_err(|_| StoreUnavailable {
+            reason: "the in-memory guard was poisoned by a panic".to_owned(),
+        })?;
+        match map.get(&key) {
+            Some(&exp) if exp > now => return Ok(Use::Replayed),
+            _ => {}
+        }
+        if map.len() >= self.max_entries {
+            map.retain(|_, exp| *exp > now);
+            if map.len() >= self.max_entries {
+                return Err(StoreUnavailable {
+                    reason: format!("the in-memory guard holds {} live entries", map.len()),
+                });
+            }
+        }
+        map.insert(key, expires_at);
+        Ok(Use::First)
+    }
+}
+
+impl ReplayGuard for MemoryReplayGuard {
+    fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a> {
+        let key = store_key(scope, jti);
+        Box::pin(async move { self.record(key, expires_at) })
+    }
+}
+
+/// The key under which a use is recorded: scope and jti, length-prefixed so no two
+/// (scope, jti) pairs collide.
+pub fn store_key(scope: &str, jti: &str) -> String {
+    format!("tessera:jti:{}:{scope}:{jti}", scope.len())
+}
+
+#[cfg(feature = "redis")]
+pub use self::redis_store::RedisReplayGuard;
+
+#[cfg(feature = "redis")]
+mod redis_store {
+    use std::time::Duration;
+
+    use tokio::sync::Mutex as AsyncMutex;
+
+    use super::{GuardFuture, ReplayGuard, StoreUnavailable, Use, store_key};
+
+    /// How long one Redis round trip may take before the action fails closed.
+    const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+
+    /// A replay guard in Redis, shared by every process and machine that uses the same server:
+    /// each use is one atomic `SET key 1 NX EXAT expires_at`.
+    ///
+    /// The connection is opened lazily and re-opened after an error; any error or a round trip
+    /// over two seconds is [`StoreUnavailable`], so the action fails closed.
+    pub struct RedisReplayGuard {
+        client: redis::Client,
+        conn: AsyncMutex<Option<redis::aio::MultiplexedConnection>>,
+    }
+
+    impl std::fmt::Debug for RedisReplayGuard {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            // The URL may carry a password: never print it.
+            f.debug_struct("RedisReplayGuard").finish_non_exhaustive()
+        }
+    }
+
+    impl RedisReplayGuard {
+        /// A guard for the server at `url` (`redis://host:port/db`). Only parses the URL; the
+        /// connection is made on first use.
+        pub fn new(url: &str) -> Result<RedisReplayGuard, StoreUnavailable> {
+            let client = redis::Client::open(url).map_err(|_| StoreUnavailable {
+                reason: "the Redis URL is not valid".to_owned(),
+            })?;
+            Ok(RedisReplayGuard {
+                client,
+                conn: AsyncMutex::new(None),
+            })
+        }
+
+        async fn set_nx(&self, key: &str, expires_at: u64) -> Result<Use, StoreUnavailable> {
+            let unavailable = |what: &str| StoreUnavailable {
+                reason: format!("Redis {what}"),
+            };
+            let mut slot = self.conn.lock().await;
+            if slot.is_none() {
+                let conn = tokio::time::timeout(
+                    REDIS_TIMEOUT,
+                    self.client.get_multiplexed_async_connection(),
+                )
+                .await
+                .map_err(|_| unavailable("connection timed out"))?
+                .map_err(|_| unavailable("connection failed"))?;
+                *slot = Some(conn);
+            }
+            let Some(conn) = slot.as_mut() else {
+                return Err(unavailable("connection missing"));
+            };
+            let mut conn = conn.clone();
+            drop(slot);
+            let reply: Result<Option<String>, _> = tokio::time::timeout(
+                REDIS_TIMEOUT,
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(1)
+                    .arg("NX")
+                    .arg("EXAT")
+                    .arg(expires_at)
+                    .query_async(&mut conn),
+            )
+            .await
+            .map_err(|_| unavailable("command timed out"))?;
+            match reply {
+                Ok(Some(_)) => Ok(Use::First),
+                Ok(None) => Ok(Use::Replayed),
+                Err(_) => {
+                    // Drop the connection so the next use reconnects.
+                    *self.conn.lock().await = None;
+                    Err(unavailable("command failed"))
+                }
+            }
+        }
+    }
+
+    impl ReplayGuard for RedisReplayGuard {
+        fn first_use<'a>(
+            &'a self,
+            scope: &'a str,
+            jti: &'a str,
+            expires_at: u64,
+        ) -> GuardFuture<'a> {
+            let key = store_key(scope, jti);
+            Box::pin(async move { self.set_nx(&key, expires_at).await })
+        }
+    }
+}
