@@ -33,8 +33,13 @@ pub enum Code {
     BadInput,
     /// The token was already used and the action refuses to run twice (`replayed`).
     Replayed,
+    /// The host could not check a single-use action's token against its replay store, so the
+    /// action did not run (`replay_unavailable`); safe to retry later.
+    ReplayUnavailable,
     /// The state the token was minted from has changed since (`stale`).
     Stale,
+    /// The route handling the action is not bound to an action id on the host (`unbound_action`).
+    UnboundAction,
     /// The request body was neither JSON nor a form (`unsupported_media_type`).
     UnsupportedMediaType,
     /// The host could not mint a button's token, e.g. it has no signing key (`mint_failed`).
@@ -53,7 +58,9 @@ impl Code {
             "missing_token" => Code::MissingToken,
             "bad_input" => Code::BadInput,
             "replayed" => Code::Replayed,
+            "replay_unavailable" => Code::ReplayUnavailable,
             "stale" => Code::Stale,
+            "unbound_action" => Code::UnboundAction,
             "unsupported_media_type" => Code::UnsupportedMediaType,
             "mint_failed" => Code::MintFailed,
             other => Code::Other(other.to_owned()),
@@ -67,7 +74,9 @@ impl Code {
             Code::MissingToken => "missing_token",
             Code::BadInput => "bad_input",
             Code::Replayed => "replayed",
+            Code::ReplayUnavailable => "replay_unavailable",
             Code::Stale => "stale",
+            Code::UnboundAction => "unbound_action",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::MintFailed => "mint_failed",
             Code::Other(code) => code,
@@ -245,5 +254,36 @@ impl std::error::Error for ClientError {
 impl From<reqwest::Error> for ClientError {
     fn from(e: reqwest::Error) -> ClientError {
         ClientError::Transport(e)
+    }
+}
+
+#[cfg(test)]
+mod server_codes {
+    use super::Code;
+
+    /// Every code the host's status table defines parses to a named variant, not `Other`.
+    #[test]
+    fn every_host_code_is_named() {
+        let spec =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/PROTOCOL.md"))
+                .unwrap();
+        let mut seen = 0;
+        for line in spec.lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (Some(code), Some(status)) = (cells.get(1), cells.get(2)) else {
+                continue;
+            };
+            let (Some(code), true) = (
+                code.strip_prefix('`').and_then(|c| c.strip_suffix('`')),
+                status.parse::<u16>().is_ok(),
+            ) else {
+                continue;
+            };
+            let parsed = Code::parse(code);
+            assert!(!matches!(parsed, Code::Other(_)), "{code} parses to Other");
+            assert_eq!(parsed.as_str(), code);
+            seen += 1;
+        }
+        assert!(seen >= 20, "only {seen} codes in the spec table");
     }
 }
