@@ -155,3 +155,84 @@ fn spec_error_table_lists_every_code_this_crate_defines() {
         );
     }
 }
+
+#[test]
+fn sealed_tokens_cross_between_python_and_rust_both_ways() {
+    let mut keys = KeySet::generate(Algorithm::Hs256).unwrap();
+    keys.rotate(Algorithm::A256Gcm).unwrap();
+    let path = temp_keys(&keys, "sealed");
+    let keys = Arc::new(keys);
+    let sealed = || {
+        Expected::audience(AUD)
+            .subject(SUB)
+            .accept(tessera_protocol::Accept::Sealed)
+    };
+    // Python seals, Rust opens.
+    let out = python()
+        .args(["tessera_cli.py", "mint", "--sealed", "--keys"])
+        .arg(&path)
+        .args([
+            "--iss",
+            ISS,
+            "--aud",
+            AUD,
+            "--sub",
+            SUB,
+            "--now",
+            &NOW.to_string(),
+            "--payload",
+            r#"{"price":17.5}"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    let ok = verifier(&keys)
+        .verify::<Value>(token.trim(), &sealed())
+        .unwrap();
+    assert_eq!(ok.claims.dat, json!({"price": 17.5}));
+    // Rust seals, Python opens; and Python refuses it on a signed-only route like Rust does.
+    let token = minter(&keys)
+        .token(AUD)
+        .subject(SUB)
+        .payload(&json!({"price": 17.5}))
+        .seal()
+        .unwrap();
+    let verify = |accept: &str| {
+        python()
+            .args(["tessera_cli.py", "verify", "--accept", accept, "--keys"])
+            .arg(&path)
+            .args([
+                "--iss",
+                ISS,
+                "--aud",
+                AUD,
+                "--sub",
+                SUB,
+                "--now",
+                &NOW.to_string(),
+                "--",
+            ])
+            .arg(&token)
+            .output()
+            .unwrap()
+    };
+    let out = verify("sealed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!({"price": 17.5})
+    );
+    let out = verify("signed");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: malformed:"));
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}

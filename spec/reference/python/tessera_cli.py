@@ -2,13 +2,18 @@
 """Command-line front end of the Python reference, for cross-implementation tests.
 
   tessera_cli.py mint   --keys FILE --iss I --aud A [--sub S] [--ttl N] [--now N] [--payload JSON]
-      prints the token and exits 0.
-  tessera_cli.py verify --keys FILE --iss I --aud A [--sub S] [--now N] [--] TOKEN
-      prints the payload (dat) as compact JSON and exits 0.
+                        [--sealed]
+      prints the token and exits 0. --sealed seals it (JWE dir + A256GCM) with the key set's
+      active sealing key instead of signing it with the active key.
+  tessera_cli.py verify --keys FILE --iss I --aud A [--sub S] [--now N]
+                        [--accept signed|sealed|either] [--] TOKEN
+      prints the payload (dat) as compact JSON and exits 0. --accept is the route's kind
+      (default: signed); a token of another kind is refused as malformed.
 
 A protocol error prints `error: <code>: <message>` to stderr and exits 1. Usage errors, an
 unreadable key file, an invalid --payload or a missing `cryptography` package exit 2.
 --now defaults to the system clock; --payload defaults to null; --ttl to 300.
+EdDSA keys and sealed tokens need the `cryptography` package.
 """
 import argparse
 import json
@@ -31,7 +36,11 @@ def _parser():
         if name == "mint":
             cmd.add_argument("--ttl", type=int, default=300, help="lifetime in seconds (300)")
             cmd.add_argument("--payload", default="null", metavar="JSON", help="the dat value")
+            cmd.add_argument("--sealed", action="store_true",
+                             help="seal with the active sealing key (JWE dir + A256GCM)")
         else:
+            cmd.add_argument("--accept", choices=ref.ACCEPT, default="signed",
+                             help="the kinds of token the route accepts (signed)")
             cmd.add_argument("token", metavar="TOKEN")
     return parser
 
@@ -53,15 +62,17 @@ def main(argv=None):
             except (ValueError, RecursionError, OverflowError):
                 _out("error: --payload is not strict JSON", sys.stderr)
                 return 2
-            _out(ref.mint(key_set, args.iss, args.aud, dat, now, ttl=args.ttl, sub=args.sub), sys.stdout)
+            _out(ref.mint(key_set, args.iss, args.aud, dat, now, ttl=args.ttl, sub=args.sub,
+                          sealed=args.sealed), sys.stdout)
         else:
-            claims = ref.verify(args.token, key_set, now, args.iss, args.aud, sub=args.sub)
+            claims = ref.verify(args.token, key_set, now, args.iss, args.aud, sub=args.sub,
+                                accept=args.accept)
             _out(json.dumps(claims["dat"], separators=(",", ":"), ensure_ascii=False), sys.stdout)
         return 0
     except ref.TesseraError as e:
         _out(f"error: {e.code}: {e.message}", sys.stderr)
         return 1
-    except (OSError, ValueError, ref.EdDSAUnavailable) as e:
+    except (OSError, ValueError, ref.CryptoUnavailable) as e:
         _out(f"error: {e}", sys.stderr)
         return 2
 

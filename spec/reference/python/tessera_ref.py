@@ -1,11 +1,14 @@
 """Tessera v1 reference implementation (see spec/PROTOCOL.md).
 
-Standard library only. EdDSA (Ed25519) needs the `cryptography` package; when it is not
-importable, EdDSA operations raise EdDSAUnavailable and everything HS256 still works.
+Standard library only for HS256. EdDSA (Ed25519) and sealed tokens (JWE dir + A256GCM) need
+the `cryptography` package; when it is not importable, those operations raise EdDSAUnavailable
+or SealingUnavailable (both CryptoUnavailable) and everything HS256 still works.
 
     ks = load_key_set(open("keys.json").read())
     token = mint(ks, iss="inventree", aud="plugin:stock-tools/action:transfer", dat={"n": 1}, now=now)
     claims = verify(token, ks, now=now, iss="inventree", aud="plugin:stock-tools/action:transfer")
+    sealed = mint(ks, "inventree", "plugin:hr/action:raise", {"salary": 1}, now, sealed=True)
+    claims = verify(sealed, ks, now, "inventree", "plugin:hr/action:raise", accept="sealed")
 
 Error messages never contain the token, a string taken from it, or key material.
 """
@@ -19,19 +22,26 @@ import secrets
 from dataclasses import dataclass, field
 
 try:
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature, InvalidTag
     from cryptography.hazmat.primitives.asymmetric import ed25519 as _ed25519
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM as _AESGCM
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 except ImportError:  # pragma: no cover - depends on the environment
-    _ed25519 = None
+    _ed25519 = _AESGCM = None
 
 TYP = "tessera+jwt"
 MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z
 CLAIM_ORDER = ("iss", "aud", "sub", "iat", "nbf", "exp", "jti", "fpr", "dat")
 REQUIRED_CLAIMS = {"iat", "exp", "jti", "dat"}  # iss/aud are checked by steps 13/14
-KEY_ALG = {"oct": "HS256", "OKP": "EdDSA"}  # a key knows its one algorithm
+SIGNATURE_ALGS = ("HS256", "EdDSA")
+SEALING_ALG = "A256GCM"          # the algorithm of a sealing key ...
+SEALED_HEADER = {"alg": "dir", "enc": "A256GCM"}  # ... and what a sealed header says about it
+IV_LEN, TAG_LEN, SEALING_KEY_LEN = 12, 16, 32
+ACCEPT = ("signed", "sealed", "either")  # which kinds of token a route takes
+KEY_KTY = {"HS256": "oct", "A256GCM": "oct", "EdDSA": "OKP"}  # a key knows its one algorithm
 KEY_MEMBERS = {"oct": {"kty", "kid", "use", "alg", "k"},
                "OKP": {"kty", "kid", "use", "alg", "crv", "x", "d"}}
+HEADER_MEMBERS = {"signed": {"alg", "typ", "kid"}, "sealed": {"alg", "enc", "typ", "kid"}}
 _B64URL = re.compile(r"[A-Za-z0-9_-]+\Z")
 _COMPACT = re.compile(rb"[A-Za-z0-9_.-]*\Z")
 _KID = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
@@ -43,12 +53,27 @@ class TesseraError(Exception):
         super().__init__(f"{code}: {message}")
         self.code, self.message = code, message
 
-class EdDSAUnavailable(RuntimeError):
+class CryptoUnavailable(RuntimeError):
+    """An operation needs the `cryptography` package, which is not importable."""
+
+class EdDSAUnavailable(CryptoUnavailable):
     """EdDSA was needed but the `cryptography` package is not importable."""
+
+class SealingUnavailable(CryptoUnavailable):
+    """AES-256-GCM (sealed tokens) was needed but `cryptography` is not importable."""
 
 def _need_ed25519():
     if _ed25519 is None:
         raise EdDSAUnavailable("EdDSA needs the 'cryptography' package, which is not importable")
+
+def _need_aesgcm():
+    if _AESGCM is None:
+        raise SealingUnavailable("sealed tokens need the 'cryptography' package, which is not importable")
+
+def unavailable_features():
+    """What this environment cannot do for lack of `cryptography`: [], or some of
+    "EdDSA" (Ed25519 signing keys) and "sealed" (sealed tokens)."""
+    return [name for name, module in (("EdDSA", _ed25519), ("sealed", _AESGCM)) if module is None]
 
 # ---- strict base64url and JSON (the standard library is lenient; these are not) ----
 
@@ -118,19 +143,24 @@ def _is_time(value):
 @dataclass(frozen=True)
 class Key:
     kid: str
-    alg: str
-    secret: bytes = field(default=None, repr=False)  # HS256
+    alg: str                                          # HS256, EdDSA or A256GCM
+    secret: bytes = field(default=None, repr=False)  # HS256 secret, A256GCM key
     x: bytes = None                                   # EdDSA public key
     d: bytes = field(default=None, repr=False)       # EdDSA seed (absent: verify-only)
 
     @property
     def can_sign(self):
-        return self.alg == "HS256" or self.d is not None
+        return self.alg == "HS256" or (self.alg == "EdDSA" and self.d is not None)
+
+    @property
+    def can_seal(self):
+        return self.alg == SEALING_ALG
 
 @dataclass(frozen=True)
 class KeySet:
     keys: dict  # kid -> Key
-    active: str = None
+    active: str = None          # the signing key that mints
+    active_sealing: str = None  # the A256GCM key that seals
 
 def _ed_public(seed):
     _need_ed25519()
@@ -146,12 +176,14 @@ def _load_jwk(jwk):
     kid, kty = jwk.get("kid"), jwk.get("kty")
     if not isinstance(kid, str) or not _KID.match(kid):
         raise bad('"kid" must be 1..64 characters of [A-Za-z0-9._-]')
-    if not isinstance(kty, str) or kty not in KEY_ALG or jwk.get("alg") != KEY_ALG[kty]:
-        raise bad(f'key {kid}: "alg" is required and must fit "kty" (oct: HS256, OKP: EdDSA)')
+    alg = jwk.get("alg")
+    if not isinstance(alg, str) or alg not in KEY_KTY or kty != KEY_KTY[alg]:
+        raise bad(f'key {kid}: "alg" is required and must fit "kty" (oct: HS256 or A256GCM, OKP: EdDSA)')
     if set(jwk) - KEY_MEMBERS[kty]:
         raise bad(f"key {kid}: unexpected member for a {kty} key")
-    if "use" in jwk and jwk["use"] != "sig":
-        raise bad(f'key {kid}: "use" must be "sig"')
+    use = "enc" if alg == SEALING_ALG else "sig"
+    if "use" in jwk and jwk["use"] != use:
+        raise bad(f'key {kid}: "use" must be "{use}" for an {alg} key')
 
     def material(name, size=None):
         try:
@@ -162,7 +194,9 @@ def _load_jwk(jwk):
             raise bad(f'key {kid}: "{name}" must be {size} bytes')
         return raw
 
-    if kty == "oct":
+    if alg == SEALING_ALG:
+        return Key(kid, alg, secret=material("k", SEALING_KEY_LEN))
+    if alg == "HS256":
         secret = material("k")
         if len(secret) < 32:
             raise bad(f"key {kid}: an HS256 secret must be at least 32 bytes")
@@ -177,11 +211,14 @@ def _load_jwk(jwk):
     return Key(kid, "EdDSA", x=x, d=d)
 
 def load_key_set(src):
-    """A key set from a dict or JSON text/bytes: {"keys": [JWK, ...], "active": kid?}."""
+    """A key set from a dict or JSON text/bytes:
+    {"keys": [JWK, ...], "active": signing kid?, "active_sealing": A256GCM kid?}."""
     if isinstance(src, (str, bytes)):
         src = _parse(src.encode("utf-8") if isinstance(src, str) else src, "key set", "invalid_key")
-    if not isinstance(src, dict) or not isinstance(src.get("keys"), list) or set(src) - {"keys", "active"}:
-        raise TesseraError("invalid_key", 'a key set is {"keys": [...], "active": kid}')
+    if (not isinstance(src, dict) or not isinstance(src.get("keys"), list)
+            or set(src) - {"keys", "active", "active_sealing"}):
+        raise TesseraError("invalid_key",
+                           'a key set is {"keys": [...], "active": kid, "active_sealing": kid}')
     keys = {}
     for jwk in src["keys"]:
         key = _load_jwk(jwk)
@@ -193,11 +230,17 @@ def load_key_set(src):
         if not isinstance(active, str) or active not in keys:
             raise TesseraError("invalid_key", '"active" does not name a key of the set')
         if not keys[active].can_sign:
-            raise TesseraError("invalid_key", "the active key cannot sign (no \"d\")")
-    return KeySet(keys, active)
+            raise TesseraError("invalid_key", 'the active key cannot sign (a sealing key, or no "d")')
+    sealing = src.get("active_sealing")
+    if sealing is not None:
+        if not isinstance(sealing, str) or sealing not in keys:
+            raise TesseraError("invalid_key", '"active_sealing" does not name a key of the set')
+        if not keys[sealing].can_seal:
+            raise TesseraError("invalid_key", "the active sealing key is not an A256GCM key")
+    return KeySet(keys, active, sealing)
 
 def public_jwks(key_set):
-    """The JWKS endpoint document: EdDSA public keys only, never "d", never an HMAC key."""
+    """The JWKS endpoint document: EdDSA public keys only, never "d", never an HMAC or sealing key."""
     return {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": k.kid, "use": "sig", "alg": "EdDSA",
                       "x": b64e(k.x)} for k in key_set.keys.values() if k.alg == "EdDSA"]}
 
@@ -220,12 +263,15 @@ def _signature_ok(key, signing_input, signature):
 # ---- minting ----
 
 def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr=None,
-         max_len=8192, max_lifetime=86400):
-    """A token signed with the active key. TesseraError for a lifetime, nbf, fpr or payload the
-    profile refuses; ValueError for arguments of the wrong type."""
-    key = key_set.keys.get(key_set.active) if key_set.active is not None else None
+         max_len=8192, max_lifetime=86400, sealed=False):
+    """A token signed with the active key or, with `sealed=True`, sealed (JWE dir + A256GCM)
+    with the active sealing key. TesseraError for a lifetime, nbf, fpr or payload the profile
+    refuses; ValueError for arguments of the wrong type."""
+    kid = key_set.active_sealing if sealed else key_set.active
+    key = key_set.keys.get(kid) if kid is not None else None
     if key is None:
-        raise TesseraError("invalid_key", "the key set has no active signing key")
+        raise TesseraError("invalid_key", "the key set has no active sealing (A256GCM) key" if sealed
+                           else "the key set has no active signing key")
     if not (isinstance(iss, str) and isinstance(aud, str) and isinstance(sub, (str, type(None)))):
         raise ValueError("iss and aud must be strings, sub a string or None")
     if not _is_time(now) or type(ttl) is not int:
@@ -250,17 +296,40 @@ def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr
               "jti": jti, "fpr": fpr}
     claims = {n: values[n] for n in CLAIM_ORDER[:-1] if values[n] is not None}
     claims["dat"] = dat
-    header = {"alg": key.alg, "typ": TYP, "kid": key.kid}
     try:  # NaN, lone surrogates, non-JSON types; {1: .., "1": ..} would repeat a member name
         claims_json = _compact(claims).encode("utf-8")
         parse_json(claims_json)
     except (ValueError, TypeError, RecursionError):
         raise TesseraError("bad_payload", "the payload does not serialize to strict JSON") from None
-    signing_input = b64e(_compact(header).encode("utf-8")) + "." + b64e(claims_json)
-    token = signing_input + "." + b64e(_sign(key, signing_input.encode("ascii")))
+    if sealed:
+        token = _seal(key, claims_json)
+    else:
+        header = {"alg": key.alg, "typ": TYP, "kid": key.kid}
+        signing_input = b64e(_compact(header).encode("utf-8")) + "." + b64e(claims_json)
+        token = signing_input + "." + b64e(_sign(key, signing_input.encode("ascii")))
     if len(token) > max_len:
         raise TesseraError("too_large", f"the token would be {len(token)} bytes; the limit is {max_len}")
     return token
+
+def _seal(key, claims_json):
+    """JWE compact: header . (empty encrypted key) . IV . ciphertext . tag. The AAD is the
+    ASCII of the first segment. The nonce is fresh and random for every token: AES-GCM loses
+    confidentiality and integrity if a nonce ever repeats under one key."""
+    _need_aesgcm()
+    header = {**SEALED_HEADER, "typ": TYP, "kid": key.kid}  # minted order: alg, enc, typ, kid
+    protected = b64e(_compact(header).encode("utf-8"))
+    iv = secrets.token_bytes(IV_LEN)
+    sealed = _AESGCM(key.secret).encrypt(iv, claims_json, protected.encode("ascii"))
+    ciphertext, tag = sealed[:-TAG_LEN], sealed[-TAG_LEN:]
+    return ".".join((protected, "", b64e(iv), b64e(ciphertext), b64e(tag)))
+
+def _open(key, protected, iv, ciphertext, tag):
+    """The plaintext claims, or None when authenticated decryption fails (for any reason)."""
+    _need_aesgcm()
+    try:
+        return _AESGCM(key.secret).decrypt(iv, ciphertext + tag, protected.encode("ascii"))
+    except InvalidTag:
+        return None
 
 # ---- verification: the numbered steps of PROTOCOL.md, in order ----
 
@@ -280,13 +349,16 @@ def _check_claims(c):
     return None
 
 def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max_lifetime=86400,
-           payload_check=None):
+           payload_check=None, accept="signed"):
     """Returns the claims (a dict; the payload is claims["dat"]) or raises TesseraError.
+    `accept` is the route's kind: "signed" (JWS), "sealed" (JWE dir + A256GCM) or "either".
     `payload_check(dat)` stands for the application's payload type: False or an exception
     (ValueError, TypeError, KeyError) means the payload does not fit."""
     if not (_is_time(now) and type(leeway) is int and 0 <= leeway <= 300
-            and type(max_len) is int and max_len > 0 and type(max_lifetime) is int and max_lifetime > 0):
-        raise TesseraError("invalid_config", "now, leeway (0..=300), max_len, max_lifetime out of range")
+            and type(max_len) is int and max_len > 0 and type(max_lifetime) is int and max_lifetime > 0
+            and accept in ACCEPT):
+        raise TesseraError("invalid_config", "now, leeway (0..=300), max_len, max_lifetime or accept "
+                                             "out of range")
     if not isinstance(token, (str, bytes)):
         raise TypeError("token must be str or bytes")
     raw = token.encode("utf-8", "surrogatepass") if isinstance(token, str) else token
@@ -297,33 +369,61 @@ def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max
     # Step 1: length cap, before any decoding.
     if len(raw) > max_len:
         raise TesseraError("too_large", f"token is {len(raw)} bytes long; the limit is {max_len}")
-    # Step 2: compact form, three non-empty canonical base64url segments.
-    if not _COMPACT.match(raw) or raw.count(b".") != 2:
-        raise malformed("not three base64url segments separated by '.'")
+    # Step 2: compact form. Signed: three segments. Sealed: five, the second (the encrypted
+    # key, for alg dir) empty, a 12-byte IV and a 16-byte tag. Every other segment non-empty
+    # canonical base64url.
+    if not _COMPACT.match(raw) or raw.count(b".") not in (2, 4):
+        raise malformed("not three or five base64url segments separated by '.'")
     segments = raw.decode("ascii").split(".")
+    kind = "signed" if len(segments) == 3 else "sealed"
+    if kind == "sealed":
+        if segments[1]:
+            raise malformed("a sealed token's encrypted-key segment must be empty (alg dir)")
+        del segments[1]
     try:
-        header_bytes, claims_bytes, signature = [b64d(s) for s in segments]
+        decoded = [b64d(s) for s in segments]
     except ValueError:
         raise malformed("a segment is empty or not canonical unpadded base64url") from None
-    # Step 3: header is a JSON object with exactly the string members alg, typ, kid.
-    header = _parse(header_bytes, "header")
-    if (not isinstance(header, dict) or set(header) != {"alg", "typ", "kid"}
+    if kind == "sealed" and (len(decoded[1]) != IV_LEN or len(decoded[3]) != TAG_LEN):
+        raise malformed("a sealed token has a 12-byte IV and a 16-byte tag")
+    # Step 3: header is a JSON object with exactly the string members alg, typ, kid, plus enc
+    # in (and only in) a sealed token's protected header.
+    header = _parse(decoded[0], "header")
+    if (not isinstance(header, dict) or set(header) != HEADER_MEMBERS[kind]
             or not all(isinstance(v, str) for v in header.values())):
-        raise malformed("header must have exactly the string members alg, typ, kid")
+        raise malformed(f"a {kind} token's header members must be exactly the strings "
+                        + ", ".join(sorted(HEADER_MEMBERS[kind])))
     # Step 4: explicit type.
     if header["typ"] != TYP:
         raise malformed("typ is not tessera+jwt")
+    # Step 4 (continued): the route kind; a sealed token where signed ones are expected, or
+    # the reverse, is malformed, before any key is looked up.
+    if accept not in (kind, "either"):
+        raise malformed(f"a {kind} token on a route that accepts {accept} tokens")
     # Step 5: the key named by kid (exact equality; a lookup, nothing else).
     key = key_set.keys.get(header["kid"])
     if key is None:
         raise TesseraError("unknown_key", "kid names no key in the key set")
-    # Step 6: alg must be the key's one algorithm (so none, HS512, RS256, hs256 ... never pass).
-    if header["alg"] != key.alg:
-        raise TesseraError("unsupported_algorithm", f"alg is not {key.alg}, the algorithm of the key")
-    # Step 7: signature over ASCII(segment1 "." segment2).
-    if not _signature_ok(key, ".".join(segments[:2]).encode("ascii"), signature):
-        raise TesseraError("bad_signature", "signature does not verify")
-    # Step 8: claims (only now, after the signature, is the claims JSON parsed).
+    # Step 6: the key, not the token, decides the algorithm (so none, HS512, RS256, hs256 ...
+    # never pass), and a signing key never opens a sealed token nor a sealing key verifies one.
+    if kind == "signed":
+        if key.alg not in SIGNATURE_ALGS:
+            raise TesseraError("unsupported_algorithm", "a signed token names a sealing key")
+        if header["alg"] != key.alg:
+            raise TesseraError("unsupported_algorithm", f"alg is not {key.alg}, the algorithm of the key")
+    elif {n: header[n] for n in SEALED_HEADER} != SEALED_HEADER or key.alg != SEALING_ALG:
+        raise TesseraError("unsupported_algorithm", "a sealed token needs dir + A256GCM and an A256GCM key")
+    # Step 7: the signature over ASCII(segment1 "." segment2), or authenticated decryption with
+    # the protected header as AAD. Any decryption failure is the one coarse bad_signature.
+    if kind == "signed":
+        if not _signature_ok(key, ".".join(segments[:2]).encode("ascii"), decoded[2]):
+            raise TesseraError("bad_signature", "signature does not verify")
+        claims_bytes = decoded[1]
+    else:
+        claims_bytes = _open(key, segments[0], *decoded[1:])
+        if claims_bytes is None:
+            raise TesseraError("bad_signature", "sealed token does not decrypt")
+    # Step 8: claims (only now, after the signature or decryption, is the claims JSON parsed).
     claims = _parse(claims_bytes, "claims")
     problem = _check_claims(claims)
     if problem:

@@ -23,10 +23,14 @@ from tessera_ref import TesseraError
 
 HERE = Path(__file__).resolve().parent
 HAVE_ED = ref._ed25519 is not None
+HAVE_AES = ref._AESGCM is not None
 NOW = 1790000000
 ISS, AUD, SUB = "inventree", "plugin:stock-tools/action:transfer", "user:42"
 SECRET = bytes(range(1, 33))
 OLD_SECRET = bytes(range(101, 133))
+ENC_KEY = bytes(range(201, 233))      # the A256GCM sealing key "enc-1"
+OLD_ENC_KEY = bytes(range(151, 183))  # "enc-0", rotated out
+IV = b"test-nonce-1"                  # 12 bytes; hand-built tokens only (real ones draw it)
 # RFC 8037 Appendix A.1 Ed25519 key pair, with the members tessera requires.
 ED_D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
 ED_X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
@@ -47,11 +51,21 @@ def ed_jwk(kid="ed-1", private=True, **extra):
     return {**jwk, **extra}
 
 
+def enc_jwk(kid="enc-1", key=ENC_KEY, **extra):
+    return {"kty": "oct", "kid": kid, "use": "enc", "alg": "A256GCM", "k": b64(key), **extra}
+
+
 def key_set_json(active="hs-1"):
     return {"keys": [hs_jwk(), hs_jwk("hs-0", OLD_SECRET), ed_jwk()], "active": active}
 
 
+def sealing_set_json(active_sealing="enc-1"):
+    return {"keys": [hs_jwk(), enc_jwk(), enc_jwk("enc-0", OLD_ENC_KEY)], "active": "hs-1",
+            "active_sealing": active_sealing}
+
+
 KEYS = ref.load_key_set(key_set_json())
+SEALING_KEYS = ref.load_key_set(sealing_set_json())
 
 
 def header(**changes):
@@ -70,13 +84,18 @@ def claims(**changes):
 DROP = object()
 
 
-def seg(value):
-    """A segment from an object (compact JSON), raw JSON text (str) or raw bytes."""
+def as_bytes(value):
+    """Bytes from an object (compact JSON), raw JSON text (str) or raw bytes."""
     if isinstance(value, (dict, list)):
         value = json.dumps(value, separators=(",", ":"))
     if isinstance(value, str):
         value = value.encode("utf-8", "surrogatepass")
-    return b64(value)
+    return value
+
+
+def seg(value):
+    """A segment from an object (compact JSON), raw JSON text (str) or raw bytes."""
+    return b64(as_bytes(value))
 
 
 def token(h=None, c=None, secret=SECRET, sig=None):
@@ -94,6 +113,20 @@ def ed_token(h, c):
     return signing_input + "." + b64(key.sign(signing_input.encode()))
 
 
+def sealed_header(**changes):
+    h = {"alg": "dir", "enc": "A256GCM", "typ": "tessera+jwt", "kid": "enc-1"}
+    h.update(changes)
+    return {k: v for k, v in h.items() if v is not DROP}
+
+
+def sealed_token(h=None, c=None, key=ENC_KEY, iv=IV):
+    """A sealed token built by hand with `cryptography`'s AESGCM (no code from the reference)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    protected = seg(sealed_header() if h is None else h)
+    out = AESGCM(key).encrypt(iv, as_bytes(claims() if c is None else c), protected.encode())
+    return f"{protected}..{b64(iv)}.{b64(out[:-16])}.{b64(out[-16:])}"
+
+
 def verify(tok, keys=KEYS, now=NOW, iss=ISS, aud=AUD, sub=SUB, **kw):
     return ref.verify(tok, keys, now, iss, aud, sub=sub, **kw)
 
@@ -108,6 +141,7 @@ class Base(unittest.TestCase):
         if len(tok) > 8:
             self.assertNotIn(tok, text)
         self.assertNotIn(b64(SECRET), text)
+        self.assertNotIn(b64(ENC_KEY), text)
         return cm.exception
 
 
@@ -191,6 +225,8 @@ class Roundtrip(Base):
         doc = ref.public_jwks(KEYS)
         self.assertEqual(doc, {"keys": [ed_jwk(private=False)]})
         self.assertEqual(ref.public_jwks(ref.load_key_set({"keys": [hs_jwk()]})), {"keys": []})
+        self.assertEqual(ref.public_jwks(SEALING_KEYS), {"keys": []})  # sealing keys are secret too
+        self.assertNotIn(str(ENC_KEY), repr(SEALING_KEYS))
         self.assertNotIn("secret", repr(KEYS.keys["hs-1"]))
         self.assertNotIn(str(SECRET), repr(KEYS))
 
@@ -383,6 +419,169 @@ class Steps(Base):
         self.assertCode("wrong_subject", token(c=claims(sub="x")), payload_check=lambda d: False)  # 15 before 16
 
 
+@unittest.skipUnless(HAVE_AES, "cryptography not importable")
+class Sealed(Base):
+    """Sealed tokens (JWE compact, dir + A256GCM): the deltas to the numbered steps."""
+
+    def assertSealedCode(self, code, tok, keys=SEALING_KEYS, accept="sealed", **kw):
+        return self.assertCode(code, tok, keys=keys, accept=accept, **kw)
+
+    def test_mint_verify_and_exact_format(self):
+        marker = "MARKER-internal-price-1234"
+        tok = ref.mint(SEALING_KEYS, ISS, AUD, {"note": marker}, NOW, sub=SUB, jti="J", sealed=True)
+        h, ek, iv, ct, tag = tok.split(".")
+        self.assertEqual(ref.b64d(h), b'{"alg":"dir","enc":"A256GCM","typ":"tessera+jwt","kid":"enc-1"}')
+        self.assertEqual((ek, len(ref.b64d(iv)), len(ref.b64d(tag))), ("", 12, 16))
+        claims_json = ('{"iss":"inventree","aud":"%s","sub":"user:42","iat":%d,"exp":%d,"jti":"J",'
+                       '"dat":{"note":"%s"}}' % (AUD, NOW, NOW + 300, marker)).encode()
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        self.assertEqual(AESGCM(ENC_KEY).decrypt(ref.b64d(iv), ref.b64d(ct) + ref.b64d(tag), h.encode()),
+                         claims_json)  # the same claims JSON a signed token carries; AAD = segment 1
+        self.assertEqual(verify(tok, keys=SEALING_KEYS, accept="sealed")["dat"], {"note": marker})
+        # The payload is nowhere in the token, nor in any decoding of its segments.
+        self.assertNotIn(marker, tok)
+        for part in (h, iv, ct, tag):
+            self.assertNotIn(marker.encode(), ref.b64d(part))
+        # A fresh random nonce per token: the same claims seal differently.
+        again = ref.mint(SEALING_KEYS, ISS, AUD, {"note": marker}, NOW, sub=SUB, jti="J", sealed=True)
+        self.assertNotEqual(again.split(".")[2], iv)
+        self.assertNotEqual(again, tok)
+
+    def test_reproduces_the_rust_vector_byte_for_byte(self):
+        case = next(c for c in ref.parse_json((run_vectors.DEFAULT_DIR / "sealed.json").read_bytes())["tests"]
+                    if c["name"] == "SE-1")
+        keys = ref.load_key_set(case["keys"])
+        claims_json = open_by_hand(keys, case["token"])
+        nonce = ref.b64d(case["token"].split(".")[2])
+        with mock.patch.object(ref.secrets, "token_bytes", lambda n: nonce if n == 12 else None):
+            tok = ref.mint(keys, case["iss"], case["aud"], case["payload"], case["now"], sub=case["sub"],
+                           jti=json.loads(claims_json)["jti"], sealed=True)
+        self.assertEqual(tok, case["token"])
+
+    def test_step2_five_segments(self):
+        good = sealed_token()
+        h, _, iv, ct, tag = good.split(".")
+        self.assertEqual(verify(good, keys=SEALING_KEYS, accept="sealed")["dat"]["item"], 7)
+        for bad in (f"{h}.AAAA.{iv}.{ct}.{tag}",            # an encrypted key: not alg dir
+                    f"{h}..{b64(IV + b'xxxx')}.{ct}.{tag}",   # 16-byte IV
+                    f"{h}..{b64(IV[:11])}.{ct}.{tag}",        # 11-byte IV
+                    f"{h}..{iv}.{ct}.{tag[:-2]}",             # 15-byte tag
+                    f"{h}..{iv}.{ct}.{tag}AA",                # 18-byte tag
+                    f"{h}..{iv}..{tag}", f"..{iv}.{ct}.{tag}", f"{h}...{ct}.{tag}", f"{h}..{iv}.{ct}.",
+                    f"{h}..{iv}.{ct}", f"{h}..{iv}.{ct}.{tag}.", f"{h}..{iv}.{ct}.{tag}.{tag}",
+                    f"{h}..{iv}.{ct}={tag}", f"{h}..{iv}.{ct}.{tag}=", f"{h}..{iv[:-1]}+.{ct}.{tag}", "...."):
+            self.assertSealedCode("malformed", bad)
+
+    def test_step3_protected_header(self):
+        for h in (sealed_header(enc=DROP), sealed_header(zip="DEF"), sealed_header(cty="JWT"),
+                  sealed_header(crit=["exp"]), sealed_header(enc=None), sealed_header(enc=1),
+                  sealed_header(kid=DROP), sealed_header(epk={"kty": "OKP"}), sealed_header(p2s="x"),
+                  '{"alg":"dir","enc":"A256GCM","enc":"A256GCM","typ":"tessera+jwt","kid":"enc-1"}',
+                  sealed_header(typ="JWT"), sealed_header(typ="tessera+jwe")):
+            self.assertSealedCode("malformed", sealed_token(h=h))
+        # A signed token's header never has enc (test_step3_header_shape covers it too).
+        self.assertCode("malformed", token(h=header(enc="A256GCM")), keys=SEALING_KEYS, accept="either")
+
+    def test_route_kinds(self):
+        sealed, signed = sealed_token(), token()
+        for accept in ("sealed", "either"):
+            self.assertEqual(verify(sealed, keys=SEALING_KEYS, accept=accept)["dat"]["item"], 7)
+        for accept in ("signed", "either"):
+            self.assertEqual(verify(signed, keys=SEALING_KEYS, accept=accept)["dat"]["item"], 7)
+        self.assertEqual(verify(signed, keys=SEALING_KEYS)["iss"], ISS)  # "signed" is the default
+        self.assertSealedCode("malformed", sealed, accept="signed")
+        self.assertSealedCode("malformed", signed, accept="sealed")
+        # The kind is checked right after the header, before the kid lookup (step 5).
+        self.assertSealedCode("malformed", sealed_token(h=sealed_header(kid="nope")), accept="signed")
+        self.assertSealedCode("malformed", token(h=header(kid="nope")), accept="sealed")
+        for accept in ("both", "SEALED", None, ""):
+            self.assertSealedCode("invalid_config", sealed, accept=accept)
+
+    def test_step5_unknown_key(self):
+        self.assertSealedCode("unknown_key", sealed_token(h=sealed_header(kid="enc-9")))
+        unknown = sealed_token(h=sealed_header(kid="enc-9", enc="A128GCM"))
+        self.assertSealedCode("unknown_key", unknown)  # step 5 before step 6
+        retired = ref.load_key_set({"keys": [enc_jwk()], "active_sealing": "enc-1"})
+        self.assertSealedCode("unknown_key", sealed_token(h=sealed_header(kid="enc-0"), key=OLD_ENC_KEY),
+                              keys=retired)
+
+    def test_step6_the_key_decides(self):
+        for h in (sealed_header(enc="A128GCM"), sealed_header(enc="A256CBC-HS512"), sealed_header(enc="a256gcm"),
+                  sealed_header(alg="A256KW"), sealed_header(alg="none"), sealed_header(alg="Dir"),
+                  sealed_header(alg="dir ")):
+            self.assertSealedCode("unsupported_algorithm", sealed_token(h=h))
+        # A sealed header naming a signing key (sealed with that key's bytes) ...
+        self.assertSealedCode("unsupported_algorithm", sealed_token(h=sealed_header(kid="hs-1"), key=SECRET))
+        # ... and a signed header naming the sealing key (MACed with its bytes), whatever alg it says.
+        for alg in ("HS256", "A256GCM", "dir", "EdDSA"):
+            self.assertSealedCode("unsupported_algorithm", token(h=header(alg=alg, kid="enc-1"), secret=ENC_KEY),
+                                  accept="either")
+
+    def test_step7_any_decryption_failure_is_bad_signature(self):
+        good = sealed_token()
+        parts = good.split(".")
+
+        def flipped(index, at=0):
+            data = bytearray(ref.b64d(parts[index]))
+            data[at] ^= 1
+            return ".".join(parts[:index] + [b64(bytes(data))] + parts[index + 1:])
+
+        for index in (2, 3, 4):  # IV, ciphertext, tag
+            self.assertSealedCode("bad_signature", flipped(index))
+            self.assertSealedCode("bad_signature", flipped(index, at=-1))
+        reordered = seg({"typ": "tessera+jwt", "alg": "dir", "enc": "A256GCM", "kid": "enc-1"})
+        spaced = seg('{"alg":"dir", "enc":"A256GCM","typ":"tessera+jwt","kid":"enc-1"}')
+        for h in (reordered, spaced):  # the same header, other bytes: the AAD differs
+            self.assertSealedCode("bad_signature", ".".join([h] + parts[1:]))
+        ct = ref.b64d(parts[3])
+        for body in (ct[:-1], ct + b"\x00", ref.b64d(sealed_token(c=claims(aud="x")).split(".")[3])):
+            self.assertSealedCode("bad_signature", ".".join(parts[:3] + [b64(body)] + parts[4:]))
+        for key in (OLD_ENC_KEY, SECRET, bytes(32), ENC_KEY[:31] + b"\x00"):
+            self.assertSealedCode("bad_signature", sealed_token(key=key))
+        # Decryption comes before the claims are parsed (7 before 8, 9, 13).
+        for c in ('{"iat":1,"iat":1}', "not json", claims(exp=1), claims(iss="evil")):
+            self.assertSealedCode("bad_signature", sealed_token(c=c, key=OLD_ENC_KEY))
+
+    def test_steps_8_to_16_on_the_plaintext(self):
+        for c in ('{"iat":1,"iat":1}', "not json", claims(admin=True), claims(exp=NOW - 10), claims(iat=1.5),
+                  claims(fpr=""), json.dumps(claims())[:-1] + ',"dat":{"a":1,"a":2}}'):
+            self.assertSealedCode("malformed", sealed_token(c=c), sub=None)
+        self.assertSealedCode("expired", sealed_token(), now=NOW + 320)
+        self.assertSealedCode("not_yet_valid", sealed_token(c=claims(nbf=NOW + 100)))
+        self.assertSealedCode("lifetime_too_long", sealed_token(c=claims(exp=NOW + 86400)))
+        self.assertSealedCode("wrong_issuer", sealed_token(c=claims(iss="other")))
+        self.assertSealedCode("wrong_audience", sealed_token(c=claims(aud=[AUD])))
+        self.assertSealedCode("wrong_subject", sealed_token(c=claims(sub="user:1")))
+        self.assertSealedCode("bad_payload", sealed_token(), payload_check=lambda d: d["missing"])
+        fpr = verify(sealed_token(c=claims(fpr="v7")), keys=SEALING_KEYS, accept="sealed")["fpr"]
+        self.assertEqual(fpr, "v7")
+
+    def test_length_cap_counts_the_whole_token(self):
+        tok = ref.mint(SEALING_KEYS, ISS, AUD, "x" * 5000, NOW, sealed=True)
+        self.assertEqual(verify(tok, keys=SEALING_KEYS, accept="sealed", sub=None)["dat"], "x" * 5000)
+        self.assertSealedCode("too_large", tok, max_len=len(tok) - 1)
+        with self.assertRaises(TesseraError) as cm:
+            ref.mint(SEALING_KEYS, ISS, AUD, "x" * 6200, NOW, sealed=True)
+        self.assertEqual(cm.exception.code, "too_large")
+
+    def test_rotation_of_sealing_keys(self):
+        old = ref.load_key_set({"keys": [enc_jwk("enc-0", OLD_ENC_KEY)], "active_sealing": "enc-0"})
+        tok = ref.mint(old, ISS, AUD, 1, NOW, sub=SUB, sealed=True)
+        self.assertEqual(verify(tok, keys=SEALING_KEYS, accept="sealed")["dat"], 1)
+        new = ref.mint(SEALING_KEYS, ISS, AUD, 1, NOW, sealed=True)
+        self.assertIn(b'"kid":"enc-1"', ref.b64d(new.split(".")[0]))
+        # Signing still uses "active", sealing "active_sealing".
+        self.assertIn(b'"kid":"hs-1"', ref.b64d(ref.mint(SEALING_KEYS, ISS, AUD, 1, NOW).split(".")[0]))
+
+
+def open_by_hand(keys, tok):
+    """The plaintext of a sealed token, opened by hand with `cryptography`'s AESGCM."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    h, _, iv, ct, tag = tok.split(".")
+    key = keys.keys[json.loads(ref.b64d(h))["kid"]].secret
+    return AESGCM(key).decrypt(ref.b64d(iv), ref.b64d(ct) + ref.b64d(tag), h.encode())
+
+
 class Keys(unittest.TestCase):
     def assertInvalid(self, src):
         with self.assertRaises(TesseraError) as cm:
@@ -398,6 +597,16 @@ class Keys(unittest.TestCase):
         self.assertEqual(set(ref.load_key_set({"keys": [hs_jwk("a" * 64), hs_jwk("A._-9")]}).keys),
                          {"a" * 64, "A._-9"})
 
+    def test_sealing_keys(self):
+        ks = ref.load_key_set(json.dumps(sealing_set_json()))
+        self.assertEqual((ks.active, ks.active_sealing), ("hs-1", "enc-1"))
+        self.assertEqual((ks.keys["enc-1"].alg, ks.keys["enc-1"].secret), ("A256GCM", ENC_KEY))
+        self.assertTrue(ks.keys["enc-1"].can_seal and not ks.keys["enc-1"].can_sign)
+        self.assertFalse(ks.keys["hs-1"].can_seal)
+        no_use = {k: v for k, v in enc_jwk().items() if k != "use"}
+        self.assertIsNone(ref.load_key_set({"keys": [no_use]}).active_sealing)  # verify-only is fine
+        self.assertEqual(ref.load_key_set({"keys": [enc_jwk()], "active_sealing": "enc-1"}).active, None)
+
     def test_refused(self):
         no_alg = hs_jwk()
         del no_alg["alg"]
@@ -410,7 +619,16 @@ class Keys(unittest.TestCase):
                     {"keys": [hs_jwk(x=ED_X)]}, {"keys": [hs_jwk(), hs_jwk()]}, {"keys": [hs_jwk()], "active": "nope"},
                     {"keys": [hs_jwk()], "active": 1}, {"keys": [ed_jwk(private=False)], "active": "ed-1"},
                     {"keys": [ed_jwk(crv="X25519")]}, {"keys": [ed_jwk(alg="HS256")]}, {"keys": [ed_jwk(x=ED_X[:-2])]},
-                    {"keys": [ed_jwk(d=ED_D[:-2])]}, {"keys": [ed_jwk(k=b64(SECRET))]}, {"keys": ["x"]}):
+                    {"keys": [ed_jwk(d=ED_D[:-2])]}, {"keys": [ed_jwk(k=b64(SECRET))]}, {"keys": ["x"]},
+                    # sealing keys: exactly 32 bytes, use "enc", kty oct, named by active_sealing only
+                    {"keys": [enc_jwk(key=ENC_KEY[:16])]}, {"keys": [enc_jwk(key=ENC_KEY[:31])]},
+                    {"keys": [enc_jwk(key=ENC_KEY + b"x")]}, {"keys": [enc_jwk(key=ENC_KEY * 2)]},
+                    {"keys": [enc_jwk(use="sig")]}, {"keys": [enc_jwk(kty="OKP", crv="Ed25519")]},
+                    {"keys": [enc_jwk(alg="A128GCM")]}, {"keys": [enc_jwk(alg="dir")]}, {"keys": [enc_jwk(x=ED_X)]},
+                    {"keys": [enc_jwk(k=b64(ENC_KEY) + "=")]}, {"keys": [enc_jwk()], "active": "enc-1"},
+                    {"keys": [hs_jwk()], "active_sealing": "hs-1"}, {"keys": [enc_jwk()], "active_sealing": "nope"},
+                    {"keys": [enc_jwk()], "active_sealing": 1}, {"keys": [enc_jwk(), enc_jwk()]},
+                    {"keys": [enc_jwk(kid="hs-1"), hs_jwk()]}):
             self.assertInvalid(src)
 
     @unittest.skipUnless(HAVE_ED, "cryptography not importable")
@@ -428,9 +646,12 @@ class Keys(unittest.TestCase):
             with self.assertRaises(TesseraError, msg=kw) as cm:
                 ref.mint(KEYS, ISS, AUD, now=NOW, **args)
             self.assertEqual(cm.exception.code, code)
-        with self.assertRaises(TesseraError) as cm:
-            ref.mint(ref.load_key_set({"keys": [hs_jwk()]}), ISS, AUD, None, NOW)
-        self.assertEqual(cm.exception.code, "invalid_key")
+        for ks, sealed in ((ref.load_key_set({"keys": [hs_jwk()]}), False),
+                           (KEYS, True),  # no active sealing key
+                           (ref.load_key_set({"keys": [enc_jwk()], "active_sealing": "enc-1"}), False)):
+            with self.assertRaises(TesseraError, msg=sealed) as cm:
+                ref.mint(ks, ISS, AUD, None, NOW, sealed=sealed)
+            self.assertEqual(cm.exception.code, "invalid_key")
         for kw in ({"now": 1.5}, {"now": True}, {"iss": None}, {"now": 253402300700}):
             args = {"dat": None, "now": NOW, "iss": ISS, **kw}
             with self.assertRaises(ValueError, msg=kw):
@@ -445,6 +666,21 @@ class Keys(unittest.TestCase):
                               ISS, AUD, None, NOW)
             with self.assertRaises(TesseraError):  # errors before step 7 need no EdDSA
                 verify(token(h=header(kid="ed-1")), keys=ks)
+
+    @unittest.skipUnless(HAVE_AES, "cryptography not importable")
+    def test_sealing_without_cryptography(self):
+        tok = sealed_token()
+        with mock.patch.object(ref, "_AESGCM", None):
+            self.assertEqual(ref.unavailable_features(), ["sealed"] if HAVE_ED else ["EdDSA", "sealed"])
+            ks = ref.load_key_set(sealing_set_json())  # sealing keys still load, lengths checked
+            self.assertRaises(ref.SealingUnavailable, verify, tok, keys=ks, accept="sealed")
+            self.assertRaises(ref.SealingUnavailable, ref.mint, ks, ISS, AUD, None, NOW, sealed=True)
+            self.assertEqual(verify(token(), keys=ks)["iss"], ISS)  # HS256 unaffected
+            for bad, code in ((tok, "malformed"), (sealed_token(h=sealed_header(kid="x")), "unknown_key"),
+                              (sealed_token(h=sealed_header(enc="A128GCM")), "unsupported_algorithm")):
+                with self.assertRaises(TesseraError) as cm:  # errors before step 7 need no AES
+                    verify(bad, keys=ks, accept="signed" if code == "malformed" else "sealed")
+                self.assertEqual(cm.exception.code, code)
 
 
 class Cli(unittest.TestCase):
@@ -477,6 +713,34 @@ class Cli(unittest.TestCase):
             self.assertEqual(self.run_cli("mint", *common, "--ttl", "86401").returncode, 1)
             self.assertEqual(self.run_cli("mint", *common, "--payload", '{"a":1,"a":2}').returncode, 2)
             self.assertEqual(self.run_cli("verify", *common).returncode, 2)
+            # Without an active sealing key, --sealed is refused.
+            no_sealing = self.run_cli("mint", *common, "--sealed")
+            self.assertEqual(no_sealing.returncode, 1)
+            self.assertTrue(no_sealing.stderr.startswith("error: invalid_key: "), no_sealing.stderr)
+
+    @unittest.skipUnless(HAVE_AES, "cryptography not importable")
+    def test_sealed_mint_then_verify_by_route_kind(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            keys = os.path.join(tmp, "keys.json")
+            Path(keys).write_text(json.dumps(sealing_set_json()))
+            common = ["--keys", keys, "--iss", ISS, "--aud", AUD, "--now", str(NOW)]
+            minted = self.run_cli("mint", *common, "--sealed", "--payload", '{"secret": "é"}')
+            self.assertEqual(minted.returncode, 0, minted.stderr)
+            tok = minted.stdout.strip()
+            self.assertEqual((len(tok.split(".")), tok.split(".")[1]), (5, ""))
+            self.assertEqual(verify(tok, keys=SEALING_KEYS, accept="sealed", sub=None)["dat"], {"secret": "é"})
+            for accept in ("sealed", "either"):
+                ok = self.run_cli("verify", *common, "--accept", accept, tok)
+                self.assertEqual((ok.returncode, ok.stdout), (0, '{"secret":"é"}\n'), ok.stderr)
+            for args in ([tok], ["--accept", "signed", tok]):  # signed is the default route kind
+                refused = self.run_cli("verify", *common, *args)
+                self.assertEqual(refused.returncode, 1)
+                self.assertTrue(refused.stderr.startswith("error: malformed: "), refused.stderr)
+                self.assertNotIn(tok, refused.stderr)
+            signed = self.run_cli("mint", *common).stdout.strip()
+            refused = self.run_cli("verify", *common, "--accept", "sealed", signed)
+            self.assertTrue(refused.stderr.startswith("error: malformed: "), refused.stderr)
+            self.assertEqual(self.run_cli("verify", *common, "--accept", "both", tok).returncode, 2)
 
 
 class Runner(unittest.TestCase):
@@ -488,7 +752,8 @@ class Runner(unittest.TestCase):
     def test_runner_over_a_temporary_vector_file(self):
         keys = key_set_json()
         ok = {"name": "ok", "keys": keys, "now": NOW, "iss": ISS, "aud": AUD, "sub": SUB, "token": token(),
-              "expect-fail": False, "expected-code": None, "payload": {"qty": 2.5, "item": 7}}
+              "accept": "signed", "expect-fail": False, "expected-code": None,
+              "payload": {"qty": 2.5, "item": 7}}
         bad = {**ok, "name": "exp", "now": NOW + 400, "expect-fail": True, "expected-code": "expired", "payload": None}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp, "v.json")
@@ -505,12 +770,31 @@ class Runner(unittest.TestCase):
                 self.assertEqual(code, 0)
                 self.assertTrue(out.startswith("notice: the 'cryptography' package is not importable"), out)
                 self.assertIn("1 passed, 0 failed, 1 skipped", out)
+            if HAVE_AES:
+                sealed = {**ok, "name": "sealed", "keys": sealing_set_json(), "token": sealed_token(),
+                          "accept": "sealed"}
+                on_signed_route = {**sealed, "name": "kind", "accept": "signed", "expect-fail": True,
+                                   "expected-code": "malformed", "payload": None}
+                path.write_text(json.dumps({"tests": [ok, sealed, on_signed_route]}))
+                self.assertEqual(self.run_main(tmp),
+                                 (0, "1 vector file(s), 3 case(s): 3 passed, 0 failed, 0 skipped\n"))
+                with mock.patch.object(ref, "_AESGCM", None):  # refused before step 7: still checked
+                    code, out = self.run_main(tmp)
+                self.assertEqual(code, 0)
+                self.assertIn("sealed cases that need it are skipped", out)
+                self.assertIn("2 passed, 0 failed, 1 skipped", out)
             for wrong in ({**ok, "payload": {"qty": 2.5, "item": 7.0}}, {**bad, "expected-code": "malformed"},
-                          {**ok, "payload": {"qty": 2.5, "item": True}}, {**ok, "sub": "user:1"}):
+                          {**ok, "payload": {"qty": 2.5, "item": True}}, {**ok, "sub": "user:1"},
+                          {**ok, "accept": "sealed"}):
                 path.write_text(json.dumps({"tests": [wrong]}))
                 code, out = self.run_main(str(path))
                 self.assertEqual(code, 1)
                 self.assertIn(f"\nFAIL v.json:{wrong['name']}: expected ", "\n" + out)
+            no_accept = {k: v for k, v in ok.items() if k != "accept"}  # the route kind is part of a case
+            path.write_text(json.dumps({"tests": [no_accept]}))
+            code, out = self.run_main(str(path))
+            self.assertEqual(code, 1)
+            self.assertIn("FAIL v.json:ok: case is not well-formed (KeyError", out)
             self.assertEqual(self.run_main(str(Path(tmp, "missing.json")))[0], 1)
         with tempfile.TemporaryDirectory() as empty:
             code, out = self.run_main(empty)
