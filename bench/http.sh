@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# HTTP benchmark of the demo plugin host (tessera-server), loopback only, bounded in time.
+#
+# Compares, against the same running host and with the same request body, the real transfer
+# action (POST /api/plugins/stock-tools/actions/transfer: token verified, payload decoded)
+# with its parse-only twin (POST /bench/parse-only: same body parsed, nothing verified), for
+#   - 1 worker process with 1 thread,
+#   - N worker processes with 1 thread each (N = CPU cores),
+#   - 1 worker process with N threads,
+# and prints requests/second and the ratios. Goal: tessera/parse-only >= 0.90, and N
+# processes at least as fast as 1 process with N threads.
+#
+# Load generator: wrk (installed with apt-get when missing). Each measurement is one wrk run
+# of $DURATION; the two endpoints alternate for $ROUNDS rounds and the median is reported.
+#
+# Usage: bench/http.sh              (from the repository root)
+#   DURATION=4s ROUNDS=5 CONNECTIONS=64 WRK_THREADS=2 KEY_ALG=hs256 WORKERS=<cores>
+set -euo pipefail
+
+DURATION=${DURATION:-4s}
+ROUNDS=${ROUNDS:-5}
+CONNECTIONS=${CONNECTIONS:-64}
+WRK_THREADS=${WRK_THREADS:-2}
+KEY_ALG=${KEY_ALG:-hs256}
+WORKERS=${WORKERS:-$(nproc)}
+
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "installing wrk (apt-get install -y wrk)" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2
+fi
+
+cargo build --release --quiet -p tessera-server --bin tessera-server
+BIN=target/release/tessera-server
+
+WORK=$(mktemp -d)
+HOST_PID=""
+cleanup() {
+    if [[ -n "$HOST_PID" ]]; then
+        kill -TERM "$HOST_PID" 2>/dev/null || true
+        wait "$HOST_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Starts the host with "$@"; sets HOST_PID and BASE.
+start_host() {
+    : >"$WORK/stdout"
+    RUST_LOG=warn "$BIN" --bind 127.0.0.1:0 --keys "$WORK/keys.json" --key-alg "$KEY_ALG" \
+        --ttl 3600 --keep-alive "$@" >"$WORK/stdout" 2>"$WORK/stderr" &
+    HOST_PID=$!
+    for _ in $(seq 1 300); do
+        if grep -q '^listening on http://' "$WORK/stdout"; then
+            BASE=$(sed -n 's/^listening on //p' "$WORK/stdout" | head -n1)
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "the host did not get ready:" >&2
+    cat "$WORK/stderr" >&2
+    exit 1
+}
+
+stop_host() {
+    kill -TERM "$HOST_PID"
+    wait "$HOST_PID" || true
+    HOST_PID=""
+}
+
+# Writes the wrk script posting the transfer body with a fresh token for user "bench".
+make_script() {
+    local token
+    token=$(curl -sf -H 'X-Demo-User: bench' "$BASE/api/plugins/stock-tools/panels" |
+        grep -o '"action":"plugin:stock-tools/action:transfer"[^}]*"token":"[^"]*"' |
+        sed 's/.*"token":"\([^"]*\)"/\1/')
+    if [[ -z "$token" ]]; then
+        echo "no transfer token in the panels" >&2
+        exit 1
+    fi
+    local body="{\"token\":\"$token\",\"input\":{\"qty\":1}}"
+    # The body works on both endpoints; check it once with curl.
+    for path in /api/plugins/stock-tools/actions/transfer /bench/parse-only; do
+        curl -sf -o /dev/null -H 'Content-Type: application/json' -H 'X-Demo-User: bench' \
+            -d "$body" "$BASE$path" || { echo "POST $path refused the body" >&2; exit 1; }
+    done
+    cat >"$WORK/post.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '$body'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Demo-User"] = "bench"
+EOF
+    echo "${#body}"
+}
+
+# One wrk run; prints requests/second. Fails on any non-2xx answer or socket error.
+run_wrk() {
+    local path=$1 out
+    out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/post.lua" "$BASE$path")
+    if grep -q 'Non-2xx' <<<"$out"; then
+        echo "non-2xx answers from $path:" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    if grep -q 'Socket errors' <<<"$out"; then
+        echo "socket errors on $path:" >&2
+        grep 'Socket errors' <<<"$out" >&2
+    fi
+    awk '/^Requests\/sec:/ {printf "%.0f\n", $2}' <<<"$out"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+
+declare -A RESULT
+measure() {
+    local name=$1
+    shift
+    start_host "$@"
+    local body_len
+    body_len=$(make_script)
+    # Warm-up (connections, caches, CPU frequency).
+    wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s -s "$WORK/post.lua" "$BASE/bench/parse-only" >/dev/null
+    local parse=() verify=()
+    for _ in $(seq 1 "$ROUNDS"); do
+        parse+=("$(run_wrk /bench/parse-only)")
+        verify+=("$(run_wrk /api/plugins/stock-tools/actions/transfer)")
+    done
+    stop_host
+    RESULT[$name.parse]=$(printf '%s\n' "${parse[@]}" | median)
+    RESULT[$name.verify]=$(printf '%s\n' "${verify[@]}" | median)
+    printf '%-28s body %4d B  parse-only: %s  tessera: %s   (req/s per round)\n' \
+        "$name" "$body_len" "${parse[*]}" "${verify[*]}" >&2
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+echo "tessera-server HTTP benchmark: $(nproc) cores, wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION x $ROUNDS rounds (median), key $KEY_ALG" >&2
+measure "1 worker x 1 thread" --workers 1 --threads 1
+measure "$WORKERS workers x 1 thread" --workers "$WORKERS" --threads 1
+measure "1 worker x $WORKERS threads" --workers 1 --threads "$WORKERS"
+
+echo
+echo "| configuration | parse-only req/s | tessera req/s | tessera / parse-only |"
+echo "|---|---:|---:|---:|"
+for name in "1 worker x 1 thread" "$WORKERS workers x 1 thread" "1 worker x $WORKERS threads"; do
+    p=${RESULT[$name.parse]}
+    v=${RESULT[$name.verify]}
+    echo "| $name | $p | $v | $(ratio "$v" "$p") |"
+done
+procs=${RESULT["$WORKERS workers x 1 thread.verify"]}
+threads=${RESULT["1 worker x $WORKERS threads.verify"]}
+echo
+echo "tessera, $WORKERS processes / 1 process with $WORKERS threads: $(ratio "$procs" "$threads")"
