@@ -8,6 +8,8 @@ mod browser;
 mod cross_worker;
 // A worker killed mid-run is restarted; clicks keep working.
 mod crash;
+// Keys inline in the environment; tokens minted by the protocol library are accepted.
+mod keys;
 // Refusals over HTTP: expired, tampered, misdirected, oversized, garbage.
 mod rejections;
 // The key file outlives the host: tokens survive a restart.

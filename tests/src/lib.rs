@@ -139,6 +139,15 @@ impl Host {
     /// # Panics
     /// When the host exits or stays silent instead of getting ready.
     pub fn start(args: &[&str]) -> Host {
+        Host::start_with_env(args, &[])
+    }
+
+    /// Like [`Host::start`], with these environment variables set for the host (the host's
+    /// own `TESSERA_*` variables are otherwise cleared).
+    ///
+    /// # Panics
+    /// When the host exits or stays silent instead of getting ready.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Host {
         let mut command = Command::new(server_binary());
         if !args.contains(&"--bind") {
             command.args(["--bind", "127.0.0.1:0"]);
@@ -146,6 +155,7 @@ impl Host {
         for var in HOST_ENV {
             command.env_remove(var);
         }
+        command.envs(env.iter().copied());
         let mut child = command
             .args(args)
             .stdin(Stdio::null())

@@ -8,6 +8,9 @@ use clap::{Parser, ValueEnum};
 /// The issuer (`iss`) the demo host writes into and expects in every token.
 pub(crate) const ISSUER: &str = "tessera-demo";
 
+/// The environment variable of --keys (a key file path, or the key set's JSON).
+pub(crate) const KEYS_ENV: &str = "TESSERA_KEYS";
+
 /// The default listening address.
 pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -23,20 +26,31 @@ When the host is ready it prints exactly one line on stdout:
     listening on http://ADDR
 where ADDR is the bound address (with the real port when --bind asks for port 0).
 
+HTTP surface (identity: header X-Demo-User, else cookie tessera_demo_user, else `guest`):
+    GET  /                                   demo page: panels, naive panel, click log
+    GET  /api/plugins/stock-tools/panels     panels with buttons and their tokens (JSON)
+    POST /api/plugins/stock-tools/actions/{transfer,print-label,process-data}
+                                             body {\"token\", \"input\"} -> result, or problem+json
+    GET  /api/plugins/naive-stock/panels     the NAIVE panel (data kept in worker memory)
+    POST /api/plugins/naive-stock/actions/transfer   fails on other workers (410)
+    POST /bench/parse-only                   benchmark baseline: parses, verifies nothing
+    GET  /.well-known/jwks.json, /healthz, /tessera/click.js
+
 Every response carries the header `Tessera-Worker: wK/pidP` naming the worker process that
 served it. Logs go to stderr; RUST_LOG sets the filter (default: info).";
 
 /// The demo plugin host: a prefork server whose worker processes share one listening address,
 /// serving the `stock-tools` plugin with tessera action tokens beside a naive in-memory panel.
 #[derive(Debug, Parser)]
-#[command(name = "tessera-server", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(name = "tessera-server", version, after_help = AFTER_HELP)]
 pub(crate) struct Cli {
     /// Address to listen on. Port 0 picks a free port.
     #[arg(long, env = "TESSERA_BIND", value_name = "ADDR", default_value = DEFAULT_BIND)]
     pub(crate) bind: SocketAddr,
 
     /// Key file (a JWK Set). Created on first run when missing. A value that starts with `{`
-    /// is the key set's JSON itself, never written to disk. [default: see below]
+    /// is the key set's JSON itself, never written to disk (prefer the environment variable
+    /// for that: command lines are visible to other users). [default: see below]
     #[arg(
         long,
         env = "TESSERA_KEYS",

@@ -21,7 +21,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, watch};
 
-use crate::cli::{Cli, KeySource};
+use crate::cli::{Cli, KEYS_ENV, KeySource};
 
 /// The line a worker prints on stdout once it listens.
 pub(crate) const READY_LINE: &str = "ready";
@@ -91,6 +91,10 @@ pub(crate) fn supervise(cli: &Cli, keys: &KeySource) -> ExitCode {
     let plan = WorkerPlan {
         exe,
         args: worker_args(cli, keys, addr),
+        inline_keys: match keys {
+            KeySource::Inline(json) => Some(json.clone()),
+            KeySource::File(_) => None,
+        },
     };
     let code = runtime.block_on(run(plan, cli.worker_count(), addr));
     // The reservation is held until every worker has stopped.
@@ -103,11 +107,18 @@ struct WorkerPlan {
     exe: PathBuf,
     /// Arguments shared by all workers (everything but --worker-id).
     args: Vec<String>,
+    /// An inline key set, handed over in the workers' environment (never in argv, which
+    /// every local user can read).
+    inline_keys: Option<String>,
 }
 
 impl WorkerPlan {
     fn spawn(&self, id: u16) -> std::io::Result<Child> {
-        Command::new(&self.exe)
+        let mut command = Command::new(&self.exe);
+        if let Some(json) = &self.inline_keys {
+            command.env(KEYS_ENV, json);
+        }
+        command
             .arg("--worker-id")
             .arg(id.to_string())
             .args(&self.args)
@@ -130,7 +141,7 @@ fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr) -> Vec<String> {
         "--leeway".to_owned(),
         cli.leeway.to_string(),
     ];
-    // Inline key JSON reaches the workers through the inherited environment, never argv.
+    // Inline key JSON reaches the workers through their environment, never argv.
     if let KeySource::File(path) = keys {
         args.push("--keys".to_owned());
         args.push(path.display().to_string());
