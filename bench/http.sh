@@ -111,7 +111,9 @@ run_wrk() {
     awk '/^Requests\/sec:/ {printf "%.0f\n", $2}' <<<"$out"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A RESULT
 measure() {
@@ -122,19 +124,23 @@ measure() {
     body_len=$(make_script)
     # Warm-up (connections, caches, CPU frequency).
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s -s "$WORK/post.lua" "$BASE/bench/parse-only" >/dev/null
-    local parse=() verify=()
+    local parse=() verify=() ratios=() p v
     for _ in $(seq 1 "$ROUNDS"); do
-        parse+=("$(run_wrk /bench/parse-only)")
-        verify+=("$(run_wrk /api/plugins/stock-tools/actions/transfer)")
+        p=$(run_wrk /bench/parse-only)
+        v=$(run_wrk /api/plugins/stock-tools/actions/transfer)
+        parse+=("$p")
+        verify+=("$v")
+        ratios+=("$(ratio "$v" "$p")")
     done
     stop_host
     RESULT[$name.parse]=$(printf '%s\n' "${parse[@]}" | median)
     RESULT[$name.verify]=$(printf '%s\n' "${verify[@]}" | median)
+    # Each round measures both endpoints back to back, so the per-round ratio is the least
+    # disturbed by load from other programs; report its median.
+    RESULT[$name.ratio]=$(printf '%s\n' "${ratios[@]}" | median)
     printf '%-28s body %4d B  parse-only: %s  tessera: %s   (req/s per round)\n' \
         "$name" "$body_len" "${parse[*]}" "${verify[*]}" >&2
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
 echo "tessera-server HTTP benchmark: $(nproc) cores, wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION x $ROUNDS rounds (median), key $KEY_ALG" >&2
 measure "1 worker x 1 thread" --workers 1 --threads 1
@@ -142,12 +148,13 @@ measure "$WORKERS workers x 1 thread" --workers "$WORKERS" --threads 1
 measure "1 worker x $WORKERS threads" --workers 1 --threads "$WORKERS"
 
 echo
-echo "| configuration | parse-only req/s | tessera req/s | tessera / parse-only |"
-echo "|---|---:|---:|---:|"
+echo "| configuration | parse-only req/s | tessera req/s | tessera / parse-only (median of rounds) | goal >= 0.90 |"
+echo "|---|---:|---:|---:|---|"
 for name in "1 worker x 1 thread" "$WORKERS workers x 1 thread" "1 worker x $WORKERS threads"; do
-    p=${RESULT[$name.parse]}
-    v=${RESULT[$name.verify]}
-    echo "| $name | $p | $v | $(ratio "$v" "$p") |"
+    r=${RESULT[$name.ratio]}
+    goal=$(awk -v r="$r" 'BEGIN {print (r >= 0.90) ? "met" : "not met"}')
+    printf '| %s | %.0f | %.0f | %.3f | %s |\n' "$name" "${RESULT[$name.parse]}" \
+        "${RESULT[$name.verify]}" "$r" "$goal"
 done
 procs=${RESULT["$WORKERS workers x 1 thread.verify"]}
 threads=${RESULT["1 worker x $WORKERS threads.verify"]}
