@@ -14,6 +14,8 @@ mod keys;
 mod rejections;
 // The key file outlives the host: tokens survive a restart.
 mod restart;
+// The panels document, the page, JWKS, health and the click script.
+mod surface;
 // Prefork supervision: workers share the address, crash recovery, clean shutdown.
 mod supervisor;
 // Helpers shared by these modules.
