@@ -152,13 +152,30 @@ fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr) -> Vec<String> {
     args
 }
 
-/// What a worker slot reports to the supervisor.
-enum Report {
-    /// The first start of worker `id` succeeded (true) or failed (false).
-    Started(u16, bool),
+/// A slot's report on the first start of its worker: it listens (`ok`) or it failed.
+struct Started {
+    id: u16,
+    ok: bool,
+}
+
+/// How startup ended.
+enum Startup {
+    /// Every worker listens.
+    Ready,
+    /// A worker could not start.
+    Failed,
+    /// SIGTERM or Ctrl-C arrived first.
+    Interrupted,
 }
 
 async fn run(plan: WorkerPlan, count: u16, addr: SocketAddr) -> ExitCode {
+    let mut signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tessera-server: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let plan = std::sync::Arc::new(plan);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (report_tx, mut report_rx) = mpsc::channel(usize::from(count));
@@ -168,47 +185,41 @@ async fn run(plan: WorkerPlan, count: u16, addr: SocketAddr) -> ExitCode {
     }
     drop(report_tx);
 
-    let mut signals = match Signals::new() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("tessera-server: cannot install signal handlers: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-
-    // Startup: every worker must listen before the host announces itself.
+    // Every worker must listen before the host announces itself.
     let mut ready = 0;
-    let mut failed = false;
-    while ready < count && !failed {
+    let startup = loop {
+        if ready == count {
+            break Startup::Ready;
+        }
         tokio::select! {
             report = report_rx.recv() => match report {
-                Some(Report::Started(_, true)) => ready += 1,
-                Some(Report::Started(id, false)) => {
+                Some(Started { ok: true, .. }) => ready += 1,
+                Some(Started { id, ok: false }) => {
                     eprintln!("tessera-server: worker w{id} failed to start; stopping");
-                    failed = true;
+                    break Startup::Failed;
                 }
-                None => failed = true,
+                None => break Startup::Failed,
             },
-            () = signals.recv() => failed = true,
+            () = signals.recv() => break Startup::Interrupted,
         }
-    }
-    if !failed {
+    };
+    if let Startup::Ready = startup {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
         // A closed stdout must not stop the host: the line is for whoever listens.
         let _ = writeln!(out, "listening on http://{addr}");
         let _ = out.flush();
+        drop(out);
         tracing::info!(%addr, workers = count, "host ready");
         signals.recv().await;
-        tracing::info!("stopping workers");
     }
+    tracing::info!("stopping workers");
     let _ = stop_tx.send(true);
     while slots.join_next().await.is_some() {}
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        tracing::info!("all workers stopped");
-        ExitCode::SUCCESS
+    tracing::info!("all workers stopped");
+    match startup {
+        Startup::Failed => ExitCode::FAILURE,
+        Startup::Ready | Startup::Interrupted => ExitCode::SUCCESS,
     }
 }
 
@@ -217,7 +228,7 @@ async fn slot(
     plan: std::sync::Arc<WorkerPlan>,
     id: u16,
     mut stop: watch::Receiver<bool>,
-    report: mpsc::Sender<Report>,
+    report: mpsc::Sender<Started>,
 ) {
     let mut backoff = BACKOFF_MIN;
     let mut first = true;
@@ -228,7 +239,7 @@ async fn slot(
             Outcome::Stopped => return,
             Outcome::FailedToStart(why) if first => {
                 tracing::error!(worker = id, "worker failed to start: {why}");
-                let _ = report.send(Report::Started(id, false)).await;
+                let _ = report.send(Started { id, ok: false }).await;
                 return;
             }
             Outcome::FailedToStart(why) => {
@@ -269,7 +280,7 @@ async fn run_once(
     plan: &WorkerPlan,
     id: u16,
     stop: &mut watch::Receiver<bool>,
-    on_ready: Option<&mpsc::Sender<Report>>,
+    on_ready: Option<&mpsc::Sender<Started>>,
 ) -> Outcome {
     let mut child = match plan.spawn(id) {
         Ok(child) => child,
@@ -298,7 +309,7 @@ async fn run_once(
     }
     tracing::info!(worker = id, pid = child.id(), "worker ready");
     if let Some(report) = on_ready {
-        let _ = report.send(Report::Started(id, true)).await;
+        let _ = report.send(Started { id, ok: true }).await;
     }
     // Drain anything else the worker prints, so it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
