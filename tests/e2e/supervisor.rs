@@ -28,14 +28,23 @@ async fn workers_are_separate_processes_sharing_one_address() {
 
 #[tokio::test]
 async fn sigterm_stops_the_supervisor_and_every_worker() {
+    stops_cleanly_on("TERM").await;
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_the_supervisor_and_every_worker() {
+    stops_cleanly_on("INT").await;
+}
+
+async fn stops_cleanly_on(signal_name: &str) {
     let keys = KeyDir::new();
     let host = start_host(3, &keys, &[]);
     let seen = workers_seen(&host, 3, 300).await;
     assert_eq!(seen.len(), 3, "{seen:?}");
-    let status = host.stop();
+    let status = host.stop_with(signal_name);
     assert!(
         status.success(),
-        "the supervisor exits cleanly on SIGTERM: {status}"
+        "the supervisor exits cleanly on SIG{signal_name}: {status}"
     );
     for worker in &seen {
         // Workers are reaped by the supervisor before it exits, so none is left, not even

@@ -220,17 +220,23 @@ impl Host {
 
     /// Stops the host with SIGTERM and returns how the supervisor exited (killed with
     /// SIGKILL if it does not stop in time).
-    pub fn stop(mut self) -> ExitStatus {
-        self.shutdown()
+    pub fn stop(self) -> ExitStatus {
+        self.stop_with("TERM")
+    }
+
+    /// Stops the host with the signal `name` (`"TERM"`, `"INT"` as Ctrl-C sends, ...) and
+    /// returns how the supervisor exited (killed with SIGKILL if it does not stop in time).
+    pub fn stop_with(mut self, name: &str) -> ExitStatus {
+        self.shutdown(name)
             .expect("the host process was already collected")
     }
 
-    fn shutdown(&mut self) -> Option<ExitStatus> {
+    fn shutdown(&mut self, name: &str) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
-        signal(child.id(), "TERM");
+        signal(child.id(), name);
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < deadline {
             match child.try_wait() {
@@ -246,7 +252,7 @@ impl Host {
 
 impl Drop for Host {
     fn drop(&mut self) {
-        let status = self.shutdown();
+        let status = self.shutdown("TERM");
         if std::thread::panicking() {
             eprintln!(
                 "--- tessera-server log (supervisor exit: {status:?}) ---\n{}",
