@@ -9,6 +9,12 @@ use axum::http::Request;
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 
+// Its own test binary: tracing's callsite interest is process-wide, so a log-capture test must
+// not share a process with tests that run concurrently without a subscriber.
+#[path = "util.rs"]
+#[allow(dead_code)] // Shared helpers; this binary uses some of them.
+mod util;
+
 use crate::util::*;
 
 /// A `MakeWriter` appending everything to one shared buffer.
@@ -48,8 +54,8 @@ async fn rejected_tokens_never_appear_in_the_logs() {
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .finish();
-    // The current-thread runtime runs the whole test on this thread.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // The only test in this process, so a global subscriber sees every event.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let app = app(state());
     let valid = transfer_token("alice");

@@ -13,8 +13,6 @@ mod codes;
 mod html;
 // The JWKS endpoint never leaks `d` or `k`.
 mod jwks;
-// Rejections are logged with code and route, never with the token.
-mod logs;
 // State from settings and from the environment.
 mod state;
 // Identity sources.
