@@ -33,6 +33,10 @@ pub struct Expected {
     pub sub: Option<String>,
     /// Which kinds of token are accepted. Defaults to [`Accept::Signed`].
     pub accept: Accept,
+    /// The caller is known to be anonymous: a token minted for a principal (with a `sub`) is
+    /// refused with `wrong_subject`. Ignored when [`Expected::sub`] is set. Defaults to `false`
+    /// (no expectation about the subject).
+    pub anonymous: bool,
 }
 
 /// Which kinds of token a route accepts. A token of another kind is refused as `malformed`,
@@ -67,7 +71,20 @@ impl Expected {
             aud: aud.into(),
             sub: None,
             accept: Accept::Signed,
+            anonymous: false,
         }
+    }
+
+    /// Expects an anonymous caller: a token that names a subject is refused with
+    /// `wrong_subject`, since it was minted for somebody in particular.
+    ///
+    /// ```
+    /// use tessera_protocol::Expected;
+    /// assert!(Expected::audience("a").anonymous().anonymous);
+    /// ```
+    pub fn anonymous(mut self) -> Expected {
+        self.anonymous = true;
+        self
     }
 
     /// Accepts the given kinds of token instead of signed ones only.
@@ -288,10 +305,10 @@ impl Verifier {
             return Err(Error::WrongAudience);
         }
         let sub = raw.sub.0.as_ref().map(|s| s.0.as_ref());
-        if let Some(want) = &expected.sub
-            && sub != Some(want.as_str())
-        {
-            return Err(Error::WrongSubject);
+        match &expected.sub {
+            Some(want) if sub != Some(want.as_str()) => return Err(Error::WrongSubject),
+            None if expected.anonymous && sub.is_some() => return Err(Error::WrongSubject),
+            _ => {}
         }
         // Step 16: the payload's type.
         let dat: T = serde_json::from_str(raw.dat.get()).map_err(|e| Error::BadPayload {

@@ -544,3 +544,21 @@ fn untrusted_token_exposes_only_the_header() {
     assert_eq!(u.untrusted_alg(), Some(Algorithm::Hs256));
     assert!(!format!("{u:?}").contains(&token[..20]));
 }
+
+#[test]
+fn an_anonymous_caller_cannot_use_a_token_minted_for_somebody() {
+    let keys = hs_keys();
+    let for_alice = with(|_| {});
+    let err = verifier(&keys)
+        .verify::<Value>(&for_alice, &Expected::audience(AUD).anonymous())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::WrongSubject);
+    let for_nobody = with(|c| {
+        c.remove("sub");
+    });
+    assert!(
+        verifier(&keys)
+            .verify::<Value>(&for_nobody, &Expected::audience(AUD).anonymous())
+            .is_ok()
+    );
+}

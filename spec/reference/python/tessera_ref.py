@@ -349,9 +349,11 @@ def _check_claims(c):
     return None
 
 def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max_lifetime=86400,
-           payload_check=None, accept="signed"):
+           payload_check=None, accept="signed", anonymous=False):
     """Returns the claims (a dict; the payload is claims["dat"]) or raises TesseraError.
     `accept` is the route's kind: "signed" (JWS), "sealed" (JWE dir + A256GCM) or "either".
+    `anonymous=True` (with sub=None) says the caller is known to be nobody: a token that
+    names a subject is then refused at step 15.
     `payload_check(dat)` stands for the application's payload type: False or an exception
     (ValueError, TypeError, KeyError) means the payload does not fit."""
     if not (_is_time(now) and type(leeway) is int and 0 <= leeway <= 300
@@ -450,6 +452,8 @@ def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max
     # Step 15
     if sub is not None and claims.get("sub") != sub:
         raise TesseraError("wrong_subject", "token was minted for another principal")
+    if sub is None and anonymous and "sub" in claims:
+        raise TesseraError("wrong_subject", "token was minted for a principal; the caller is anonymous")
     # Step 16
     if payload_check is not None:
         try:

@@ -410,6 +410,9 @@ class Steps(Base):
         self.assertCode("wrong_subject", token(c=claims(sub=DROP)))
         self.assertCode("wrong_subject", token(c=claims(sub="user:42 ")))
         self.assertEqual(verify(token(c=claims(sub="user:43")), sub=None)["sub"], "user:43")
+        # An anonymous caller may not use a token minted for somebody; a subject-less one is fine.
+        self.assertCode("wrong_subject", token(c=claims(sub="user:43")), sub=None, anonymous=True)
+        self.assertNotIn("sub", verify(token(c=claims(sub=DROP)), sub=None, anonymous=True))
 
     def test_step16_payload(self):
         tok = token()
