@@ -168,3 +168,99 @@ impl<'de> Deserialize<'de> for Time {
         Ok(Time(v))
     }
 }
+
+/// Fast path of the duplicate-member check, on JSON text that serde_json has already accepted
+/// as syntactically valid: scans the bytes once, comparing each object's member names as raw
+/// bytes. Returns `Some(found)`, or `None` when a member name contains an escape (two spellings
+/// can then name the same member) or any string contains a `\u` escape (which may be a lone
+/// surrogate that serde_json's raw capture does not decode), in which case the caller runs
+/// [`NoDuplicates`].
+pub(crate) fn scan_duplicates(json: &[u8]) -> Option<bool> {
+    // One frame per open container: (is_object, index in `names` where its names start,
+    // expecting a member name next).
+    let mut frames: Vec<(bool, usize, bool)> = Vec::with_capacity(8);
+    let mut names: Vec<&[u8]> = Vec::with_capacity(16);
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'{' => frames.push((true, names.len(), true)),
+            b'[' => frames.push((false, names.len(), false)),
+            b'}' | b']' => {
+                let (_, start, _) = frames.pop()?;
+                names.truncate(start);
+            }
+            b',' => {
+                if let Some(frame) = frames.last_mut() {
+                    frame.2 = frame.0;
+                }
+            }
+            b':' => {
+                if let Some(frame) = frames.last_mut() {
+                    frame.2 = false;
+                }
+            }
+            b'"' => {
+                let start = i + 1;
+                let mut escaped = false;
+                i += 1;
+                while i < json.len() && json[i] != b'"' {
+                    if json[i] == b'\\' {
+                        escaped = true;
+                        if json.get(i + 1) == Some(&b'u') {
+                            return None;
+                        }
+                        i += 1; // skip the escaped byte
+                    }
+                    i += 1;
+                }
+                if let Some(&(true, first, true)) = frames.last() {
+                    if escaped {
+                        return None;
+                    }
+                    let name = json.get(start..i)?;
+                    if names[first..].contains(&name) {
+                        return Some(true);
+                    }
+                    names.push(name);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NoDuplicates, scan_duplicates};
+
+    fn walk(json: &str) -> bool {
+        serde_json::from_str::<NoDuplicates>(json).is_err()
+    }
+
+    #[test]
+    fn the_fast_scan_agrees_with_the_serde_walk() {
+        for (json, dup) in [
+            (r#"{"a":1,"b":2}"#, false),
+            (r#"{"a":1,"a":2}"#, true),
+            (r#"{"a":{"a":1},"b":[{"a":1,"a":2}]}"#, true),
+            (r#"{"a":{"b":1},"b":{"b":1}}"#, false),
+            (r#"[{"a":1},{"a":1}]"#, false),
+            (r#"{"a":"x\"y","b":"{\"a\":1,\"a\":2}"}"#, false),
+            (r#"{"a" : 1 , "a" : 2}"#, true),
+            (r#"{"k":[1,{"k":2}],"j":{"k":3,"j":4}}"#, false),
+            ("null", false),
+            (r#""a""#, false),
+            (r#"{"":1,"":2}"#, true),
+        ] {
+            assert_eq!(scan_duplicates(json.as_bytes()), Some(dup), "{json}");
+            assert_eq!(walk(json), dup, "{json}");
+        }
+        // An escaped member name, or any \u escape, defers to the serde walk.
+        assert_eq!(scan_duplicates(br#"{"a":1,"\u0061":2}"#), None);
+        assert_eq!(scan_duplicates(br#"{"a":"\ud800"}"#), None);
+        assert_eq!(scan_duplicates(br#"{"a\n":1,"b":"\n"}"#), None);
+        assert!(walk(r#"{"a":1,"\u0061":2}"#));
+    }
+}
