@@ -337,8 +337,9 @@ where
             .await
             .map_err(at)?;
         let envelope = parse_body(&parts.headers, &bytes).map_err(at)?;
-        let token = match (header_token, envelope.token) {
-            (Some(token), None) | (None, Some(token)) => token,
+        let token: Cow<'_, str> = match (header_token, envelope.token) {
+            (Some(token), None) => Cow::Owned(token),
+            (None, Some(token)) => token,
             (None, None) => return Err(at(Rejection::missing_token())),
             (Some(_), Some(_)) => {
                 return Err(at(Rejection::malformed_body(
@@ -433,20 +434,21 @@ impl<T, I> Action<T, I> {
 }
 
 /// The token and raw input found in a body.
-struct Envelope {
-    token: Option<String>,
-    input: RawInput,
+struct Envelope<'a> {
+    token: Option<Cow<'a, str>>,
+    input: RawInput<'a>,
 }
 
-enum RawInput {
+enum RawInput<'a> {
     /// No input: deserialized from JSON `null`.
     None,
-    Json(Box<RawValue>),
+    /// Borrowed from the request body.
+    Json(&'a RawValue),
     /// The form pairs other than the token (at least one), re-encoded.
     Form(String),
 }
 
-impl RawInput {
+impl RawInput<'_> {
     fn parse<I: DeserializeOwned>(&self) -> Result<I, Rejection> {
         match self {
             RawInput::None => serde_json::from_str("null").map_err(|e| {
@@ -465,11 +467,11 @@ impl RawInput {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonEnvelope {
-    #[serde(default)]
-    token: Option<String>,
-    #[serde(default)]
-    input: Option<Box<RawValue>>,
+struct JsonEnvelope<'a> {
+    #[serde(borrow, default)]
+    token: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
 }
 
 fn header_token(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
@@ -547,7 +549,7 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
     }
 }
 
-fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Envelope, Rejection> {
+fn parse_body<'a>(headers: &HeaderMap, bytes: &'a Bytes) -> Result<Envelope<'a>, Rejection> {
     if bytes.is_empty() {
         return Ok(Envelope {
             token: None,
@@ -556,7 +558,7 @@ fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Envelope, Rejection>
     }
     match body_kind(headers) {
         BodyKind::Json => {
-            let envelope: JsonEnvelope = serde_json::from_slice(bytes).map_err(|_| {
+            let envelope: JsonEnvelope<'a> = serde_json::from_slice(bytes).map_err(|_| {
                 Rejection::malformed_body(
                     "the JSON body is not an object of \"token\" (a string) and \"input\"",
                 )
@@ -577,7 +579,7 @@ fn parse_body(headers: &HeaderMap, bytes: &Bytes) -> Result<Envelope, Rejection>
                             "the form field tessera_token appears more than once",
                         ));
                     }
-                    token = Some(value.into_owned());
+                    token = Some(Cow::Owned(value.into_owned()));
                 } else {
                     rest.append_pair(&name, &value);
                     fields += 1;
