@@ -13,12 +13,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use tessera_protocol::KeySet;
+use tessera_server::replay::{DEFAULT_MEMORY_ENTRIES, MemoryReplayGuard};
 use tessera_server::{
     Caller, CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySource, Principal, Rejection,
     TesseraConfig, TesseraState,
 };
 
-use crate::cli::ISSUER;
+use crate::cli::{ISSUER, ReplayStore};
+use crate::ledger::LedgerStore;
 use crate::naive::{self, NaiveStore};
 use crate::page;
 use crate::plugins::{self, STOCK_ITEM, TransferInput, TransferPayload, transfer_result};
@@ -53,15 +55,25 @@ pub(crate) struct AppConfig {
     pub(crate) ttl: Duration,
     pub(crate) leeway: Duration,
     pub(crate) keep_alive: bool,
+    /// The replay guard store of single-use actions.
+    pub(crate) replay: ReplayStore,
+    /// The shared stock ledger (its folder is shared by every worker).
+    pub(crate) ledger: LedgerStore,
+    /// How many worker processes the host runs (shown on the page).
+    pub(crate) workers: u16,
 }
 
 /// The state of every handler: the tessera state (reached by the library's extractors through
-/// `FromRef`), this worker's label, and the naive panel's in-process memory.
+/// `FromRef`), this worker's label, the naive panel's in-process memory, and the shared stock
+/// ledger.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) tessera: TesseraState,
     pub(crate) worker: WorkerLabel,
     pub(crate) naive: Arc<NaiveStore>,
+    pub(crate) ledger: Arc<LedgerStore>,
+    pub(crate) replay: ReplayStore,
+    pub(crate) workers: u16,
 }
 
 impl FromRef<AppState> for TesseraState {
@@ -92,9 +104,19 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
     let tessera = TesseraConfig::new(config.keys, ISSUER)
         .with_ttl(config.ttl)
         .with_leeway(config.leeway)
-        .with_identity(identity())
-        .build()
-        .map_err(|e| e.to_string())?;
+        .with_identity(identity());
+    // Each worker builds its own guard: its own memory, or its own connection to the shared
+    // Redis server.
+    let tessera = match &config.replay {
+        ReplayStore::Memory => {
+            tessera.with_replay_guard(MemoryReplayGuard::new(DEFAULT_MEMORY_ENTRIES))
+        }
+        #[cfg(feature = "redis")]
+        ReplayStore::Redis(url) => tessera.with_replay_guard(
+            tessera_server::replay::RedisReplayGuard::new(url).map_err(|e| e.to_string())?,
+        ),
+    };
+    let tessera = tessera.build().map_err(|e| e.to_string())?;
     let label = config.label;
     let header_value = HeaderValue::from_str(label.as_str())
         .map_err(|_| "the worker label is not a header value".to_owned())?;
@@ -104,6 +126,9 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
         naive: Arc::new(NaiveStore::new(config.ttl)),
         worker: label,
         tessera,
+        ledger: Arc::new(config.ledger),
+        replay: config.replay,
+        workers: config.workers,
     };
     let app = Router::new()
         .route("/", get(page::index))

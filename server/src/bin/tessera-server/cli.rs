@@ -11,6 +11,10 @@ pub(crate) const ISSUER: &str = "tessera-demo";
 /// The environment variable of --keys (a key file path, or the key set's JSON).
 pub(crate) const KEYS_ENV: &str = "TESSERA_KEYS";
 
+/// The environment variable of --replay-store (a Redis URL may carry a password: workers get
+/// it through their environment, never argv).
+pub(crate) const REPLAY_STORE_ENV: &str = "TESSERA_REPLAY_STORE";
+
 /// The default listening address.
 pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -22,6 +26,35 @@ Default key file: $XDG_DATA_HOME/tessera/keys.json, else $HOME/.local/share/tess
 else ./tessera-keys.json. It is created on first run (mode 0600, folder mode 0700) with one
 fresh key of --key-alg and reused on every later run, so tokens survive a restart.
 
+Single-use actions (--replay-store): confirm-transfer runs at most once per button. Each click
+records the token's id (jti) in a replay guard until the token expires; a second click of the
+same button is refused with 409 `replayed`. If the store cannot be reached the click fails
+closed with 503 `replay_unavailable` and does not run; the other actions never touch it.
+    memory             (default) an in-memory guard in EACH worker process. It protects
+                       within one worker only: with several workers a second click that
+                       lands on another worker is NOT recognised and runs again. Use it with
+                       --workers 1, or for a quick look.
+    redis://HOST:PORT/DB
+                       one Redis server shared by every worker (and host): an atomic
+                       SET key 1 NX EXAT exp per click, exact across processes and machines.
+                       Only in builds with the `redis` feature
+                       (cargo build --release -p tessera-server --features redis). No TLS.
+                       Contacted on the first single-use click, not at startup.
+    This build: __REDIS_SUPPORT__
+
+Shared stock ledger (--data-dir): the `shared-stock` panel reads and changes the stock levels
+of one part in DIR/stock-ledger/, shared by every worker process: one small JSON file per
+version (vN.json, never changed once written; the highest N is the current ledger; no file
+means the initial stock). A change is a compare-and-swap on the version, without locks: read
+vN, check it, write a temporary file, then create v(N+1).json as a hard link to it, which
+succeeds only if no other worker created it first (else the change starts over from the newer
+version). Readers only ever see complete versions; the last 16 are kept. Its return-all button
+is bound to the ledger version it was rendered from (the token's fingerprint, fpr =
+ledger:PART:vN): once the ledger has changed, on any worker, the click is refused with 409
+`stale`; reload the panel for fresh buttons.
+Default DIR: the key file's folder; with inline keys, a private temporary folder for this run,
+removed when the host stops (unless it is killed with SIGKILL).
+
 When the host is ready it prints exactly one line on stdout:
     listening on http://ADDR
 where ADDR is the bound address (with the real port when --bind asks for port 0).
@@ -31,6 +64,13 @@ HTTP surface (identity: header X-Demo-User, else cookie tessera_demo_user, else 
     GET  /api/plugins/stock-tools/panels     panels with buttons and their tokens (JSON)
     POST /api/plugins/stock-tools/actions/{transfer,print-label,process-data}
                                              body {\"token\", \"input\"} -> result, or problem+json
+    POST /api/plugins/stock-tools/actions/confirm-transfer
+                                             SINGLE USE: moves input.qty in the shared ledger;
+                                             a second use of a token -> 409 replayed; replay
+                                             store unreachable -> 503 replay_unavailable
+    POST /api/plugins/stock-tools/actions/return-all
+                                             STALE-CHECKED: returns the quantity counted at
+                                             render; ledger changed since -> 409 stale
     GET  /api/plugins/naive-stock/panels     the NAIVE panel (data kept in worker memory)
     POST /api/plugins/naive-stock/actions/transfer   fails on other workers (410)
     POST /bench/parse-only                   benchmark baseline: parses, verifies nothing
@@ -39,10 +79,22 @@ HTTP surface (identity: header X-Demo-User, else cookie tessera_demo_user, else 
 Every response carries the header `Tessera-Worker: wK/pidP` naming the worker process that
 served it. Logs go to stderr; RUST_LOG sets the filter (default: info).";
 
+/// What `--help` says of this build's Redis support.
+#[cfg(feature = "redis")]
+pub(crate) const REDIS_SUPPORT: &str = "Redis support built in (redis:// stores accepted).";
+/// What `--help` says of this build's Redis support.
+#[cfg(not(feature = "redis"))]
+pub(crate) const REDIS_SUPPORT: &str =
+    "NO Redis support (redis:// stores refused; rebuild with --features redis).";
+
+fn after_help() -> String {
+    AFTER_HELP.replace("__REDIS_SUPPORT__", REDIS_SUPPORT)
+}
+
 /// The demo plugin host: a prefork server whose worker processes share one listening address,
 /// serving the `stock-tools` plugin with tessera action tokens beside a naive in-memory panel.
 #[derive(Debug, Parser)]
-#[command(name = "tessera-server", version, after_help = AFTER_HELP)]
+#[command(name = "tessera-server", version, after_help = after_help())]
 pub(crate) struct Cli {
     /// Address to listen on. Port 0 picks a free port.
     #[arg(long, env = "TESSERA_BIND", value_name = "ADDR", default_value = DEFAULT_BIND)]
@@ -90,6 +142,23 @@ pub(crate) struct Cli {
     #[arg(long, env = "TESSERA_KEEP_ALIVE")]
     pub(crate) keep_alive: bool,
 
+    /// Replay guard of single-use actions: `memory` (one guard per worker process: protects
+    /// within one worker only) or `redis://HOST:PORT/DB` (shared by every worker; needs a build
+    /// with `--features redis`). See below.
+    #[arg(
+        long,
+        env = "TESSERA_REPLAY_STORE",
+        value_name = "STORE",
+        default_value = "memory",
+        hide_env_values = true
+    )]
+    pub(crate) replay_store: String,
+
+    /// Folder of the shared stock ledger (its stock-ledger/ folder), shared by every worker. Created
+    /// (mode 0700) when missing. [default: the key file's folder; see below]
+    #[arg(long, env = "TESSERA_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+
     /// Internal: run as worker K of a supervisor, serving the exact address in --bind.
     #[arg(long, hide = true, value_name = "K")]
     pub(crate) worker_id: Option<u16>,
@@ -122,7 +191,79 @@ pub(crate) enum KeySource {
     Inline(String),
 }
 
+/// The replay guard store of single-use actions, from --replay-store.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum ReplayStore {
+    /// A [`MemoryReplayGuard`](tessera_server::replay::MemoryReplayGuard) in each worker.
+    Memory,
+    /// A Redis server shared by every worker, by URL (which may carry a password: never
+    /// printed).
+    #[cfg(feature = "redis")]
+    Redis(String),
+}
+
+impl std::fmt::Debug for ReplayStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+impl ReplayStore {
+    /// Parses a --replay-store value. Errors are sentences that never repeat the value (a
+    /// Redis URL may carry a password).
+    pub(crate) fn parse(value: &str) -> Result<ReplayStore, String> {
+        let value = value.trim();
+        if value == "memory" {
+            return Ok(ReplayStore::Memory);
+        }
+        if value.starts_with("rediss://") {
+            return Err(
+                "--replay-store: TLS Redis URLs (rediss://) are not supported; use \
+                        redis://HOST:PORT/DB on a trusted network"
+                    .to_owned(),
+            );
+        }
+        if value.starts_with("redis://") {
+            return ReplayStore::redis(value);
+        }
+        Err("--replay-store must be `memory` or a Redis URL redis://HOST:PORT/DB".to_owned())
+    }
+
+    #[cfg(feature = "redis")]
+    fn redis(url: &str) -> Result<ReplayStore, String> {
+        // Parse the URL now, so a typo stops the host at startup rather than at the first click.
+        tessera_server::replay::RedisReplayGuard::new(url).map_err(|_| {
+            "--replay-store: the Redis URL is not valid (expected redis://HOST:PORT/DB)".to_owned()
+        })?;
+        Ok(ReplayStore::Redis(url.to_owned()))
+    }
+
+    #[cfg(not(feature = "redis"))]
+    fn redis(_url: &str) -> Result<ReplayStore, String> {
+        Err(
+            "--replay-store redis://…: this tessera-server was built without Redis support; \
+             rebuild it with `--features redis` (cargo build --release -p tessera-server \
+             --features redis), or use --replay-store memory"
+                .to_owned(),
+        )
+    }
+
+    /// Words for logs and the demo page (never the URL).
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            ReplayStore::Memory => "memory (one guard per worker process)",
+            #[cfg(feature = "redis")]
+            ReplayStore::Redis(_) => "Redis (one store shared by every worker)",
+        }
+    }
+}
+
 impl Cli {
+    /// The replay store named by --replay-store / TESSERA_REPLAY_STORE.
+    pub(crate) fn replay_store(&self) -> Result<ReplayStore, String> {
+        ReplayStore::parse(&self.replay_store)
+    }
+
     /// The number of worker processes.
     pub(crate) fn worker_count(&self) -> u16 {
         self.workers.unwrap_or_else(|| clamp_u16(cpu_count()))
@@ -189,6 +330,34 @@ mod tests {
         assert!(matches!(cli.key_source(), KeySource::Inline(_)));
         let cli = Cli::parse_from(["tessera-server", "--keys", "/tmp/k.json"]);
         assert!(matches!(cli.key_source(), KeySource::File(p) if p == Path::new("/tmp/k.json")));
+    }
+
+    #[test]
+    fn replay_store_is_memory_by_default_and_never_echoes_a_url_in_errors() {
+        let cli = Cli::parse_from(["tessera-server"]);
+        assert_eq!(cli.replay_store(), Ok(ReplayStore::Memory));
+        for bad in [
+            "memroy",
+            "http://:hunter2@127.0.0.1:6379/",
+            "rediss://:hunter2@127.0.0.1:6379/",
+        ] {
+            let err = ReplayStore::parse(bad).unwrap_err();
+            assert!(err.starts_with("--replay-store"), "{err}");
+            assert!(!err.contains("hunter2") && !err.contains("memroy"), "{err}");
+        }
+        let redis = ReplayStore::parse("redis://:hunter2@127.0.0.1:6379/0");
+        #[cfg(feature = "redis")]
+        {
+            let store = redis.unwrap();
+            assert!(matches!(store, ReplayStore::Redis(_)));
+            assert!(!format!("{store:?}").contains("hunter2"));
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            let err = redis.unwrap_err();
+            assert!(err.contains("--features redis"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
     }
 
     #[test]

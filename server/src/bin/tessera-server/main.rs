@@ -10,6 +10,7 @@
 mod app;
 mod cli;
 mod keys;
+mod ledger;
 mod naive;
 mod page;
 mod plugins;
@@ -22,21 +23,47 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, KeySource};
+use crate::ledger::DataDir;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let source = cli.key_source();
+    // A bad --replay-store stops the host at startup (never at the first click).
+    let replay = match cli.replay_store() {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("tessera-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match cli.worker_id {
-        Some(id) => worker::run(&cli, id, &source),
+        Some(id) => worker::run(&cli, id, &source, replay),
         None => {
             // The supervisor creates the key file once, before any worker reads it.
             if let Err(e) = keys::load(&source, cli.key_alg.algorithm(), true) {
                 eprintln!("tessera-server: {e}");
                 return ExitCode::FAILURE;
             }
-            workers::supervise(&cli, &source)
+            // One data folder for every worker (removed at exit if it is a temporary one).
+            let key_file = match &source {
+                KeySource::File(path) => Some(path.as_path()),
+                KeySource::Inline(_) => None,
+            };
+            let data_dir = match DataDir::resolve(cli.data_dir.as_deref(), key_file) {
+                Ok(dir) => dir,
+                Err(e) => {
+                    eprintln!("tessera-server: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            tracing::info!(
+                replay_store = replay.describe(),
+                data_dir = %data_dir.path().display(),
+                "single-use and stale-state checks configured"
+            );
+            workers::supervise(&cli, &source, data_dir.path())
         }
     }
 }

@@ -3,10 +3,12 @@
 
 use axum::extract::State;
 use axum::response::Html;
+use tessera_server::Caller;
 use tessera_server::render::{NoStore, SCRIPT_TAG, escape_html, panel_html, panels_html};
-use tessera_server::{Caller, Rejection};
 
 use crate::app::{AppState, USER_COOKIE};
+use crate::cli::ReplayStore;
+use crate::ledger::{self, LEDGER_DIR, PluginError};
 use crate::{naive, plugins};
 
 const STYLE: &str = r#"
@@ -28,6 +30,8 @@ table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { text-align: left; padding: .2rem .5rem; border-bottom: 1px solid #e3e8ef; }
 td.ok { color: #176c2f; } td.error { color: #a11d1d; }
 .muted { color: #5b6575; }
+.shared .tessera-panel { border-color: #b9c8a6; background: #f7fbf2; }
+.warn { color: #8a5a00; }
 "#;
 
 /// Records every click's outcome in the log table and lets the user switch identity.
@@ -75,9 +79,11 @@ const PAGE_JS: &str = r#"
 pub(crate) async fn index(
     State(app): State<AppState>,
     Caller(who): Caller,
-) -> Result<NoStore<Html<String>>, Rejection> {
+) -> Result<NoStore<Html<String>>, PluginError> {
     let worker = app.worker.as_str();
-    let tessera_panels = plugins::panels(&app.tessera, who.as_ref(), worker)?;
+    let tessera_panels = plugins::stateless_panels(&app.tessera, who.as_ref(), worker)?;
+    let ledger = ledger::read(&app.ledger).await?;
+    let shared_panel = plugins::shared_stock_panel(&app.tessera, who.as_ref(), worker, &ledger)?;
     let naive_panel = naive::panel(&app, who.as_ref());
     let user = who.as_ref().map_or("(anonymous)", |p| p.as_str());
     let mut html = String::with_capacity(16 * 1024);
@@ -106,6 +112,7 @@ pub(crate) async fn index(
     );
     html.push_str("<h2>With tessera: the data travels in a signed token</h2>\n");
     html.push_str(&panels_html(&tessera_panels));
+    html.push_str(&shared_section(&app, &shared_panel));
     html.push_str("</div>\n<div class=\"column naive\" id=\"naive-panels\">\n");
     html.push_str(
         "<h2>NAIVE: the data stays in the rendering worker's memory</h2>\n\
@@ -119,4 +126,53 @@ pub(crate) async fn index(
     // Tokens are minted per render and per user: the page is never cached nor leaked
     // through a Referer.
     Ok(NoStore(Html(html)))
+}
+
+/// The shared-stock section: what single-use and stale-state mean here, which replay store
+/// guards the single-use button, and the panel.
+fn shared_section(app: &AppState, panel: &tessera_server::Panel) -> String {
+    let mut html = String::with_capacity(4 * 1024);
+    html.push_str(
+        "<div class=\"shared\" id=\"shared-stock\">\n<h2>Stateful actions: single use and \
+         stale state</h2>\n<p class=\"muted\">This panel changes a stock ledger shared by \
+         every worker (<code>",
+    );
+    html.push_str(LEDGER_DIR);
+    html.push('/');
+    html.push_str(
+        "</code> in the host's data folder). <b>Confirm transfer</b> is single-use: click it \
+         twice and the second click is refused with <code>409 replayed</code>. <b>Return \
+         all</b> is bound to the ledger version it was rendered from: after any change (a \
+         transfer, on any worker) it is refused with <code>409 stale</code>. Reload the page \
+         for fresh buttons.</p>\n<p class=\"muted\" id=\"replay-store\">Replay store: <b>",
+    );
+    html.push_str(&escape_html(app.replay.describe()));
+    html.push_str("</b>");
+    match app.replay {
+        ReplayStore::Memory if app.workers > 1 => {
+            html.push_str(&format!(
+                " — <span class=\"warn\">with {} workers, a second click that lands on another \
+                 worker is not recognised by that worker's memory and runs again. Start the host \
+                 with <code>--workers 1</code> or <code>--replay-store redis://…</code> to see \
+                 every replay refused.</span>",
+                app.workers
+            ));
+        }
+        ReplayStore::Memory => {
+            html.push_str(
+                " — one worker, so every replay reaches the guard that saw the first click.",
+            );
+        }
+        #[cfg(feature = "redis")]
+        ReplayStore::Redis(_) => {
+            html.push_str(&format!(
+                " — every replay is refused, whichever of the {} workers it reaches.",
+                app.workers
+            ));
+        }
+    }
+    html.push_str("</p>\n");
+    html.push_str(&panel_html(panel));
+    html.push_str("</div>\n");
+    html
 }

@@ -1,9 +1,16 @@
-//! The sample inventory plugin `stock-tools`: two panels, three actions.
+//! The sample inventory plugin `stock-tools`: three panels, five actions.
 //!
 //! Every button's token carries all the data its action needs (which part, where from, where
 //! to, the rows to process) plus the worker that rendered it. The action handlers read only
 //! the verified token payload and the user's input — never memory of the rendering worker —
 //! so a click succeeds on any worker process.
+//!
+//! The `shared-stock` panel acts on state that outlives the click: the shared stock ledger
+//! ([`crate::ledger`], one file for every worker). Its two actions opt in to the checks of
+//! stateful actions: `confirm-transfer` is **single-use** (a second click of the same button
+//! is refused with 409 `replayed` by the replay guard), and `return-all` is **bound to the
+//! ledger version** it was rendered from (a click after the ledger changed is refused with
+//! 409 `stale`, compared within the ledger's compare-and-swap on its version).
 
 use axum::extract::State;
 use axum::{Json, Router};
@@ -15,6 +22,7 @@ use tessera_server::{
 };
 
 use crate::app::AppState;
+use crate::ledger::{self, BIN, Ledger, PluginError, SHELF};
 
 /// The plugin's name in URLs and JSON.
 pub(crate) const PLUGIN: &str = "stock-tools";
@@ -35,6 +43,19 @@ pub(crate) const PRINT_LABEL: ActionRoute = ActionRoute::new(
 pub(crate) const PROCESS_DATA: ActionRoute = ActionRoute::new(
     "plugin:stock-tools/action:process-data",
     "/api/plugins/stock-tools/actions/process-data",
+);
+
+/// Confirm a transfer in the shared stock ledger. **Single use**: each button moves stock once.
+pub(crate) const CONFIRM_TRANSFER: ActionRoute = ActionRoute::new(
+    "plugin:stock-tools/action:confirm-transfer",
+    "/api/plugins/stock-tools/actions/confirm-transfer",
+)
+.single_use();
+/// Return everything counted at the destination when the panel was rendered. **Stale-checked**:
+/// bound to the ledger version it was rendered from.
+pub(crate) const RETURN_ALL: ActionRoute = ActionRoute::new(
+    "plugin:stock-tools/action:return-all",
+    "/api/plugins/stock-tools/actions/return-all",
 );
 
 /// The demo's stock item, as a real plugin would load it from its database at render time.
@@ -117,22 +138,122 @@ struct DataInput {
     op: Option<String>,
 }
 
+/// Payload of a confirm-transfer token: which part, where from, where to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ConfirmPayload {
+    pub(crate) part_id: u32,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    /// The ledger version shown when the panel was rendered (informative only: the transfer
+    /// checks the quantity on hand at click time).
+    pub(crate) version_seen: u64,
+    pub(crate) rendered_by: String,
+}
+
+/// The user's input to a confirm-transfer: how many to move.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(crate) struct QtyInput {
+    pub(crate) qty: Option<u32>,
+}
+
+/// Payload of a return-all token: the quantity counted at the destination at render time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ReturnPayload {
+    pub(crate) part_id: u32,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    /// How many were at `from` when the panel was rendered: the quantity this button moves.
+    pub(crate) qty: u32,
+    pub(crate) rendered_by: String,
+}
+
 /// The most label copies one click may print.
 const MAX_COPIES: u32 = 50;
 /// The longest note kept with a transfer, in characters.
 const MAX_NOTE_CHARS: usize = 200;
 
-/// The plugin's routes: the panels (JSON) and its three actions.
+/// The plugin's routes: the panels (JSON) and its five actions.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(PANELS_PATH, axum::routing::get(panels_json))
         .action(&TRANSFER, transfer)
         .action(&PRINT_LABEL, print_label)
         .action(&PROCESS_DATA, process_data)
+        .action(&CONFIRM_TRANSFER, confirm_transfer)
+        .action(&RETURN_ALL, return_all)
 }
 
-/// Renders the plugin's panels for `who`, minting each button's token now.
+/// Renders all the plugin's panels for `who`: the stateless ones, then the shared-stock panel
+/// of the current `ledger`.
 pub(crate) fn panels(
+    tessera: &TesseraState,
+    who: Option<&Principal>,
+    rendered_by: &str,
+    ledger: &Ledger,
+) -> Result<Vec<Panel>, Rejection> {
+    let mut panels = stateless_panels(tessera, who, rendered_by)?;
+    panels.push(shared_stock_panel(tessera, who, rendered_by, ledger)?);
+    Ok(panels)
+}
+
+/// The key of the shared-stock panel.
+pub(crate) const SHARED_STOCK_PANEL: &str = "shared-stock";
+
+/// The shared-stock panel: the ledger as it is now, a single-use transfer button, and a
+/// return-all button bound to this ledger version.
+pub(crate) fn shared_stock_panel(
+    tessera: &TesseraState,
+    who: Option<&Principal>,
+    rendered_by: &str,
+    ledger: &Ledger,
+) -> Result<Panel, Rejection> {
+    let confirm = ConfirmPayload {
+        part_id: ledger.part_id,
+        from: SHELF.to_owned(),
+        to: BIN.to_owned(),
+        version_seen: ledger.version,
+        rendered_by: rendered_by.to_owned(),
+    };
+    let back = ReturnPayload {
+        part_id: ledger.part_id,
+        from: BIN.to_owned(),
+        to: SHELF.to_owned(),
+        qty: ledger.at(BIN),
+        rendered_by: rendered_by.to_owned(),
+    };
+    Ok(Panel::new(
+        SHARED_STOCK_PANEL,
+        format!(
+            "Shared stock #{} · {} · {SHELF}: {} pcs · {BIN}: {} pcs · ledger v{}",
+            ledger.part_id,
+            ledger.part_name,
+            ledger.at(SHELF),
+            ledger.at(BIN),
+            ledger.version
+        ),
+    )
+    .with_field(Field::number("qty", "Quantity to transfer").with_value("5"))
+    .with_button(tessera.button(
+        format!("Confirm transfer to {BIN} (single use)"),
+        &CONFIRM_TRANSFER,
+        who,
+        &confirm,
+    )?)
+    .with_button(tessera.button_with_fingerprint(
+        format!(
+            "Return all {} from {BIN} to {SHELF} (as of v{})",
+            back.qty, ledger.version
+        ),
+        &RETURN_ALL,
+        who,
+        &back,
+        &ledger.fingerprint(),
+    )?))
+}
+
+/// Renders the stateless panels (stock item, data tools) for `who`, minting each button's
+/// token now.
+pub(crate) fn stateless_panels(
     tessera: &TesseraState,
     who: Option<&Principal>,
     rendered_by: &str,
@@ -177,8 +298,9 @@ pub(crate) fn panels(
 async fn panels_json(
     State(app): State<AppState>,
     Caller(who): Caller,
-) -> Result<NoStore<Json<Value>>, Rejection> {
-    let panels = panels(&app.tessera, who.as_ref(), app.worker.as_str())?;
+) -> Result<NoStore<Json<Value>>, PluginError> {
+    let ledger = ledger::read(&app.ledger).await?;
+    let panels = panels(&app.tessera, who.as_ref(), app.worker.as_str(), &ledger)?;
     Ok(NoStore(Json(json!({
         "plugin": PLUGIN,
         "user": who,
@@ -312,6 +434,94 @@ async fn process_data(
         "result": result,
         "unit": p.unit,
         "user": action.principal,
+        "rendered_by": p.rendered_by,
+        "handled_by": app.worker.as_str(),
+    })))
+}
+
+/// Single use: the replay guard admitted this token once (the extractor checked it before the
+/// handler runs); the transfer checks the quantity on hand now, within the ledger's
+/// compare-and-swap (re-checked if another worker changed the ledger meanwhile).
+async fn confirm_transfer(
+    State(app): State<AppState>,
+    action: Action<ConfirmPayload, Option<QtyInput>>,
+) -> Result<Json<Value>, PluginError> {
+    let p = action.payload;
+    let qty = action.input.unwrap_or_default().qty.unwrap_or(1);
+    let (from, to) = (p.from.clone(), p.to.clone());
+    let part_id = p.part_id;
+    let change = ledger::update(&app.ledger, move |ledger| {
+        if ledger.part_id != part_id {
+            return Err(Rejection::bad_input("this button is for another part"));
+        }
+        ledger.move_stock(&from, &to, qty)
+    })
+    .await?;
+    let after = &change.after;
+    Ok(Json(json!({
+        "plugin": PLUGIN,
+        "action": "confirm-transfer",
+        "ok": true,
+        "message": format!(
+            "moved {qty} × {} (#{}) from {} to {} · ledger v{} → v{} · this button is now used up",
+            after.part_name, after.part_id, p.from, p.to, change.before.version, after.version
+        ),
+        "single_use": true,
+        "part_id": after.part_id,
+        "moved": qty,
+        "from": p.from,
+        "to": p.to,
+        "stock": after.stock,
+        "version": after.version,
+        "user": action.principal,
+        "rendered_by": p.rendered_by,
+        "handled_by": app.worker.as_str(),
+    })))
+}
+
+/// Stale-checked: the button's fingerprint must equal the ledger's current one, compared
+/// within the ledger's compare-and-swap (so a change by another worker between this check and
+/// the write makes the check run again, and refuse), so the quantity it was rendered with is
+/// still what is there.
+async fn return_all(
+    State(app): State<AppState>,
+    action: Action<ReturnPayload>,
+) -> Result<Json<Value>, PluginError> {
+    let p = action.payload.clone();
+    let change = ledger::update(&app.ledger, move |ledger| {
+        action.require_fingerprint(&ledger.fingerprint())?;
+        let p = &action.payload;
+        if ledger.part_id != p.part_id {
+            return Err(Rejection::bad_input("this button is for another part"));
+        }
+        if p.qty == 0 {
+            return Err(Rejection::bad_input(format!(
+                "there was nothing at {} to return when the panel was rendered",
+                p.from
+            )));
+        }
+        ledger.move_stock(&p.from, &p.to, p.qty)?;
+        Ok(action.principal.clone())
+    })
+    .await?;
+    let after = &change.after;
+    Ok(Json(json!({
+        "plugin": PLUGIN,
+        "action": "return-all",
+        "ok": true,
+        "message": format!(
+            "returned all {} × {} (#{}) from {} to {} · ledger v{} → v{}",
+            p.qty, after.part_name, after.part_id, p.from, p.to, change.before.version,
+            after.version
+        ),
+        "fingerprint": change.before.fingerprint(),
+        "part_id": after.part_id,
+        "moved": p.qty,
+        "from": p.from,
+        "to": p.to,
+        "stock": after.stock,
+        "version": after.version,
+        "user": change.value,
         "rendered_by": p.rendered_by,
         "handled_by": app.worker.as_str(),
     })))

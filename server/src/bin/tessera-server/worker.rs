@@ -6,13 +6,19 @@ use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 
 use crate::app::{self, AppConfig, WorkerLabel};
-use crate::cli::{Cli, KeySource};
+use crate::cli::{Cli, KeySource, ReplayStore};
 use crate::keys;
+use crate::ledger::LedgerStore;
 use crate::workers::{self, READY_LINE, Signals};
 
 /// Runs worker `id` until its stdin closes or it gets SIGTERM / SIGINT.
-pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource) -> ExitCode {
+pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -> ExitCode {
     let label = WorkerLabel::new(id, std::process::id());
+    // The supervisor resolved the data folder once and gave every worker the same one.
+    let Some(data_dir) = cli.data_dir.as_deref() else {
+        tracing::error!(worker = %label, "a worker needs --data-dir from its supervisor");
+        return ExitCode::FAILURE;
+    };
     // Workers never create the key file: the supervisor did, before starting them.
     let keys = match keys::load(source, cli.key_alg.algorithm(), false) {
         Ok(keys) => keys,
@@ -52,6 +58,9 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource) -> ExitCode {
         ttl: std::time::Duration::from_secs(cli.ttl),
         leeway: std::time::Duration::from_secs(cli.leeway),
         keep_alive: cli.keep_alive,
+        replay,
+        ledger: LedgerStore::new(data_dir),
+        workers: cli.worker_count(),
     };
     runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::from_std(listener) {

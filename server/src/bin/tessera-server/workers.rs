@@ -12,7 +12,7 @@
 //! Ctrl-C.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, watch};
 
-use crate::cli::{Cli, KEYS_ENV, KeySource};
+use crate::cli::{Cli, KEYS_ENV, KeySource, REPLAY_STORE_ENV};
 
 /// The line a worker prints on stdout once it listens.
 pub(crate) const READY_LINE: &str = "ready";
@@ -56,7 +56,7 @@ pub(crate) fn worker_listener(addr: SocketAddr) -> std::io::Result<TcpListener> 
 }
 
 /// Runs the supervisor until SIGTERM or Ctrl-C. Returns the process exit code.
-pub(crate) fn supervise(cli: &Cli, keys: &KeySource) -> ExitCode {
+pub(crate) fn supervise(cli: &Cli, keys: &KeySource, data_dir: &Path) -> ExitCode {
     let reserved = match reuseport_socket(cli.bind, None) {
         Ok(socket) => socket,
         Err(e) => {
@@ -90,11 +90,12 @@ pub(crate) fn supervise(cli: &Cli, keys: &KeySource) -> ExitCode {
     };
     let plan = WorkerPlan {
         exe,
-        args: worker_args(cli, keys, addr),
+        args: worker_args(cli, keys, addr, data_dir),
         inline_keys: match keys {
             KeySource::Inline(json) => Some(json.clone()),
             KeySource::File(_) => None,
         },
+        replay_store: cli.replay_store.clone(),
     };
     let code = runtime.block_on(run(plan, cli.worker_count(), addr));
     // The reservation is held until every worker has stopped.
@@ -110,6 +111,9 @@ struct WorkerPlan {
     /// An inline key set, handed over in the workers' environment (never in argv, which
     /// every local user can read).
     inline_keys: Option<String>,
+    /// The --replay-store value, also handed over in the environment (a Redis URL may carry
+    /// a password).
+    replay_store: String,
 }
 
 impl WorkerPlan {
@@ -118,6 +122,7 @@ impl WorkerPlan {
         if let Some(json) = &self.inline_keys {
             command.env(KEYS_ENV, json);
         }
+        command.env(REPLAY_STORE_ENV, &self.replay_store);
         command
             .arg("--worker-id")
             .arg(id.to_string())
@@ -130,10 +135,14 @@ impl WorkerPlan {
     }
 }
 
-fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr) -> Vec<String> {
+fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr, data_dir: &Path) -> Vec<String> {
     let mut args = vec![
         "--bind".to_owned(),
         addr.to_string(),
+        "--workers".to_owned(),
+        cli.worker_count().to_string(),
+        "--data-dir".to_owned(),
+        data_dir.display().to_string(),
         "--threads".to_owned(),
         cli.thread_count().to_string(),
         "--ttl".to_owned(),
