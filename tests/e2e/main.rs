@@ -10,10 +10,17 @@ mod cross_worker;
 mod crash;
 // Keys inline in the environment; tokens minted by the protocol library are accepted.
 mod keys;
+// Single-use actions with 4 workers sharing one redis-server (`--features redis`).
+#[cfg(feature = "redis")]
+mod redis_replay;
 // Refusals over HTTP: expired, tampered, misdirected, oversized, garbage.
 mod rejections;
 // The key file outlives the host: tokens survive a restart.
 mod restart;
+// Single-use actions with the in-memory replay store; a bad --replay-store stops the host.
+mod single_use;
+// Stale-state detection: buttons bound to the shared ledger's version.
+mod stale;
 // The panels document, the page, JWKS, health and the click script.
 mod surface;
 // Prefork supervision: workers share the address, crash recovery, clean shutdown.

@@ -7,7 +7,8 @@ use tessera_protocol::{Expected, KeySet, Verifier};
 use tessera_tests::{WorkerLabel, fresh_client};
 
 use crate::util::{
-    KeyDir, NAIVE_PANELS, PANELS, PRINT_LABEL, PROCESS_DATA, TRANSFER, get, start_host,
+    CONFIRM_TRANSFER, KeyDir, LEDGER_PART, NAIVE_PANELS, PANELS, PRINT_LABEL, PROCESS_DATA,
+    RETURN_ALL, TRANSFER, get, start_host,
 };
 
 #[tokio::test]
@@ -52,11 +53,29 @@ async fn the_panels_document_has_the_documented_shape() {
             assert_eq!(claims.exp - claims.iat, 120);
             assert_eq!(button["expires_at"], claims.exp);
             assert_eq!(claims.dat["rendered_by"], doc["rendered_by"]);
+            // Only the stale-checked button carries a fingerprint: the ledger version.
+            if action == RETURN_ALL {
+                assert_eq!(
+                    claims.fpr.as_deref(),
+                    Some(format!("ledger:{LEDGER_PART}:v1").as_str())
+                );
+            } else {
+                assert_eq!(claims.fpr, None, "{action}");
+            }
             actions.push(action.to_owned());
         }
     }
     actions.sort();
-    assert_eq!(actions, [PRINT_LABEL, PROCESS_DATA, TRANSFER]);
+    assert_eq!(
+        actions,
+        [
+            CONFIRM_TRANSFER,
+            PRINT_LABEL,
+            PROCESS_DATA,
+            RETURN_ALL,
+            TRANSFER
+        ]
+    );
     let naive = get(&fresh_client(), &host, NAIVE_PANELS, None).await;
     assert_eq!(naive.body["user"], "guest", "no header means guest");
     assert_eq!(naive.body["naive"], true);
@@ -79,7 +98,13 @@ async fn the_page_jwks_health_and_script_are_served() {
     let html = res.text().await.unwrap();
     assert!(html.contains(&format!("data-tessera-rendered-by=\"{worker}\"")));
     assert!(html.contains("<script src=\"/tessera/click.js\" defer></script>"));
-    for action in [TRANSFER, PRINT_LABEL, PROCESS_DATA] {
+    for action in [
+        TRANSFER,
+        PRINT_LABEL,
+        PROCESS_DATA,
+        CONFIRM_TRANSFER,
+        RETURN_ALL,
+    ] {
         assert!(
             html.contains(&format!("data-tessera-action=\"{action}\"")),
             "{action}"
@@ -90,6 +115,14 @@ async fn the_page_jwks_health_and_script_are_served() {
         "the naive panel sits beside"
     );
     assert!(html.contains("NAIVE"), "and is labelled");
+    assert!(
+        html.contains("id=\"shared-stock\"") && html.contains("409 replayed"),
+        "the stateful panel explains itself"
+    );
+    assert!(
+        html.contains("with 2 workers, a second click that lands on another worker"),
+        "the page says the in-memory replay store protects one worker only"
+    );
 
     let res = client
         .get(host.url("/tessera/click.js"))

@@ -25,7 +25,41 @@ impl KeyDir {
     pub(crate) fn arg(&self) -> String {
         self.path().display().to_string()
     }
+
+    /// The current shared stock ledger, which the host keeps beside its key file (its default
+    /// data folder) as one file per version, `stock-ledger/vN.json`: the highest N; `None`
+    /// before the first change.
+    pub(crate) fn ledger(&self) -> Option<Value> {
+        let dir = self.dir.path().join(LEDGER_DIR);
+        let latest = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|e| {
+                let name = e.expect("a readable folder").file_name();
+                name.to_str()?
+                    .strip_prefix('v')?
+                    .strip_suffix(".json")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()?;
+        let text = std::fs::read(dir.join(format!("v{latest}.json"))).expect("the latest version");
+        let ledger: Value = serde_json::from_slice(&text).expect("a version is JSON");
+        assert_eq!(
+            ledger["version"], latest,
+            "a version file holds its version"
+        );
+        Some(ledger)
+    }
 }
+
+/// The shared stock ledger's folder in the host's data folder.
+pub(crate) const LEDGER_DIR: &str = "stock-ledger";
+/// The ledger's part, locations and initial stock (what a missing ledger file means).
+pub(crate) const LEDGER_PART: u64 = 4321;
+pub(crate) const SHELF: &str = "A1-07";
+pub(crate) const BIN: &str = "B2-11";
+pub(crate) const INITIAL_SHELF: u64 = 200;
+pub(crate) const INITIAL_BIN: u64 = 40;
 
 /// Starts a host with `workers` workers, the key file of `keys`, and `extra` arguments.
 pub(crate) fn start_host(workers: u16, keys: &KeyDir, extra: &[&str]) -> Host {
@@ -70,6 +104,10 @@ pub(crate) const NAIVE_PANELS: &str = "/api/plugins/naive-stock/panels";
 pub(crate) const TRANSFER: &str = "plugin:stock-tools/action:transfer";
 pub(crate) const PRINT_LABEL: &str = "plugin:stock-tools/action:print-label";
 pub(crate) const PROCESS_DATA: &str = "plugin:stock-tools/action:process-data";
+/// The single-use action of the shared-stock panel.
+pub(crate) const CONFIRM_TRANSFER: &str = "plugin:stock-tools/action:confirm-transfer";
+/// The stale-checked action of the shared-stock panel (bound to the ledger version).
+pub(crate) const RETURN_ALL: &str = "plugin:stock-tools/action:return-all";
 
 /// A response: status, the worker that served it, and its JSON body.
 #[derive(Debug)]
@@ -162,6 +200,44 @@ pub(crate) async fn try_post(
         req = req.header(USER, user);
     }
     Answer::from(req.send().await?).await
+}
+
+/// Posts the same JSON `body` to `path` as `user` from `n` tasks at once, each over its own
+/// fresh connection (all released together by a barrier); returns every answer.
+pub(crate) async fn post_concurrently(
+    host: &Host,
+    path: &str,
+    user: Option<&str>,
+    body: &Value,
+    n: usize,
+) -> Vec<Answer> {
+    let url = host.url(path);
+    let body = body.to_string();
+    let user = user.map(str::to_owned);
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (url, body, user, barrier) = (url.clone(), body.clone(), user.clone(), barrier.clone());
+        tasks.spawn(async move {
+            let client = fresh_client();
+            let mut req = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(user) = user {
+                req = req.header(USER, user);
+            }
+            barrier.wait().await;
+            Answer::from(req.send().await.expect("POST answers"))
+                .await
+                .expect("a readable answer")
+        });
+    }
+    let mut answers = Vec::with_capacity(n);
+    while let Some(answer) = tasks.join_next().await {
+        answers.push(answer.expect("the request task does not panic"));
+    }
+    answers
 }
 
 /// The button of `action` in a panels document.

@@ -3,8 +3,8 @@
 //! [`Host`] starts the real `tessera-server` binary (the demo plugin host) on `127.0.0.1:0`,
 //! waits for its ready line `listening on http://ADDR`, and stops it — and with it every
 //! worker process — when dropped, even when a test fails. The binary is built on first use
-//! (`cargo build -p tessera-server`, same profile as the tests) unless `TESSERA_SERVER_BIN`
-//! names one.
+//! (`cargo build -p tessera-server`, same profile as the tests, with `--features redis` when
+//! this crate's `redis` feature is on) unless `TESSERA_SERVER_BIN` names one.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -39,7 +39,7 @@ pub const WORKER_HEADER: &str = "tessera-worker";
 pub const SERVER_BIN_ENV: &str = "TESSERA_SERVER_BIN";
 
 /// The host's own environment variables; cleared for started hosts so tests see defaults.
-const HOST_ENV: [&str; 8] = [
+const HOST_ENV: [&str; 10] = [
     "TESSERA_BIND",
     "TESSERA_KEYS",
     "TESSERA_WORKERS",
@@ -48,7 +48,12 @@ const HOST_ENV: [&str; 8] = [
     "TESSERA_LEEWAY",
     "TESSERA_KEY_ALG",
     "TESSERA_KEEP_ALIVE",
+    "TESSERA_REPLAY_STORE",
+    "TESSERA_DATA_DIR",
 ];
+
+/// What `tessera-server --help` says when the binary was built with its `redis` feature.
+pub const REDIS_BUILD_MARKER: &str = "This build: Redis support built in";
 
 /// How long a host may take to print its ready line.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -102,21 +107,79 @@ fn build_server() -> Result<PathBuf, String> {
             build.args(["--profile", other]);
         }
     }
+    if cfg!(feature = "redis") {
+        build.args(["--features", "redis"]);
+    }
+    let binary = profile_dir.join("tessera-server");
+    if !cfg!(feature = "redis") {
+        run_build(&mut build)?;
+        return if binary.is_file() {
+            Ok(binary)
+        } else {
+            Err(format!(
+                "{} does not exist after the build",
+                binary.display()
+            ))
+        };
+    }
+    // With the feature: any other build of the workspace (without it) may replace
+    // target/<profile>/tessera-server at any moment. Test a hard link to the binary just
+    // built, checked to have Redis support, under a name only Redis builds use.
+    let pinned = profile_dir.join("tessera-server+redis");
+    let mut last = String::new();
+    for _ in 0..3 {
+        run_build(&mut build)?;
+        let link = profile_dir.join(format!("tessera-server+redis.{}", std::process::id()));
+        let _ = std::fs::remove_file(&link);
+        std::fs::hard_link(&binary, &link).map_err(|e| {
+            format!(
+                "cannot link {} to {}: {e}",
+                binary.display(),
+                link.display()
+            )
+        })?;
+        match has_redis_support(&link) {
+            Ok(()) => {
+                // Atomic replace: a concurrent test run may be executing the old link.
+                return std::fs::rename(&link, &pinned)
+                    .map(|()| pinned.clone())
+                    .map_err(|e| format!("cannot rename {}: {e}", link.display()));
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&link);
+                last = e;
+            }
+        }
+    }
+    Err(format!(
+        "the tessera-server binary built with --features redis kept being replaced: {last}"
+    ))
+}
+
+fn run_build(build: &mut Command) -> Result<(), String> {
     let status = build
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo build -p tessera-server failed: {status}"));
-    }
-    let binary = profile_dir.join("tessera-server");
-    if binary.is_file() {
-        Ok(binary)
+    if status.success() {
+        Ok(())
     } else {
-        Err(format!(
-            "{} does not exist after the build",
-            binary.display()
-        ))
+        Err(format!("cargo build -p tessera-server failed: {status}"))
+    }
+}
+
+/// Checks that `binary --help` announces Redis support ([`REDIS_BUILD_MARKER`]).
+fn has_redis_support(binary: &Path) -> Result<(), String> {
+    let out = Command::new(binary)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {} --help: {e}", binary.display()))?;
+    if String::from_utf8_lossy(&out.stdout).contains(REDIS_BUILD_MARKER) {
+        Ok(())
+    } else {
+        Err(format!("{} has no Redis support", binary.display()))
     }
 }
 

@@ -1,0 +1,216 @@
+//! Single-use actions with the host's default in-memory replay store: one worker process
+//! counts a button once however many concurrent clicks it gets; with several workers each
+//! worker's memory protects only itself (what `--help` and the page say); a bad
+//! `--replay-store` stops the host at startup.
+
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tessera_tests::{fresh_client, server_binary};
+
+use crate::util::{
+    Answer, CONFIRM_TRANSFER, INITIAL_BIN, INITIAL_SHELF, KeyDir, PANELS, SHELF, button, get,
+    post_concurrently, post_json, start_host, url_and_token,
+};
+
+const CLICKS: usize = 50;
+
+/// Splits answers into (successes, `replayed` refusals), asserting there is nothing else.
+pub(crate) fn tally(answers: &[Answer]) -> (Vec<&Answer>, Vec<&Answer>) {
+    let (ok, refused): (Vec<&Answer>, Vec<&Answer>) = answers.iter().partition(|a| a.status == 200);
+    for answer in &refused {
+        assert_eq!(answer.status, 409, "{answer:?}");
+        assert_eq!(answer.code(), "replayed", "{answer:?}");
+    }
+    (ok, refused)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_worker_with_the_memory_store_runs_a_single_use_click_once_of_fifty() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let client = fresh_client();
+    let panels = get(&client, &host, PANELS, Some("alice")).await;
+    assert_eq!(panels.status, 200, "{panels:?}");
+    let (url, token) = url_and_token(button(&panels.body, CONFIRM_TRANSFER));
+    assert!(keys.ledger().is_none(), "no change yet");
+
+    let body = json!({"token": token, "input": {"qty": 2}});
+    let answers = post_concurrently(&host, &url, Some("alice"), &body, CLICKS).await;
+    let (ok, replayed) = tally(&answers);
+    assert_eq!((ok.len(), replayed.len()), (1, CLICKS - 1), "{answers:?}");
+    let done = ok[0];
+    assert_eq!(done.body["moved"], 2);
+    assert_eq!(done.body["single_use"], true);
+    assert_eq!(done.body["version"], 2);
+    for refusal in &replayed {
+        assert!(
+            !refusal.body.to_string().contains(&token),
+            "a refusal never echoes the token"
+        );
+    }
+
+    // The action ran exactly once: one change in the shared ledger.
+    let ledger = keys.ledger().expect("the first change wrote the ledger");
+    assert_eq!(ledger["version"], 2);
+    assert_eq!(ledger["stock"][SHELF], INITIAL_SHELF - 2);
+
+    // Still used up later, over a new connection.
+    let again = post_json(&client, &host, &url, Some("alice"), &body).await;
+    assert_eq!((again.status, again.code()), (409, "replayed"));
+
+    // A freshly rendered button is a new token: it runs once too.
+    let panels = get(&client, &host, PANELS, Some("alice")).await;
+    let (url, token) = url_and_token(button(&panels.body, CONFIRM_TRANSFER));
+    let fresh = post_json(
+        &client,
+        &host,
+        &url,
+        Some("alice"),
+        &json!({"token": token, "input": {"qty": 3}}),
+    )
+    .await;
+    assert_eq!(fresh.status, 200, "{fresh:?}");
+    assert_eq!(fresh.body["version"], 3);
+    let ledger = keys.ledger().unwrap();
+    assert_eq!(ledger["stock"][SHELF], INITIAL_SHELF - 5);
+    assert_eq!(
+        ledger["stock"][crate::util::BIN],
+        INITIAL_BIN + 5,
+        "{ledger}"
+    );
+}
+
+/// What `--help` and the page warn about: each worker's in-memory guard knows only the clicks
+/// it handled, so with several workers a replay that reaches another worker runs again. (The
+/// Redis store, `--features redis`, closes this gap: see `redis_replay`.)
+#[tokio::test]
+async fn the_memory_store_protects_within_one_worker_process_only() {
+    let keys = KeyDir::new();
+    let host = start_host(4, &keys, &[]);
+    let client = fresh_client();
+    let panels = get(&client, &host, PANELS, Some("bob")).await;
+    let (url, token) = url_and_token(button(&panels.body, CONFIRM_TRANSFER));
+    let body = json!({"token": token, "input": {"qty": 1}});
+
+    let mut ran_on = BTreeSet::new();
+    let mut refused_on = BTreeSet::new();
+    for _ in 0..200 {
+        let click = post_json(&client, &host, &url, Some("bob"), &body).await;
+        if click.status == 200 {
+            assert!(
+                ran_on.insert(click.worker.clone()),
+                "a worker ran the same token twice: {click:?}"
+            );
+        } else {
+            assert_eq!((click.status, click.code()), (409, "replayed"), "{click:?}");
+            assert!(
+                ran_on.contains(&click.worker),
+                "only a worker that ran the token refuses it: {click:?}"
+            );
+            refused_on.insert(click.worker);
+        }
+        if ran_on.len() >= 2 && !refused_on.is_empty() {
+            break;
+        }
+    }
+    assert!(
+        ran_on.len() >= 2,
+        "the same token ran on {ran_on:?}: expected a second worker to run it again"
+    );
+    assert!(
+        !refused_on.is_empty(),
+        "no worker saw the token twice in 200 clicks"
+    );
+    // Each run moved one unit: the ledger shows the double transfer.
+    let ledger = keys.ledger().unwrap();
+    assert_eq!(
+        ledger["stock"][SHELF],
+        INITIAL_SHELF - ran_on.len() as u64,
+        "{ledger}"
+    );
+}
+
+/// Runs the host binary with `args` and returns its exit success and stderr, killing it if it
+/// is still running after 20 seconds (it should stop at once).
+fn run_to_exit(args: &[&str]) -> (bool, String) {
+    let mut child = Command::new(server_binary())
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("TESSERA_REPLAY_STORE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the host binary starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the host kept running with {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    use std::io::Read as _;
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    (status.success(), stderr)
+}
+
+/// Whether the binary under test says it has Redis support.
+fn binary_has_redis() -> bool {
+    let out = Command::new(server_binary())
+        .arg("--help")
+        .output()
+        .expect("--help runs");
+    String::from_utf8_lossy(&out.stdout).contains(tessera_tests::REDIS_BUILD_MARKER)
+}
+
+#[test]
+fn a_bad_replay_store_stops_the_host_at_startup_without_echoing_it() {
+    let keys = KeyDir::new();
+    let key_arg = keys.arg();
+    let (ok, stderr) = run_to_exit(&["--keys", &key_arg, "--replay-store", "memroy"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--replay-store must be `memory` or a Redis URL"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("memroy"), "{stderr}");
+
+    let (ok, stderr) = run_to_exit(&[
+        "--keys",
+        &key_arg,
+        "--replay-store",
+        "rediss://:hunter2@127.0.0.1:1/",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("rediss://"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+
+    // A build without the `redis` feature refuses redis:// and says how to get it. (A build
+    // with it, as under `--features redis`, accepts the URL: the redis_replay tests use it.)
+    if !binary_has_redis() {
+        let (ok, stderr) = run_to_exit(&[
+            "--keys",
+            &key_arg,
+            "--replay-store",
+            "redis://:hunter2@127.0.0.1:1/0",
+        ]);
+        assert!(!ok);
+        assert!(stderr.contains("built without Redis support"), "{stderr}");
+        assert!(stderr.contains("--features redis"), "{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+}
