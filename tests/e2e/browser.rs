@@ -352,3 +352,58 @@ async fn the_page_shows_tessera_clicks_succeeding_and_the_naive_panel_failing() 
     eprintln!("page rendered by {rendered_by}; naive failure: {failure}");
     browser.quit().await;
 }
+
+/// The stateful panel on the page, with one worker (so the in-memory replay store sees every
+/// click): a single-use button works once and then shows `replayed`; the return-all button,
+/// rendered before that transfer, shows `stale`; after a reload it works.
+#[tokio::test]
+async fn the_page_shows_a_single_use_click_replayed_and_a_stale_click_refused() {
+    let keys = KeyDir::new();
+    let host: Host = start_host(1, &keys, &[]);
+    let driver = Driver::start().await;
+    let browser = driver.session().await;
+    browser.goto(&host.url("/")).await;
+    let store = browser.text(&browser.find("#replay-store").await).await;
+    assert!(store.contains("memory"), "{store}");
+
+    let confirm =
+        "#shared-stock button[data-tessera-action='plugin:stock-tools/action:confirm-transfer']";
+    let back = "#shared-stock button[data-tessera-action='plugin:stock-tools/action:return-all']";
+    let output = "#shared-stock output.tessera-result";
+
+    let button = browser.find(confirm).await;
+    let row = browser.click_and_wait(&button).await;
+    assert_eq!(row["ok"], true, "{row}");
+    let shown = browser.text(&browser.find(output).await).await;
+    assert!(shown.contains("moved 5"), "{shown}");
+    assert!(shown.contains("used up"), "{shown}");
+
+    // The same button again: refused, and the page says why.
+    let row = browser.click_and_wait(&button).await;
+    assert_eq!(row["ok"], false, "{row}");
+    assert_eq!(row["code"], "replayed", "{row}");
+    let shown = browser.text(&browser.find(output).await).await;
+    assert!(shown.contains("409 replayed"), "{shown}");
+
+    // Return-all was rendered before the transfer: stale.
+    let row = browser.click_and_wait(&browser.find(back).await).await;
+    assert_eq!(row["code"], "stale", "{row}");
+    let shown = browser.text(&browser.find(output).await).await;
+    assert!(shown.contains("409 stale"), "{shown}");
+
+    // A reload renders fresh buttons from the current ledger: return-all now works.
+    browser.goto(&host.url("/")).await;
+    let title = browser
+        .text(
+            &browser
+                .find("section[data-tessera-panel='shared-stock'] h2")
+                .await,
+        )
+        .await;
+    assert!(title.contains("ledger v2"), "{title}");
+    let row = browser.click_and_wait(&browser.find(back).await).await;
+    assert_eq!(row["ok"], true, "{row}");
+    let shown = browser.text(&browser.find(output).await).await;
+    assert!(shown.contains("returned all 45"), "{shown}");
+    browser.quit().await;
+}
