@@ -185,9 +185,19 @@ mod redis_store {
         }
 
         async fn set_nx(&self, key: &str, expires_at: u64) -> Result<Use, StoreUnavailable> {
-            let unavailable = |what: &str| StoreUnavailable {
-                reason: format!("Redis {what}"),
-            };
+            match self.try_set_nx(key, expires_at).await {
+                // A connection that died (a Redis restart) fails once; reconnect and try once
+                // more. If the first SET did land and only its reply was lost, the retry answers
+                // "replayed": a refusal, never an unguarded second run.
+                Err(Attempt::ConnectionLost) => match self.try_set_nx(key, expires_at).await {
+                    Ok(use_) => Ok(use_),
+                    Err(e) => Err(e.into()),
+                },
+                other => other.map_err(Into::into),
+            }
+        }
+
+        async fn try_set_nx(&self, key: &str, expires_at: u64) -> Result<Use, Attempt> {
             let mut slot = self.conn.lock().await;
             if slot.is_none() {
                 let conn = tokio::time::timeout(
@@ -195,16 +205,16 @@ mod redis_store {
                     self.client.get_multiplexed_async_connection(),
                 )
                 .await
-                .map_err(|_| unavailable("connection timed out"))?
-                .map_err(|_| unavailable("connection failed"))?;
+                .map_err(|_| Attempt::Failed("connection timed out"))?
+                .map_err(|_| Attempt::Failed("connection failed"))?;
                 *slot = Some(conn);
             }
             let Some(conn) = slot.as_mut() else {
-                return Err(unavailable("connection missing"));
+                return Err(Attempt::Failed("connection missing"));
             };
             let mut conn = conn.clone();
             drop(slot);
-            let reply: Result<Option<String>, _> = tokio::time::timeout(
+            let reply: Result<Option<String>, redis::RedisError> = tokio::time::timeout(
                 REDIS_TIMEOUT,
                 redis::cmd("SET")
                     .arg(key)
@@ -215,15 +225,38 @@ mod redis_store {
                     .query_async(&mut conn),
             )
             .await
-            .map_err(|_| unavailable("command timed out"))?;
+            .map_err(|_| Attempt::Failed("command timed out"))?;
             match reply {
                 Ok(Some(_)) => Ok(Use::First),
                 Ok(None) => Ok(Use::Replayed),
-                Err(_) => {
-                    // Drop the connection so the next use reconnects.
+                Err(e) => {
+                    // Drop the connection so the next attempt reconnects.
                     *self.conn.lock().await = None;
-                    Err(unavailable("command failed"))
+                    if e.is_connection_dropped() || e.is_io_error() {
+                        Err(Attempt::ConnectionLost)
+                    } else {
+                        Err(Attempt::Failed("command failed"))
+                    }
                 }
+            }
+        }
+    }
+
+    /// Why one attempt failed.
+    enum Attempt {
+        /// The cached connection was dead: worth one reconnect.
+        ConnectionLost,
+        Failed(&'static str),
+    }
+
+    impl From<Attempt> for StoreUnavailable {
+        fn from(a: Attempt) -> StoreUnavailable {
+            let what = match a {
+                Attempt::ConnectionLost => "connection lost",
+                Attempt::Failed(what) => what,
+            };
+            StoreUnavailable {
+                reason: format!("Redis {what}"),
             }
         }
     }

@@ -20,6 +20,10 @@ impl RedisServer {
             .local_addr()
             .unwrap()
             .port();
+        RedisServer::start_on(port)
+    }
+
+    pub(crate) fn start_on(port: u16) -> RedisServer {
         let child = Command::new("redis-server")
             .args([
                 "--bind",
@@ -122,4 +126,34 @@ async fn redis_guard_records_first_use_atomically_and_fails_closed_when_stopped(
 fn redis_guard_debug_never_prints_the_url() {
     let guard = RedisReplayGuard::new("redis://:hunter2@127.0.0.1:1/").unwrap();
     assert!(!format!("{guard:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn redis_guard_reconnects_after_a_redis_restart_without_failing_a_click() {
+    let mut redis = RedisServer::start();
+    let port: u16 = redis
+        .url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let guard = RedisReplayGuard::new(&redis.url).unwrap();
+    let exp = far_future();
+    assert_eq!(
+        guard.first_use("s", "before", exp).await.unwrap(),
+        Use::First
+    );
+    redis.stop();
+    let _restarted = RedisServer::start_on(port);
+    // The cached connection is dead; the guard reconnects once instead of answering 503.
+    assert_eq!(
+        guard.first_use("s", "after", exp).await.unwrap(),
+        Use::First
+    );
+    assert_eq!(
+        guard.first_use("s", "after", exp).await.unwrap(),
+        Use::Replayed
+    );
 }
