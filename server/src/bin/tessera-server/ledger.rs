@@ -238,9 +238,14 @@ impl LedgerStore {
             Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
             Err(e) => return Err(LedgerError::io("cannot create", &target, &e)),
         }
-        // The name was free. It can only have been free with newer versions present if it had
-        // been deleted as old while this change was being prepared: then the claim is void.
-        if self.latest_version()? > ledger.version {
+        // The name was free. That is a stale claim if the name had been deleted as old while
+        // this change was being prepared: versions are deleted only once KEEP newer ones
+        // exist, so a stale claim always sees `latest >= version + KEEP`, and then it is void.
+        // A fresh claim sees its own version, or a few newer ones if other workers already
+        // built on it (comparing with `>` here voided those valid claims, so their change ran
+        // twice); it would take KEEP changes landing between the link above and the listing
+        // below to mistake one for stale.
+        if self.latest_version()? >= ledger.version.saturating_add(KEEP) {
             let _ = std::fs::remove_file(&target);
             return Ok(false);
         }
