@@ -333,7 +333,7 @@ impl Client {
         let mut panels: Panels = serde_json::from_slice(&body).map_err(|e| {
             ClientError::invalid_response(format!(
                 "the panels document does not have the expected shape ({})",
-                json_category(&e)
+                tessera_protocol::json_error_category(&e)
             ))
         })?;
         panels.worker = worker;
@@ -478,7 +478,7 @@ impl Client {
             serde_json::from_slice(&body).map_err(|e| {
                 ClientError::invalid_response(format!(
                     "the action's result is not JSON ({})",
-                    json_category(&e)
+                    tessera_protocol::json_error_category(&e)
                 ))
             })?
         };
@@ -559,13 +559,4 @@ fn parse_problem(status: u16, body: &[u8]) -> Option<Problem> {
         title: body.title,
         detail: body.detail,
     })
-}
-
-fn json_category(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
-        serde_json::error::Category::Io => "read error",
-        serde_json::error::Category::Syntax => "JSON syntax error",
-        serde_json::error::Category::Data => "unexpected member or type",
-        serde_json::error::Category::Eof => "unexpected end of JSON",
-    }
 }

@@ -247,3 +247,21 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// serde_json's error category in words, **without** its message: serde_json's messages can
+/// quote the input (a claim value, a secret in a key file), so tessera reports only the
+/// category, and the caller adds the position if useful.
+///
+/// ```
+/// let err = serde_json::from_str::<u32>("\"secret-value\"").unwrap_err();
+/// assert_eq!(tessera_protocol::json_error_category(&err), "unexpected member or type");
+/// assert!(!tessera_protocol::json_error_category(&err).contains("secret"));
+/// ```
+pub fn json_error_category(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "JSON syntax error",
+        serde_json::error::Category::Data => "unexpected member or type",
+        serde_json::error::Category::Eof => "unexpected end of JSON",
+    }
+}

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::jwk::{JwkIn, JwkOut, JwkSetIn, JwkSetOut};
-use crate::{Algorithm, Error, Key, Kid};
+use crate::{Algorithm, Error, Key, Kid, json_error_category};
 
 /// The environment variable [`KeySet::from_env`] reads by default.
 pub const KEYS_ENV: &str = "TESSERA_KEYS";
@@ -66,7 +66,7 @@ impl KeySet {
         let doc: JwkSetIn = serde_json::from_str(json).map_err(|e| {
             Error::invalid_key(format!(
                 "not a tessera JWK Set ({} at line {} column {})",
-                category(&e),
+                json_error_category(&e),
                 e.line(),
                 e.column()
             ))
@@ -261,15 +261,5 @@ impl KeySet {
 
     fn index(&self, kid: &str) -> Option<usize> {
         self.keys.iter().position(|k| k.kid().as_str() == kid)
-    }
-}
-
-/// serde_json's error category in words, without its message (which may quote input).
-pub(crate) fn category(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
-        serde_json::error::Category::Io => "read error",
-        serde_json::error::Category::Syntax => "JSON syntax error",
-        serde_json::error::Category::Data => "unexpected member or type",
-        serde_json::error::Category::Eof => "unexpected end of JSON",
     }
 }

@@ -59,7 +59,7 @@ pub mod dangerous;
 pub use crate::algorithm::Algorithm;
 pub use crate::claims::{Claims, MAX_FPR_LEN};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
-pub use crate::error::{Error, ErrorCode};
+pub use crate::error::{Error, ErrorCode, json_error_category};
 pub use crate::header::{Header, TYP};
 pub use crate::header::{SEALED_ALG, SEALED_ENC};
 pub use crate::key::{A256GCM_KEY_LEN, ED25519_KEY_LEN, Key, Kid, MAX_KID_LEN, MIN_HS256_SECRET};

@@ -311,7 +311,7 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
         serde_json::to_vec(&claims).map_err(|e| Error::BadPayload {
             reason: format!(
                 "the payload does not serialize to JSON ({})",
-                crate::key_set::category(&e)
+                crate::json_error_category(&e)
             ),
         })
     }

@@ -7,9 +7,11 @@ use serde::de::DeserializeOwned;
 
 use crate::claims::{MAX_FPR_LEN, RawClaims};
 use crate::json::{NoDuplicates, scan_duplicates};
-use crate::key_set::category;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
-use crate::{Claims, Clock, Error, Header, KeySet, SystemClock, TokenKind, UntrustedToken};
+use crate::{
+    Claims, Clock, Error, Header, KeySet, SystemClock, TokenKind, UntrustedToken,
+    json_error_category,
+};
 
 /// The default leeway for `exp`, `nbf` and `iat`: 30 seconds.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -317,7 +319,7 @@ impl Verifier {
         }
         // Step 16: the payload's type.
         let dat: T = serde_json::from_str(raw.dat.get()).map_err(|e| Error::BadPayload {
-            reason: format!("{} at column {}", category(&e), e.column()),
+            reason: format!("{} at column {}", json_error_category(&e), e.column()),
         })?;
         Ok(VerifiedToken {
             header: Header {

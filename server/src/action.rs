@@ -601,13 +601,11 @@ fn parse_body<'a>(headers: &HeaderMap, bytes: &'a Bytes) -> Result<Envelope<'a>,
 
 /// serde_json's error without its message (which may quote input): category and position.
 fn json_reason(e: &serde_json::Error) -> String {
-    let category = match e.classify() {
-        serde_json::error::Category::Io => "read error",
-        serde_json::error::Category::Syntax => "JSON syntax error",
-        serde_json::error::Category::Data => "unexpected member, type or value",
-        serde_json::error::Category::Eof => "unexpected end of JSON",
-    };
-    format!("{category} at column {}", e.column())
+    format!(
+        "{} at column {}",
+        tessera_protocol::json_error_category(e),
+        e.column()
+    )
 }
 
 /// serde_urlencoded's deserializer, plus `Option` support at the top level (a form with fields

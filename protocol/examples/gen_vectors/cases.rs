@@ -72,6 +72,11 @@ fn ed(kid: &str) -> Key {
 }
 
 fn set(keys: Vec<Key>, active: Option<&str>) -> Arc<KeySet> {
+    sealing_set(keys, active, None)
+}
+
+/// A key set with an active signing key and, if given, an active sealing key.
+fn sealing_set(keys: Vec<Key>, active: Option<&str>, sealing: Option<&str>) -> Arc<KeySet> {
     let mut s = KeySet::new();
     for k in keys {
         s.insert(k).expect("distinct kids");
@@ -79,6 +84,10 @@ fn set(keys: Vec<Key>, active: Option<&str>) -> Arc<KeySet> {
     if let Some(a) = active {
         s.set_active(&Kid::new(a).expect("literal kid"))
             .expect("signing key");
+    }
+    if let Some(a) = sealing {
+        s.set_active_sealing(&Kid::new(a).expect("literal kid"))
+            .expect("sealing key");
     }
     Arc::new(s)
 }
@@ -1058,16 +1067,7 @@ fn flip(token: &str, segment: usize) -> String {
 
 /// Sealed tokens (JWE `dir` + `A256GCM`): successes and refusals.
 pub(crate) fn sealed_cases() -> Vec<Case> {
-    let k = {
-        let mut s = KeySet::new();
-        s.insert(hs("hs-a")).expect("distinct");
-        s.insert(enc("enc-a")).expect("distinct");
-        s.set_active(&Kid::new("hs-a").expect("kid"))
-            .expect("signing key");
-        s.set_active_sealing(&Kid::new("enc-a").expect("kid"))
-            .expect("sealing key");
-        Arc::new(s)
-    };
+    let k = sealing_set(vec![hs("hs-a"), enc("enc-a")], Some("hs-a"), Some("enc-a"));
     let enc_secret = bytes32("tessera test vector A256GCM key enc-a");
     let std = Claims::standard();
     let sealed_header = r#"{"alg":"dir","enc":"A256GCM","typ":"tessera+jwt","kid":"enc-a"}"#;
@@ -1084,17 +1084,11 @@ pub(crate) fn sealed_cases() -> Vec<Case> {
         good.clone(),
         REFERENCE,
     );
-    let rotated = {
-        let mut s = KeySet::new();
-        s.insert(hs("hs-a")).expect("distinct");
-        s.insert(enc("enc-a")).expect("distinct");
-        s.insert(enc("enc-b")).expect("distinct");
-        s.set_active(&Kid::new("hs-a").expect("kid"))
-            .expect("signing key");
-        s.set_active_sealing(&Kid::new("enc-b").expect("kid"))
-            .expect("sealing key");
-        Arc::new(s)
-    };
+    let rotated = sealing_set(
+        vec![hs("hs-a"), enc("enc-a"), enc("enc-b")],
+        Some("hs-a"),
+        Some("enc-b"),
+    );
     b.ok(
         "rotation: token sealed with the previous sealing key",
         &rotated,
