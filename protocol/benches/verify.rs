@@ -106,7 +106,7 @@ struct ClaimsRef<'a> {
 struct Fixture {
     now: u64,
     payload: Transfer,
-    expected: Expected,
+    expected: Expected<'static>,
     rng: SystemRandom,
     hs_minter: Minter,
     hs_verifier: Verifier,

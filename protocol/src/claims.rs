@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use serde::de::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
 
 use crate::json::{CowStr, StrOrOther, Time};
 
@@ -47,10 +46,12 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Opt<T> {
     }
 }
 
-/// The claims as they are on the wire. Unknown and duplicate members are refused by serde.
+/// The claims as they are on the wire, with `dat` as `D`: its raw JSON text
+/// (`&RawValue`, checked and typed later) or, on the verifier's fast path, the payload type
+/// itself. Unknown and duplicate members are refused by serde.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawClaims<'a> {
+pub(crate) struct RawClaims<'a, D> {
     #[serde(borrow, default)]
     pub(crate) iss: Opt<StrOrOther<'a>>,
     #[serde(borrow, default)]
@@ -65,8 +66,7 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) jti: CowStr<'a>,
     #[serde(borrow, default)]
     pub(crate) fpr: Opt<CowStr<'a>>,
-    #[serde(borrow)]
-    pub(crate) dat: &'a RawValue,
+    pub(crate) dat: D,
 }
 
 /// The claims as minted, members in the spec's order.

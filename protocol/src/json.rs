@@ -169,71 +169,201 @@ impl<'de> Deserialize<'de> for Time {
     }
 }
 
-/// Fast path of the duplicate-member check, on JSON text that serde_json has already accepted
-/// as syntactically valid: scans the bytes once, comparing each object's member names as raw
-/// bytes. Returns `Some(found)`, or `None` when a member name contains an escape (two spellings
-/// can then name the same member) or any string contains a `\u` escape (which may be a lone
-/// surrogate that serde_json's raw capture does not decode), in which case the caller runs
-/// [`NoDuplicates`].
+/// Fast path of the duplicate-member check, on JSON text that serde_json has accepted (or will
+/// accept: on text it refuses, the answer does not matter, but the scan never panics): scans
+/// the bytes once, comparing each object's member names as raw bytes. Returns `Some(found)`,
+/// or `None` when a member name contains an escape (two spellings can then name the same
+/// member), any string contains a `\u` escape (which may be a lone surrogate that serde_json's
+/// raw capture does not decode), or the text nests deeper than [`SCAN_MAX_DEPTH`] or has more
+/// than [`SCAN_MAX_NAMES`] names open at once; the caller then runs [`NoDuplicates`].
 pub(crate) fn scan_duplicates(json: &[u8]) -> Option<bool> {
-    // One frame per open container: (is_object, index in `names` where its names start,
-    // expecting a member name next).
-    let mut frames: Vec<(bool, usize, bool)> = Vec::with_capacity(8);
-    let mut names: Vec<&[u8]> = Vec::with_capacity(16);
+    let mut scan = Scan::new();
     let mut i = 0;
-    while i < json.len() {
-        match json[i] {
-            b'{' => frames.push((true, names.len(), true)),
-            b'[' => frames.push((false, names.len(), false)),
-            b'}' | b']' => {
-                let (_, start, _) = frames.pop()?;
-                names.truncate(start);
-            }
-            b',' => {
-                if let Some(frame) = frames.last_mut() {
-                    frame.2 = frame.0;
-                }
-            }
-            b':' => {
-                if let Some(frame) = frames.last_mut() {
-                    frame.2 = false;
-                }
-            }
-            b'"' => {
-                let start = i + 1;
-                let mut escaped = false;
-                i += 1;
-                while i < json.len() && json[i] != b'"' {
-                    if json[i] == b'\\' {
-                        escaped = true;
-                        if json.get(i + 1) == Some(&b'u') {
-                            return None;
-                        }
-                        i += 1; // skip the escaped byte
-                    }
-                    i += 1;
-                }
-                if let Some(&(true, first, true)) = frames.last() {
-                    if escaped {
-                        return None;
-                    }
-                    let name = json.get(start..i)?;
-                    if names[first..].contains(&name) {
-                        return Some(true);
-                    }
-                    names.push(name);
-                }
-            }
-            _ => {}
+    while let Some(&b) = json.get(i) {
+        if b != b'"' {
+            scan.structural(b)?;
+            i += 1;
+            continue;
         }
-        i += 1;
+        let start = i + 1;
+        let (end, escaped) = string_end(json, start)?;
+        if scan.string(&json[start..end], escaped)? {
+            return Some(true);
+        }
+        i = end + 1;
     }
     Some(false)
 }
 
+/// The index of the quote that closes the string starting at `start`, and whether the string
+/// has escapes. `None` at a `\u` escape or when the text ends first.
+fn string_end(json: &[u8], mut at: usize) -> Option<(usize, bool)> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    /// Whether some byte of `w` is zero.
+    fn has_zero(w: u64) -> bool {
+        w.wrapping_sub(ONES) & !w & HIGHS != 0
+    }
+    let mut escaped = false;
+    loop {
+        // Eight bytes at a time while none is a quote or a backslash.
+        while let Some(chunk) = json
+            .get(at..at + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        {
+            let w = u64::from_ne_bytes(chunk);
+            if has_zero(w ^ QUOTES) || has_zero(w ^ BACKSLASHES) {
+                break;
+            }
+            at += 8;
+        }
+        match *json.get(at)? {
+            b'"' => return Some((at, escaped)),
+            b'\\' => {
+                if json.get(at + 1) == Some(&b'u') {
+                    return None;
+                }
+                escaped = true;
+                at += 2; // the backslash and the escaped byte
+            }
+            _ => at += 1,
+        }
+    }
+}
+
+/// The state of [`scan_duplicates`]: the open containers and the member names seen in each
+/// open object. Fixed arrays: no allocation.
+struct Scan<'j> {
+    /// One frame per open container: (is an object, index in `names` where its names start,
+    /// expecting a member name next).
+    frames: [(bool, usize, bool); SCAN_MAX_DEPTH],
+    depth: usize,
+    names: [&'j [u8]; SCAN_MAX_NAMES],
+    n_names: usize,
+}
+
+impl<'j> Scan<'j> {
+    fn new() -> Scan<'j> {
+        Scan {
+            frames: [(false, 0, false); SCAN_MAX_DEPTH],
+            depth: 0,
+            names: [&[]; SCAN_MAX_NAMES],
+            n_names: 0,
+        }
+    }
+
+    /// A byte outside strings. `None`: too deep, or unbalanced (text serde_json refuses).
+    fn structural(&mut self, b: u8) -> Option<()> {
+        match b {
+            b'{' | b'[' => {
+                let frame = self.frames.get_mut(self.depth)?;
+                *frame = (b == b'{', self.n_names, b == b'{');
+                self.depth += 1;
+            }
+            b'}' | b']' => {
+                self.depth = self.depth.checked_sub(1)?;
+                self.n_names = self.frames[self.depth].1;
+            }
+            b',' | b':' => {
+                if let Some(d) = self.depth.checked_sub(1) {
+                    let frame = &mut self.frames[d];
+                    // After a comma an object expects a name; after a colon, a value.
+                    frame.2 = b == b',' && frame.0;
+                }
+            }
+            _ => {}
+        }
+        Some(())
+    }
+
+    /// A string's raw contents. `Some(true)`: a member name its object already has. `None`:
+    /// a member name with an escape, or too many names.
+    fn string(&mut self, text: &'j [u8], escaped: bool) -> Option<bool> {
+        let Some(&(true, first, true)) = self.depth.checked_sub(1).map(|d| &self.frames[d]) else {
+            return Some(false);
+        };
+        if escaped {
+            return None;
+        }
+        if self.names[first..self.n_names].contains(&text) {
+            return Some(true);
+        }
+        *self.names.get_mut(self.n_names)? = text;
+        self.n_names += 1;
+        Some(false)
+    }
+}
+
+/// The deepest nesting [`scan_duplicates`] follows before deferring to [`NoDuplicates`].
+pub(crate) const SCAN_MAX_DEPTH: usize = 32;
+/// The most member names [`scan_duplicates`] keeps open at once before deferring.
+pub(crate) const SCAN_MAX_NAMES: usize = 64;
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::{NoDuplicates, scan_duplicates};
+
+    /// JSON text (as serde_json writes it, or with spaces) whose objects may repeat names.
+    fn json_text() -> impl Strategy<Value = String> {
+        let name = prop::sample::select(vec![
+            "a",
+            "b",
+            "ab",
+            "",
+            "a\\n",
+            "\\u0061",
+            "x\\\"y",
+            "a-long-member-name",
+            "a-long-member-name\\\"and-more",
+        ]);
+        let leaf = prop_oneof![
+            Just("1".to_owned()),
+            Just("null".to_owned()),
+            Just(r#""v""#.to_owned()),
+            Just(r#""q\"{\"a\":1}""#.to_owned()),
+            Just(r#""\\""#.to_owned()),
+            Just(r#""a string of some length, over eight bytes""#.to_owned()),
+            Just(r#""a long string\"with {\"a\":1,\"a\":2} inside\\""#.to_owned()),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((name.clone(), inner, any::<bool>()), 0..5).prop_map(|m| {
+                    let members: Vec<String> = m
+                        .into_iter()
+                        .map(|(k, v, spaced)| {
+                            if spaced {
+                                format!(" \"{k}\" : {v} ")
+                            } else {
+                                format!("\"{k}\":{v}")
+                            }
+                        })
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_scan_never_disagrees_with_the_serde_walk(json in json_text()) {
+            prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok(), "{}", json);
+            if let Some(dup) = scan_duplicates(json.as_bytes()) {
+                prop_assert_eq!(dup, walk(&json), "{}", json);
+            }
+        }
+
+        #[test]
+        fn the_scan_never_panics_on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = scan_duplicates(&bytes);
+        }
+    }
 
     fn walk(json: &str) -> bool {
         serde_json::from_str::<NoDuplicates>(json).is_err()
@@ -262,5 +392,26 @@ mod tests {
         assert_eq!(scan_duplicates(br#"{"a":"\ud800"}"#), None);
         assert_eq!(scan_duplicates(br#"{"a\n":1,"b":"\n"}"#), None);
         assert!(walk(r#"{"a":1,"\u0061":2}"#));
+        // Escapes in values keep the scan on its byte-by-byte path, with the same answers.
+        for (json, dup) in [
+            (r#"{"a":"\n","a":1}"#, true),
+            (r#"{"a":{"b":"\t"},"b":{"b":"\"}"}}"#, false),
+            (r#"{"a":"\\","b":[{"c":1,"c":"\/"}]}"#, true),
+        ] {
+            assert_eq!(scan_duplicates(json.as_bytes()), Some(dup), "{json}");
+            assert_eq!(walk(json), dup, "{json}");
+        }
+        // Beyond its fixed capacity the scan defers too.
+        let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(scan_duplicates(deep.as_bytes()), None);
+        assert!(!walk(&deep));
+        let many: Vec<String> = (0..70).map(|i| format!("\"m{i}\":{i}")).collect();
+        let many = format!("{{{}}}", many.join(","));
+        assert_eq!(scan_duplicates(many.as_bytes()), None);
+        assert!(!walk(&many));
+        // Broken text never panics (serde_json refuses it anyway).
+        for broken in ["}", "]]", "{\"a", "\"\\", "{\"a\":\"\\", ",:", ""] {
+            let _ = scan_duplicates(broken.as_bytes());
+        }
     }
 }

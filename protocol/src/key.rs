@@ -1,6 +1,7 @@
 //! One key: its id, its algorithm and its prepared material.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,7 +32,7 @@ const _: () = assert!(MIN_HS256_SECRET >= 32, "RFC 7518 §3.2");
 /// assert!(Kid::new("../etc/passwd").is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Kid(String);
+pub struct Kid(Arc<str>);
 
 impl Kid {
     /// Validates and wraps a key id.
@@ -43,7 +44,7 @@ impl Kid {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         if ok {
-            Ok(Kid(kid))
+            Ok(Kid(kid.into()))
         } else {
             Err(Error::invalid_key(format!(
                 "a kid must be 1 to {MAX_KID_LEN} characters from A-Z a-z 0-9 . _ -"
@@ -59,7 +60,7 @@ impl Kid {
         SystemRandom::new()
             .fill(&mut bytes)
             .map_err(|_| Error::invalid_key("the system random generator failed"))?;
-        Ok(Kid(URL_SAFE_NO_PAD.encode(bytes)))
+        Ok(Kid(URL_SAFE_NO_PAD.encode(bytes).into()))
     }
 
     /// The id as text.

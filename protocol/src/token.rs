@@ -94,17 +94,14 @@ impl<'t> UntrustedToken<'t> {
         // Step 2: compact form: segments separated by dots, each canonical base64url. The
         // base64url decoder below refuses every byte outside [A-Za-z0-9_-] (padding and
         // whitespace included), so only the dots need finding here.
-        let bytes = token.as_bytes();
         let mut dots = [0usize; 4];
         let mut n_dots = 0;
-        let mut from = 0;
-        while let Some(i) = bytes[from..].iter().position(|&b| b == b'.') {
+        for dot in memchr::memchr_iter(b'.', token.as_bytes()) {
             if n_dots == 4 {
                 return Err(Error::malformed("a token has three or five segments"));
             }
-            dots[n_dots] = from + i;
+            dots[n_dots] = dot;
             n_dots += 1;
-            from += i + 1;
         }
         let (kind, segments, n_segments): (TokenKind, [&str; 4], usize) = match n_dots {
             2 => (

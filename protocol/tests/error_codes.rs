@@ -471,6 +471,68 @@ fn payload_of_the_wrong_type_is_bad_payload_and_the_message_quotes_no_value() {
 }
 
 #[test]
+fn a_payload_of_the_wrong_type_is_reported_only_after_every_claims_check() {
+    // Verification types the payload in the same parse as the claims when it can; a payload
+    // that does not fit must still leave the earlier steps to report first.
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)] // Fields exist to be deserialized into.
+    struct Want {
+        part_id: String,
+    }
+    let keys = hs_keys();
+    let wrong_dat = |c: &mut serde_json::Map<String, Value>| {
+        c.insert("dat".into(), json!({"part_id": 31337}));
+    };
+    type Change = fn(&mut serde_json::Map<String, Value>);
+    let cases: [(ErrorCode, Change); 6] = [
+        (ErrorCode::Expired, |c| {
+            c.insert("exp".into(), json!(NOW - 3600));
+            c.insert("iat".into(), json!(NOW - 7200));
+        }),
+        (ErrorCode::NotYetValid, |c| {
+            c.insert("nbf".into(), json!(NOW + 3600));
+        }),
+        (ErrorCode::LifetimeTooLong, |c| {
+            c.insert("exp".into(), json!(NOW + 2 * 24 * 3600));
+        }),
+        (ErrorCode::WrongIssuer, |c| {
+            c.insert("iss".into(), json!("someone-else"));
+        }),
+        (ErrorCode::WrongAudience, |c| {
+            c.insert("aud".into(), json!("plugin:stock-tools/action:print"));
+        }),
+        (ErrorCode::WrongSubject, |c| {
+            c.insert("sub".into(), json!("user:7"));
+        }),
+    ];
+    for (code, change) in cases {
+        let token = with(|c| {
+            wrong_dat(c);
+            change(c);
+        });
+        let err = verifier(&keys)
+            .verify::<Want>(&token, &expected())
+            .unwrap_err();
+        assert_eq!(err.code(), code);
+    }
+    // A repeated member inside the payload is a structure error (step 8), before any time check.
+    let mut expired = claims();
+    expired.insert("exp".into(), json!(NOW - 3600));
+    expired.insert("iat".into(), json!(NOW - 7200));
+    let text = serde_json::to_string(&expired).unwrap();
+    let dup_dat = text.replace(r#""qty":25"#, r#""qty":25,"qty":2500"#);
+    assert_ne!(dup_dat, text);
+    assert_eq!(code_of(&forge(HEADER, &text)), ErrorCode::Expired);
+    assert_eq!(code_of(&forge(HEADER, &dup_dat)), ErrorCode::Malformed);
+    // And with every claim right, the payload's type is the error.
+    let token = with(wrong_dat);
+    let err = verifier(&keys)
+        .verify::<Want>(&token, &expected())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadPayload);
+}
+
+#[test]
 fn short_secret_is_invalid_key_at_load_time() {
     let err = Key::hs256(Kid::new("k").unwrap(), &[1u8; 31]).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidKey);

@@ -33,7 +33,7 @@ fn sealed(keys: &Arc<KeySet>) -> String {
         .unwrap()
 }
 
-fn expect_sealed() -> Expected {
+fn expect_sealed() -> Expected<'static> {
     expected().accept(Accept::Sealed)
 }
 

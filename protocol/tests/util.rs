@@ -58,7 +58,7 @@ pub(crate) fn verifier_at(keys: &Arc<KeySet>, now: u64) -> Verifier {
     Verifier::new(keys.clone(), ISS).with_clock(Arc::new(FixedClock(now)))
 }
 
-pub(crate) fn expected() -> Expected {
+pub(crate) fn expected() -> Expected<'static> {
     Expected::audience(AUD).subject(SUB)
 }
 
