@@ -14,7 +14,8 @@ use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, MatchedPath, Request};
 use axum::handler::Handler;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, Method};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, Method};
 use axum::routing::MethodRouter;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -30,6 +31,8 @@ use crate::replay::Use;
 
 /// The request header that may carry the token.
 pub const TOKEN_HEADER: &str = "tessera-token";
+/// [`TOKEN_HEADER`] as a header name (looked up without parsing the name each time).
+const TOKEN_HEADER_NAME: HeaderName = HeaderName::from_static(TOKEN_HEADER);
 /// The urlencoded form field that may carry the token.
 pub const TOKEN_FIELD: &str = "tessera_token";
 
@@ -164,13 +167,20 @@ impl ActionRoute {
         &self.path
     }
 
+    /// `rejection`, located at this route and action (for the logs and the problem document).
+    fn reject(&self, rejection: Rejection) -> Rejection {
+        rejection.at(Some(self.path().to_owned()), Some(self.id().clone()))
+    }
+
     /// The HTTP method of every action route: `POST`.
     pub fn method(&self) -> Method {
         Method::POST
     }
 
-    /// The layer that binds a handler to this action (what [`ActionRoute::post`] applies).
-    /// Use it to mount by hand: `.route(route.path(), post(handler).layer(route.layer()))`.
+    /// A layer that binds a handler to this action, to mount by hand:
+    /// `.route(route.path(), post(handler).layer(route.layer()))`. [`ActionRoute::post`] binds
+    /// the same way without a layer, which saves re-boxing the route's service and future on
+    /// every request.
     pub fn layer(&self) -> Extension<ActionRoute> {
         Extension(self.clone())
     }
@@ -192,7 +202,37 @@ impl ActionRoute {
         T: 'static,
         S: Clone + Send + Sync + 'static,
     {
-        axum::routing::post(handler).layer(self.layer())
+        // Not `.layer(self.layer())`: a layer re-boxes the route's service and its future on
+        // every request; the bound handler only inserts the extension.
+        axum::routing::post(Bound {
+            route: self.clone(),
+            handler,
+        })
+    }
+}
+
+/// A handler bound to an action route: puts the route in the request's extensions (where
+/// [`Action`] finds it), then runs the handler.
+#[derive(Clone)]
+struct Bound<H> {
+    route: ActionRoute,
+    handler: H,
+}
+
+/// The `T` of a [`Bound`] handler (axum tells handlers apart by their extractor tuple).
+struct BoundTo<T>(std::marker::PhantomData<T>);
+
+impl<H, T, S> Handler<BoundTo<T>, S> for Bound<H>
+where
+    H: Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    type Future = H::Future;
+
+    fn call(self, mut req: Request, state: S) -> H::Future {
+        req.extensions_mut().insert(self.route);
+        self.handler.call(req, state)
     }
 }
 
@@ -322,33 +362,86 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Rejection> {
         let tessera = TesseraState::from_ref(state);
-        let (parts, body) = req.into_parts();
-        let Some(route) = parts.extensions.get::<ActionRoute>().cloned() else {
-            let matched = parts
-                .extensions
-                .get::<MatchedPath>()
-                .map(|m| m.as_str().to_owned());
-            return Err(Rejection::unbound_action().at(matched, None));
+        // What the request head says, read before the body; the head is not kept across the
+        // await (the future stays small, and so do its moves and its allocation).
+        let (head, route, body) = {
+            let (parts, body) = req.into_parts();
+            let Some(route) = parts.extensions.get::<ActionRoute>().cloned() else {
+                let matched = parts
+                    .extensions
+                    .get::<MatchedPath>()
+                    .map(|m| m.as_str().to_owned());
+                return Err(Rejection::unbound_action().at(matched, None));
+            };
+            match Head::read(&tessera, &parts) {
+                Ok(head) => (head, route, body),
+                Err(rejection) => return Err(route.reject(rejection)),
+            }
         };
-        let at = |r: Rejection| r.at(Some(route.path().to_owned()), Some(route.id().clone()));
+        let bytes = match read_body(body, tessera.body_limit()).await {
+            Ok(bytes) => bytes,
+            Err(rejection) => return Err(route.reject(rejection)),
+        };
+        let action = Action::verify(&tessera, head, route, &bytes)?;
+        if action.route.is_single_use() {
+            // Boxed: the replay guard's round trip costs far more than the allocation, and
+            // the routes that are not single-use keep a small future.
+            Box::pin(first_use(&tessera, &action.route, &action.claims)).await?;
+        }
+        Ok(action)
+    }
+}
 
-        let header_token = header_token(&parts.headers).map_err(at)?;
-        let bytes = read_body(body, &parts.headers, tessera.body_limit())
-            .await
-            .map_err(at)?;
-        let envelope = parse_body(&parts.headers, &bytes).map_err(at)?;
+/// What the extractor takes from the request head.
+struct Head {
+    /// The token from the `Tessera-Token` header.
+    token: Option<String>,
+    /// The caller, from the state's identity source.
+    principal: Option<Principal>,
+    /// The body's media type.
+    kind: BodyKind,
+}
+
+impl Head {
+    /// Reads the token header, the identity and the media type, and refuses a body whose
+    /// `Content-Length` exceeds the state's cap before anything of it is read.
+    fn read(tessera: &TesseraState, parts: &Parts) -> Result<Head, Rejection> {
+        let token = header_token(&parts.headers)?;
+        check_content_length(&parts.headers, tessera.body_limit())?;
+        Ok(Head {
+            token,
+            principal: tessera.identify(parts),
+            kind: body_kind(&parts.headers),
+        })
+    }
+}
+
+impl<T: DeserializeOwned, I: DeserializeOwned> Action<T, I> {
+    /// Everything after the body is read: the envelope, the token, the verification, the
+    /// payload and the input.
+    fn verify(
+        tessera: &TesseraState,
+        head: Head,
+        route: ActionRoute,
+        bytes: &Bytes,
+    ) -> Result<Self, Rejection> {
+        let Head {
+            token: header_token,
+            principal,
+            kind,
+        } = head;
+        let envelope = parse_body(kind, bytes).map_err(|r| route.reject(r))?;
         let token: Cow<'_, str> = match (header_token, envelope.token) {
             (Some(token), None) => Cow::Owned(token),
             (None, Some(token)) => token,
-            (None, None) => return Err(at(Rejection::missing_token())),
+            (None, None) => return Err(route.reject(Rejection::missing_token())),
             (Some(_), Some(_)) => {
-                return Err(at(Rejection::malformed_body(
+                return Err(route.reject(Rejection::malformed_body(
                     "the token was sent twice (header and body); send it once",
                 )));
             }
         };
 
-        let principal = tessera.identify(&parts);
         let expected = Expected::audience(route.id().as_str()).accept(route.accept());
         let expected = match &principal {
             Some(p) => expected.subject(p.as_str()),
@@ -358,7 +451,7 @@ where
         let verified = tessera
             .verifier()
             .verify::<T>(&token, &expected)
-            .map_err(|e| at(Rejection::verification(e)))?;
+            .map_err(|e| route.reject(Rejection::verification(e)))?;
         let Claims {
             iss,
             aud,
@@ -370,22 +463,7 @@ where
             fpr,
             dat: payload,
         } = verified.claims;
-        let input: I = envelope.input.parse().map_err(at)?;
-        if route.is_single_use() {
-            let guard = tessera.replay_guard().ok_or_else(|| {
-                at(Rejection::replay_unavailable(
-                    "this action is single-use but the server has no replay guard",
-                ))
-            })?;
-            // Scope the record by issuer and action: a jti is unique per token anyway.
-            let scope = format!("{iss}|{aud}");
-            let until = exp.saturating_add(tessera.leeway().as_secs());
-            match guard.first_use(&scope, &jti, until).await {
-                Ok(Use::First) => {}
-                Ok(Use::Replayed) => return Err(at(Rejection::replayed())),
-                Err(e) => return Err(at(Rejection::replay_unavailable(e.reason))),
-            }
-        }
+        let input: I = envelope.input.parse().map_err(|r| route.reject(r))?;
         Ok(Action {
             payload,
             input,
@@ -407,6 +485,27 @@ where
     }
 }
 
+/// Single-use routes: records the token's `jti` in the replay guard, refusing a second use.
+async fn first_use(
+    tessera: &TesseraState,
+    route: &ActionRoute,
+    claims: &Claims<()>,
+) -> Result<(), Rejection> {
+    let guard = tessera.replay_guard().ok_or_else(|| {
+        route.reject(Rejection::replay_unavailable(
+            "this action is single-use but the server has no replay guard",
+        ))
+    })?;
+    // Scope the record by issuer and action: a jti is unique per token anyway.
+    let scope = format!("{}|{}", claims.iss, claims.aud);
+    let until = claims.exp.saturating_add(tessera.leeway().as_secs());
+    match guard.first_use(&scope, &claims.jti, until).await {
+        Ok(Use::First) => Ok(()),
+        Ok(Use::Replayed) => Err(route.reject(Rejection::replayed())),
+        Err(e) => Err(route.reject(Rejection::replay_unavailable(e.reason))),
+    }
+}
+
 impl<T, I> Action<T, I> {
     /// Stale-state detection: refuses the click with `stale` (409) unless the token carries a
     /// fingerprint (`fpr`) equal to `current`, the fingerprint the application computes now
@@ -425,10 +524,7 @@ impl<T, I> Action<T, I> {
         if self.claims.fpr.as_deref() == Some(current) {
             Ok(())
         } else {
-            Err(Rejection::stale().at(
-                Some(self.route.path().to_owned()),
-                Some(self.route.id().clone()),
-            ))
+            Err(self.route.reject(Rejection::stale()))
         }
     }
 }
@@ -475,7 +571,7 @@ struct JsonEnvelope<'a> {
 }
 
 fn header_token(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
-    let mut values = headers.get_all(TOKEN_HEADER).iter();
+    let mut values = headers.get_all(TOKEN_HEADER_NAME).iter();
     match (values.next(), values.next()) {
         (None, _) => Ok(None),
         (Some(value), None) => value.to_str().map(|t| Some(t.to_owned())).map_err(|_| {
@@ -487,9 +583,8 @@ fn header_token(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
     }
 }
 
-/// Reads the body, refusing it as soon as it is known to exceed `limit`: from `Content-Length`
-/// before reading anything, or while streaming (a body without a length, or a lying one).
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Rejection> {
+/// Refuses a body whose `Content-Length` exceeds `limit`, before reading anything of it.
+fn check_content_length(headers: &HeaderMap, limit: usize) -> Result<(), Rejection> {
     if let Some(value) = headers.get(CONTENT_LENGTH) {
         let len = value
             .to_str()
@@ -502,6 +597,12 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
             return Err(Rejection::body_too_large(limit));
         }
     }
+    Ok(())
+}
+
+/// Reads the body, refusing it as soon as it exceeds `limit` while streaming (a body without
+/// a length, or a lying one). [`check_content_length`] has checked the announced length.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if is_length_limit(&*err) => Err(Rejection::body_too_large(limit)),
@@ -532,31 +633,39 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
     let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return BodyKind::Other;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    // Media types compare case-insensitively (RFC 9110 §8.3.1).
+    let has_prefix = |prefix: &str| {
+        essence
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    let has_suffix = |suffix: &str| {
+        essence
+            .len()
+            .checked_sub(suffix.len())
+            .and_then(|at| essence.get(at..))
+            .is_some_and(|s| s.eq_ignore_ascii_case(suffix))
+    };
+    if essence.eq_ignore_ascii_case("application/json")
+        || (has_prefix("application/") && has_suffix("+json"))
     {
         BodyKind::Json
-    } else if essence == "application/x-www-form-urlencoded" {
+    } else if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         BodyKind::Form
     } else {
         BodyKind::Other
     }
 }
 
-fn parse_body<'a>(headers: &HeaderMap, bytes: &'a Bytes) -> Result<Envelope<'a>, Rejection> {
+fn parse_body<'a>(kind: BodyKind, bytes: &'a Bytes) -> Result<Envelope<'a>, Rejection> {
     if bytes.is_empty() {
         return Ok(Envelope {
             token: None,
             input: RawInput::None,
         });
     }
-    match body_kind(headers) {
+    match kind {
         BodyKind::Json => {
             let envelope: JsonEnvelope<'a> = serde_json::from_slice(bytes).map_err(|_| {
                 Rejection::malformed_body(

@@ -588,6 +588,39 @@ async fn handler_on_a_route_without_an_action_is_refused() {
 }
 
 #[tokio::test]
+async fn a_handler_mounted_by_hand_with_the_route_layer_is_bound_to_its_action() {
+    async fn print(action: tessera_server::Action<Value>) -> axum::Json<Value> {
+        axum::Json(json!({"aud": action.claims.aud, "payload": action.payload}))
+    }
+    let app = axum::Router::new()
+        .route(
+            PRINT.path(),
+            axum::routing::post(print).layer(PRINT.layer()),
+        )
+        .with_state(state());
+    let token = minter()
+        .token(PRINT.id().as_str())
+        .subject("alice")
+        .payload(&json!({"label": 7}))
+        .mint()
+        .unwrap();
+    let request = as_user(json_click(PRINT.path(), Some(&token), None), "alice");
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["aud"], PRINT.id().as_str());
+    assert_eq!(body["payload"], json!({"label": 7}));
+    // A transfer token is not for this action.
+    let request = as_user(
+        json_click(PRINT.path(), Some(&transfer_token("alice")), None),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::FORBIDDEN, "wrong_audience")
+    );
+}
+
+#[tokio::test]
 async fn panel_on_a_verify_only_server_is_mint_failed() {
     let verify_only = Key::ed25519_public(
         Kid::new("ed1").unwrap(),

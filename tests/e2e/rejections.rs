@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use tessera_tests::{Host, fresh_client};
 
 use crate::util::{
-    Answer, KeyDir, PANELS, PRINT_LABEL, TRANSFER, button, get, post_json, start_host, try_post,
-    url_and_token,
+    Answer, KeyDir, PANELS, PARSE_ONLY, PRINT_LABEL, TRANSFER, button, get, post_json, start_host,
+    try_post, url_and_token,
 };
 
 /// Renders the panels as `user` and returns the button of `action` (URL, token, expiry).
@@ -174,4 +174,35 @@ async fn the_token_also_arrives_by_header_and_by_form() {
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["moved"], 6);
+}
+
+#[tokio::test]
+async fn the_benchmark_twin_answers_like_the_action_but_verifies_nothing() {
+    // bench/http.sh compares the transfer action with /bench/parse-only: they must do the same
+    // work apart from verification, so they must answer the same document for the same body.
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let client = fresh_client();
+    let (url, token, _) = render(&host, "alice", TRANSFER).await;
+    let body = json!({"token": token, "input": {"qty": 2, "note": "bench"}});
+    let action = post_json(&client, &host, &url, Some("alice"), &body).await;
+    let twin = post_json(&client, &host, PARSE_ONLY, Some("alice"), &body).await;
+    assert_eq!(action.status, 200, "{action:?}");
+    assert_eq!(twin.status, 200, "{twin:?}");
+    assert_eq!(twin.body, action.body);
+    // It verifies nothing: a flipped signature changes nothing there (and is refused by the
+    // action).
+    let flipped =
+        json!({"token": flip_signature_byte(&token), "input": {"qty": 2, "note": "bench"}});
+    let twin = post_json(&client, &host, PARSE_ONLY, Some("alice"), &flipped).await;
+    assert_eq!(twin.body, action.body);
+    let refused = post_json(&client, &host, &url, Some("alice"), &flipped).await;
+    assert_eq!(refused.status, 401);
+    // The same body cap as the action's.
+    let padding = "x".repeat(1024 * 1024);
+    let big = json!({"token": token, "input": {"note": padding}}).to_string();
+    match try_post(&client, &host, PARSE_ONLY, Some("alice"), big).await {
+        Ok(answer) => assert_refused(&answer, 413, "too_large", &token),
+        Err(e) => panic!("no answer to an oversized body: {e}"),
+    }
 }

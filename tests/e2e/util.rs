@@ -98,6 +98,8 @@ pub(crate) async fn workers_seen(
 pub(crate) const USER: &str = "x-demo-user";
 /// The stock-tools plugin's panels.
 pub(crate) const PANELS: &str = "/api/plugins/stock-tools/panels";
+/// The benchmark's parse-only twin of the transfer action.
+pub(crate) const PARSE_ONLY: &str = "/bench/parse-only";
 /// The naive panel.
 pub(crate) const NAIVE_PANELS: &str = "/api/plugins/naive-stock/panels";
 /// The action ids of the stock-tools plugin.

@@ -4,8 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -121,7 +120,6 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
     let header_value = HeaderValue::from_str(label.as_str())
         .map_err(|_| "the worker label is not a header value".to_owned())?;
     let keep_alive = config.keep_alive;
-    let body_limit = tessera.body_limit();
     let state = AppState {
         naive: Arc::new(NaiveStore::new(config.ttl)),
         worker: label,
@@ -133,10 +131,7 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
     let app = Router::new()
         .route("/", get(page::index))
         .route("/healthz", get(healthz))
-        .route(
-            PARSE_ONLY_PATH,
-            post(parse_only).layer(DefaultBodyLimit::max(body_limit)),
-        )
+        .route(PARSE_ONLY_PATH, post(parse_only))
         .merge(plugins::router())
         .merge(naive::router())
         .merge(tessera_server::routes())
@@ -175,8 +170,21 @@ struct ParseOnly {
 async fn parse_only(
     State(app): State<AppState>,
     Caller(who): Caller,
-    body: Bytes,
+    request: Request,
 ) -> Result<Json<serde_json::Value>, Rejection> {
+    // The same cap as the action's, read the same way (no extra layer on this route).
+    let limit = app.tessera.body_limit();
+    let body = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|e| {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over {
+                Rejection::body_too_large(limit)
+            } else {
+                Rejection::malformed_body("the request body could not be read")
+            }
+        })?;
     let click: ParseOnly = serde_json::from_slice(&body).map_err(|_| {
         Rejection::malformed_body("expected {\"token\": \"...\", \"input\": {...}}")
     })?;
