@@ -302,13 +302,13 @@ pub(crate) const SCAN_MAX_DEPTH: usize = 32;
 pub(crate) const SCAN_MAX_NAMES: usize = 64;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::{NoDuplicates, scan_duplicates};
 
     /// JSON text (as serde_json writes it, or with spaces) whose objects may repeat names.
-    fn json_text() -> impl Strategy<Value = String> {
+    pub(crate) fn json_text() -> impl Strategy<Value = String> {
         let name = prop::sample::select(vec![
             "a",
             "b",
@@ -365,7 +365,7 @@ mod tests {
         }
     }
 
-    fn walk(json: &str) -> bool {
+    pub(crate) fn walk(json: &str) -> bool {
         serde_json::from_str::<NoDuplicates>(json).is_err()
     }
 

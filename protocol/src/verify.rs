@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 
 use crate::claims::{MAX_FPR_LEN, RawClaims};
 use crate::json::{NoDuplicates, scan_duplicates};
+use crate::strict::Strict;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
 use crate::{
     Claims, Clock, Error, Header, KeySet, SystemClock, TokenKind, UntrustedToken,
@@ -256,17 +257,16 @@ impl Verifier {
                 untrusted.open(aead).ok_or(Error::BadSignature)?
             }
         };
-        // Steps 8 to 16. Fast path: when the claims text repeats no member name at any depth
-        // (one byte scan), one parse checks the structure and types the payload in place. If
-        // that parse fails, for the structure or for the payload, the steps run again one by
-        // one below, so that the error is always the first failing step's.
-        // (UTF-8 is checked once for the whole text rather than string by string.)
+        // Steps 8 to 16. Fast path: one parse checks the structure, refuses repeated member
+        // names in the payload (the claims' own are refused by the parse) and types the payload
+        // in place. If that parse fails for any reason (structure, a repeated name, the payload
+        // type, or a case it leaves undecided) the steps run again one by one below, so the
+        // error is always the first failing step's. UTF-8 is checked once for the whole text.
         if let Ok(claims_text) = std::str::from_utf8(claims_json)
-            && scan_duplicates(claims_json) == Some(false)
-            && let Ok(raw) = serde_json::from_str::<RawClaims<'_, T>>(claims_text)
+            && let Ok(raw) = serde_json::from_str::<RawClaims<'_, Strict<T>>>(claims_text)
         {
             let times = self.check_claims(&raw, expected)?;
-            return Ok(self.verified(key, expected, raw, |dat| dat, times));
+            return Ok(self.verified(key, expected, raw, |dat| dat.0, times));
         }
         // Step 8: the claims' structure (members, types, integers, no duplicates at any depth).
         let raw: RawClaims<'_, &RawValue> = serde_json::from_slice(claims_json)
