@@ -11,7 +11,8 @@
 # processes at least as fast as 1 process with N threads.
 #
 # Load generator: wrk (installed with apt-get when missing). Each measurement is one wrk run
-# of $DURATION; the two endpoints alternate for $ROUNDS rounds and the median is reported.
+# of $DURATION; each of $ROUNDS rounds measures both endpoints back to back (in alternating
+# order) and the medians are reported.
 #
 # Usage: bench/http.sh              (from the repository root)
 #   DURATION=4s ROUNDS=5 CONNECTIONS=64 WRK_THREADS=2 KEY_ALG=hs256 WORKERS=<cores>
@@ -125,9 +126,16 @@ measure() {
     # Warm-up (connections, caches, CPU frequency).
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s -s "$WORK/post.lua" "$BASE/bench/parse-only" >/dev/null
     local parse=() verify=() ratios=() p v
-    for _ in $(seq 1 "$ROUNDS"); do
-        p=$(run_wrk /bench/parse-only)
-        v=$(run_wrk /api/plugins/stock-tools/actions/transfer)
+    for round in $(seq 1 "$ROUNDS"); do
+        # Alternate which endpoint goes first, so that a drift in machine load during a round
+        # does not always favour the same one.
+        if ((round % 2)); then
+            p=$(run_wrk /bench/parse-only)
+            v=$(run_wrk /api/plugins/stock-tools/actions/transfer)
+        else
+            v=$(run_wrk /api/plugins/stock-tools/actions/transfer)
+            p=$(run_wrk /bench/parse-only)
+        fi
         parse+=("$p")
         verify+=("$v")
         ratios+=("$(ratio "$v" "$p")")

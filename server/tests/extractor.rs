@@ -471,6 +471,46 @@ async fn input_of_the_wrong_type_is_bad_input() {
 }
 
 #[tokio::test]
+async fn a_required_input_is_typed_whether_present_null_or_absent() {
+    async fn note(action: tessera_server::Action<Value, Note>) -> axum::Json<Value> {
+        axum::Json(json!({"note": action.input.note, "count": action.input.count}))
+    }
+    let app = axum::Router::new()
+        .route(PRINT.path(), PRINT.post(note))
+        .with_state(state());
+    let token = minter()
+        .token(PRINT.id().as_str())
+        .subject("alice")
+        .mint()
+        .unwrap();
+    let click =
+        |input: Option<Value>| as_user(json_click(PRINT.path(), Some(&token), input), "alice");
+    let (status, body) = call(&app, click(Some(json!({"note": "n", "count": 2})))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"note": "n", "count": 2}));
+    // `null` and an absent input are both `null` to the input type, which refuses it here.
+    for input in [Some(Value::Null), None] {
+        assert_eq!(
+            refusal(&app, click(input)).await,
+            expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
+        );
+    }
+    // A fitting input does not rescue a token for another action.
+    let request = as_user(
+        json_click(
+            PRINT.path(),
+            Some(&transfer_token("alice")),
+            Some(json!({"note": "n", "count": 2})),
+        ),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::FORBIDDEN, "wrong_audience")
+    );
+}
+
+#[tokio::test]
 async fn input_is_not_judged_before_the_token() {
     // A bad token with bad input is refused for the token.
     let app = app(state());
