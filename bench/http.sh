@@ -7,19 +7,20 @@
 #   - 1 worker process with 1 thread,
 #   - N worker processes with 1 thread each (N = CPU cores),
 #   - 1 worker process with N threads,
-# and prints requests/second and the ratios. Goal: tessera/parse-only >= 0.90, and N
-# processes at least as fast as 1 process with N threads.
+# and prints requests/second, the ratios, and the host's CPU time per request (from /proc:
+# what each endpoint costs the server, whatever the load generator does). Goal:
+# tessera/parse-only >= 0.90, and N processes at least as fast as 1 process with N threads.
 #
 # Load generator: wrk (installed with apt-get when missing). Each measurement is one wrk run
 # of $DURATION; each of $ROUNDS rounds measures both endpoints back to back (in alternating
 # order) and the medians are reported.
 #
 # Usage: bench/http.sh              (from the repository root)
-#   DURATION=4s ROUNDS=5 CONNECTIONS=64 WRK_THREADS=2 KEY_ALG=hs256 WORKERS=<cores>
+#   DURATION=2s ROUNDS=9 CONNECTIONS=64 WRK_THREADS=2 KEY_ALG=hs256 WORKERS=<cores>
 set -euo pipefail
 
-DURATION=${DURATION:-4s}
-ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-2s}
+ROUNDS=${ROUNDS:-9}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 KEY_ALG=${KEY_ALG:-hs256}
@@ -96,10 +97,23 @@ EOF
     echo "${#body}"
 }
 
-# One wrk run; prints requests/second. Fails on any non-2xx answer or socket error.
+# CPU time (clock ticks) used so far by the host: the supervisor and its worker processes.
+host_ticks() {
+    local total=0 pid ticks
+    for pid in "$HOST_PID" $(pgrep -P "$HOST_PID"); do
+        ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+        total=$((total + ticks))
+    done
+    echo "$total"
+}
+
+# One wrk run; prints requests/second and the host's CPU time per request in microseconds.
+# Fails on any non-2xx answer or socket error.
 run_wrk() {
-    local path=$1 out
+    local path=$1 out before after
+    before=$(host_ticks)
     out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/post.lua" "$BASE$path")
+    after=$(host_ticks)
     if grep -q 'Non-2xx' <<<"$out"; then
         echo "non-2xx answers from $path:" >&2
         echo "$out" >&2
@@ -109,7 +123,10 @@ run_wrk() {
         echo "socket errors on $path:" >&2
         grep 'Socket errors' <<<"$out" >&2
     fi
-    awk '/^Requests\/sec:/ {printf "%.0f\n", $2}' <<<"$out"
+    awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+        / requests in / {n = $1}
+        /^Requests\/sec:/ {rps = $2}
+        END {printf "%.0f %.2f\n", rps, ticks / hz * 1e6 / n}' <<<"$out"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
@@ -125,19 +142,21 @@ measure() {
     body_len=$(make_script)
     # Warm-up (connections, caches, CPU frequency).
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s -s "$WORK/post.lua" "$BASE/bench/parse-only" >/dev/null
-    local parse=() verify=() ratios=() p v
+    local parse=() verify=() ratios=() parse_cpu=() verify_cpu=() p v pc vc
     for round in $(seq 1 "$ROUNDS"); do
         # Alternate which endpoint goes first, so that a drift in machine load during a round
         # does not always favour the same one.
         if ((round % 2)); then
-            p=$(run_wrk /bench/parse-only)
-            v=$(run_wrk /api/plugins/stock-tools/actions/transfer)
+            read -r p pc < <(run_wrk /bench/parse-only)
+            read -r v vc < <(run_wrk /api/plugins/stock-tools/actions/transfer)
         else
-            v=$(run_wrk /api/plugins/stock-tools/actions/transfer)
-            p=$(run_wrk /bench/parse-only)
+            read -r v vc < <(run_wrk /api/plugins/stock-tools/actions/transfer)
+            read -r p pc < <(run_wrk /bench/parse-only)
         fi
         parse+=("$p")
         verify+=("$v")
+        parse_cpu+=("$pc")
+        verify_cpu+=("$vc")
         ratios+=("$(ratio "$v" "$p")")
     done
     stop_host
@@ -146,6 +165,8 @@ measure() {
     # Each round measures both endpoints back to back, so the per-round ratio is the least
     # disturbed by load from other programs; report its median.
     RESULT[$name.ratio]=$(printf '%s\n' "${ratios[@]}" | median)
+    RESULT[$name.parse_cpu]=$(printf '%s\n' "${parse_cpu[@]}" | median)
+    RESULT[$name.verify_cpu]=$(printf '%s\n' "${verify_cpu[@]}" | median)
     printf '%-28s body %4d B  parse-only: %s  tessera: %s   (req/s per round)\n' \
         "$name" "$body_len" "${parse[*]}" "${verify[*]}" >&2
 }
@@ -156,13 +177,15 @@ measure "$WORKERS workers x 1 thread" --workers "$WORKERS" --threads 1
 measure "1 worker x $WORKERS threads" --workers 1 --threads "$WORKERS"
 
 echo
-echo "| configuration | parse-only req/s | tessera req/s | tessera / parse-only (median of rounds) | goal >= 0.90 |"
-echo "|---|---:|---:|---:|---|"
+echo "| configuration | parse-only req/s | tessera req/s | tessera / parse-only (median of rounds) | goal >= 0.90 | host CPU µs/request: parse-only, tessera (difference) |"
+echo "|---|---:|---:|---:|---|---|"
 for name in "1 worker x 1 thread" "$WORKERS workers x 1 thread" "1 worker x $WORKERS threads"; do
     r=${RESULT[$name.ratio]}
     goal=$(awk -v r="$r" 'BEGIN {print (r >= 0.90) ? "met" : "not met"}')
-    printf '| %s | %.0f | %.0f | %.3f | %s |\n' "$name" "${RESULT[$name.parse]}" \
-        "${RESULT[$name.verify]}" "$r" "$goal"
+    printf '| %s | %.0f | %.0f | %.3f | %s | %.2f, %.2f (%s) |\n' "$name" "${RESULT[$name.parse]}" \
+        "${RESULT[$name.verify]}" "$r" "$goal" "${RESULT[$name.parse_cpu]}" \
+        "${RESULT[$name.verify_cpu]}" \
+        "$(awk -v a="${RESULT[$name.verify_cpu]}" -v b="${RESULT[$name.parse_cpu]}" 'BEGIN {printf "%+.2f", a - b}')"
 done
 procs=${RESULT["$WORKERS workers x 1 thread.verify"]}
 threads=${RESULT["1 worker x $WORKERS threads.verify"]}
