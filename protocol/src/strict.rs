@@ -9,7 +9,10 @@
 //! - a member name with an escape (two spellings may name the same member);
 //! - a map whose keys `T` reads as something else than a string (integer keys);
 //! - an object with more than [`MAX_NAMES`] members;
-//! - a value `T` keeps raw (`serde_json::value::RawValue`), whose inside is not visited.
+//! - a value `T` keeps raw (`serde_json::value::RawValue`), whose inside is not visited;
+//! - nesting deeper than [`MAX_DEPTH`].
+//!
+//! It runs on claims whose signature (or decryption) has already been checked.
 //!
 //! Ignored values are visited in full (`deserialize_ignored_any` becomes `deserialize_any`),
 //! so a repeated name inside a member that `T` skips is still found.
@@ -24,6 +27,9 @@ use serde::de::{
 pub(crate) const UNDECIDED: &str = "undecided by the strict pass";
 /// The most members of one object the strict pass compares before deferring.
 pub(crate) const MAX_NAMES: usize = 32;
+/// The deepest nesting the strict pass follows before deferring (each level costs it more
+/// stack than the step-by-step path).
+pub(crate) const MAX_DEPTH: u8 = 32;
 /// serde_json's marker for `RawValue`.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
@@ -32,20 +38,20 @@ pub(crate) struct Strict<T>(pub(crate) T);
 
 impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for Strict<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        T::deserialize(StrictDe(d)).map(Strict)
+        T::deserialize(StrictDe(d, 0)).map(Strict)
     }
 }
 
-/// A deserializer whose visitors see strict maps.
-struct StrictDe<D>(D);
+/// A deserializer whose visitors see strict maps; with the depth of the containers around.
+struct StrictDe<D>(D, u8);
 
 /// A seed whose deserializer is strict.
-struct StrictSeed<S>(S);
+struct StrictSeed<S>(S, u8);
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for StrictSeed<S> {
     type Value = S::Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.0.deserialize(StrictDe(d))
+        self.0.deserialize(StrictDe(d, self.1))
     }
 }
 
@@ -53,7 +59,7 @@ macro_rules! forward_strict {
     ($($method:ident),* $(,)?) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-                self.0.$method(StrictVisitor(visitor))
+                self.0.$method(StrictVisitor(visitor, self.1))
             }
         )*
     };
@@ -91,7 +97,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
 
     /// Visited in full: a skipped member may still hide a repeated name.
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(StrictVisitor(visitor))
+        self.0.deserialize_any(StrictVisitor(visitor, self.1))
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -99,7 +105,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_unit_struct(name, StrictVisitor(visitor))
+        self.0
+            .deserialize_unit_struct(name, StrictVisitor(visitor, self.1))
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -111,7 +118,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
             return Err(de::Error::custom(UNDECIDED));
         }
         self.0
-            .deserialize_newtype_struct(name, StrictVisitor(visitor))
+            .deserialize_newtype_struct(name, StrictVisitor(visitor, self.1))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -119,7 +126,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
         len: usize,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_tuple(len, StrictVisitor(visitor))
+        self.0
+            .deserialize_tuple(len, StrictVisitor(visitor, self.1))
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -129,7 +137,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         self.0
-            .deserialize_tuple_struct(name, len, StrictVisitor(visitor))
+            .deserialize_tuple_struct(name, len, StrictVisitor(visitor, self.1))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -139,7 +147,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         self.0
-            .deserialize_struct(name, fields, StrictVisitor(visitor))
+            .deserialize_struct(name, fields, StrictVisitor(visitor, self.1))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -149,7 +157,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         self.0
-            .deserialize_enum(name, variants, StrictVisitor(visitor))
+            .deserialize_enum(name, variants, StrictVisitor(visitor, self.1))
     }
 
     fn is_human_readable(&self) -> bool {
@@ -158,7 +166,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
 }
 
 /// A visitor that hands strict maps, sequences, options and enums to the one it wraps.
-struct StrictVisitor<V>(V);
+struct StrictVisitor<V>(V, u8);
 
 macro_rules! forward_visit {
     ($($method:ident: $ty:ty),* $(,)?) => {
@@ -209,32 +217,42 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.0.visit_some(StrictDe(d))
+        self.0.visit_some(StrictDe(d, self.1))
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.0.visit_newtype_struct(StrictDe(d))
+        self.0.visit_newtype_struct(StrictDe(d, self.1))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        self.0.visit_seq(StrictSeq(seq))
+        self.0.visit_seq(StrictSeq(seq, deeper(self.1)?))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         self.0.visit_map(StrictMap {
             map,
+            depth: deeper(self.1)?,
             names: [""; MAX_NAMES],
             len: 0,
         })
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
-        self.0.visit_enum(StrictEnum(data))
+        self.0.visit_enum(StrictEnum(data, deeper(self.1)?))
+    }
+}
+
+/// The depth inside one more container, or [`UNDECIDED`] beyond [`MAX_DEPTH`].
+fn deeper<E: de::Error>(depth: u8) -> Result<u8, E> {
+    if depth < MAX_DEPTH {
+        Ok(depth + 1)
+    } else {
+        Err(E::custom(UNDECIDED))
     }
 }
 
 /// A sequence whose elements are strict.
-struct StrictSeq<A>(A);
+struct StrictSeq<A>(A, u8);
 
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
     type Error = A::Error;
@@ -243,7 +261,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for StrictSeq<A> {
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, A::Error> {
-        self.0.next_element_seed(StrictSeed(seed))
+        self.0.next_element_seed(StrictSeed(seed, self.1))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -256,6 +274,7 @@ struct StrictMap<'de, A> {
     map: A,
     names: [&'de str; MAX_NAMES],
     len: usize,
+    depth: u8,
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'de, A> {
@@ -286,7 +305,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StrictMap<'de, A> {
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
-        self.map.next_value_seed(StrictSeed(seed))
+        self.map.next_value_seed(StrictSeed(seed, self.depth))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -478,7 +497,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
 }
 
 /// An enum whose variant contents are strict.
-struct StrictEnum<A>(A);
+struct StrictEnum<A>(A, u8);
 
 impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for StrictEnum<A> {
     type Error = A::Error;
@@ -490,11 +509,11 @@ impl<'de, A: EnumAccess<'de>> EnumAccess<'de> for StrictEnum<A> {
     ) -> Result<(S::Value, StrictVariant<A::Variant>), A::Error> {
         self.0
             .variant_seed(seed)
-            .map(|(value, variant)| (value, StrictVariant(variant)))
+            .map(|(value, variant)| (value, StrictVariant(variant, self.1)))
     }
 }
 
-struct StrictVariant<A>(A);
+struct StrictVariant<A>(A, u8);
 
 impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
     type Error = A::Error;
@@ -504,11 +523,11 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
     }
 
     fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, A::Error> {
-        self.0.newtype_variant_seed(StrictSeed(seed))
+        self.0.newtype_variant_seed(StrictSeed(seed, self.1))
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
-        self.0.tuple_variant(len, StrictVisitor(visitor))
+        self.0.tuple_variant(len, StrictVisitor(visitor, self.1))
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -516,7 +535,8 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictVariant<A> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, A::Error> {
-        self.0.struct_variant(fields, StrictVisitor(visitor))
+        self.0
+            .struct_variant(fields, StrictVisitor(visitor, self.1))
     }
 }
 
@@ -637,6 +657,15 @@ mod tests {
         let many: Vec<String> = (0..40).map(|i| format!("\"m{i}\":{i}")).collect();
         let many = format!("{{{}}}", many.join(","));
         assert_eq!(strict::<Value>(&many).unwrap_err(), "undecided");
+        // Nesting deeper than it follows (arrays, objects, enums alike).
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(strict::<Value>(&deep(super::MAX_DEPTH as usize)).is_ok());
+        assert_eq!(
+            strict::<Value>(&deep(super::MAX_DEPTH as usize + 1)).unwrap_err(),
+            "undecided"
+        );
+        let deep_objects = format!("{}1{}", "{\"a\":".repeat(40), "}".repeat(40));
+        assert_eq!(strict::<Value>(&deep_objects).unwrap_err(), "undecided");
     }
 
     proptest! {
