@@ -55,6 +55,39 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for StrictSeed<S> {
     }
 }
 
+/// Calls `$forward!` with the `Deserializer` methods that take only a visitor (all but
+/// `deserialize_ignored_any`, which each wrapper treats in its own way).
+macro_rules! visitor_methods {
+    ($forward:ident) => {
+        $forward!(
+            deserialize_any,
+            deserialize_bool,
+            deserialize_i8,
+            deserialize_i16,
+            deserialize_i32,
+            deserialize_i64,
+            deserialize_i128,
+            deserialize_u8,
+            deserialize_u16,
+            deserialize_u32,
+            deserialize_u64,
+            deserialize_u128,
+            deserialize_f32,
+            deserialize_f64,
+            deserialize_char,
+            deserialize_str,
+            deserialize_string,
+            deserialize_bytes,
+            deserialize_byte_buf,
+            deserialize_option,
+            deserialize_unit,
+            deserialize_seq,
+            deserialize_map,
+            deserialize_identifier,
+        );
+    };
+}
+
 macro_rules! forward_strict {
     ($($method:ident),* $(,)?) => {
         $(
@@ -68,32 +101,7 @@ macro_rules! forward_strict {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
     type Error = D::Error;
 
-    forward_strict!(
-        deserialize_any,
-        deserialize_bool,
-        deserialize_i8,
-        deserialize_i16,
-        deserialize_i32,
-        deserialize_i64,
-        deserialize_i128,
-        deserialize_u8,
-        deserialize_u16,
-        deserialize_u32,
-        deserialize_u64,
-        deserialize_u128,
-        deserialize_f32,
-        deserialize_f64,
-        deserialize_char,
-        deserialize_str,
-        deserialize_string,
-        deserialize_bytes,
-        deserialize_byte_buf,
-        deserialize_option,
-        deserialize_unit,
-        deserialize_seq,
-        deserialize_map,
-        deserialize_identifier,
-    );
+    visitor_methods!(forward_strict);
 
     /// Visited in full: a skipped member may still hide a repeated name.
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
@@ -168,6 +176,34 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
 /// A visitor that hands strict maps, sequences, options and enums to the one it wraps.
 struct StrictVisitor<V>(V, u8);
 
+/// Calls `$forward!` with the `Visitor` methods of plain values (all but
+/// `visit_borrowed_str`, which each wrapper treats in its own way), each with its argument type.
+macro_rules! value_visits {
+    ($forward:ident) => {
+        $forward!(
+            visit_bool: bool,
+            visit_i8: i8,
+            visit_i16: i16,
+            visit_i32: i32,
+            visit_i64: i64,
+            visit_i128: i128,
+            visit_u8: u8,
+            visit_u16: u16,
+            visit_u32: u32,
+            visit_u64: u64,
+            visit_u128: u128,
+            visit_f32: f32,
+            visit_f64: f64,
+            visit_char: char,
+            visit_str: &str,
+            visit_string: String,
+            visit_bytes: &[u8],
+            visit_borrowed_bytes: &'de [u8],
+            visit_byte_buf: Vec<u8>,
+        );
+    };
+}
+
 macro_rules! forward_visit {
     ($($method:ident: $ty:ty),* $(,)?) => {
         $(
@@ -185,28 +221,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
         self.0.expecting(f)
     }
 
-    forward_visit!(
-        visit_bool: bool,
-        visit_i8: i8,
-        visit_i16: i16,
-        visit_i32: i32,
-        visit_i64: i64,
-        visit_i128: i128,
-        visit_u8: u8,
-        visit_u16: u16,
-        visit_u32: u32,
-        visit_u64: u64,
-        visit_u128: u128,
-        visit_f32: f32,
-        visit_f64: f64,
-        visit_char: char,
-        visit_str: &str,
-        visit_borrowed_str: &'de str,
-        visit_string: String,
-        visit_bytes: &[u8],
-        visit_borrowed_bytes: &'de [u8],
-        visit_byte_buf: Vec<u8>,
-    );
+    value_visits!(forward_visit);
+    forward_visit!(visit_borrowed_str: &'de str);
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
         self.0.visit_none()
@@ -349,33 +365,8 @@ macro_rules! forward_key {
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, 'de, D> {
     type Error = D::Error;
 
-    forward_key!(
-        deserialize_any,
-        deserialize_bool,
-        deserialize_i8,
-        deserialize_i16,
-        deserialize_i32,
-        deserialize_i64,
-        deserialize_i128,
-        deserialize_u8,
-        deserialize_u16,
-        deserialize_u32,
-        deserialize_u64,
-        deserialize_u128,
-        deserialize_f32,
-        deserialize_f64,
-        deserialize_char,
-        deserialize_str,
-        deserialize_string,
-        deserialize_bytes,
-        deserialize_byte_buf,
-        deserialize_option,
-        deserialize_unit,
-        deserialize_seq,
-        deserialize_map,
-        deserialize_identifier,
-        deserialize_ignored_any,
-    );
+    visitor_methods!(forward_key);
+    forward_key!(deserialize_ignored_any);
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
@@ -467,27 +458,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
         self.visitor.visit_borrowed_str(v)
     }
 
-    forward_key_visit!(
-        visit_bool: bool,
-        visit_i8: i8,
-        visit_i16: i16,
-        visit_i32: i32,
-        visit_i64: i64,
-        visit_i128: i128,
-        visit_u8: u8,
-        visit_u16: u16,
-        visit_u32: u32,
-        visit_u64: u64,
-        visit_u128: u128,
-        visit_f32: f32,
-        visit_f64: f64,
-        visit_char: char,
-        visit_str: &str,
-        visit_string: String,
-        visit_bytes: &[u8],
-        visit_borrowed_bytes: &'de [u8],
-        visit_byte_buf: Vec<u8>,
-    );
+    value_visits!(forward_key_visit);
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
         // serde_json reads a member name as a unit variant through `visit_enum`; the name is
