@@ -260,14 +260,27 @@ impl Verifier {
         // Steps 8 to 16. Fast path: one parse checks the structure, refuses repeated member
         // names in the payload (the claims' own are refused by the parse) and types the payload
         // in place. If that parse fails for any reason (structure, a repeated name, the payload
-        // type, or a case it leaves undecided) the steps run again one by one below, so the
-        // error is always the first failing step's. UTF-8 is checked once for the whole text.
+        // type, or a case it leaves undecided) the steps run again one by one, out of the hot
+        // path, so the error is always the first failing step's. UTF-8 is checked once for the
+        // whole text.
         if let Ok(claims_text) = std::str::from_utf8(claims_json)
             && let Ok(raw) = serde_json::from_str::<RawClaims<'_, Strict<T>>>(claims_text)
         {
             let times = self.check_claims(&raw, expected)?;
             return Ok(self.verified(key, expected, raw, |dat| dat.0, times));
         }
+        self.claims_step_by_step(key, expected, claims_json)
+    }
+
+    /// Steps 8 to 16 one by one: the path of tokens the fast path refuses or cannot decide.
+    #[cold]
+    #[inline(never)]
+    fn claims_step_by_step<T: DeserializeOwned>(
+        &self,
+        key: &crate::Key,
+        expected: &Expected<'_>,
+        claims_json: &[u8],
+    ) -> Result<VerifiedToken<T>, Error> {
         // Step 8: the claims' structure (members, types, integers, no duplicates at any depth).
         let raw: RawClaims<'_, &RawValue> = serde_json::from_slice(claims_json)
             .map_err(|_| Error::malformed("the claims are not a valid tessera claims object"))?;

@@ -702,52 +702,60 @@ fn parse_body<'a, I: DeserializeOwned>(
         });
     }
     match kind {
-        BodyKind::Json => {
-            if let Ok(envelope) = serde_json::from_slice::<TypedEnvelope<'a, I>>(bytes) {
-                return Ok(Envelope {
-                    token: envelope.token,
-                    input: envelope.input.0.map_or(RawInput::None, RawInput::Typed),
-                });
-            }
-            let envelope: JsonEnvelope<'a> = serde_json::from_slice(bytes).map_err(|_| {
-                Rejection::malformed_body(
-                    "the JSON body is not an object of \"token\" (a string) and \"input\"",
-                )
-            })?;
-            Ok(Envelope {
+        BodyKind::Json => match serde_json::from_slice::<TypedEnvelope<'a, I>>(bytes) {
+            Ok(envelope) => Ok(Envelope {
                 token: envelope.token,
-                input: envelope.input.map_or(RawInput::None, RawInput::Json),
-            })
-        }
-        BodyKind::Form => {
-            let mut token = None;
-            let mut rest = form_urlencoded::Serializer::new(String::new());
-            let mut fields = 0usize;
-            for (name, value) in form_urlencoded::parse(bytes) {
-                if name == TOKEN_FIELD {
-                    if token.is_some() {
-                        return Err(Rejection::malformed_body(
-                            "the form field tessera_token appears more than once",
-                        ));
-                    }
-                    token = Some(Cow::Owned(value.into_owned()));
-                } else {
-                    rest.append_pair(&name, &value);
-                    fields += 1;
-                }
-            }
-            Ok(Envelope {
-                token,
-                // No field besides the token: no input, as with a JSON body without "input".
-                input: if fields == 0 {
-                    RawInput::None
-                } else {
-                    RawInput::Form(rest.finish())
-                },
-            })
-        }
+                input: envelope.input.0.map_or(RawInput::None, RawInput::Typed),
+            }),
+            Err(_) => parse_json_raw(bytes),
+        },
+        BodyKind::Form => parse_form(bytes),
         BodyKind::Other => Err(Rejection::unsupported_media_type()),
     }
+}
+
+/// A JSON body whose input did not fit in the typed pass (or that is malformed): the input
+/// kept raw, to be typed (and refused) only after the token verified.
+#[cold]
+fn parse_json_raw<I>(bytes: &Bytes) -> Result<Envelope<'_, I>, Rejection> {
+    let envelope: JsonEnvelope<'_> = serde_json::from_slice(bytes).map_err(|_| {
+        Rejection::malformed_body(
+            "the JSON body is not an object of \"token\" (a string) and \"input\"",
+        )
+    })?;
+    Ok(Envelope {
+        token: envelope.token,
+        input: envelope.input.map_or(RawInput::None, RawInput::Json),
+    })
+}
+
+/// A urlencoded form body: the field `tessera_token`, and the other fields as the input.
+fn parse_form<I>(bytes: &Bytes) -> Result<Envelope<'_, I>, Rejection> {
+    let mut token = None;
+    let mut rest = form_urlencoded::Serializer::new(String::new());
+    let mut fields = 0usize;
+    for (name, value) in form_urlencoded::parse(bytes) {
+        if name == TOKEN_FIELD {
+            if token.is_some() {
+                return Err(Rejection::malformed_body(
+                    "the form field tessera_token appears more than once",
+                ));
+            }
+            token = Some(Cow::Owned(value.into_owned()));
+        } else {
+            rest.append_pair(&name, &value);
+            fields += 1;
+        }
+    }
+    Ok(Envelope {
+        token,
+        // No field besides the token: no input, as with a JSON body without "input".
+        input: if fields == 0 {
+            RawInput::None
+        } else {
+            RawInput::Form(rest.finish())
+        },
+    })
 }
 
 /// serde_json's error without its message (which may quote input): category and position.
