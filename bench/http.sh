@@ -8,8 +8,10 @@
 #   - N worker processes with 1 thread each (N = CPU cores),
 #   - 1 worker process with N threads,
 # and prints requests/second, the ratios, and the host's CPU time per request (from /proc:
-# what each endpoint costs the server, whatever the load generator does). Goal:
-# tessera/parse-only >= 0.90, and N processes at least as fast as 1 process with N threads.
+# what each endpoint costs the server, whatever the load generator does). Then it runs an
+# N-process host and a 1-process, N-thread host side by side and alternates rounds between
+# them on the verified endpoint. Goal: tessera/parse-only >= 0.90, and N processes at least
+# as fast as 1 process with N threads.
 #
 # Load generator: wrk (installed with apt-get when missing). Each measurement is one wrk run
 # of $DURATION; each of $ROUNDS rounds measures both endpoints back to back (in alternating
@@ -39,11 +41,15 @@ BIN=target/release/tessera-server
 
 WORK=$(mktemp -d)
 HOST_PID=""
+# Hosts kept running beside the current one (the processes-vs-threads comparison).
+OTHER_PIDS=()
 cleanup() {
-    if [[ -n "$HOST_PID" ]]; then
-        kill -TERM "$HOST_PID" 2>/dev/null || true
-        wait "$HOST_PID" 2>/dev/null || true
-    fi
+    for pid in "$HOST_PID" "${OTHER_PIDS[@]}"; do
+        if [[ -n "$pid" ]]; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -187,7 +193,30 @@ for name in "1 worker x 1 thread" "$WORKERS workers x 1 thread" "1 worker x $WOR
         "${RESULT[$name.verify_cpu]}" \
         "$(awk -v a="${RESULT[$name.verify_cpu]}" -v b="${RESULT[$name.parse_cpu]}" 'BEGIN {printf "%+.2f", a - b}')"
 done
-procs=${RESULT["$WORKERS workers x 1 thread.verify"]}
-threads=${RESULT["1 worker x $WORKERS threads.verify"]}
+
+# Processes vs threads, on the verified endpoint: both hosts run at once (sharing the key
+# file, so one token works on both) and the rounds alternate between them, so that a drift in
+# machine load between two configurations measured minutes apart does not decide.
+start_host --workers "$WORKERS" --threads 1
+PROCS_PID=$HOST_PID PROCS_BASE=$BASE
+OTHER_PIDS+=("$PROCS_PID")
+HOST_PID=""
+start_host --workers 1 --threads "$WORKERS"
+THREADS_PID=$HOST_PID THREADS_BASE=$BASE
+make_script >/dev/null
+pt_ratios=()
+for round in $(seq 1 "$ROUNDS"); do
+    for side in procs threads; do
+        if ((round % 2 == 0)); then side=$([[ $side == procs ]] && echo threads || echo procs); fi
+        if [[ $side == procs ]]; then HOST_PID=$PROCS_PID BASE=$PROCS_BASE; else HOST_PID=$THREADS_PID BASE=$THREADS_BASE; fi
+        read -r rps _ < <(run_wrk /api/plugins/stock-tools/actions/transfer)
+        if [[ $side == procs ]]; then procs=$rps; else threads=$rps; fi
+    done
+    pt_ratios+=("$(ratio "$procs" "$threads")")
+done
+HOST_PID=$THREADS_PID
+stop_host
+kill -TERM "$PROCS_PID" && wait "$PROCS_PID" || true
+OTHER_PIDS=()
 echo
-echo "tessera, $WORKERS processes / 1 process with $WORKERS threads: $(ratio "$procs" "$threads")"
+echo "tessera, $WORKERS processes / 1 process with $WORKERS threads (both running, rounds alternating, median): $(printf '%s\n' "${pt_ratios[@]}" | median)   per round: ${pt_ratios[*]}"
