@@ -567,12 +567,12 @@ impl<I: DeserializeOwned> RawInput<'_, I> {
     }
 }
 
-/// The JSON body with the input typed in place: the fast path. When it does not parse (the
-/// envelope is wrong, or the input does not fit) the body is read again as [`JsonEnvelope`],
-/// so that a bad input is reported only after the token verified.
+/// A JSON body `{"token": ..., "input": ...}`, with the input as `I`: the action's input type on
+/// the fast path, or `&RawValue` when that pass failed (the envelope is wrong, or the input
+/// does not fit), so that a bad input is reported only after the token verified.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TypedEnvelope<'a, I> {
+struct JsonEnvelope<'a, I> {
     #[serde(borrow, default)]
     token: Option<Cow<'a, str>>,
     #[serde(default = "TypedInput::absent")]
@@ -592,15 +592,6 @@ impl<'de, I: Deserialize<'de>> Deserialize<'de> for TypedInput<I> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         I::deserialize(d).map(|input| TypedInput(Some(input)))
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonEnvelope<'a> {
-    #[serde(borrow, default)]
-    token: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    input: Option<&'a RawValue>,
 }
 
 fn header_token(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
@@ -702,7 +693,7 @@ fn parse_body<'a, I: DeserializeOwned>(
         });
     }
     match kind {
-        BodyKind::Json => match serde_json::from_slice::<TypedEnvelope<'a, I>>(bytes) {
+        BodyKind::Json => match serde_json::from_slice::<JsonEnvelope<'a, I>>(bytes) {
             Ok(envelope) => Ok(Envelope {
                 token: envelope.token,
                 input: envelope.input.0.map_or(RawInput::None, RawInput::Typed),
@@ -718,14 +709,17 @@ fn parse_body<'a, I: DeserializeOwned>(
 /// kept raw, to be typed (and refused) only after the token verified.
 #[cold]
 fn parse_json_raw<I>(bytes: &Bytes) -> Result<Envelope<'_, I>, Rejection> {
-    let envelope: JsonEnvelope<'_> = serde_json::from_slice(bytes).map_err(|_| {
+    let envelope: JsonEnvelope<'_, &RawValue> = serde_json::from_slice(bytes).map_err(|_| {
         Rejection::malformed_body(
             "the JSON body is not an object of \"token\" (a string) and \"input\"",
         )
     })?;
     Ok(Envelope {
         token: envelope.token,
-        input: envelope.input.map_or(RawInput::None, RawInput::Json),
+        // `null` counts as no input: both are typed from `null` ("input is required" if refused).
+        input: (envelope.input.0)
+            .filter(|raw| raw.get() != "null")
+            .map_or(RawInput::None, RawInput::Json),
     })
 }
 
