@@ -66,6 +66,12 @@ pub(crate) struct RawClaims<'a, D> {
     pub(crate) jti: CowStr<'a>,
     #[serde(borrow, default)]
     pub(crate) fpr: Opt<CowStr<'a>>,
+    /// Required whatever `D` is: through `deserialize_with`, a missing `dat` is an error even
+    /// when `D` is an `Option` (serde would otherwise read a missing member as `None`).
+    #[serde(
+        deserialize_with = "Deserialize::deserialize",
+        bound(deserialize = "D: Deserialize<'de>")
+    )]
     pub(crate) dat: D,
 }
 

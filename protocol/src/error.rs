@@ -136,22 +136,22 @@ pub enum Error {
     BadSignature,
     /// See [`ErrorCode::Expired`].
     Expired {
-        /// The token's `exp`.
-        exp: u64,
+        /// The token's `exp`; `None` for a sealed token, whose claims are not disclosed.
+        exp: Option<u64>,
         /// The verifier's `now`.
         now: u64,
     },
     /// See [`ErrorCode::NotYetValid`].
     NotYetValid {
-        /// The instant (`nbf` or `iat`) the token becomes valid.
-        valid_from: u64,
+        /// The instant (`nbf` or `iat`) the token becomes valid; `None` for a sealed token.
+        valid_from: Option<u64>,
         /// The verifier's `now`.
         now: u64,
     },
     /// See [`ErrorCode::LifetimeTooLong`].
     LifetimeTooLong {
-        /// `exp - iat` in seconds.
-        lifetime: u64,
+        /// `exp - iat` in seconds; `None` for a sealed token.
+        lifetime: Option<u64>,
         /// The configured maximum in seconds.
         max: u64,
     },
@@ -199,6 +199,23 @@ impl Error {
         }
     }
 
+    /// The same error without what it tells of a sealed token's claims (their times), since
+    /// a sealed token's plaintext must not reach its holder or the logs (spec §6).
+    pub(crate) fn withholding_claims(self) -> Error {
+        match self {
+            Error::Expired { now, .. } => Error::Expired { exp: None, now },
+            Error::NotYetValid { now, .. } => Error::NotYetValid {
+                valid_from: None,
+                now,
+            },
+            Error::LifetimeTooLong { max, .. } => Error::LifetimeTooLong {
+                lifetime: None,
+                max,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn malformed(reason: &'static str) -> Error {
         Error::Malformed { reason }
     }
@@ -223,18 +240,35 @@ impl fmt::Display for Error {
                 "token's alg is not {key_alg}, the only algorithm of the key it names"
             ),
             Error::BadSignature => f.write_str("token signature does not verify"),
-            Error::Expired { exp, now } => write!(
+            Error::Expired {
+                exp: Some(exp),
+                now,
+            } => write!(
                 f,
                 "token expired {}s ago (exp {exp}, now {now})",
                 now.saturating_sub(*exp)
             ),
-            Error::NotYetValid { valid_from, now } => write!(
+            Error::Expired { exp: None, .. } => f.write_str("token has expired"),
+            Error::NotYetValid {
+                valid_from: Some(valid_from),
+                now,
+            } => write!(
                 f,
                 "token is not valid for another {}s (valid from {valid_from}, now {now})",
                 valid_from.saturating_sub(*now)
             ),
-            Error::LifetimeTooLong { lifetime, max } => {
-                write!(f, "token lifetime is {lifetime}s; the maximum is {max}s")
+            Error::NotYetValid {
+                valid_from: None, ..
+            } => f.write_str("token is not valid yet"),
+            Error::LifetimeTooLong {
+                lifetime: Some(lifetime),
+                max,
+            } => write!(f, "token lifetime is {lifetime}s; the maximum is {max}s"),
+            Error::LifetimeTooLong {
+                lifetime: None,
+                max,
+            } => {
+                write!(f, "token lifetime is over the maximum of {max}s")
             }
             Error::WrongIssuer => f.write_str("token was issued by another issuer"),
             Error::WrongAudience => f.write_str("token was minted for another action"),

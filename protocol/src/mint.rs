@@ -278,7 +278,7 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
         }
         if ttl > lifetime_max {
             return Err(Error::LifetimeTooLong {
-                lifetime: ttl,
+                lifetime: Some(ttl),
                 max: lifetime_max,
             });
         }

@@ -4,13 +4,14 @@
 //! every object on the way: a member name that its object already has is an error, at any
 //! depth, whatever `T` does with it (a field, a map entry, an ignored member). It is the
 //! verifier's fast path; whenever it cannot decide cheaply it fails with [`UNDECIDED`], and the
-//! caller falls back to the step-by-step path ([`NoDuplicates`](crate::json::NoDuplicates) and
+//! caller falls back to the step-by-step path ([`JsonRules`](crate::json::JsonRules) and
 //! a separate typing), which has the final word:
 //! - a member name with an escape (two spellings may name the same member);
 //! - a map whose keys `T` reads as something else than a string (integer keys);
 //! - an object with more than [`MAX_NAMES`] members;
 //! - a value `T` keeps raw (`serde_json::value::RawValue`), whose inside is not visited;
-//! - nesting deeper than [`MAX_DEPTH`].
+//! - nesting deeper than [`MAX_DEPTH`];
+//! - a string read as bytes that is not UTF-8 (an unpaired surrogate escape).
 //!
 //! It runs on claims whose signature (or decryption) has already been checked.
 //!
@@ -177,7 +178,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StrictDe<D> {
 struct StrictVisitor<V>(V, u8);
 
 /// Calls `$forward!` with the `Visitor` methods of plain values (all but
-/// `visit_borrowed_str`, which each wrapper treats in its own way), each with its argument type.
+/// `visit_borrowed_str` and the byte strings, which each wrapper treats in its own way), each
+/// with its argument type.
 macro_rules! value_visits {
     ($forward:ident) => {
         $forward!(
@@ -197,9 +199,6 @@ macro_rules! value_visits {
             visit_char: char,
             visit_str: &str,
             visit_string: String,
-            visit_bytes: &[u8],
-            visit_borrowed_bytes: &'de [u8],
-            visit_byte_buf: Vec<u8>,
         );
     };
 }
@@ -223,6 +222,22 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
 
     value_visits!(forward_visit);
     forward_visit!(visit_borrowed_str: &'de str);
+
+    // serde_json hands a string that `T` reads as bytes over unescaped but not checked: an
+    // unpaired surrogate escape (`"\ud800"`) arrives as bytes that are not UTF-8. The
+    // step-by-step path refuses such a string as malformed.
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V::Value, E> {
+        self.0.visit_bytes(utf8(v)?)
+    }
+
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<V::Value, E> {
+        self.0.visit_borrowed_bytes(utf8(v)?)
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<V::Value, E> {
+        utf8(&v)?;
+        self.0.visit_byte_buf(v)
+    }
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
         self.0.visit_none()
@@ -255,6 +270,15 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StrictVisitor<V> {
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
         self.0.visit_enum(StrictEnum(data, deeper(self.1)?))
+    }
+}
+
+/// `bytes` if they are UTF-8 (as every JSON string without an unpaired surrogate escape is),
+/// else [`UNDECIDED`].
+fn utf8<E: de::Error>(bytes: &[u8]) -> Result<&[u8], E> {
+    match std::str::from_utf8(bytes) {
+        Ok(_) => Ok(bytes),
+        Err(_) => Err(E::custom(UNDECIDED)),
     }
 }
 
@@ -459,6 +483,11 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
     }
 
     value_visits!(forward_key_visit);
+    forward_key_visit!(
+        visit_bytes: &[u8],
+        visit_borrowed_bytes: &'de [u8],
+        visit_byte_buf: Vec<u8>,
+    );
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
         // serde_json reads a member name as a unit variant through `visit_enum`; the name is

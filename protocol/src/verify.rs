@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::claims::{MAX_FPR_LEN, RawClaims};
-use crate::json::{NoDuplicates, scan_duplicates};
+use crate::json::check_json_rules;
 use crate::strict::Strict;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
 use crate::{
@@ -240,6 +240,7 @@ impl Verifier {
             });
         }
         // Step 7: the signature (constant time), or authenticated decryption; one coarse code.
+        let sealed = untrusted.kind() == TokenKind::Sealed;
         let claims_json: &[u8] = match untrusted.kind() {
             TokenKind::Signed => {
                 let verifier = key.verifier().ok_or(Error::UnsupportedAlgorithm {
@@ -262,14 +263,20 @@ impl Verifier {
         // in place. If that parse fails for any reason (structure, a repeated name, the payload
         // type, or a case it leaves undecided) the steps run again one by one, out of the hot
         // path, so the error is always the first failing step's. UTF-8 is checked once for the
-        // whole text.
-        if let Ok(claims_text) = std::str::from_utf8(claims_json)
+        // whole text. The errors of a sealed token do not repeat its claims (its times).
+        let outcome = if let Ok(claims_text) = std::str::from_utf8(claims_json)
             && let Ok(raw) = serde_json::from_str::<RawClaims<'_, Strict<T>>>(claims_text)
         {
-            let times = self.check_claims(&raw, expected)?;
-            return Ok(self.verified(key, expected, raw, |dat| dat.0, times));
+            self.check_claims(&raw, expected)
+                .map(|times| self.verified(key, expected, raw, |dat| dat.0, times))
+        } else {
+            self.claims_step_by_step(key, expected, claims_json, sealed)
+        };
+        if sealed {
+            outcome.map_err(Error::withholding_claims)
+        } else {
+            outcome
         }
-        self.claims_step_by_step(key, expected, claims_json)
     }
 
     /// Steps 8 to 16 one by one: the path of tokens the fast path refuses or cannot decide.
@@ -280,22 +287,23 @@ impl Verifier {
         key: &crate::Key,
         expected: &Expected<'_>,
         claims_json: &[u8],
+        sealed: bool,
     ) -> Result<VerifiedToken<T>, Error> {
-        // Step 8: the claims' structure (members, types, integers, no duplicates at any depth).
+        // Step 8: the claims' structure (members, types, integers), then the JSON rules
+        // inside the payload at any depth (no repeated member name, numbers in range, no
+        // unpaired surrogate), whatever the payload type later reads or skips of it.
         let raw: RawClaims<'_, &RawValue> = serde_json::from_slice(claims_json)
             .map_err(|_| Error::malformed("the claims are not a valid tessera claims object"))?;
-        let duplicate = match scan_duplicates(raw.dat.get().as_bytes()) {
-            Some(found) => found,
-            None => serde_json::from_str::<NoDuplicates>(raw.dat.get()).is_err(),
-        };
-        if duplicate {
-            return Err(Error::malformed("the payload repeats a member name"));
-        }
+        check_json_rules(raw.dat.get()).map_err(Error::malformed)?;
         // Steps 8 (times, fingerprint) to 15.
         let times = self.check_claims(&raw, expected)?;
         // Step 16: the payload's type.
         let dat: T = serde_json::from_str(raw.dat.get()).map_err(|e| Error::BadPayload {
-            reason: format!("{} at column {}", json_error_category(&e), e.column()),
+            reason: if sealed {
+                json_error_category(&e).to_owned()
+            } else {
+                format!("{} at column {}", json_error_category(&e), e.column())
+            },
         })?;
         Ok(self.verified(key, expected, raw, |_| dat, times))
     }
@@ -324,25 +332,28 @@ impl Verifier {
         let leeway = self.leeway;
         // Step 9: expiry.
         if now >= exp.saturating_add(leeway) {
-            return Err(Error::Expired { exp, now });
+            return Err(Error::Expired {
+                exp: Some(exp),
+                now,
+            });
         }
         // Steps 10 and 11: not before, issued in the future.
         if now.saturating_add(leeway) < nbf {
             return Err(Error::NotYetValid {
-                valid_from: nbf,
+                valid_from: Some(nbf),
                 now,
             });
         }
         if now.saturating_add(leeway) < iat {
             return Err(Error::NotYetValid {
-                valid_from: iat,
+                valid_from: Some(iat),
                 now,
             });
         }
         // Step 12: lifetime.
         if exp - iat > self.max_lifetime {
             return Err(Error::LifetimeTooLong {
-                lifetime: exp - iat,
+                lifetime: Some(exp - iat),
                 max: self.max_lifetime,
             });
         }

@@ -274,6 +274,116 @@ fn bad_json_text_is_malformed() {
     assert_eq!(code_of(&tok), ErrorCode::Malformed);
 }
 
+/// Reads a string member through `deserialize_byte_buf`, as `serde_bytes::ByteBuf` does.
+#[derive(Debug)]
+struct Bytes(#[allow(dead_code)] Vec<u8>);
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                Ok(Bytes(v))
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+#[test]
+fn the_json_rules_hold_in_the_payload_whatever_its_type_reads_or_skips() {
+    #[derive(Deserialize, Debug)]
+    struct PartOnly {
+        #[allow(dead_code)]
+        part_id: u32,
+    }
+    #[derive(Deserialize, Debug)]
+    struct Note {
+        #[allow(dead_code)]
+        note: Bytes,
+    }
+    let base = serde_json::to_string(&claims()).unwrap();
+    let keys = hs_keys();
+    let refused = |claims: &str, why: &str| {
+        let token = forge(HEADER, claims);
+        let v = verifier(&keys);
+        for (ty, got) in [
+            ("Value", v.verify::<Value>(&token, &expected()).map(drop)),
+            (
+                "PartOnly",
+                v.verify::<PartOnly>(&token, &expected()).map(drop),
+            ),
+            (
+                "IgnoredAny",
+                v.verify::<serde::de::IgnoredAny>(&token, &expected())
+                    .map(drop),
+            ),
+        ] {
+            let err = got.expect_err(&format!("{ty} accepted {claims}"));
+            assert_eq!(err.code(), ErrorCode::Malformed, "{ty}: {claims}");
+            assert!(err.to_string().contains(why), "{ty}: {err}");
+        }
+    };
+    // Numbers beyond binary64 range, in a member the payload type skips or reads.
+    for number in ["1e400", "-1e400", "[1,{\"x\":1e999}]", &"9".repeat(400)] {
+        let claims = base.replace(r#""qty":25"#, &format!(r#""qty":25,"junk":{number}"#));
+        refused(&claims, "number out of range");
+    }
+    refused(
+        &base.replace(r#""part_id":1234"#, r#""part_id":1e400"#),
+        "number out of range",
+    );
+    // The largest finite double is a number like any other.
+    let big = base.replace(r#""qty":25"#, r#""qty":25,"junk":1.7976931348623157e308"#);
+    verify_json(&keys, &forge(HEADER, &big)).unwrap();
+    // An unpaired surrogate escape, also where the payload type reads the string as bytes.
+    let lone = base.replace(r#""qty":25"#, r#""qty":25,"note":"\ud800""#);
+    refused(&lone, "unpaired surrogate");
+    let err = verifier(&keys)
+        .verify::<Note>(&forge(HEADER, &lone), &expected())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Malformed, "{err}");
+    let paired = base.replace(r#""qty":25"#, r#""qty":25,"note":"\ud83d\ude00""#);
+    verifier(&keys)
+        .verify::<Note>(&forge(HEADER, &paired), &expected())
+        .unwrap();
+}
+
+#[test]
+fn a_token_without_dat_is_malformed_even_for_an_optional_payload_type() {
+    let mut c = claims();
+    c.remove("dat");
+    let token = forge_claims(&c);
+    let keys = hs_keys();
+    for err in [
+        verifier(&keys)
+            .verify::<Option<u32>>(&token, &expected())
+            .map(drop),
+        verifier(&keys)
+            .verify::<Option<Value>>(&token, &expected())
+            .map(drop),
+        verifier(&keys)
+            .verify::<Value>(&token, &expected())
+            .map(drop),
+    ] {
+        assert_eq!(err.unwrap_err().code(), ErrorCode::Malformed);
+    }
+    // `"dat": null` is a payload, and fits an optional type.
+    let mut c = claims();
+    c.insert("dat".into(), Value::Null);
+    let ok = verifier(&keys)
+        .verify::<Option<u32>>(&forge_claims(&c), &expected())
+        .unwrap();
+    assert_eq!(ok.claims.dat, None);
+}
+
 #[test]
 fn unknown_kid_is_refused() {
     let header = r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs2"}"#;
@@ -344,7 +454,7 @@ fn expired_token_is_refused() {
     assert_eq!(
         err,
         Error::Expired {
-            exp: NOW - 700,
+            exp: Some(NOW - 700),
             now: NOW
         }
     );

@@ -277,6 +277,7 @@ fn sealed_tokens_get_the_same_claim_checks() {
             .map_err(|e| e.code())
     };
     assert_eq!(at(NOW + 330), Err(ErrorCode::Expired));
+    assert_eq!(at(NOW - 100), Err(ErrorCode::NotYetValid));
     let err = verifier(&keys)
         .verify::<Value>(&token, &Expected::audience("other").accept(Accept::Sealed))
         .unwrap_err();
@@ -290,6 +291,57 @@ fn sealed_tokens_get_the_same_claim_checks() {
         )
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::WrongSubject);
+}
+
+#[test]
+fn a_sealed_tokens_errors_do_not_disclose_its_times_or_payload_positions() {
+    let keys = keys();
+    let token = sealed(&keys);
+    let exp = (NOW + 300).to_string();
+    let iat = NOW.to_string();
+    let err = |now: u64, expected: &Expected<'_>| {
+        verifier_at(&keys, now)
+            .verify::<Value>(&token, expected)
+            .unwrap_err()
+    };
+    let expired = err(NOW + 400, &expect_sealed());
+    assert_eq!(
+        expired,
+        tessera_protocol::Error::Expired {
+            exp: None,
+            now: NOW + 400
+        }
+    );
+    let early = err(NOW - 100, &expect_sealed());
+    assert_eq!(early.code(), ErrorCode::NotYetValid);
+    let lifetime = verifier(&keys)
+        .with_max_lifetime(std::time::Duration::from_secs(60))
+        .unwrap()
+        .verify::<Value>(&token, &expect_sealed())
+        .unwrap_err();
+    assert_eq!(lifetime.code(), ErrorCode::LifetimeTooLong);
+    for e in [&expired, &early, &lifetime] {
+        let text = e.to_string();
+        assert!(!text.contains(&exp) && !text.contains(&iat), "{text}");
+        assert!(!text.contains("300s") && !text.contains("100s"), "{text}");
+    }
+    // A payload that does not fit: the category, without a position inside the plaintext.
+    let bad = verifier(&keys)
+        .verify::<u32>(&token, &expect_sealed())
+        .unwrap_err();
+    assert_eq!(bad.code(), ErrorCode::BadPayload);
+    assert!(!bad.to_string().contains("column"), "{bad}");
+    // The same checks on a signed token name the times, which its holder can read anyway.
+    let signed = minter(&keys)
+        .token(AUD)
+        .subject(SUB)
+        .payload(&1u32)
+        .mint()
+        .unwrap();
+    let expired = verifier_at(&keys, NOW + 400)
+        .verify::<Value>(&signed, &expected())
+        .unwrap_err();
+    assert!(expired.to_string().contains(&exp), "{expired}");
 }
 
 #[test]

@@ -65,7 +65,10 @@ fn codes_are_unique() {
 #[tokio::test]
 async fn every_rejection_is_problem_json() {
     let rejections = [
-        Rejection::verification(Error::Expired { exp: 10, now: 100 }),
+        Rejection::verification(Error::Expired {
+            exp: Some(10),
+            now: 100,
+        }),
         Rejection::verification(Error::InvalidKey {
             reason: "x".to_owned(),
         }),
