@@ -50,6 +50,7 @@ mod jwk;
 mod key;
 mod key_set;
 mod mint;
+mod payload_check;
 mod strict;
 mod token;
 mod verify;

@@ -9,6 +9,8 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use crate::claims::{ClaimsOut, MAX_FPR_LEN};
+use crate::json::MAX_TIME;
+use crate::payload_check::check_payload;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN};
 use crate::verify::DEFAULT_MAX_LIFETIME;
 use crate::{Clock, Error, KeySet, SystemClock};
@@ -282,7 +284,16 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
                 max: lifetime_max,
             });
         }
-        let exp = iat + ttl;
+        // Tokens carry times up to MAX_TIME only (spec §2.5); a later expiry (a caller-chosen
+        // `now` near the end of time, or a clock gone wrong) is refused, never wrapped.
+        let exp = iat
+            .checked_add(ttl)
+            .filter(|&exp| exp <= MAX_TIME)
+            .ok_or_else(|| Error::InvalidConfig {
+                reason: "the expiry would be after 9999-12-31T23:59:59Z, the latest time a token \
+                         carries"
+                    .to_owned(),
+            })?;
         let nbf = self.not_before.filter(|&nbf| nbf != iat);
         if nbf.is_some_and(|nbf| nbf < iat || nbf >= exp) {
             return Err(Error::InvalidConfig {
@@ -297,6 +308,9 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
                 reason: format!("a fingerprint is 1 to {MAX_FPR_LEN} bytes"),
             });
         }
+        check_payload(self.dat).map_err(|reason| Error::BadPayload {
+            reason: reason.to_owned(),
+        })?;
         let claims = ClaimsOut {
             iss: &m.issuer,
             aud: self.aud,

@@ -734,3 +734,85 @@ fn an_anonymous_caller_cannot_use_a_token_minted_for_somebody() {
             .is_ok()
     );
 }
+
+#[test]
+fn minting_refuses_an_expiry_past_the_latest_time_a_token_carries() {
+    const LATEST: u64 = 253_402_300_799;
+    let keys = hs_keys();
+    let m = minter(&keys);
+    let ttl = Duration::from_secs(300);
+    for now in [LATEST - 299, LATEST, u64::MAX - 10, u64::MAX] {
+        let err = m
+            .token(AUD)
+            .issued_at(now)
+            .ttl(ttl)
+            .mint()
+            .expect_err("minted past the end of time");
+        assert_eq!(err.code(), ErrorCode::InvalidConfig, "now {now}");
+    }
+    // The last expiry that fits is minted, and verifies at its own time.
+    let token = m
+        .token(AUD)
+        .subject(SUB)
+        .issued_at(LATEST - 300)
+        .ttl(ttl)
+        .payload(&1u32)
+        .mint()
+        .unwrap();
+    let ok = verifier_at(&keys, LATEST - 10)
+        .verify::<u32>(&token, &expected())
+        .unwrap();
+    assert_eq!(ok.claims.exp, LATEST);
+}
+
+#[test]
+fn minting_refuses_a_payload_json_would_change_or_verifiers_would_refuse() {
+    #[derive(serde::Serialize)]
+    struct Inner {
+        qty: u32,
+    }
+    #[derive(serde::Serialize)]
+    struct Flattened {
+        qty: u32,
+        #[serde(flatten)]
+        inner: Inner,
+    }
+    let mut set =
+        KeySet::with_active(Key::hs256(Kid::new("hs1").unwrap(), &HS_SECRET).unwrap()).unwrap();
+    set.insert(Key::a256gcm(Kid::new("enc1").unwrap(), &[0x44; 32]).unwrap())
+        .unwrap();
+    set.set_active_sealing(&Kid::new("enc1").unwrap()).unwrap();
+    let keys = Arc::new(set);
+    let m = minter(&keys);
+    let flat = Flattened {
+        qty: 1,
+        inner: Inner { qty: 2 },
+    };
+    for (err, why) in [
+        (m.token(AUD).payload(&f64::NAN).mint(), "NaN or infinite"),
+        (
+            m.token(AUD).payload(&[1.0, f64::INFINITY]).mint(),
+            "NaN or infinite",
+        ),
+        (
+            m.token(AUD).payload(&json!({"a": 1})).payload(&flat).mint(),
+            "repeats",
+        ),
+        (m.token(AUD).payload(&flat).seal(), "repeats"),
+    ] {
+        let err = err.expect_err("minted");
+        assert_eq!(err.code(), ErrorCode::BadPayload);
+        assert!(err.to_string().contains(why), "{err}");
+    }
+    // Finite floats go through unchanged.
+    let token = m
+        .token(AUD)
+        .subject(SUB)
+        .payload(&[0.1, -2.5e300])
+        .mint()
+        .unwrap();
+    let ok = verifier(&keys)
+        .verify::<Vec<f64>>(&token, &expected())
+        .unwrap();
+    assert_eq!(ok.claims.dat, vec![0.1, -2.5e300]);
+}
