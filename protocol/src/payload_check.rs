@@ -41,6 +41,26 @@ const REPEATED: &str = "the payload repeats a member name in one object";
 /// A serializer that writes nothing: it visits every value, refusing non-finite floats.
 struct Probe;
 
+/// Calls `$then!` with the `Serializer` methods of booleans, integers and chars.
+macro_rules! scalars {
+    ($then:ident) => {
+        $then!(
+            serialize_bool: bool,
+            serialize_i8: i8,
+            serialize_i16: i16,
+            serialize_i32: i32,
+            serialize_i64: i64,
+            serialize_i128: i128,
+            serialize_u8: u8,
+            serialize_u16: u16,
+            serialize_u32: u32,
+            serialize_u64: u64,
+            serialize_u128: u128,
+            serialize_char: char,
+        );
+    };
+}
+
 /// Every leaf but the floats is fine as it is.
 macro_rules! fine {
     ($($method:ident: $ty:ty),* $(,)?) => {
@@ -63,19 +83,8 @@ impl ser::Serializer for Probe {
     type SerializeStruct = Members<&'static str>;
     type SerializeStructVariant = Members<&'static str>;
 
+    scalars!(fine);
     fine!(
-        serialize_bool: bool,
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_i128: i128,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64,
-        serialize_u128: u128,
-        serialize_char: char,
         serialize_str: &str,
         serialize_bytes: &[u8],
         serialize_unit_struct: &'static str,
@@ -310,20 +319,7 @@ impl ser::Serializer for KeyName {
     type SerializeStruct = Impossible<Option<String>, Refused>;
     type SerializeStructVariant = Impossible<Option<String>, Refused>;
 
-    decimal_key!(
-        serialize_bool: bool,
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_i128: i128,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64,
-        serialize_u128: u128,
-        serialize_char: char,
-    );
+    scalars!(decimal_key);
     other_key!(
         serialize_f32: f32,
         serialize_f64: f64,
