@@ -1,26 +1,35 @@
-//! The key-set file format: a JWK Set (RFC 7517) with one extra member, `active`.
+//! The key-set file format: a JWK Set (RFC 7517) with two extra members, `active` (the key
+//! that mints signed tokens) and `active_sealing` (the key that seals).
 //!
 //! ```json
 //! {"keys": [{"kty":"oct","kid":"a1B2","use":"sig","alg":"HS256","k":"<base64url secret>"},
-//!           {"kty":"OKP","crv":"Ed25519","kid":"c3D4","use":"sig","alg":"EdDSA","x":"…","d":"…"}],
-//!  "active": "a1B2"}
+//!           {"kty":"OKP","crv":"Ed25519","kid":"c3D4","use":"sig","alg":"EdDSA","x":"…","d":"…"},
+//!           {"kty":"oct","kid":"e5F6","use":"enc","alg":"A256GCM","k":"<base64url key>"}],
+//!  "active": "a1B2", "active_sealing": "e5F6"}
 //! ```
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
 use crate::key::Material;
 use crate::{Algorithm, Error, Key, Kid};
 
+/// An optional member: absent is `None`, and a member that is present must hold a value of
+/// its type. `null` is refused rather than read as absent: `"d": null` would otherwise turn a
+/// signing key into a verify-only one without a word, and `"use": null` is not `sig` or `enc`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct JwkSetIn {
     pub(crate) keys: Vec<JwkIn>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub(crate) active: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub(crate) active_sealing: Option<String>,
 }
 
@@ -29,12 +38,17 @@ pub(crate) struct JwkSetIn {
 pub(crate) struct JwkIn {
     kty: String,
     kid: String,
+    #[serde(default, deserialize_with = "present")]
     alg: Option<String>,
-    #[serde(rename = "use")]
+    #[serde(rename = "use", default, deserialize_with = "present")]
     use_: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     crv: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     k: Option<Zeroizing<String>>,
+    #[serde(default, deserialize_with = "present")]
     x: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     d: Option<Zeroizing<String>>,
 }
 

@@ -78,7 +78,9 @@ impl fmt::Display for Kid {
 /// A key: a [`Kid`], the one [`Algorithm`] it may be used with, and its material, prepared for
 /// ring once at load so that minting and verification never parse key bytes.
 ///
-/// `Debug` shows the kid and algorithm only; there is no `Display`. Secret bytes are zeroed on drop.
+/// `Debug` shows the kid and algorithm only; there is no `Display`. The secret bytes tessera
+/// keeps are zeroed on drop; the keys ring derives from them (HMAC states, the AES key schedule,
+/// the Ed25519 key pair) are not, as ring does not wipe them.
 ///
 /// ```
 /// use tessera_protocol::{Algorithm, Key, Kid};
@@ -113,6 +115,20 @@ pub(crate) enum Material {
         secret: Zeroizing<[u8; A256GCM_KEY_LEN]>,
         aead: ring::aead::LessSafeKey,
     },
+}
+
+impl Key {
+    /// Whether `self` and `other` hold the same secret bytes, one as an HMAC secret and the
+    /// other as a sealing key.
+    pub(crate) fn shares_secret_across_uses(&self, other: &Key) -> bool {
+        match (&self.material, &other.material) {
+            (Material::Hs256 { secret: mac, .. }, Material::A256Gcm { secret: seal, .. })
+            | (Material::A256Gcm { secret: seal, .. }, Material::Hs256 { secret: mac, .. }) => {
+                mac.as_slice() == seal.as_slice()
+            }
+            _ => false,
+        }
+    }
 }
 
 /// What a prepared key does with a signing input; the verifier holds no other path.

@@ -121,6 +121,15 @@ impl KeySet {
                 key.kid()
             )));
         }
+        // The same bytes never serve as both an HMAC secret and a sealing key (spec §3.2).
+        // (Compared at load time, from configuration: no timing reaches an attacker.)
+        if let Some(other) = self.keys.iter().find(|k| k.shares_secret_across_uses(&key)) {
+            return Err(Error::invalid_key(format!(
+                "keys {} and {} hold the same secret, one to sign and one to seal",
+                other.kid(),
+                key.kid()
+            )));
+        }
         self.keys.push(key);
         Ok(())
     }

@@ -132,6 +132,22 @@ fn malformed_key_files_are_invalid_key() {
             b64(ED_SEED)
         ),
         format!(r#"{{"keys":[{{"kty":"oct","kid":"bad kid","alg":"HS256","k":"{k}"}}]}}"#),
+        // A member that is present holds a value: null is not absence.
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","use":null,"k":"{k}"}}]}}"#),
+        format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}","crv":null,"x":null,"d":null}}]}}"#
+        ),
+        format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"e","alg":"EdDSA","x":"{x}","d":null}}]}}"#
+        ),
+        format!(r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}"}}],"active":null}}"#),
+        format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}"}}],"active_sealing":null}}"#
+        ),
+        // The same bytes as an HMAC secret and as a sealing key.
+        format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}"}},{{"kty":"oct","kid":"s","alg":"A256GCM","use":"enc","k":"{k}"}}]}}"#
+        ),
     ] {
         let err = KeySet::from_json(&doc).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidKey, "{doc}");
@@ -146,4 +162,22 @@ fn private_json_round_trips_every_key() {
     assert_eq!(again.len(), 2);
     assert_eq!(again.active().unwrap().kid(), set.active().unwrap().kid());
     assert_eq!(again.to_private_json(), set.to_private_json());
+}
+
+#[test]
+fn one_secret_never_serves_to_sign_and_to_seal() {
+    let secret = [9u8; 32];
+    let mut set =
+        KeySet::with_active(Key::hs256(Kid::new("mac").unwrap(), &secret).unwrap()).unwrap();
+    let err = set
+        .insert(Key::a256gcm(Kid::new("seal").unwrap(), &secret).unwrap())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+    assert!(err.to_string().contains("same secret"), "{err}");
+    assert!(!err.to_string().contains(&b64(secret)), "{err}");
+    // Different bytes are fine, and two HMAC keys may be anything distinct kids hold.
+    set.insert(Key::a256gcm(Kid::new("seal").unwrap(), &[8u8; 32]).unwrap())
+        .unwrap();
+    set.insert(Key::hs256(Kid::new("mac2").unwrap(), &secret).unwrap())
+        .unwrap();
 }

@@ -841,6 +841,29 @@ pub(crate) fn failure_cases() -> Vec<Case> {
         "malformed",
     );
     b.fail(
+        "number out of binary64 range in dat (1e400)",
+        &k,
+        f(&std.clone().set("dat", r#"{"qty":25,"extra":1e400}"#)),
+        "malformed",
+    );
+    b.fail(
+        "integer of 400 digits in dat",
+        &k,
+        f(&std.clone().set(
+            "dat",
+            &format!(r#"{{"qty":25,"extra":{}}}"#, "9".repeat(400)),
+        )),
+        "malformed",
+    );
+    b.fail(
+        "number out of range nested in dat",
+        &k,
+        f(&std
+            .clone()
+            .set("dat", r#"{"qty":25,"extra":[1,{"x":-1e999}]}"#)),
+        "malformed",
+    );
+    b.fail(
         "lone surrogate escape in dat",
         &k,
         f(&std.clone().set("dat", r#"{"note":"\ud800"}"#)),
@@ -1005,10 +1028,42 @@ pub(crate) fn failure_cases() -> Vec<Case> {
         NOW,
         AUD,
         Some(SUB),
-        good,
+        good.clone(),
         Some("invalid_key"),
         None,
     );
+    let hs_k = b64(hs_secret("hs-a"));
+    for (description, doc) in [
+        (
+            "invalid_key: \"use\": null is not an absent use",
+            format!(
+                r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":null,"alg":"HS256","k":"{hs_k}"}}],"active":"hs-a"}}"#
+            ),
+        ),
+        (
+            "invalid_key: \"active\": null names no key",
+            format!(
+                r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}}],"active":null}}"#
+            ),
+        ),
+        (
+            "invalid_key: one secret as an HS256 key and an A256GCM key",
+            format!(
+                r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}},{{"kty":"oct","kid":"enc-a","use":"enc","alg":"A256GCM","k":"{hs_k}"}}],"active":"hs-a"}}"#
+            ),
+        ),
+    ] {
+        b.push(
+            description,
+            raw(&doc),
+            NOW,
+            AUD,
+            Some(SUB),
+            good.clone(),
+            Some("invalid_key"),
+            None,
+        );
+    }
     b.cases
 }
 

@@ -224,7 +224,16 @@ def load_key_set(src):
         key = _load_jwk(jwk)
         if key.kid in keys:
             raise TesseraError("invalid_key", f"duplicate kid {key.kid}")
+        for other in keys.values():
+            if ({other.alg, key.alg} == {"HS256", "A256GCM"}
+                    and hmac.compare_digest(other.secret, key.secret)):
+                raise TesseraError("invalid_key", f"keys {other.kid} and {key.kid} hold the same "
+                                                  "secret, one to sign and one to seal")
         keys[key.kid] = key
+    # A member that is present names a key: null is not absence.
+    for member in ("active", "active_sealing"):
+        if member in src and not isinstance(src[member], str):
+            raise TesseraError("invalid_key", f'"{member}" does not name a key of the set')
     active = src.get("active")
     if active is not None:
         if not isinstance(active, str) or active not in keys:
