@@ -350,6 +350,21 @@ pub(crate) fn hs256_cases() -> Vec<Case> {
         mint(&k, NOW, Some(SUB), "null", 300),
         "null",
     );
+    // Floats are read correctly rounded (IEEE 754 round-half-even): the expected payload is
+    // the nearest doubles, written plainly, so a parser that rounds otherwise disagrees.
+    b.ok(
+        "floats that need correct rounding",
+        &k,
+        Some(SUB),
+        mint(
+            &k,
+            NOW,
+            Some(SUB),
+            r#"{"halfway":9007199254740993.0,"tiny":2.4703282292062328e-324,"tenth":0.1}"#,
+            300,
+        ),
+        r#"{"halfway":9007199254740992.0,"tiny":5e-324,"tenth":0.1}"#,
+    );
     let unicode = r#"{"note":"Grüße – 倉庫 🚚","esc":"quote \" backslash \\ tab \t"}"#;
     b.ok(
         "non-ASCII and escaped payload text",
