@@ -5,7 +5,7 @@ use tessera_protocol::dangerous::decode_unverified;
 use tessera_protocol::{Clock as _, SystemClock};
 
 use crate::failure::{Failure, print};
-use crate::{input, time};
+use crate::{input, safe, time};
 
 /// Decode a token WITHOUT verifying it: header and claims pretty-printed, times as dates and
 /// relative to now. Nothing shown is checked or trustworthy; use `tessera verify` for that.
@@ -29,7 +29,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let now = args.now.unwrap_or_else(|| SystemClock.now());
     let mut out = vec![BANNER.to_owned(), String::new()];
     out.push("header (unverified):".to_owned());
-    out.push(format!("{:#}", decoded.header));
+    out.push(safe::json(&decoded.header));
     if decoded.claims.is_none() {
         out.push(
             "claims: sealed (encrypted); only the header is readable without the key".to_owned(),
@@ -37,7 +37,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     }
     if let Some(claims) = &decoded.claims {
         out.push("claims (unverified):".to_owned());
-        out.push(format!("{claims:#}"));
+        out.push(safe::json(claims));
         let times = times(claims, now);
         if !times.is_empty() {
             out.push(format!("times (now is {}):", time::date(now)));

@@ -5,7 +5,7 @@ use tessera_client::{Client, Panels};
 use tessera_protocol::{Clock as _, SystemClock};
 
 use crate::failure::{Failure, note, print};
-use crate::time;
+use crate::{safe, time};
 
 /// List a plugin's panels and buttons from a running host.
 #[derive(Debug, clap::Args)]
@@ -66,7 +66,7 @@ pub(crate) fn panels(args: &PanelsArgs) -> Result<(), Failure> {
     if args.json {
         let doc = serde_json::to_value(&panels)
             .map_err(|e| Failure::io(format!("cannot print the panels: {e}")))?;
-        return print(&format!("{doc:#}"));
+        return print(&safe::json(&doc));
     }
     print(&summary(&panels, SystemClock.now()))
 }
@@ -107,7 +107,12 @@ fn summary(panels: &Panels, now: u64) -> String {
             lines.push(line);
         }
     }
-    lines.join("\n")
+    // Every line may carry the host's text (names, titles, labels): escape its controls.
+    lines
+        .iter()
+        .map(|line| safe::text(line))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
@@ -128,5 +133,5 @@ pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
     if clicked.retried {
         note("note: the panel's token had expired; clicked again with a fresh panel");
     }
-    print(&format!("{:#}", clicked.result))
+    print(&safe::json(&clicked.result))
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tessera_protocol::{Accept, Expected, FixedClock, SEALED_ALG, TYP, Verifier};
 
 use crate::failure::{Failure, print};
-use crate::{input, keyfile};
+use crate::{input, keyfile, safe};
 
 /// Verify a token. On success print its payload (or, with --json, its header and claims) and
 /// exit 0; on failure print `error: <code>: <message>` on stderr (--json: a JSON object with
@@ -98,8 +98,8 @@ fn verify(args: &Args) -> Result<(), Failure> {
             json!({"alg": SEALED_ALG, "enc": h.alg.as_str(), "typ": TYP, "kid": h.kid.as_str()})
         };
         let doc = json!({"header": header, "claims": claims});
-        print(&format!("{doc:#}"))
+        print(&safe::json(&doc))
     } else {
-        print(&format!("{:#}", verified.claims.dat))
+        print(&safe::json(&verified.claims.dat))
     }
 }
