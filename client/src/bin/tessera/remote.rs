@@ -34,7 +34,9 @@ pub(crate) struct ClickArgs {
     /// The action id of the button to click.
     #[arg(long)]
     action: String,
-    /// The user's input, as JSON. Default: {}.
+    /// The user's input, as JSON. Default: the values the panel declares for its input fields
+    /// (what the host's page sends when they are left as rendered); the members of a JSON
+    /// object given here replace them, any other JSON value is sent as is.
     #[arg(long, value_name = "JSON")]
     input: Option<String>,
     /// The user to click as (sent as the X-Demo-User header). Default: none (the host's guest).
@@ -116,18 +118,29 @@ fn summary(panels: &Panels, now: u64) -> String {
 }
 
 pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
-    let input: Value = match &args.input {
-        None => Value::Object(serde_json::Map::new()),
-        Some(text) => serde_json::from_str(text).map_err(|e| {
+    let given: Option<Value> = match &args.input {
+        None => None,
+        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
             Failure::new(
                 "bad_input",
                 format!("the --input value is not valid JSON ({e})"),
             )
-        })?,
+        })?),
     };
     let client = client(&args.url, args.user.as_deref(), args.retry_expired)?;
     let clicked = runtime()?.block_on(async {
-        let button = client.find_button(&args.plugin, &args.action).await?;
+        let (button, panel) = client
+            .find_button_and_panel(&args.plugin, &args.action)
+            .await?;
+        let input = match given {
+            Some(Value::Object(members)) => {
+                let mut input = panel.default_input();
+                input.extend(members);
+                Value::Object(input)
+            }
+            Some(other) => other,
+            None => Value::Object(panel.default_input()),
+        };
         client.click_detailed(&button, &input).await
     })?;
     if clicked.retried {
