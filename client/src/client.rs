@@ -105,7 +105,79 @@ impl std::fmt::Debug for Button {
     }
 }
 
+impl Panel {
+    /// The input the host's own page sends when this panel's fields are left as rendered:
+    /// each field that declares a value, under its name; the value of a `number` field that
+    /// holds a finite number as a JSON number, every other value as a string.
+    ///
+    /// ```
+    /// use tessera_client::Panel;
+    /// let panel: Panel = serde_json::from_str(r#"{"key":"stock","title":"Stock","fields":[
+    ///   {"name":"qty","type":"number","value":"25"},
+    ///   {"name":"note","type":"text","value":"urgent"},
+    ///   {"name":"to","type":"text"}]}"#)?;
+    /// assert_eq!(
+    ///     serde_json::Value::Object(panel.default_input()),
+    ///     serde_json::json!({"qty": 25, "note": "urgent"})
+    /// );
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn default_input(&self) -> serde_json::Map<String, Value> {
+        let mut input = serde_json::Map::new();
+        for field in &self.fields {
+            let Some(value) = &field.value else { continue };
+            let number = if field.kind == "number" {
+                number(value.trim())
+            } else {
+                None
+            };
+            input.insert(
+                field.name.clone(),
+                number.unwrap_or_else(|| Value::String(value.clone())),
+            );
+        }
+        input
+    }
+}
+
+impl Panel {
+    fn button_for(&self, action: &str) -> Option<&Button> {
+        self.buttons.iter().find(|b| b.action == action)
+    }
+}
+
+/// `text` as a JSON number if it is one (an integer stays an integer), else `None`.
+fn number(text: &str) -> Option<Value> {
+    if let Ok(n) = text.parse::<i64>() {
+        return Some(Value::from(n));
+    }
+    if let Ok(n) = text.parse::<u64>() {
+        return Some(Value::from(n));
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+}
+
 impl Panels {
+    /// The panel holding the first button, across all panels, whose action id is `action`.
+    ///
+    /// ```
+    /// use tessera_client::Panels;
+    /// let panels: Panels = serde_json::from_str(r#"{"plugin":"stock-tools","panels":[
+    ///   {"key":"stock","title":"Stock","buttons":[{"label":"Transfer","action":"transfer",
+    ///    "url":"/api/plugins/stock-tools/actions/transfer","method":"POST","token":"t.t.t"}]}]}"#)?;
+    /// assert_eq!(panels.panel_for("transfer").unwrap().key, "stock");
+    /// assert!(panels.panel_for("print").is_none());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn panel_for(&self, action: &str) -> Option<&Panel> {
+        self.panels
+            .iter()
+            .find(|p| p.buttons.iter().any(|b| b.action == action))
+    }
+
     /// The first button, across all panels, whose action id is `action`.
     ///
     /// ```
@@ -356,15 +428,37 @@ impl Client {
     /// # }
     /// ```
     pub async fn find_button(&self, plugin: &str, action: &str) -> Result<Button, ClientError> {
+        self.find_button_and_panel(plugin, action)
+            .await
+            .map(|(button, _)| button)
+    }
+
+    /// Like [`Client::find_button`], and also returns the panel the button is on (its input
+    /// fields, e.g. for [`Panel::default_input`]).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera_client::ClientError> {
+    /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
+    /// let (button, panel) = client.find_button_and_panel("stock-tools", "transfer").await?;
+    /// let input = serde_json::Value::Object(panel.default_input());
+    /// let result = client.click(&button, &input).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn find_button_and_panel(
+        &self,
+        plugin: &str,
+        action: &str,
+    ) -> Result<(Button, Panel), ClientError> {
         let panels = self.panels(plugin).await?;
-        panels
-            .button(action)
-            .cloned()
-            .ok_or_else(|| ClientError::ButtonNotFound {
-                plugin: plugin.to_owned(),
-                action: action.to_owned(),
-                available: panels.buttons().map(|b| b.action.clone()).collect(),
-            })
+        let found = panels
+            .panel_for(action)
+            .and_then(|panel| Some((panel.button_for(action)?.clone(), panel.clone())));
+        found.ok_or_else(|| ClientError::ButtonNotFound {
+            plugin: plugin.to_owned(),
+            action: action.to_owned(),
+            available: panels.buttons().map(|b| b.action.clone()).collect(),
+        })
     }
 
     /// Clicks `button` with the user's `input` and returns the action's JSON result.

@@ -299,10 +299,15 @@ fn keys_rotate_keeps_old_keys_defaults_to_the_active_algorithm_and_stays_0600() 
     assert_eq!(set.active().unwrap().kid().as_str(), second);
     assert_eq!(set.active().unwrap().algorithm(), Algorithm::EdDsa);
     assert_eq!(mode(&path), 0o600);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
     assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "no temp file left"
+        names,
+        ["k.json", "k.json.lock"],
+        "no temp file left; the (empty) lock file stays"
     );
 }
 
@@ -479,4 +484,135 @@ fn kids_that_start_with_a_hyphen_are_values_not_flags() {
         .assert()
         .success();
     assert!(!kids(&path).contains(&"-lead".to_owned()));
+}
+
+#[test]
+fn rotate_and_retire_through_a_symlink_rewrite_the_target_and_keep_the_link() {
+    let dir = tempdir();
+    let (real, first) = keygen(dir.path(), "real.json", "hs256");
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let a = tessera()
+        .args(["keys", "rotate"])
+        .arg(&link)
+        .assert()
+        .success();
+    let second = stdout(&a).trim().to_owned();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
+    assert_eq!(
+        kids(&real),
+        [first.clone(), second.clone()],
+        "the target changed"
+    );
+    assert_eq!(mode(&real), 0o600);
+    tessera()
+        .args(["keys", "retire"])
+        .arg(&link)
+        .arg(&first)
+        .assert()
+        .success();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(kids(&real), [second]);
+    assert_eq!(mode(&real), 0o600);
+    // keygen --force through the link also rewrites the target.
+    tessera()
+        .args([
+            "keygen", "--alg", "hs256", "--kid", "fresh", "--force", "--out",
+        ])
+        .arg(&link)
+        .assert()
+        .success();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(kids(&real), ["fresh"]);
+}
+
+#[test]
+fn parallel_rotations_lose_no_key() {
+    const N: usize = 10;
+    let dir = tempdir();
+    let (path, _) = keygen(dir.path(), "k.json", "hs256");
+    let children: Vec<_> = (0..N)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+                .args(["keys", "rotate"])
+                .arg(&path)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut printed = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        printed.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
+    }
+    let kids = kids(&path);
+    assert_eq!(kids.len(), N + 1, "{kids:?}");
+    for kid in &printed {
+        assert!(kids.contains(kid), "{kid} was lost: {kids:?}");
+    }
+    assert_eq!(mode(&path), 0o600);
+    let lock = dir.path().join("k.json.lock");
+    assert_eq!(mode(&lock), 0o600, "the lock file is private too");
+}
+
+#[test]
+fn keygen_into_a_directory_says_it_is_a_directory() {
+    let dir = tempdir();
+    for force in [false, true] {
+        let mut cmd = tessera();
+        cmd.args(["keygen", "--alg", "hs256", "--out"])
+            .arg(dir.path());
+        if force {
+            cmd.arg("--force");
+        }
+        let a = cmd.assert().code(1);
+        let err = stderr(&a);
+        assert!(err.starts_with("error: is_a_directory: "), "{err}");
+        assert!(err.contains("is a directory"), "{err}");
+        assert!(!err.contains("--force"), "no --force hint: {err}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
+
+#[test]
+fn keys_public_of_a_sealing_only_set_names_the_real_reason() {
+    let dir = tempdir();
+    let (path, _) = keygen(dir.path(), "seal.json", "a256gcm");
+    let a = tessera()
+        .args(["keys", "public"])
+        .arg(&path)
+        .assert()
+        .code(1);
+    let err = stderr(&a);
+    assert!(err.starts_with("error: no_public_keys: "), "{err}");
+    assert!(!err.contains("HMAC"), "{err}");
+    assert!(err.contains("A256GCM"), "{err}");
+    assert!(err.contains("sealing"), "{err}");
 }

@@ -138,3 +138,35 @@ fn the_click_example_runs_against_the_host() {
         stderr(&a)
     );
 }
+
+#[test]
+fn click_sends_the_panels_declared_field_values_unless_input_replaces_them() {
+    let host = Host::start(&[]);
+    // The panel shows `input qty (number): … [default 25]`: a click without --input moves 25,
+    // as the host's page does when the field is left as rendered.
+    let a = tessera()
+        .args(["panels", &host.url, "--plugin", PLUGIN])
+        .assert()
+        .success();
+    assert!(
+        stdout(&a).contains("input qty (number): "),
+        "{}",
+        stdout(&a)
+    );
+    assert!(stdout(&a).contains("[default 25]"), "{}", stdout(&a));
+    let click = |input: Option<&str>| {
+        let mut cmd = tessera();
+        cmd.args(["click", &host.url, "--plugin", PLUGIN, "--action", TRANSFER]);
+        if let Some(input) = input {
+            cmd.args(["--input", input]);
+        }
+        let a = cmd.assert().success();
+        serde_json::from_str::<serde_json::Value>(&stdout(&a)).unwrap()
+    };
+    assert_eq!(click(None)["moved"], 25);
+    // Members of --input replace only themselves.
+    let result = click(Some(r#"{"note": "rush"}"#));
+    assert_eq!(result["moved"], 25);
+    assert_eq!(result["note"], "rush");
+    assert_eq!(click(Some(r#"{"qty": 2}"#))["moved"], 2);
+}

@@ -630,3 +630,68 @@ fn sealed_tokens_round_trip_and_hide_their_claims() {
         .success();
     fails_with(&mut verify(Some("sealed")), "unknown_key", &token);
 }
+
+#[test]
+fn verify_json_shows_nbf_only_when_the_token_has_one() {
+    let f = fixture("hs256");
+    let a = f.verify(&["--json", &f.token]).assert().success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["claims"]["iat"], T0);
+    assert!(
+        doc["claims"].get("nbf").is_none(),
+        "no nbf in the token, none shown: {doc}"
+    );
+    // A token minted (through the library) with an nbf after iat shows it.
+    let keys = std::sync::Arc::new(tessera_protocol::KeySet::from_file(&f.keys).unwrap());
+    let minter = tessera_protocol::Minter::new(keys, "inventree");
+    let token = minter
+        .token("transfer")
+        .issued_at(T0)
+        .not_before(T0 + 5)
+        .ttl(std::time::Duration::from_secs(300))
+        .mint()
+        .unwrap();
+    let a = f.verify(&["--json", &token]).assert().success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["claims"]["nbf"], T0 + 5, "{doc}");
+}
+
+#[test]
+fn verify_json_of_a_sealed_token_without_nbf_shows_none() {
+    let dir = tempdir();
+    let (keys, _) = keygen(dir.path(), "keys.json", "a256gcm");
+    let token = sign(&keys, &["--iss", "i", "--aud", "a", "--seal"]);
+    let a = tessera()
+        .arg("verify")
+        .arg("--keys")
+        .arg(&keys)
+        .args(["--iss", "i", "--aud", "a", "--accept", "sealed", "--json"])
+        .arg(&token)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert!(doc["claims"]["iat"].is_u64());
+    assert!(doc["claims"].get("nbf").is_none(), "{doc}");
+}
+
+#[test]
+fn inspect_warns_about_repeated_members_at_any_depth() {
+    let header = b64(r#"{"alg":"HS256","typ":"tessera+jwt","alg":"none"}"#);
+    let claims = b64(r#"{"iss":"i","dat":{"to":"WH-01","n":[{"x":1,"x":2}],"to":"WH-02"}}"#);
+    let token = format!("{header}.{claims}.c2ln");
+    let a = tessera().args(["inspect", &token]).assert().success();
+    let out = stdout(&a);
+    assert!(
+        out.contains("WARNING: the header repeats the member(s) /alg: "),
+        "{out}"
+    );
+    assert!(
+        out.contains("WARNING: the claims repeat the member(s) /dat/n/0/x, /dat/to: "),
+        "{out}"
+    );
+    assert!(out.contains("malformed"), "{out}");
+    // An ordinary token gets no warning.
+    let f = fixture("hs256");
+    let a = tessera().args(["inspect", &f.token]).assert().success();
+    assert!(!stdout(&a).contains("WARNING"), "{}", stdout(&a));
+}

@@ -9,6 +9,8 @@ mod cli_keys;
 mod cli_tokens;
 // Hostile input: a 1 MiB (and an endless) token on stdin is refused with too_large.
 mod cli_hostile;
+// A hostile host: its text is printed with control characters escaped.
+mod cli_hostile_host;
 // The library against the real `tessera-server` binary: panels, click, typed errors, retry.
 mod remote;
 // `tessera panels` and `tessera click` against the real `tessera-server` binary.

@@ -5,6 +5,8 @@ use std::io::Write as _;
 
 use tessera_client::ClientError;
 
+use crate::safe;
+
 /// A failed operation: printed as `error: <code>: <message>` on stderr (or as a JSON object on
 /// stdout for `verify --json`), exit code 1.
 #[derive(Debug)]
@@ -39,10 +41,16 @@ impl Failure {
             let doc = serde_json::json!({"code": self.code, "message": self.message});
             let mut out = std::io::stdout().lock();
             // Nothing more can be done if stdout is gone; the exit code still tells.
-            let _ = writeln!(out, "{doc:#}");
+            let _ = writeln!(out, "{}", safe::json(&doc));
         } else {
+            // Codes and messages may carry a host's text (a problem's `code` and `detail`).
             let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "error: {}: {}", self.code, self.message);
+            let _ = writeln!(
+                err,
+                "error: {}: {}",
+                safe::text(&self.code),
+                safe::text(&self.message)
+            );
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Key files: read with actionable errors, written atomically with mode 0600.
+//! Key files: read with actionable errors, written atomically with mode 0600, rewritten under
+//! an exclusive lock.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tessera_protocol::KeySet;
 
@@ -24,12 +25,75 @@ pub(crate) fn load(path: &Path) -> Result<KeySet, Failure> {
     })
 }
 
-/// Writes `set` to `path` atomically: a temp file (mode 0600) in the same directory, flushed
-/// to disk, then renamed over `path` (`overwrite`) or linked to it only if `path` does not
-/// exist yet (no-clobber). A reader never sees a half-written key file.
+/// The file a key-file path stands for: a symbolic link is followed to its target (so that a
+/// rewrite replaces the target, not the link); a path that does not exist yet is kept as is.
+pub(crate) fn resolve(path: &Path) -> Result<PathBuf, Failure> {
+    match std::fs::canonicalize(path) {
+        Ok(target) => Ok(target),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_symlink(path) => {
+            Ok(path.to_path_buf())
+        }
+        Err(e) => Err(Failure::io(format!(
+            "cannot resolve the key file path {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// An exclusive lock on a key file, held until dropped: a sidecar `<name>.lock` (mode 0600)
+/// next to the resolved key file, locked with [`std::fs::File::lock`]. Every rewrite of a key
+/// file (`keys rotate`, `keys retire`, `keygen --force`) reads, changes and writes it while
+/// holding this lock, so concurrent rewrites never lose each other's keys.
+pub(crate) struct KeyFileLock {
+    /// The locked sidecar file; `None` when there was nothing to lock (see [`lock`]).
+    _file: Option<std::fs::File>,
+}
+
+/// Resolves `path` and takes the exclusive lock on it, waiting for other holders.
+///
+/// The lock file is created only for a key file that exists, or with `create` (a key file
+/// about to be written); otherwise nothing is locked and the caller's read reports the missing
+/// file, so a failed `keys rotate` of a missing file leaves nothing behind.
+pub(crate) fn lock(path: &Path, create: bool) -> Result<KeyFileLock, Failure> {
+    let resolved = resolve(path)?;
+    refuse_directory(path, &resolved)?;
+    if !create && !resolved.exists() {
+        return Ok(KeyFileLock { _file: None });
+    }
+    let mut name = resolved.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let lock_path = resolved.with_file_name(name);
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let io = |what: &str, e: std::io::Error| {
+        Failure::io(format!(
+            "cannot {what} the lock file {}: {e}",
+            lock_path.display()
+        ))
+    };
+    let file = options.open(&lock_path).map_err(|e| io("create", e))?;
+    file.lock().map_err(|e| io("lock", e))?;
+    Ok(KeyFileLock { _file: Some(file) })
+}
+
+/// Writes `set` to `path` atomically: a temp file (mode 0600) in the directory of the file
+/// `path` resolves to (symbolic links followed), flushed to disk, then renamed over it
+/// (`overwrite`) or linked to it only if it does not exist yet (no-clobber). A reader never
+/// sees a half-written key file, and a symbolic link keeps pointing at the rewritten file.
 pub(crate) fn store(path: &Path, set: &KeySet, overwrite: bool) -> Result<(), Failure> {
     let shown = path.display();
-    let dir = match path.parent() {
+    let target = resolve(path)?;
+    refuse_directory(path, &target)?;
+    let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
@@ -46,9 +110,9 @@ pub(crate) fn store(path: &Path, set: &KeySet, overwrite: bool) -> Result<(), Fa
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| io("write", e))?;
     let persisted = if overwrite {
-        tmp.persist(path)
+        tmp.persist(&target)
     } else {
-        tmp.persist_noclobber(path)
+        tmp.persist_noclobber(&target)
     };
     persisted.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
@@ -63,6 +127,20 @@ pub(crate) fn store(path: &Path, set: &KeySet, overwrite: bool) -> Result<(), Fa
     // Make the rename itself durable; a failure here does not undo the write.
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// A directory is never a key file: say so (rather than "exists, pass --force").
+fn refuse_directory(path: &Path, target: &Path) -> Result<(), Failure> {
+    if target.is_dir() {
+        return Err(Failure::new(
+            "is_a_directory",
+            format!(
+                "{} is a directory; give the path of a key file",
+                path.display()
+            ),
+        ));
     }
     Ok(())
 }

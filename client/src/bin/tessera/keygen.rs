@@ -61,6 +61,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     } else {
         set.set_active_sealing(&kid)?;
     }
+    // Overwriting replaces the file under the same lock as `keys rotate`/`retire`; without
+    // --force the no-clobber link is atomic on its own.
+    let _lock = if args.force {
+        Some(keyfile::lock(&args.out, true)?)
+    } else {
+        None
+    };
     keyfile::store(&args.out, &set, args.force)?;
     print(kid.as_str())
 }

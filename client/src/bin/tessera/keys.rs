@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use tessera_protocol::{Algorithm, Kid};
+use tessera_protocol::{Algorithm, KeySet, Kid};
 
 use crate::failure::{Failure, note, print};
 use crate::keyfile;
@@ -25,7 +25,8 @@ pub(crate) enum Command {
     /// Add a new active key (signing, or sealing for a256gcm); older keys stay to verify or
     /// open tokens already issued. Prints the new kid.
     Rotate {
-        /// The key file, rewritten atomically (mode 0600).
+        /// The key file, rewritten atomically (mode 0600) under an exclusive lock on the
+        /// sidecar FILE.lock; a symbolic link is followed and its target rewritten.
         file: PathBuf,
         /// The new key's algorithm. Default: the algorithm of the active signing key (else of
         /// the active sealing key, else hs256).
@@ -34,7 +35,8 @@ pub(crate) enum Command {
     },
     /// Remove a key that is no longer active; its tokens then fail with unknown_key.
     Retire {
-        /// The key file, rewritten atomically (mode 0600).
+        /// The key file, rewritten atomically (mode 0600) under an exclusive lock on the
+        /// sidecar FILE.lock; a symbolic link is followed and its target rewritten.
         file: PathBuf,
         /// The kid of the key to remove (may start with `-`, as generated kids can).
         #[arg(allow_hyphen_values = true)]
@@ -73,14 +75,17 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
                 return Err(Failure::new(
                     "no_public_keys",
                     format!(
-                        "key file {} has no Ed25519 key; HMAC (HS256) keys are shared secrets and have no public form",
-                        file.display()
+                        "key file {} has no Ed25519 key, so there is no public key to export: {}",
+                        file.display(),
+                        why_no_public_key(&set)
                     ),
                 ));
             }
             print(&format!("{jwks:#}"))
         }
         Command::Rotate { file, alg } => {
+            // Read, change and write under the lock: parallel rotations never lose a key.
+            let _lock = keyfile::lock(&file, false)?;
             let mut set = keyfile::load(&file)?;
             let alg = match alg {
                 Some(alg) => Algorithm::from(alg),
@@ -99,6 +104,7 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
             print(kid.as_str())
         }
         Command::Retire { file, kid } => {
+            let _lock = keyfile::lock(&file, false)?;
             let mut set = keyfile::load(&file)?;
             set.retire(&Kid::new(kid)?)?;
             keyfile::store(&file, &set, true)?;
@@ -109,5 +115,21 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
             ));
             Ok(())
         }
+    }
+}
+
+/// Why a key set without Ed25519 keys has no public form, naming the kinds of key it holds.
+fn why_no_public_key(set: &KeySet) -> String {
+    let hmac = set.keys().any(|k| k.algorithm() == Algorithm::Hs256);
+    let sealing = set.keys().any(|k| k.algorithm() == Algorithm::A256Gcm);
+    let hmac_text = "HMAC (HS256) keys are shared secrets";
+    let sealing_text = "A256GCM sealing keys are secret symmetric keys";
+    match (hmac, sealing) {
+        (true, true) => {
+            format!("its {hmac_text} and its {sealing_text}; neither has a public form")
+        }
+        (true, false) => format!("its {hmac_text} and have no public form"),
+        (false, true) => format!("its {sealing_text} and have no public form"),
+        (false, false) => "it holds no key that has a public form".to_owned(),
     }
 }

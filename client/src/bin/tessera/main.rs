@@ -12,6 +12,7 @@ mod keyfile;
 mod keygen;
 mod keys;
 mod remote;
+mod safe;
 mod sign;
 mod time;
 mod verify;

@@ -5,7 +5,7 @@ use tessera_client::{Client, Panels};
 use tessera_protocol::{Clock as _, SystemClock};
 
 use crate::failure::{Failure, note, print};
-use crate::time;
+use crate::{safe, time};
 
 /// List a plugin's panels and buttons from a running host.
 #[derive(Debug, clap::Args)]
@@ -34,7 +34,9 @@ pub(crate) struct ClickArgs {
     /// The action id of the button to click.
     #[arg(long)]
     action: String,
-    /// The user's input, as JSON. Default: {}.
+    /// The user's input, as JSON. Default: the values the panel declares for its input fields
+    /// (what the host's page sends when they are left as rendered); the members of a JSON
+    /// object given here replace them, any other JSON value is sent as is.
     #[arg(long, value_name = "JSON")]
     input: Option<String>,
     /// The user to click as (sent as the X-Demo-User header). Default: none (the host's guest).
@@ -66,7 +68,7 @@ pub(crate) fn panels(args: &PanelsArgs) -> Result<(), Failure> {
     if args.json {
         let doc = serde_json::to_value(&panels)
             .map_err(|e| Failure::io(format!("cannot print the panels: {e}")))?;
-        return print(&format!("{doc:#}"));
+        return print(&safe::json(&doc));
     }
     print(&summary(&panels, SystemClock.now()))
 }
@@ -107,26 +109,42 @@ fn summary(panels: &Panels, now: u64) -> String {
             lines.push(line);
         }
     }
-    lines.join("\n")
+    // Every line may carry the host's text (names, titles, labels): escape its controls.
+    lines
+        .iter()
+        .map(|line| safe::text(line))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
-    let input: Value = match &args.input {
-        None => Value::Object(serde_json::Map::new()),
-        Some(text) => serde_json::from_str(text).map_err(|e| {
+    let given: Option<Value> = match &args.input {
+        None => None,
+        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
             Failure::new(
                 "bad_input",
                 format!("the --input value is not valid JSON ({e})"),
             )
-        })?,
+        })?),
     };
     let client = client(&args.url, args.user.as_deref(), args.retry_expired)?;
     let clicked = runtime()?.block_on(async {
-        let button = client.find_button(&args.plugin, &args.action).await?;
+        let (button, panel) = client
+            .find_button_and_panel(&args.plugin, &args.action)
+            .await?;
+        let input = match given {
+            Some(Value::Object(members)) => {
+                let mut input = panel.default_input();
+                input.extend(members);
+                Value::Object(input)
+            }
+            Some(other) => other,
+            None => Value::Object(panel.default_input()),
+        };
         client.click_detailed(&button, &input).await
     })?;
     if clicked.retried {
         note("note: the panel's token had expired; clicked again with a fresh panel");
     }
-    print(&format!("{:#}", clicked.result))
+    print(&safe::json(&clicked.result))
 }

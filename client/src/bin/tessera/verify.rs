@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use tessera_protocol::{Accept, Expected, FixedClock, SEALED_ALG, TYP, Verifier};
 
 use crate::failure::{Failure, print};
-use crate::{input, keyfile};
+use crate::{input, keyfile, safe};
 
 /// Verify a token. On success print its payload (or, with --json, its header and claims) and
 /// exit 0; on failure print `error: <code>: <message>` on stderr (--json: a JSON object with
@@ -34,7 +34,8 @@ pub(crate) struct Args {
     /// (as malformed), and the reverse.
     #[arg(long, value_enum, default_value_t = AcceptArg::Signed)]
     accept: AcceptArg,
-    /// Machine-readable output on stdout, for success and failure alike.
+    /// Machine-readable output on stdout, for success and failure alike. `nbf` appears only
+    /// when the token carries one.
     #[arg(long)]
     json: bool,
     /// The token, or `-` (or nothing) to read it from stdin. Surrounding whitespace is ignored.
@@ -83,8 +84,11 @@ fn verify(args: &Args) -> Result<(), Failure> {
         let h = &verified.header;
         let c = &verified.claims;
         let mut claims = json!({
-            "iss": c.iss, "aud": c.aud, "iat": c.iat, "nbf": c.nbf, "exp": c.exp, "jti": c.jti,
+            "iss": c.iss, "aud": c.aud, "iat": c.iat, "exp": c.exp, "jti": c.jti,
         });
+        if carries_nbf(&token, c.iat, c.nbf) {
+            claims["nbf"] = json!(c.nbf);
+        }
         if let Some(sub) = &c.sub {
             claims["sub"] = json!(sub);
         }
@@ -98,8 +102,22 @@ fn verify(args: &Args) -> Result<(), Failure> {
             json!({"alg": SEALED_ALG, "enc": h.alg.as_str(), "typ": TYP, "kid": h.kid.as_str()})
         };
         let doc = json!({"header": header, "claims": claims});
-        print(&format!("{doc:#}"))
+        print(&safe::json(&doc))
     } else {
-        print(&format!("{:#}", verified.claims.dat))
+        print(&safe::json(&verified.claims.dat))
+    }
+}
+
+/// Whether the (already verified) token carries an `nbf` claim: the library reports `iat` for
+/// a token without one. A signed token's claims are read again as JSON to tell; a sealed
+/// token's claims cannot be read apart from verification, so its `nbf` counts as carried only
+/// when it differs from `iat` (tessera's minter never writes an `nbf` equal to `iat`).
+fn carries_nbf(token: &str, iat: u64, nbf: u64) -> bool {
+    match tessera_protocol::dangerous::decode_unverified(token) {
+        Ok(tessera_protocol::dangerous::Unverified {
+            claims: Some(claims),
+            ..
+        }) => claims.get("nbf").is_some(),
+        _ => nbf != iat,
     }
 }

@@ -1,0 +1,154 @@
+//! A hostile host: text it sends (plugin name, titles, labels, field values, problem `code`
+//! and `detail`, action results) is printed with its control characters escaped, so escape
+//! sequences and CR/LF cannot recolour the terminal or forge output lines.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpListener;
+
+use crate::util::{stderr, stdout, tessera};
+
+/// A tiny HTTP/1.1 server on 127.0.0.1:0 answering every request with `respond(method, path)`
+/// (status, content type, body), one request per connection. Runs until the test ends.
+pub(crate) fn fake_host(
+    respond: impl Fn(&str, &str) -> (u16, &'static str, String) + Send + 'static,
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let mut parts = request_line.split_whitespace();
+            let method = parts.next().unwrap_or("").to_owned();
+            let path = parts.next().unwrap_or("").to_owned();
+            let (status, content_type, body) = respond(&method, &path);
+            let mut stream = reader.into_inner();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// Characters a terminal acts on: C0 (but the line feeds between lines), DEL, C1.
+fn has_controls(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c, '\u{0}'..='\u{9}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'))
+}
+
+const EVIL: &str = "\u{1b}[2J\u{1b}]0;owned\u{7}\r\nerror: forged\u{9b}31m\u{7f}";
+
+fn panels_doc() -> String {
+    serde_json::json!({
+        "plugin": format!("p{EVIL}"),
+        "panels": [{
+            "key": format!("k{EVIL}"),
+            "title": format!("Title{EVIL}"),
+            "fields": [{"name": format!("n{EVIL}"), "label": format!("L{EVIL}"),
+                        "type": format!("t{EVIL}"), "value": format!("v{EVIL}")}],
+            "buttons": [{"label": format!("Go{EVIL}"), "action": "act",
+                         "url": "/act", "method": "POST", "token": "h.c.s",
+                         "expires_at": format!("soon{EVIL}")}],
+        }],
+    })
+    .to_string()
+}
+
+#[test]
+fn panels_from_a_hostile_host_are_printed_without_control_characters() {
+    let url = fake_host(|_, _| (200, "application/json", panels_doc()));
+    let a = tessera()
+        .args(["panels", &url, "--plugin", "p"])
+        .assert()
+        .success();
+    let out = stdout(&a);
+    assert!(!has_controls(&out), "{out:?}");
+    assert!(
+        !out.lines().any(|l| l.starts_with("error: forged")),
+        "no forged line: {out}"
+    );
+    assert!(
+        out.contains("Title\\u{1b}[2J"),
+        "escaped, not dropped: {out}"
+    );
+    assert!(out.contains("[Go\\u{1b}"), "{out}");
+    assert!(
+        out.contains("\\u{d}\\u{a}error: forged\\u{9b}31m\\u{7f}"),
+        "{out}"
+    );
+    // --json: the same document, still valid JSON, C1 and DEL escaped too.
+    let a = tessera()
+        .args(["panels", &url, "--plugin", "p", "--json"])
+        .assert()
+        .success();
+    let out = stdout(&a);
+    assert!(!has_controls(&out), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["panels"][0]["title"], format!("Title{EVIL}"));
+}
+
+#[test]
+fn a_hostile_problem_code_and_detail_cannot_forge_output() {
+    let url = fake_host(|method, _| {
+        if method == "GET" {
+            (200, "application/json", panels_doc())
+        } else {
+            let problem = serde_json::json!({
+                "code": format!("expired{EVIL}"),
+                "detail": format!("nope{EVIL}"),
+            });
+            (401, "application/problem+json", problem.to_string())
+        }
+    });
+    let a = tessera()
+        .args(["click", &url, "--plugin", "p", "--action", "act"])
+        .assert()
+        .code(1);
+    let err = stderr(&a);
+    assert!(!has_controls(&err), "{err:?}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("error: expired\\u{1b}[2J"), "{err}");
+    assert!(err.contains("nope\\u{1b}[2J"), "{err}");
+}
+
+#[test]
+fn a_hostile_click_result_is_printed_as_inert_json() {
+    let url = fake_host(|method, _| {
+        if method == "GET" {
+            (200, "application/json", panels_doc())
+        } else {
+            let result = serde_json::json!({"message": format!("done{EVIL}")});
+            (200, "application/json", result.to_string())
+        }
+    });
+    let a = tessera()
+        .args(["click", &url, "--plugin", "p", "--action", "act"])
+        .assert()
+        .success();
+    let out = stdout(&a);
+    assert!(!has_controls(&out), "{out:?}");
+    let result: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(result["message"], format!("done{EVIL}"));
+}
