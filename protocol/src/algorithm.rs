@@ -1,9 +1,10 @@
-//! The signature algorithms a tessera key can carry.
+//! The algorithms a tessera key can carry: two to sign, one to seal.
 
 use std::fmt;
 
-/// A signature algorithm. Every [`Key`](crate::Key) carries exactly one, fixed when the key is
-/// created or loaded; a token's header `alg` must *equal* it and never selects it.
+/// A key's algorithm: HS256 or EdDSA to sign, A256GCM to seal. Every [`Key`](crate::Key)
+/// carries exactly one, fixed when the key is created or loaded; a token's header (`alg`, and
+/// for a sealed token `enc`) must *equal* it and never selects it.
 ///
 /// ```
 /// use tessera_protocol::Algorithm;

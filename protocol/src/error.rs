@@ -235,6 +235,12 @@ impl fmt::Display for Error {
             }
             Error::Malformed { reason } => write!(f, "token is malformed: {reason}"),
             Error::UnknownKey => f.write_str("token names a key (kid) that is not in the key set"),
+            Error::UnsupportedAlgorithm {
+                key_alg: crate::Algorithm::A256Gcm,
+            } => f.write_str(
+                "token's alg and enc are not dir and A256GCM, the only algorithm of the sealing \
+                 key it names",
+            ),
             Error::UnsupportedAlgorithm { key_alg } => write!(
                 f,
                 "token's alg is not {key_alg}, the only algorithm of the key it names"

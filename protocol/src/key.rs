@@ -158,6 +158,18 @@ impl Key {
 
     /// An Ed25519 signing key from its 32-byte seed (`d`) and, if given, its public key (`x`),
     /// which must match the seed.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, Key, Kid};
+    /// let key = Key::ed25519(Kid::new("ed1")?, &[7u8; 32], None)?;
+    /// assert_eq!(key.algorithm(), Algorithm::EdDsa);
+    /// let public = *key.ed25519_public_key().unwrap();
+    /// // The public half alone verifies but cannot sign; a public key of another seed is refused.
+    /// assert!(!Key::ed25519_public(Kid::new("ed1")?, &public)?.can_sign());
+    /// let err = Key::ed25519(Kid::new("ed2")?, &[8u8; 32], Some(&public)).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn ed25519(kid: Kid, seed: &[u8], public: Option<&[u8]>) -> Result<Key, Error> {
         let seed: [u8; ED25519_KEY_LEN] = seed.try_into().map_err(|_| {
             Error::invalid_key(format!("key {kid}: an Ed25519 \"d\" must be 32 bytes"))
@@ -200,6 +212,15 @@ impl Key {
 
     /// An A256GCM sealing key (JWE `dir` + `A256GCM`) from exactly 32 secret bytes. It
     /// encrypts and authenticates sealed tokens; it never signs or verifies a signed one.
+    ///
+    /// ```
+    /// use tessera_protocol::{ErrorCode, Key, Kid};
+    /// let key = Key::a256gcm(Kid::new("enc1")?, &[9u8; 32])?;
+    /// assert!(key.can_seal() && !key.can_sign());
+    /// let err = Key::a256gcm(Kid::new("enc2")?, &[9u8; 16]).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn a256gcm(kid: Kid, secret: &[u8]) -> Result<Key, Error> {
         let secret: [u8; A256GCM_KEY_LEN] = secret.try_into().map_err(|_| {
             Error::invalid_key(format!(

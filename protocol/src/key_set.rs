@@ -60,8 +60,21 @@ impl KeySet {
         Ok(set)
     }
 
-    /// Parses a JWK Set document. Unknown members, duplicate kids, short HMAC secrets,
-    /// inconsistent Ed25519 pairs and keys without `alg` are refused with `invalid_key`.
+    /// Parses a JWK Set document. Unknown members, `null` members, duplicate kids, short HMAC
+    /// secrets, inconsistent Ed25519 pairs, keys without `alg` and one secret used both to sign
+    /// and to seal are refused with `invalid_key`; the message never quotes key material.
+    ///
+    /// ```
+    /// use tessera_protocol::{ErrorCode, KeySet};
+    /// let k = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE"; // 32 bytes, base64url
+    /// let doc = format!(r#"{{"keys":[{{"kty":"oct","kid":"a1","alg":"HS256","k":"{k}"}}],"active":"a1"}}"#);
+    /// let keys = KeySet::from_json(&doc)?;
+    /// assert_eq!(keys.active().unwrap().kid().as_str(), "a1");
+    /// let err = KeySet::from_json(&doc.replace("HS256", "HS512")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// assert!(!err.to_string().contains(k));
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn from_json(json: &str) -> Result<KeySet, Error> {
         let doc: JwkSetIn = serde_json::from_str(json).map_err(|e| {
             Error::invalid_key(format!(

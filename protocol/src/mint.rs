@@ -192,6 +192,21 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
 
     /// Seals the token with the active sealing key: JWE compact, `dir` + `A256GCM`, a fresh
     /// 96-bit nonce from `SystemRandom`. The claims are encrypted, not just signed.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Accept, Algorithm, Expected, Key, KeySet, Kid, Minter, Verifier};
+    /// let mut keys = KeySet::generate(Algorithm::Hs256)?;
+    /// keys.insert(Key::generate(Algorithm::A256Gcm, Kid::new("enc1")?)?)?;
+    /// keys.set_active_sealing(&Kid::new("enc1")?)?;
+    /// let keys = Arc::new(keys);
+    /// let token = Minter::new(keys.clone(), "inventree").token("a").payload(&"cost 12.40").seal()?;
+    /// assert!(!token.contains("12.40") && token.split('.').count() == 5);
+    /// let ok = Verifier::new(keys, "inventree")
+    ///     .verify::<String>(&token, &Expected::audience("a").accept(Accept::Sealed))?;
+    /// assert_eq!(ok.claims.dat, "cost 12.40");
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn seal(self) -> Result<String, Error> {
         let mut jti = [0u8; JTI_BYTES];
         let mut nonce = [0u8; SEALED_IV_LEN];

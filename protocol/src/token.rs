@@ -37,7 +37,9 @@ impl TokenKind {
 
 /// A token that passed the structural checks (steps 1 to 4 of the verification procedure:
 /// length cap, segments of canonical base64url, a header of exactly the allowed members, and
-/// `typ` = `tessera+jwt`) but whose signature or encryption has **not** been checked. Its
+/// `typ` = `tessera+jwt`) but whose signature or encryption has **not** been checked. Whether
+/// its kind (signed or sealed) is the one a route accepts, the rest of step 4, is the
+/// [`Verifier`](crate::Verifier)'s to check. Its
 /// accessors are named `untrusted_*`; claims are only reachable through
 /// [`Verifier`](crate::Verifier).
 ///
