@@ -434,6 +434,17 @@ fn sign_failures_are_actionable() {
     );
     fails_with(&mut run(&["--ttl", "2d"]), "lifetime_too_long", "");
     fails_with(&mut run(&["--ttl", "0"]), "invalid_config", "");
+    // A --now whose expiry would pass 9999-12-31 (or overflow) is refused, not wrapped.
+    fails_with(
+        &mut run(&["--now", "18446744073709551615"]),
+        "invalid_config",
+        "",
+    );
+    fails_with(
+        &mut run(&["--now", "253402300700", "--ttl", "300"]),
+        "invalid_config",
+        "",
+    );
     let big = format!("\"{}\"", "x".repeat(9000));
     fails_with(&mut run(&["--payload", &big]), "too_large", "");
     // A verify-only key set cannot sign.
