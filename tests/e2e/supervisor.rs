@@ -111,3 +111,84 @@ fn an_unreadable_key_file_stops_startup_with_a_clear_error() {
         "the error never echoes key material: {stderr}"
     );
 }
+
+/// Runs the host binary with `args` (and a clean environment) to its exit, killing it after 20
+/// seconds; returns its exit code and stderr.
+fn run_to_exit(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let mut command = std::process::Command::new(tessera_tests::server_binary());
+    for var in tessera_tests::HOST_ENV {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the host binary starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the host kept running with {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    use std::io::Read as _;
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    (status.code(), stderr)
+}
+
+/// A second host on the address of a running one refuses to start (SO_REUSEPORT would let it
+/// join silently and take half the clicks, which its keys cannot verify).
+#[tokio::test]
+async fn a_second_host_on_a_busy_address_refuses_to_start() {
+    let keys = KeyDir::new();
+    let first = start_host(2, &keys, &[]);
+    let addr = first.addr().to_string();
+    let other_keys = KeyDir::new();
+    let other_arg = other_keys.arg();
+    let (code, stderr) = run_to_exit(&[
+        "--bind".as_ref(),
+        addr.as_ref(),
+        "--workers".as_ref(),
+        "2".as_ref(),
+        "--keys".as_ref(),
+        other_arg.as_ref(),
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&addr) && stderr.contains("already in use"),
+        "a clear error naming the address: {stderr}"
+    );
+    // The first host still serves every connection, with its own workers only.
+    let seen = workers_seen(&first, 2, 200).await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let status = first.stop();
+    assert!(status.success(), "{status}");
+}
+
+/// Stopping a host that served connections (now in TIME_WAIT) and starting another on the same
+/// fixed port works: the probe only refuses a port that something is bound to.
+#[tokio::test]
+async fn a_host_restarts_on_the_same_fixed_port() {
+    let keys = KeyDir::new();
+    let first = start_host(2, &keys, &[]);
+    let addr = first.addr().to_string();
+    let _ = workers_seen(&first, 2, 50).await;
+    assert!(first.stop().success());
+    let second = start_host(2, &keys, &["--bind", &addr]);
+    assert_eq!(second.addr().to_string(), addr);
+    let seen = workers_seen(&second, 2, 200).await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+}

@@ -39,7 +39,7 @@ pub const WORKER_HEADER: &str = "tessera-worker";
 pub const SERVER_BIN_ENV: &str = "TESSERA_SERVER_BIN";
 
 /// The host's own environment variables; cleared for started hosts so tests see defaults.
-const HOST_ENV: [&str; 10] = [
+pub const HOST_ENV: [&str; 10] = [
     "TESSERA_BIND",
     "TESSERA_KEYS",
     "TESSERA_WORKERS",
