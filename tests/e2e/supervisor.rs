@@ -192,3 +192,54 @@ async fn a_host_restarts_on_the_same_fixed_port() {
     let seen = workers_seen(&second, 2, 200).await;
     assert_eq!(seen.len(), 2, "{seen:?}");
 }
+
+/// Paths reach the workers byte for byte, even when they are not UTF-8 (Linux allows any
+/// bytes but `/` and NUL): the key file and the shared ledger live in such a folder.
+#[tokio::test]
+async fn non_utf8_paths_reach_the_workers_intact() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"data-\xff\xfe"));
+    let keys = dir.join("keys.json");
+    let host = tessera_tests::Host::start_os(
+        &[
+            "--workers".as_ref(),
+            "2".as_ref(),
+            "--keys".as_ref(),
+            keys.as_os_str(),
+            "--data-dir".as_ref(),
+            dir.as_os_str(),
+        ],
+        &[],
+    );
+    let client = fresh_client();
+    let panels = crate::util::get(&client, &host, crate::util::PANELS, Some("alice")).await;
+    let (url, token) = crate::util::url_and_token(crate::util::button(
+        &panels.body,
+        crate::util::CONFIRM_TRANSFER,
+    ));
+    let click = crate::util::post_json(
+        &client,
+        &host,
+        &url,
+        Some("alice"),
+        &serde_json::json!({"token": token, "input": {"qty": 1}}),
+    )
+    .await;
+    assert_eq!(click.status, 200, "{click:?}");
+    assert!(
+        dir.join(crate::util::LEDGER_DIR).join("v2.json").is_file(),
+        "the worker wrote the ledger in the folder it was given"
+    );
+    let entries: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "no second, lossily renamed folder: {entries:?}"
+    );
+}

@@ -1,5 +1,6 @@
 //! Command line and environment options of the demo plugin host.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -109,7 +110,7 @@ pub(crate) struct Cli {
         value_name = "PATH",
         hide_env_values = true
     )]
-    pub(crate) keys: Option<String>,
+    pub(crate) keys: Option<OsString>,
 
     /// Number of worker processes sharing the listening address (SO_REUSEPORT). Defaults to
     /// the number of CPU cores.
@@ -279,9 +280,14 @@ impl Cli {
 
     /// The key source: --keys / TESSERA_KEYS, else the default key file.
     pub(crate) fn key_source(&self) -> KeySource {
+        // A path may be any bytes; inline key JSON is UTF-8.
         match &self.keys {
-            Some(value) if value.trim_start().starts_with('{') => KeySource::Inline(value.clone()),
-            Some(path) => KeySource::File(PathBuf::from(path)),
+            Some(value) => match value.to_str() {
+                Some(json) if json.trim_start().starts_with('{') => {
+                    KeySource::Inline(json.to_owned())
+                }
+                _ => KeySource::File(PathBuf::from(value)),
+            },
             None => KeySource::File(default_key_path()),
         }
     }

@@ -14,6 +14,7 @@
 //! The parent restarts a child that exits, with a backoff, and stops them all on SIGTERM or
 //! Ctrl-C.
 
+use std::ffi::OsString;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
@@ -143,8 +144,9 @@ pub(crate) fn supervise(cli: &Cli, keys: &KeySource, data_dir: &Path) -> ExitCod
 /// How to start worker K.
 struct WorkerPlan {
     exe: PathBuf,
-    /// Arguments shared by all workers (everything but --worker-id).
-    args: Vec<String>,
+    /// Arguments shared by all workers (everything but --worker-id), paths as they are
+    /// (they need not be UTF-8).
+    args: Vec<OsString>,
     /// An inline key set, handed over in the workers' environment (never in argv, which
     /// every local user can read).
     inline_keys: Option<String>,
@@ -172,28 +174,28 @@ impl WorkerPlan {
     }
 }
 
-fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr, data_dir: &Path) -> Vec<String> {
-    let mut args = vec![
-        "--bind".to_owned(),
-        addr.to_string(),
-        "--workers".to_owned(),
-        cli.worker_count().to_string(),
-        "--data-dir".to_owned(),
-        data_dir.display().to_string(),
-        "--threads".to_owned(),
-        cli.thread_count().to_string(),
-        "--ttl".to_owned(),
-        cli.ttl.to_string(),
-        "--leeway".to_owned(),
-        cli.leeway.to_string(),
+fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr, data_dir: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "--bind".into(),
+        addr.to_string().into(),
+        "--workers".into(),
+        cli.worker_count().to_string().into(),
+        "--data-dir".into(),
+        data_dir.as_os_str().to_owned(),
+        "--threads".into(),
+        cli.thread_count().to_string().into(),
+        "--ttl".into(),
+        cli.ttl.to_string().into(),
+        "--leeway".into(),
+        cli.leeway.to_string().into(),
     ];
     // Inline key JSON reaches the workers through their environment, never argv.
     if let KeySource::File(path) = keys {
-        args.push("--keys".to_owned());
-        args.push(path.display().to_string());
+        args.push("--keys".into());
+        args.push(path.as_os_str().to_owned());
     }
     if cli.keep_alive {
-        args.push("--keep-alive".to_owned());
+        args.push("--keep-alive".into());
     }
     args
 }
