@@ -20,6 +20,10 @@ use tessera_protocol::{Clock, SystemClock};
 /// A boxed future, as returned by [`ReplayGuard::first_use`].
 pub type GuardFuture<'a> = Pin<Box<dyn Future<Output = Result<Use, StoreUnavailable>> + Send + 'a>>;
 
+/// A boxed future, as returned by [`ReplayGuard::release`].
+pub type ReleaseFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<(), StoreUnavailable>> + Send + 'a>>;
+
 /// What the guard says of one use of a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Use {
@@ -52,6 +56,12 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug + 'static {
     /// Records `jti` (namespaced by `scope`, e.g. issuer and action) until `expires_at` (Unix
     /// seconds), and says whether this was its first use.
     fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a>;
+
+    /// Forgets the record of `jti` (in `scope`), so the token can be used again. Called when a
+    /// single-use route's handler refused the click (answered 4xx) after the use was recorded:
+    /// the action did not run, so the token is not used up (spec §10.1). Releasing a record
+    /// that does not exist is not an error. If it fails, the token simply stays used up.
+    fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a>;
 }
 
 /// The default bound on [`MemoryReplayGuard`] entries.
@@ -132,6 +142,17 @@ impl ReplayGuard for MemoryReplayGuard {
         let key = store_key(scope, jti);
         Box::pin(async move { self.record(key, expires_at) })
     }
+
+    fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {
+        let key = store_key(scope, jti);
+        Box::pin(async move {
+            let mut map = self.entries.lock().map_err(|_| StoreUnavailable {
+                reason: "the in-memory guard was poisoned by a panic".to_owned(),
+            })?;
+            map.remove(&key);
+            Ok(())
+        })
+    }
 }
 
 /// The key under which a use is recorded: scope and jti, length-prefixed so no two
@@ -149,7 +170,7 @@ mod redis_store {
 
     use tokio::sync::Mutex as AsyncMutex;
 
-    use super::{GuardFuture, ReplayGuard, StoreUnavailable, Use, store_key};
+    use super::{GuardFuture, ReleaseFuture, ReplayGuard, StoreUnavailable, Use, store_key};
 
     /// How long one Redis round trip may take before the action fails closed.
     const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -197,7 +218,24 @@ mod redis_store {
             }
         }
 
-        async fn try_set_nx(&self, key: &str, expires_at: u64) -> Result<Use, Attempt> {
+        /// `DEL key`, on the cached connection (opened if needed; dropped after an error).
+        async fn del(&self, key: &str) -> Result<(), StoreUnavailable> {
+            let mut conn = self.connection().await?;
+            let reply: Result<i64, redis::RedisError> = tokio::time::timeout(
+                REDIS_TIMEOUT,
+                redis::cmd("DEL").arg(key).query_async(&mut conn),
+            )
+            .await
+            .map_err(|_| StoreUnavailable::from(Attempt::Failed("command timed out")))?;
+            if reply.is_err() {
+                *self.conn.lock().await = None;
+                return Err(Attempt::Failed("command failed").into());
+            }
+            Ok(())
+        }
+
+        /// A clone of the cached connection, opened first if there is none.
+        async fn connection(&self) -> Result<redis::aio::MultiplexedConnection, Attempt> {
             let mut slot = self.conn.lock().await;
             if slot.is_none() {
                 let conn = tokio::time::timeout(
@@ -209,11 +247,13 @@ mod redis_store {
                 .map_err(|_| Attempt::Failed("connection failed"))?;
                 *slot = Some(conn);
             }
-            let Some(conn) = slot.as_mut() else {
-                return Err(Attempt::Failed("connection missing"));
-            };
-            let mut conn = conn.clone();
-            drop(slot);
+            slot.as_ref()
+                .cloned()
+                .ok_or(Attempt::Failed("connection missing"))
+        }
+
+        async fn try_set_nx(&self, key: &str, expires_at: u64) -> Result<Use, Attempt> {
+            let mut conn = self.connection().await?;
             let reply: Result<Option<String>, redis::RedisError> = tokio::time::timeout(
                 REDIS_TIMEOUT,
                 redis::cmd("SET")
@@ -270,6 +310,11 @@ mod redis_store {
         ) -> GuardFuture<'a> {
             let key = store_key(scope, jti);
             Box::pin(async move { self.set_nx(&key, expires_at).await })
+        }
+
+        fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {
+            let key = store_key(scope, jti);
+            Box::pin(async move { self.del(&key).await })
         }
     }
 }

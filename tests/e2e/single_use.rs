@@ -214,3 +214,34 @@ fn a_bad_replay_store_stops_the_host_at_startup_without_echoing_it() {
         assert!(!stderr.contains("hunter2"), "{stderr}");
     }
 }
+
+/// spec §10.1: a click the action refuses (a quantity over the stock on hand: 422 bad_input)
+/// does not use up the single-use button; the corrected click runs once, then it is used up.
+#[tokio::test]
+async fn a_refused_confirm_transfer_does_not_use_up_the_button() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let client = fresh_client();
+    let panels = get(&client, &host, PANELS, Some("alice")).await;
+    let (url, token) = url_and_token(button(&panels.body, CONFIRM_TRANSFER));
+    for qty in [100_000, INITIAL_SHELF + 1] {
+        let body = json!({"token": token, "input": {"qty": qty}});
+        let refused = post_json(&client, &host, &url, Some("alice"), &body).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (422, "bad_input"),
+            "{refused:?}"
+        );
+    }
+    assert!(keys.ledger().is_none(), "nothing moved");
+    let body = json!({"token": token, "input": {"qty": 3}});
+    let done = post_json(&client, &host, &url, Some("alice"), &body).await;
+    assert_eq!(done.status, 200, "{done:?}");
+    assert_eq!(done.body["moved"], 3);
+    let again = post_json(&client, &host, &url, Some("alice"), &body).await;
+    assert_eq!((again.status, again.code()), (409, "replayed"), "{again:?}");
+    let bad_again = json!({"token": token, "input": {"qty": 100_000}});
+    let again = post_json(&client, &host, &url, Some("alice"), &bad_again).await;
+    assert_eq!((again.status, again.code()), (409, "replayed"), "{again:?}");
+    assert_eq!(keys.ledger().unwrap()["stock"][SHELF], INITIAL_SHELF - 3);
+}

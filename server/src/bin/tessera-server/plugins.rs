@@ -441,7 +441,9 @@ async fn process_data(
 
 /// Single use: the replay guard admitted this token once (the extractor checked it before the
 /// handler runs); the transfer checks the quantity on hand now, within the ledger's
-/// compare-and-swap (re-checked if another worker changed the ledger meanwhile).
+/// compare-and-swap (re-checked if another worker changed the ledger meanwhile). Every refusal
+/// here (4xx: another part, a quantity the ledger cannot move) happens before anything is
+/// written, so the library releases the record and the button stays usable (spec §10.1).
 async fn confirm_transfer(
     State(app): State<AppState>,
     action: Action<ConfirmPayload, Option<QtyInput>>,
