@@ -5,9 +5,10 @@
 //! use is refused with `replayed` (409). If the store cannot be reached, the action fails closed
 //! with `replay_unavailable` (503) and never runs unguarded. Routes not marked stay stateless.
 //!
-//! Two stores: [`MemoryReplayGuard`] (one process; bounded memory; expired entries dropped) and,
-//! behind the `redis` cargo feature, [`RedisReplayGuard`] (several processes and machines: one
-//! `SET key 1 NX EXAT exp` per use).
+//! Three stores: [`MemoryReplayGuard`] (one process; bounded memory; expired entries dropped),
+//! [`FileReplayGuard`] (several processes of one machine: one file per use in a shared folder,
+//! created atomically) and, behind the `redis` cargo feature, [`RedisReplayGuard`] (several
+//! processes and machines: one `SET key 1 NX EXAT exp` per use).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -72,7 +73,7 @@ pub const DEFAULT_MEMORY_ENTRIES: usize = 100_000;
 /// Entries are dropped once their token has expired. When the map is full of unexpired entries
 /// the guard fails closed (it never evicts a live entry, which would re-open a replay window).
 /// It protects one process only: for several worker processes use a shared store
-/// ([`RedisReplayGuard`] with the `redis` feature).
+/// ([`FileReplayGuard`] on one machine, [`RedisReplayGuard`] with the `redis` feature).
 ///
 /// ```
 /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
@@ -159,6 +160,220 @@ impl ReplayGuard for MemoryReplayGuard {
 /// (scope, jti) pairs collide.
 pub fn store_key(scope: &str, jti: &str) -> String {
     format!("tessera:jti:{}:{scope}:{jti}", scope.len())
+}
+
+/// How many shard folders the file guard spreads its records over (the first byte of the name).
+const FILE_SHARDS: usize = 256;
+/// How many entries of one shard a call to the file guard examines for expiry, at most.
+const FILE_PURGE_BATCH: usize = 32;
+/// A temporary file older than this (seconds) is a leftover of a crash, removed by the purge.
+const FILE_TMP_STALE: u64 = 60;
+
+/// A replay guard in a folder, shared by every process of one machine that uses the same
+/// folder (the demo's worker processes): one file per recorded use.
+///
+/// Each use is recorded as a file named by the hex SHA-256 of [`store_key`] (under a shard
+/// folder named by its first two hex digits), holding the record's expiry (Unix seconds). The
+/// file is written complete under a temporary name and then hard-linked to its name, which
+/// fails if the name exists: an atomic create-if-absent across processes, so two concurrent
+/// first uses of one `jti` give exactly one [`Use::First`], and nobody ever sees a half-written
+/// record. Expired records are removed opportunistically: each call examines at most
+/// 32 entries of the next shard in turn (bounded work per click). A record whose file exists
+/// is refused even if it has expired but was not purged yet (its token cannot verify any more
+/// anyway). File IO runs off the async executor ([`tokio::task::spawn_blocking`]); any IO
+/// error is [`StoreUnavailable`], so the action fails closed.
+///
+/// It needs a local file system with hard links (not every network file system gives their
+/// atomicity). Records are not synced to disk: a machine crash may forget recent uses.
+///
+/// ```
+/// use tessera_server::replay::{FileReplayGuard, ReplayGuard, Use};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// let guard = FileReplayGuard::new(dir.path().join("replay")).unwrap();
+/// let exp = u64::MAX / 2;
+/// assert_eq!(guard.first_use("a", "jti-1", exp).await.unwrap(), Use::First);
+/// assert_eq!(guard.first_use("a", "jti-1", exp).await.unwrap(), Use::Replayed);
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileReplayGuard {
+    inner: Arc<FileStore>,
+}
+
+#[derive(Debug)]
+struct FileStore {
+    dir: std::path::PathBuf,
+    clock: Arc<dyn Clock>,
+    /// The next shard the purge examines.
+    cursor: std::sync::atomic::AtomicUsize,
+}
+
+/// Tells this process's temporary files apart (shared by every file guard of the process).
+static TMP_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl FileReplayGuard {
+    /// A guard storing its records in `dir`, created (mode 0700) when missing.
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Result<FileReplayGuard, StoreUnavailable> {
+        FileReplayGuard::with_clock(dir, Arc::new(SystemClock))
+    }
+
+    /// The same, reading `now` from `clock`.
+    pub fn with_clock(
+        dir: impl Into<std::path::PathBuf>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<FileReplayGuard, StoreUnavailable> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let dir = dir.into();
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| io_unavailable("cannot create the replay folder", &e))?;
+        Ok(FileReplayGuard {
+            inner: Arc::new(FileStore {
+                dir,
+                clock,
+                cursor: std::sync::atomic::AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// The folder holding the records.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.inner.dir
+    }
+
+    /// Runs `work` on the blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&FileStore) -> Result<T, StoreUnavailable> + Send + 'static,
+    ) -> Result<T, StoreUnavailable> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(|_| StoreUnavailable {
+                reason: "the replay folder task failed".to_owned(),
+            })?
+    }
+}
+
+fn io_unavailable(what: &str, e: &std::io::Error) -> StoreUnavailable {
+    StoreUnavailable {
+        reason: format!("{what} ({})", e.kind()),
+    }
+}
+
+impl FileStore {
+    /// The shard folder and file name of a record.
+    fn record_path(&self, scope: &str, jti: &str) -> std::path::PathBuf {
+        let digest = ring::digest::digest(&ring::digest::SHA256, store_key(scope, jti).as_bytes());
+        let mut name = String::with_capacity(64);
+        for byte in digest.as_ref() {
+            use std::fmt::Write as _;
+            let _ = write!(name, "{byte:02x}");
+        }
+        self.dir.join(&name[..2]).join(name)
+    }
+
+    fn record(&self, path: &std::path::Path, expires_at: u64) -> Result<Use, StoreUnavailable> {
+        use std::io::Write as _;
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        let shard = path.parent().unwrap_or(&self.dir);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(shard)
+            .map_err(|e| io_unavailable("cannot create a replay shard folder", &e))?;
+        // A temporary name unique in this process (one counter for every guard) and, by the
+        // pid, among live processes; a leftover of a dead process with the same pid is skipped.
+        let mut attempt = 0;
+        let tmp = loop {
+            let tmp = shard.join(format!(
+                ".tmp-{}-{}",
+                std::process::id(),
+                TMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ));
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)
+                .and_then(|mut file| writeln!(file, "{expires_at}"));
+            match written {
+                Ok(()) => break tmp,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => {
+                    attempt += 1;
+                }
+                Err(e) => {
+                    if e.kind() != std::io::ErrorKind::AlreadyExists {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    return Err(io_unavailable("cannot write a replay record", &e));
+                }
+            }
+        };
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(Use::First),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Use::Replayed),
+            Err(e) => Err(io_unavailable("cannot create a replay record", &e)),
+        }
+    }
+
+    /// Removes the expired records (and stale temporary files) among at most
+    /// [`FILE_PURGE_BATCH`] entries of the next shard. Best effort: errors are ignored.
+    fn purge(&self) {
+        let shard = self
+            .cursor
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % FILE_SHARDS;
+        let Ok(entries) = std::fs::read_dir(self.dir.join(format!("{shard:02x}"))) else {
+            return;
+        };
+        let now = self.clock.now();
+        for entry in entries.take(FILE_PURGE_BATCH).flatten() {
+            let path = entry.path();
+            let is_tmp = entry.file_name().as_encoded_bytes().starts_with(b".tmp-");
+            let expired = if is_tmp {
+                entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > FILE_TMP_STALE)
+            } else {
+                std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<u64>().ok())
+                    .is_some_and(|exp| exp <= now)
+            };
+            if expired {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+impl ReplayGuard for FileReplayGuard {
+    fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a> {
+        let path = self.inner.record_path(scope, jti);
+        Box::pin(self.blocking(move |store| {
+            let used = store.record(&path, expires_at);
+            store.purge();
+            used
+        }))
+    }
+
+    fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {
+        let path = self.inner.record_path(scope, jti);
+        Box::pin(self.blocking(move |_| match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_unavailable("cannot remove a replay record", &e)),
+        }))
+    }
 }
 
 #[cfg(feature = "redis")]
