@@ -12,13 +12,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use tessera_protocol::KeySet;
-use tessera_server::replay::{DEFAULT_MEMORY_ENTRIES, MemoryReplayGuard};
+use tessera_server::replay::{DEFAULT_MEMORY_ENTRIES, FileReplayGuard, MemoryReplayGuard};
 use tessera_server::{
     Caller, CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySource, Principal, Rejection,
     TesseraConfig, TesseraState,
 };
 
-use crate::cli::{ISSUER, ReplayStore};
+use crate::cli::{ISSUER, REPLAY_DIR, ReplayStore};
 use crate::ledger::LedgerStore;
 use crate::naive::{self, NaiveStore};
 use crate::page;
@@ -58,6 +58,9 @@ pub(crate) struct AppConfig {
     pub(crate) replay: ReplayStore,
     /// The shared stock ledger (its folder is shared by every worker).
     pub(crate) ledger: LedgerStore,
+    /// The host's data folder (shared by every worker): the ledger's and the file replay
+    /// guard's folders are in it.
+    pub(crate) data_dir: std::path::PathBuf,
     /// How many worker processes the host runs (shown on the page).
     pub(crate) workers: u16,
 }
@@ -104,9 +107,12 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
         .with_ttl(config.ttl)
         .with_leeway(config.leeway)
         .with_identity(identity());
-    // Each worker builds its own guard: its own memory, or its own connection to the shared
-    // Redis server.
+    // Each worker builds its own guard: over the shared folder, its own memory, or its own
+    // connection to the shared Redis server.
     let tessera = match &config.replay {
+        ReplayStore::File => tessera.with_replay_guard(
+            FileReplayGuard::new(config.data_dir.join(REPLAY_DIR)).map_err(|e| e.to_string())?,
+        ),
         ReplayStore::Memory => {
             tessera.with_replay_guard(MemoryReplayGuard::new(DEFAULT_MEMORY_ENTRIES))
         }
