@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRef, Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -146,6 +146,9 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
             let header_value = header_value.clone();
             async move {
                 let mut res = next.run(req).await;
+                if res.status() == StatusCode::METHOD_NOT_ALLOWED {
+                    res = method_not_allowed(res);
+                }
                 let headers = res.headers_mut();
                 headers.insert(WORKER_HEADER, header_value);
                 if !keep_alive {
@@ -155,6 +158,37 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
             }
         }));
     Ok(app)
+}
+
+/// The stable problem code of a request whose method the route does not serve.
+pub(crate) const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+
+/// axum's empty 405 (a GET on an action URL, say) as a problem+json document with the code
+/// [`METHOD_NOT_ALLOWED`], keeping its `Allow` header.
+fn method_not_allowed(res: Response) -> Response {
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let allowed = allow
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = serde_json::json!({
+        "type": format!("{}{METHOD_NOT_ALLOWED}", tessera_server::PROBLEM_TYPE_BASE),
+        "title": "Method not allowed",
+        "status": 405,
+        "detail": format!("this URL answers only {allowed}"),
+        "code": METHOD_NOT_ALLOWED,
+    });
+    let mut res = (StatusCode::METHOD_NOT_ALLOWED, body.to_string()).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(tessera_server::PROBLEM_JSON),
+    );
+    if let Some(allow) = allow {
+        headers.insert(header::ALLOW, allow);
+    }
+    res
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {
