@@ -7,6 +7,9 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use axum::Extension;
 use axum::Router;
@@ -16,8 +19,10 @@ use axum::handler::Handler;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method};
+use axum::response::Response;
 use axum::routing::MethodRouter;
 use bytes::Bytes;
+use futures_util::future::Either;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::{DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -27,7 +32,7 @@ use tessera_protocol::{Accept, Claims, Expected, Header};
 use crate::TesseraState;
 use crate::identity::Principal;
 use crate::rejection::Rejection;
-use crate::replay::Use;
+use crate::replay::{ReplayGuard, Use};
 
 /// The request header that may carry the token.
 pub const TOKEN_HEADER: &str = "tessera-token";
@@ -137,6 +142,14 @@ impl ActionRoute {
     /// use is refused with `replayed` (409), and if the guard is missing or unreachable the
     /// request fails closed with `replay_unavailable` (503). Routes not marked stay stateless.
     ///
+    /// **Refusals do not use up the token** (spec §10.1): when the route is mounted with
+    /// [`ActionRoute::post`] or [`ActionRouterExt::action`] and the handler answers a client
+    /// error (4xx, e.g. `bad_input` for a quantity too large), the record is released
+    /// ([`ReplayGuard::release`](crate::replay::ReplayGuard::release)) and the same button can
+    /// be clicked again. The contract: **a handler that answers 4xx must not have performed
+    /// its effect**. A success (2xx) or a server error (5xx, the effect may have happened)
+    /// keeps the record. (A route mounted by hand with [`ActionRoute::layer`] never releases.)
+    ///
     /// ```
     /// use tessera_server::ActionRoute;
     /// const PAY: ActionRoute = ActionRoute::new("plugin:shop/action:pay", "/pay").single_use();
@@ -213,6 +226,11 @@ impl ActionRoute {
 
 /// A handler bound to an action route: puts the route in the request's extensions (where
 /// [`Action`] finds it), then runs the handler.
+///
+/// On a single-use route it also hands the extractor a [`UseRecord`] slot, and when the
+/// handler's response is a client error (4xx) after the use was recorded, it releases the
+/// record ([`ReplayGuard::release`](crate::replay::ReplayGuard::release)): the handler refused
+/// the click, so the token is not used up (spec §10.1). Never on 2xx or 5xx.
 #[derive(Clone)]
 struct Bound<H> {
     route: ActionRoute,
@@ -222,17 +240,73 @@ struct Bound<H> {
 /// The `T` of a [`Bound`] handler (axum tells handlers apart by their extractor tuple).
 struct BoundTo<T>(std::marker::PhantomData<T>);
 
+/// The future of a single-use route's handler, which may release the record afterwards.
+type ReleasingFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
 impl<H, T, S> Handler<BoundTo<T>, S> for Bound<H>
 where
     H: Handler<T, S>,
     T: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    type Future = H::Future;
+    type Future = Either<H::Future, ReleasingFuture>;
 
-    fn call(self, mut req: Request, state: S) -> H::Future {
+    fn call(self, mut req: Request, state: S) -> Self::Future {
+        if !self.route.is_single_use() {
+            req.extensions_mut().insert(self.route);
+            return Either::Left(self.handler.call(req, state));
+        }
+        let record = UseRecord::default();
         req.extensions_mut().insert(self.route);
-        self.handler.call(req, state)
+        req.extensions_mut().insert(record.clone());
+        let handled = self.handler.call(req, state);
+        Either::Right(Box::pin(async move {
+            let response = handled.await;
+            if response.status().is_client_error() {
+                record.release().await;
+            }
+            response
+        }))
+    }
+}
+
+/// A use recorded by the extractor of a single-use route, for [`Bound`] to release if the
+/// handler refuses the click.
+#[derive(Clone, Default)]
+struct UseRecord(Arc<Mutex<Option<Recorded>>>);
+
+/// What to release: the guard, and the record's scope and token id.
+struct Recorded {
+    guard: Arc<dyn ReplayGuard>,
+    scope: String,
+    jti: String,
+}
+
+impl UseRecord {
+    fn set(&self, recorded: Recorded) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(recorded);
+        }
+    }
+
+    /// Releases the recorded use, if any. A failure is logged (without the token id) and
+    /// leaves the token used up: the safe side.
+    async fn release(&self) {
+        let recorded = self.0.lock().ok().and_then(|mut slot| slot.take());
+        let Some(Recorded { guard, scope, jti }) = recorded else {
+            return;
+        };
+        match guard.release(&scope, &jti).await {
+            Ok(()) => tracing::debug!(
+                scope = %scope,
+                "single-use click refused by the handler; token not used up"
+            ),
+            Err(e) => tracing::warn!(
+                scope = %scope,
+                reason = %e.reason,
+                "could not release a refused single-use click; the token stays used up"
+            ),
+        }
     }
 }
 
@@ -367,7 +441,7 @@ where
         let tessera = TesseraState::from_ref(state);
         // What the request head says, read before the body; the head is not kept across the
         // await (the future stays small, and so do its moves and its allocation).
-        let (head, route, body) = {
+        let (head, route, record, body) = {
             let (parts, body) = req.into_parts();
             let Some(route) = parts.extensions.get::<ActionRoute>().cloned() else {
                 let matched = parts
@@ -376,8 +450,13 @@ where
                     .map(|m| m.as_str().to_owned());
                 return Err(Rejection::unbound_action().at(matched, None));
             };
+            let record = if route.is_single_use() {
+                parts.extensions.get::<UseRecord>().cloned()
+            } else {
+                None
+            };
             match Head::read(&tessera, &parts) {
-                Ok(head) => (head, route, body),
+                Ok(head) => (head, route, record, body),
                 Err(rejection) => return Err(route.reject(rejection)),
             }
         };
@@ -389,7 +468,7 @@ where
         if action.route.is_single_use() {
             // Boxed: the replay guard's round trip costs far more than the allocation, and
             // the routes that are not single-use keep a small future.
-            Box::pin(first_use(&tessera, &action.route, &action.claims)).await?;
+            Box::pin(first_use(&tessera, &action.route, &action.claims, record)).await?;
         }
         Ok(action)
     }
@@ -489,10 +568,13 @@ impl<T: DeserializeOwned, I: DeserializeOwned> Action<T, I> {
 }
 
 /// Single-use routes: records the token's `jti` in the replay guard, refusing a second use.
+/// A first use is noted in `record` (when the route was mounted through [`Bound`]), so that a
+/// refusal by the handler can release it.
 async fn first_use(
     tessera: &TesseraState,
     route: &ActionRoute,
     claims: &Claims<()>,
+    record: Option<UseRecord>,
 ) -> Result<(), Rejection> {
     let guard = tessera.replay_guard().ok_or_else(|| {
         route.reject(Rejection::replay_unavailable(
@@ -503,7 +585,16 @@ async fn first_use(
     let scope = format!("{}|{}", claims.iss, claims.aud);
     let until = claims.exp.saturating_add(tessera.leeway().as_secs());
     match guard.first_use(&scope, &claims.jti, until).await {
-        Ok(Use::First) => Ok(()),
+        Ok(Use::First) => {
+            if let Some(record) = record {
+                record.set(Recorded {
+                    guard: guard.clone(),
+                    scope,
+                    jti: claims.jti.clone(),
+                });
+            }
+            Ok(())
+        }
         Ok(Use::Replayed) => Err(route.reject(Rejection::replayed())),
         Err(e) => Err(route.reject(Rejection::replay_unavailable(e.reason))),
     }

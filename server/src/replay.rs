@@ -5,9 +5,10 @@
 //! use is refused with `replayed` (409). If the store cannot be reached, the action fails closed
 //! with `replay_unavailable` (503) and never runs unguarded. Routes not marked stay stateless.
 //!
-//! Two stores: [`MemoryReplayGuard`] (one process; bounded memory; expired entries dropped) and,
-//! behind the `redis` cargo feature, [`RedisReplayGuard`] (several processes and machines: one
-//! `SET key 1 NX EXAT exp` per use).
+//! Three stores: [`MemoryReplayGuard`] (one process; bounded memory; expired entries dropped),
+//! [`FileReplayGuard`] (several processes of one machine: one file per use in a shared folder,
+//! created atomically) and, behind the `redis` cargo feature, [`RedisReplayGuard`] (several
+//! processes and machines: one `SET key 1 NX EXAT exp` per use).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,6 +20,10 @@ use tessera_protocol::{Clock, SystemClock};
 
 /// A boxed future, as returned by [`ReplayGuard::first_use`].
 pub type GuardFuture<'a> = Pin<Box<dyn Future<Output = Result<Use, StoreUnavailable>> + Send + 'a>>;
+
+/// A boxed future, as returned by [`ReplayGuard::release`].
+pub type ReleaseFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<(), StoreUnavailable>> + Send + 'a>>;
 
 /// What the guard says of one use of a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +57,12 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug + 'static {
     /// Records `jti` (namespaced by `scope`, e.g. issuer and action) until `expires_at` (Unix
     /// seconds), and says whether this was its first use.
     fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a>;
+
+    /// Forgets the record of `jti` (in `scope`), so the token can be used again. Called when a
+    /// single-use route's handler refused the click (answered 4xx) after the use was recorded:
+    /// the action did not run, so the token is not used up (spec §10.1). Releasing a record
+    /// that does not exist is not an error. If it fails, the token simply stays used up.
+    fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a>;
 }
 
 /// The default bound on [`MemoryReplayGuard`] entries.
@@ -62,7 +73,7 @@ pub const DEFAULT_MEMORY_ENTRIES: usize = 100_000;
 /// Entries are dropped once their token has expired. When the map is full of unexpired entries
 /// the guard fails closed (it never evicts a live entry, which would re-open a replay window).
 /// It protects one process only: for several worker processes use a shared store
-/// ([`RedisReplayGuard`] with the `redis` feature).
+/// ([`FileReplayGuard`] on one machine, [`RedisReplayGuard`] with the `redis` feature).
 ///
 /// ```
 /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
@@ -132,12 +143,237 @@ impl ReplayGuard for MemoryReplayGuard {
         let key = store_key(scope, jti);
         Box::pin(async move { self.record(key, expires_at) })
     }
+
+    fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {
+        let key = store_key(scope, jti);
+        Box::pin(async move {
+            let mut map = self.entries.lock().map_err(|_| StoreUnavailable {
+                reason: "the in-memory guard was poisoned by a panic".to_owned(),
+            })?;
+            map.remove(&key);
+            Ok(())
+        })
+    }
 }
 
 /// The key under which a use is recorded: scope and jti, length-prefixed so no two
 /// (scope, jti) pairs collide.
 pub fn store_key(scope: &str, jti: &str) -> String {
     format!("tessera:jti:{}:{scope}:{jti}", scope.len())
+}
+
+/// How many shard folders the file guard spreads its records over (the first byte of the name).
+const FILE_SHARDS: usize = 256;
+/// How many entries of one shard a call to the file guard examines for expiry, at most.
+const FILE_PURGE_BATCH: usize = 32;
+/// A temporary file older than this (seconds) is a leftover of a crash, removed by the purge.
+const FILE_TMP_STALE: u64 = 60;
+
+/// A replay guard in a folder, shared by every process of one machine that uses the same
+/// folder (the demo's worker processes): one file per recorded use.
+///
+/// Each use is recorded as a file named by the hex SHA-256 of [`store_key`] (under a shard
+/// folder named by its first two hex digits), holding the record's expiry (Unix seconds). The
+/// file is written complete under a temporary name and then hard-linked to its name, which
+/// fails if the name exists: an atomic create-if-absent across processes, so two concurrent
+/// first uses of one `jti` give exactly one [`Use::First`], and nobody ever sees a half-written
+/// record. Expired records are removed opportunistically: each call examines at most
+/// 32 entries of the next shard in turn (bounded work per click). A record whose file exists
+/// is refused even if it has expired but was not purged yet (its token cannot verify any more
+/// anyway). File IO runs off the async executor ([`tokio::task::spawn_blocking`]); any IO
+/// error is [`StoreUnavailable`], so the action fails closed.
+///
+/// It needs a local file system with hard links (not every network file system gives their
+/// atomicity). Records are not synced to disk: a machine crash may forget recent uses.
+///
+/// ```
+/// use tessera_server::replay::{FileReplayGuard, ReplayGuard, Use};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// let guard = FileReplayGuard::new(dir.path().join("replay")).unwrap();
+/// let exp = u64::MAX / 2;
+/// assert_eq!(guard.first_use("a", "jti-1", exp).await.unwrap(), Use::First);
+/// assert_eq!(guard.first_use("a", "jti-1", exp).await.unwrap(), Use::Replayed);
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileReplayGuard {
+    inner: Arc<FileStore>,
+}
+
+#[derive(Debug)]
+struct FileStore {
+    dir: std::path::PathBuf,
+    clock: Arc<dyn Clock>,
+    /// The next shard the purge examines.
+    cursor: std::sync::atomic::AtomicUsize,
+}
+
+/// Tells this process's temporary files apart (shared by every file guard of the process).
+static TMP_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl FileReplayGuard {
+    /// A guard storing its records in `dir`, created (mode 0700) when missing.
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Result<FileReplayGuard, StoreUnavailable> {
+        FileReplayGuard::with_clock(dir, Arc::new(SystemClock))
+    }
+
+    /// The same, reading `now` from `clock`.
+    pub fn with_clock(
+        dir: impl Into<std::path::PathBuf>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<FileReplayGuard, StoreUnavailable> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let dir = dir.into();
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| io_unavailable("cannot create the replay folder", &e))?;
+        Ok(FileReplayGuard {
+            inner: Arc::new(FileStore {
+                dir,
+                clock,
+                cursor: std::sync::atomic::AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// The folder holding the records.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.inner.dir
+    }
+
+    /// Runs `work` on the blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&FileStore) -> Result<T, StoreUnavailable> + Send + 'static,
+    ) -> Result<T, StoreUnavailable> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(|_| StoreUnavailable {
+                reason: "the replay folder task failed".to_owned(),
+            })?
+    }
+}
+
+fn io_unavailable(what: &str, e: &std::io::Error) -> StoreUnavailable {
+    StoreUnavailable {
+        reason: format!("{what} ({})", e.kind()),
+    }
+}
+
+impl FileStore {
+    /// The shard folder and file name of a record.
+    fn record_path(&self, scope: &str, jti: &str) -> std::path::PathBuf {
+        let digest = ring::digest::digest(&ring::digest::SHA256, store_key(scope, jti).as_bytes());
+        let mut name = String::with_capacity(64);
+        for byte in digest.as_ref() {
+            use std::fmt::Write as _;
+            let _ = write!(name, "{byte:02x}");
+        }
+        self.dir.join(&name[..2]).join(name)
+    }
+
+    fn record(&self, path: &std::path::Path, expires_at: u64) -> Result<Use, StoreUnavailable> {
+        use std::io::Write as _;
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        let shard = path.parent().unwrap_or(&self.dir);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(shard)
+            .map_err(|e| io_unavailable("cannot create a replay shard folder", &e))?;
+        // A temporary name unique in this process (one counter for every guard) and, by the
+        // pid, among live processes; a leftover of a dead process with the same pid is skipped.
+        let mut attempt = 0;
+        let tmp = loop {
+            let tmp = shard.join(format!(
+                ".tmp-{}-{}",
+                std::process::id(),
+                TMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ));
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)
+                .and_then(|mut file| writeln!(file, "{expires_at}"));
+            match written {
+                Ok(()) => break tmp,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => {
+                    attempt += 1;
+                }
+                Err(e) => {
+                    if e.kind() != std::io::ErrorKind::AlreadyExists {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    return Err(io_unavailable("cannot write a replay record", &e));
+                }
+            }
+        };
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(Use::First),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Use::Replayed),
+            Err(e) => Err(io_unavailable("cannot create a replay record", &e)),
+        }
+    }
+
+    /// Removes the expired records (and stale temporary files) among at most
+    /// [`FILE_PURGE_BATCH`] entries of the next shard. Best effort: errors are ignored.
+    fn purge(&self) {
+        let shard = self
+            .cursor
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % FILE_SHARDS;
+        let Ok(entries) = std::fs::read_dir(self.dir.join(format!("{shard:02x}"))) else {
+            return;
+        };
+        let now = self.clock.now();
+        for entry in entries.take(FILE_PURGE_BATCH).flatten() {
+            let path = entry.path();
+            let is_tmp = entry.file_name().as_encoded_bytes().starts_with(b".tmp-");
+            let expired = if is_tmp {
+                entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > FILE_TMP_STALE)
+            } else {
+                std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<u64>().ok())
+                    .is_some_and(|exp| exp <= now)
+            };
+            if expired {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+impl ReplayGuard for FileReplayGuard {
+    fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a> {
+        let path = self.inner.record_path(scope, jti);
+        Box::pin(self.blocking(move |store| {
+            let used = store.record(&path, expires_at);
+            store.purge();
+            used
+        }))
+    }
+
+    fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {
+        let path = self.inner.record_path(scope, jti);
+        Box::pin(self.blocking(move |_| match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_unavailable("cannot remove a replay record", &e)),
+        }))
+    }
 }
 
 #[cfg(feature = "redis")]
@@ -149,7 +385,7 @@ mod redis_store {
 
     use tokio::sync::Mutex as AsyncMutex;
 
-    use super::{GuardFuture, ReplayGuard, StoreUnavailable, Use, store_key};
+    use super::{GuardFuture, ReleaseFuture, ReplayGuard, StoreUnavailable, Use, store_key};
 
     /// How long one Redis round trip may take before the action fails closed.
     const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -197,7 +433,24 @@ mod redis_store {
             }
         }
 
-        async fn try_set_nx(&self, key: &str, expires_at: u64) -> Result<Use, Attempt> {
+        /// `DEL key`, on the cached connection (opened if needed; dropped after an error).
+        async fn del(&self, key: &str) -> Result<(), StoreUnavailable> {
+            let mut conn = self.connection().await?;
+            let reply: Result<i64, redis::RedisError> = tokio::time::timeout(
+                REDIS_TIMEOUT,
+                redis::cmd("DEL").arg(key).query_async(&mut conn),
+            )
+            .await
+            .map_err(|_| StoreUnavailable::from(Attempt::Failed("command timed out")))?;
+            if reply.is_err() {
+                *self.conn.lock().await = None;
+                return Err(Attempt::Failed("command failed").into());
+            }
+            Ok(())
+        }
+
+        /// A clone of the cached connection, opened first if there is none.
+        async fn connection(&self) -> Result<redis::aio::MultiplexedConnection, Attempt> {
             let mut slot = self.conn.lock().await;
             if slot.is_none() {
                 let conn = tokio::time::timeout(
@@ -209,11 +462,13 @@ mod redis_store {
                 .map_err(|_| Attempt::Failed("connection failed"))?;
                 *slot = Some(conn);
             }
-            let Some(conn) = slot.as_mut() else {
-                return Err(Attempt::Failed("connection missing"));
-            };
-            let mut conn = conn.clone();
-            drop(slot);
+            slot.as_ref()
+                .cloned()
+                .ok_or(Attempt::Failed("connection missing"))
+        }
+
+        async fn try_set_nx(&self, key: &str, expires_at: u64) -> Result<Use, Attempt> {
+            let mut conn = self.connection().await?;
             let reply: Result<Option<String>, redis::RedisError> = tokio::time::timeout(
                 REDIS_TIMEOUT,
                 redis::cmd("SET")
@@ -270,6 +525,11 @@ mod redis_store {
         ) -> GuardFuture<'a> {
             let key = store_key(scope, jti);
             Box::pin(async move { self.set_nx(&key, expires_at).await })
+        }
+
+        fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {
+            let key = store_key(scope, jti);
+            Box::pin(async move { self.del(&key).await })
         }
     }
 }

@@ -21,6 +21,8 @@ mod identity;
 mod http;
 // Single-use routes (replay guard) and stale-state detection.
 mod single_use;
+// The file replay guard (several processes of one machine).
+mod file_guard;
 // The Redis replay guard against a real redis-server (feature `redis`).
 #[cfg(feature = "redis")]
 mod redis_guard;

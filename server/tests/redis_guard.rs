@@ -157,3 +157,15 @@ async fn redis_guard_reconnects_after_a_redis_restart_without_failing_a_click() 
         Use::Replayed
     );
 }
+
+#[tokio::test]
+async fn redis_guard_release_deletes_the_record() {
+    let redis = RedisServer::start();
+    let guard = RedisReplayGuard::new(&redis.url).unwrap();
+    let exp = far_future();
+    assert_eq!(guard.first_use("s", "j", exp).await.unwrap(), Use::First);
+    guard.release("s", "j").await.unwrap();
+    assert_eq!(guard.first_use("s", "j", exp).await.unwrap(), Use::First);
+    assert_eq!(guard.first_use("s", "j", exp).await.unwrap(), Use::Replayed);
+    guard.release("s", "never-used").await.unwrap();
+}

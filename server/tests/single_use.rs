@@ -9,13 +9,17 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tessera_protocol::FixedClock;
-use tessera_server::replay::{GuardFuture, MemoryReplayGuard, ReplayGuard, StoreUnavailable, Use};
+use tessera_server::replay::{
+    GuardFuture, MemoryReplayGuard, ReleaseFuture, ReplayGuard, StoreUnavailable, Use,
+};
 use tessera_server::{Action, ActionRoute, ActionRouterExt, Caller, Rejection, TesseraState};
 
 use crate::util::*;
 
 const PAY: ActionRoute = ActionRoute::new("plugin:shop/action:pay", "/pay").single_use();
 const MOVE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:move", "/move");
+/// Single-use, and its handler may refuse: 422 for `qty` over 5, 500 for `qty` 13.
+const TAKE: ActionRoute = ActionRoute::new("plugin:shop/action:take", "/take").single_use();
 
 /// Counts handler runs, so a test can prove a refused request never ran the action.
 #[derive(Clone, Default)]
@@ -38,6 +42,22 @@ impl axum::extract::FromRef<AppState> for TesseraState {
 async fn pay(State(s): State<AppState>, action: Action<Value>) -> Json<Value> {
     s.runs.0.fetch_add(1, Ordering::SeqCst);
     Json(json!({"paid": action.payload}))
+}
+
+/// Refuses (4xx) before doing anything when the input is not acceptable; fails (5xx) on 13.
+async fn take(
+    State(s): State<AppState>,
+    action: Action<Value, Value>,
+) -> Result<Json<Value>, Rejection> {
+    let qty = action.input["qty"].as_u64().unwrap_or(0);
+    if qty == 13 {
+        return Err(Rejection::replay_unavailable("an unlucky failure"));
+    }
+    if qty > 5 {
+        return Err(Rejection::bad_input("qty must be at most 5"));
+    }
+    s.runs.0.fetch_add(1, Ordering::SeqCst);
+    Ok(Json(json!({"took": qty})))
 }
 
 async fn move_stock(
@@ -78,6 +98,7 @@ fn app_with(guard: Option<Arc<dyn ReplayGuard>>) -> (Router, AppState) {
     let app = Router::new()
         .action(&PAY, pay)
         .action(&MOVE, move_stock)
+        .action(&TAKE, take)
         .route("/move-button", get(move_button))
         .with_state(state.clone());
     (app, state)
@@ -200,6 +221,14 @@ struct DownStore;
 
 impl ReplayGuard for DownStore {
     fn first_use<'a>(&'a self, _: &'a str, _: &'a str, _: u64) -> GuardFuture<'a> {
+        Box::pin(async {
+            Err(StoreUnavailable {
+                reason: "store is down".to_owned(),
+            })
+        })
+    }
+
+    fn release<'a>(&'a self, _: &'a str, _: &'a str) -> ReleaseFuture<'a> {
         Box::pin(async {
             Err(StoreUnavailable {
                 reason: "store is down".to_owned(),
@@ -341,4 +370,76 @@ async fn a_click_after_the_state_changed_is_stale_and_before_it_succeeds() {
     )
     .await;
     assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "stale"));
+}
+
+fn take_token(sub: &str) -> String {
+    minter()
+        .token(TAKE.id().as_str())
+        .subject(sub)
+        .payload(&json!({}))
+        .mint()
+        .unwrap()
+}
+
+/// spec §10.1: a click the handler refuses (4xx: it did not act) does not use up the token;
+/// a click that ran (2xx) does, and so does one that failed (5xx: it may have acted).
+#[tokio::test]
+async fn a_click_the_handler_refuses_does_not_use_up_the_token() {
+    let (app, state) = app_with(Some(memory_guard()));
+    let token = take_token("alice");
+    let click = |qty: u64| {
+        as_user(
+            json_click("/take", Some(&token), Some(json!({"qty": qty}))),
+            "alice",
+        )
+    };
+    let (status, code) = refusal(&app, click(9)).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
+    );
+    let (status, code) = refusal(&app, click(8)).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
+    );
+    assert_eq!(state.runs.0.load(Ordering::SeqCst), 0);
+    // Still usable after two refusals: it runs once, then is used up.
+    let (status, body) = call(&app, click(2)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["took"], 2);
+    let (status, code) = refusal(&app, click(2)).await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "replayed"));
+    // A refusal after the success does not free it either: the record stays.
+    let (status, code) = refusal(&app, click(9)).await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "replayed"));
+    let (status, code) = refusal(&app, click(1)).await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "replayed"));
+    assert_eq!(state.runs.0.load(Ordering::SeqCst), 1);
+
+    // A server error (5xx) is never released: the handler may have acted.
+    let token = take_token("alice");
+    let click = |qty: u64| {
+        as_user(
+            json_click("/take", Some(&token), Some(json!({"qty": qty}))),
+            "alice",
+        )
+    };
+    let (status, _) = refusal(&app, click(13)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, code) = refusal(&app, click(1)).await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "replayed"));
+}
+
+#[tokio::test]
+async fn the_memory_guard_releases_a_record() {
+    let guard = MemoryReplayGuard::with_clock(10, Arc::new(FixedClock(NOW)));
+    let exp = NOW + 60;
+    assert_eq!(guard.first_use("s", "j", exp).await.unwrap(), Use::First);
+    guard.release("s", "j").await.unwrap();
+    assert!(guard.is_empty());
+    assert_eq!(guard.first_use("s", "j", exp).await.unwrap(), Use::First);
+    assert_eq!(guard.first_use("s", "j", exp).await.unwrap(), Use::Replayed);
+    // Releasing what is not recorded is not an error.
+    guard.release("s", "other").await.unwrap();
 }

@@ -353,8 +353,7 @@ async fn the_page_shows_tessera_clicks_succeeding_and_the_naive_panel_failing() 
     browser.quit().await;
 }
 
-/// The stateful panel on the page, with one worker (so the in-memory replay store sees every
-/// click): a single-use button works once and then shows `replayed`; the return-all button,
+/// The stateful panel on the page, with one worker and the default (file) replay store: a single-use button works once and then shows `replayed`; the return-all button,
 /// rendered before that transfer, shows `stale`; after a reload it works.
 #[tokio::test]
 async fn the_page_shows_a_single_use_click_replayed_and_a_stale_click_refused() {
@@ -364,7 +363,7 @@ async fn the_page_shows_a_single_use_click_replayed_and_a_stale_click_refused() 
     let browser = driver.session().await;
     browser.goto(&host.url("/")).await;
     let store = browser.text(&browser.find("#replay-store").await).await;
-    assert!(store.contains("memory"), "{store}");
+    assert!(store.contains("file"), "{store}");
 
     let confirm =
         "#shared-stock button[data-tessera-action='plugin:stock-tools/action:confirm-transfer']";

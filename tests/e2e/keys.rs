@@ -97,3 +97,40 @@ async fn inline_keys_reach_every_worker_and_accept_tokens_minted_elsewhere() {
     assert_eq!(click.status, 403, "{click:?}");
     assert_eq!(click.code(), "wrong_issuer");
 }
+
+/// An issuer-signed payload whose values overflow i64 when summed: a clean refusal
+/// (422 bad_payload) for `sum`, a mean computed without overflow, never a panic or a
+/// wrapped result.
+#[tokio::test]
+async fn process_data_with_huge_signed_values_never_overflows() {
+    let keys = KeySet::generate(Algorithm::Hs256).unwrap();
+    let host = Host::start_with_env(
+        &["--workers", "1"],
+        &[("TESSERA_KEYS", &keys.to_private_json())],
+    );
+    let minter = Minter::new(Arc::new(keys), "tessera-demo");
+    let payload = json!({
+        "dataset": "huge", "unit": "pcs", "values": [i64::MAX, i64::MAX, 2],
+        "rendered_by": "another program",
+    });
+    let token = minter
+        .token(crate::util::PROCESS_DATA)
+        .subject("dave")
+        .payload(&payload)
+        .mint()
+        .unwrap();
+    let client = fresh_client();
+    let path = "/api/plugins/stock-tools/actions/process-data";
+    let click = |op: &str| json!({"token": token, "input": {"op": op}});
+    let sum = post_json(&client, &host, path, Some("dave"), &click("sum")).await;
+    assert_eq!((sum.status, sum.code()), (422, "bad_payload"), "{sum:?}");
+    let mean = post_json(&client, &host, path, Some("dave"), &click("mean")).await;
+    assert_eq!(mean.status, 200, "{mean:?}");
+    let expected = (2.0 * i64::MAX as f64 + 2.0) / 3.0;
+    assert_eq!(mean.body["result"].as_f64(), Some(expected), "{mean:?}");
+    let max = post_json(&client, &host, path, Some("dave"), &click("max")).await;
+    assert_eq!(max.body["result"], i64::MAX, "{max:?}");
+    // The host is still up (a debug build would have panicked in the worker).
+    let health = crate::util::get(&client, &host, "/healthz", None).await;
+    assert_eq!(health.status, 200);
+}

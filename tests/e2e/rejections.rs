@@ -206,3 +206,61 @@ async fn the_benchmark_twin_answers_like_the_action_but_verifies_nothing() {
         Err(e) => panic!("no answer to an oversized body: {e}"),
     }
 }
+
+/// The naive panel's click reads its body under its own 64 KiB cap, and refuses more with the
+/// same 413 problem+json as the actions (not axum's text/plain answer above 2 MiB).
+#[tokio::test]
+async fn an_oversized_naive_click_is_a_413_problem() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let client = fresh_client();
+    for size in [100 * 1024, 3 * 1024 * 1024] {
+        let padding = "x".repeat(size);
+        let body = json!({"token": "naive:w1/pid1:1", "input": {"note": padding}}).to_string();
+        let answer = try_post(
+            &client,
+            &host,
+            "/api/plugins/naive-stock/actions/transfer",
+            Some("alice"),
+            body,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("no answer to a {size}-byte body: {e}"));
+        assert_eq!(
+            (answer.status, answer.code()),
+            (413, "too_large"),
+            "{answer:?}"
+        );
+    }
+}
+
+/// A GET (wrong method) on an action URL: 405 problem+json with a stable code, and `Allow`.
+#[tokio::test]
+async fn a_wrong_method_on_an_action_url_is_a_405_problem_with_allow() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let client = fresh_client();
+    for path in [
+        "/api/plugins/stock-tools/actions/confirm-transfer",
+        "/api/plugins/stock-tools/actions/transfer",
+        "/api/plugins/naive-stock/actions/transfer",
+    ] {
+        let res = client.get(host.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 405, "{path}");
+        let allow = res.headers().get("allow").and_then(|v| v.to_str().ok());
+        assert!(
+            allow.is_some_and(|a| a.contains("POST")),
+            "{path}: {allow:?}"
+        );
+        assert_eq!(
+            res.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "{path}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "method_not_allowed", "{path}: {body}");
+        assert_eq!(body["status"], 405, "{body}");
+    }
+}

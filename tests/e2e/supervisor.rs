@@ -111,3 +111,135 @@ fn an_unreadable_key_file_stops_startup_with_a_clear_error() {
         "the error never echoes key material: {stderr}"
     );
 }
+
+/// Runs the host binary with `args` (and a clean environment) to its exit, killing it after 20
+/// seconds; returns its exit code and stderr.
+fn run_to_exit(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let mut command = std::process::Command::new(tessera_tests::server_binary());
+    for var in tessera_tests::HOST_ENV {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the host binary starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the host kept running with {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    use std::io::Read as _;
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    (status.code(), stderr)
+}
+
+/// A second host on the address of a running one refuses to start (SO_REUSEPORT would let it
+/// join silently and take half the clicks, which its keys cannot verify).
+#[tokio::test]
+async fn a_second_host_on_a_busy_address_refuses_to_start() {
+    let keys = KeyDir::new();
+    let first = start_host(2, &keys, &[]);
+    let addr = first.addr().to_string();
+    let other_keys = KeyDir::new();
+    let other_arg = other_keys.arg();
+    let (code, stderr) = run_to_exit(&[
+        "--bind".as_ref(),
+        addr.as_ref(),
+        "--workers".as_ref(),
+        "2".as_ref(),
+        "--keys".as_ref(),
+        other_arg.as_ref(),
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&addr) && stderr.contains("already in use"),
+        "a clear error naming the address: {stderr}"
+    );
+    // The first host still serves every connection, with its own workers only.
+    let seen = workers_seen(&first, 2, 200).await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    let status = first.stop();
+    assert!(status.success(), "{status}");
+}
+
+/// Stopping a host that served connections (now in TIME_WAIT) and starting another on the same
+/// fixed port works: the probe only refuses a port that something is bound to.
+#[tokio::test]
+async fn a_host_restarts_on_the_same_fixed_port() {
+    let keys = KeyDir::new();
+    let first = start_host(2, &keys, &[]);
+    let addr = first.addr().to_string();
+    let _ = workers_seen(&first, 2, 50).await;
+    assert!(first.stop().success());
+    let second = start_host(2, &keys, &["--bind", &addr]);
+    assert_eq!(second.addr().to_string(), addr);
+    let seen = workers_seen(&second, 2, 200).await;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+}
+
+/// Paths reach the workers byte for byte, even when they are not UTF-8 (Linux allows any
+/// bytes but `/` and NUL): the key file and the shared ledger live in such a folder.
+#[tokio::test]
+async fn non_utf8_paths_reach_the_workers_intact() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"data-\xff\xfe"));
+    let keys = dir.join("keys.json");
+    let host = tessera_tests::Host::start_os(
+        &[
+            "--workers".as_ref(),
+            "2".as_ref(),
+            "--keys".as_ref(),
+            keys.as_os_str(),
+            "--data-dir".as_ref(),
+            dir.as_os_str(),
+        ],
+        &[],
+    );
+    let client = fresh_client();
+    let panels = crate::util::get(&client, &host, crate::util::PANELS, Some("alice")).await;
+    let (url, token) = crate::util::url_and_token(crate::util::button(
+        &panels.body,
+        crate::util::CONFIRM_TRANSFER,
+    ));
+    let click = crate::util::post_json(
+        &client,
+        &host,
+        &url,
+        Some("alice"),
+        &serde_json::json!({"token": token, "input": {"qty": 1}}),
+    )
+    .await;
+    assert_eq!(click.status, 200, "{click:?}");
+    assert!(
+        dir.join(crate::util::LEDGER_DIR).join("v2.json").is_file(),
+        "the worker wrote the ledger in the folder it was given"
+    );
+    let entries: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "no second, lossily renamed folder: {entries:?}"
+    );
+}

@@ -120,8 +120,9 @@ async fn the_page_jwks_health_and_script_are_served() {
         "the stateful panel explains itself"
     );
     assert!(
-        html.contains("with 2 workers, a second click that lands on another worker"),
-        "the page says the in-memory replay store protects one worker only"
+        html.contains("Replay store: <b>file")
+            && html.contains("every replay is refused, whichever of the 2 workers it reaches"),
+        "the page names the default replay store, shared by every worker"
     );
 
     let res = client

@@ -39,7 +39,7 @@ pub const WORKER_HEADER: &str = "tessera-worker";
 pub const SERVER_BIN_ENV: &str = "TESSERA_SERVER_BIN";
 
 /// The host's own environment variables; cleared for started hosts so tests see defaults.
-const HOST_ENV: [&str; 10] = [
+pub const HOST_ENV: [&str; 10] = [
     "TESSERA_BIND",
     "TESSERA_KEYS",
     "TESSERA_WORKERS",
@@ -211,8 +211,17 @@ impl Host {
     /// # Panics
     /// When the host exits or stays silent instead of getting ready.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Host {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        Host::start_os(&args, env)
+    }
+
+    /// Like [`Host::start_with_env`], with arguments that need not be UTF-8 (paths).
+    ///
+    /// # Panics
+    /// When the host exits or stays silent instead of getting ready.
+    pub fn start_os(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Host {
         let mut command = Command::new(server_binary());
-        if !args.contains(&"--bind") {
+        if !args.iter().any(|a| *a == "--bind") {
             command.args(["--bind", "127.0.0.1:0"]);
         }
         for var in HOST_ENV {

@@ -5,20 +5,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{FromRef, Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use tessera_protocol::KeySet;
-use tessera_server::replay::{DEFAULT_MEMORY_ENTRIES, MemoryReplayGuard};
+use tessera_server::replay::{DEFAULT_MEMORY_ENTRIES, FileReplayGuard, MemoryReplayGuard};
 use tessera_server::{
     Caller, CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySource, Principal, Rejection,
     TesseraConfig, TesseraState,
 };
 
-use crate::cli::{ISSUER, ReplayStore};
+use crate::cli::{ISSUER, REPLAY_DIR, ReplayStore};
 use crate::ledger::LedgerStore;
 use crate::naive::{self, NaiveStore};
 use crate::page;
@@ -58,6 +58,9 @@ pub(crate) struct AppConfig {
     pub(crate) replay: ReplayStore,
     /// The shared stock ledger (its folder is shared by every worker).
     pub(crate) ledger: LedgerStore,
+    /// The host's data folder (shared by every worker): the ledger's and the file replay
+    /// guard's folders are in it.
+    pub(crate) data_dir: std::path::PathBuf,
     /// How many worker processes the host runs (shown on the page).
     pub(crate) workers: u16,
 }
@@ -104,9 +107,12 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
         .with_ttl(config.ttl)
         .with_leeway(config.leeway)
         .with_identity(identity());
-    // Each worker builds its own guard: its own memory, or its own connection to the shared
-    // Redis server.
+    // Each worker builds its own guard: over the shared folder, its own memory, or its own
+    // connection to the shared Redis server.
     let tessera = match &config.replay {
+        ReplayStore::File => tessera.with_replay_guard(
+            FileReplayGuard::new(config.data_dir.join(REPLAY_DIR)).map_err(|e| e.to_string())?,
+        ),
         ReplayStore::Memory => {
             tessera.with_replay_guard(MemoryReplayGuard::new(DEFAULT_MEMORY_ENTRIES))
         }
@@ -140,6 +146,9 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
             let header_value = header_value.clone();
             async move {
                 let mut res = next.run(req).await;
+                if res.status() == StatusCode::METHOD_NOT_ALLOWED {
+                    res = method_not_allowed(res);
+                }
                 let headers = res.headers_mut();
                 headers.insert(WORKER_HEADER, header_value);
                 if !keep_alive {
@@ -149,6 +158,37 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
             }
         }));
     Ok(app)
+}
+
+/// The stable problem code of a request whose method the route does not serve.
+pub(crate) const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+
+/// axum's empty 405 (a GET on an action URL, say) as a problem+json document with the code
+/// [`METHOD_NOT_ALLOWED`], keeping its `Allow` header.
+fn method_not_allowed(res: Response) -> Response {
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let allowed = allow
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = serde_json::json!({
+        "type": format!("{}{METHOD_NOT_ALLOWED}", tessera_server::PROBLEM_TYPE_BASE),
+        "title": "Method not allowed",
+        "status": 405,
+        "detail": format!("this URL answers only {allowed}"),
+        "code": METHOD_NOT_ALLOWED,
+    });
+    let mut res = (StatusCode::METHOD_NOT_ALLOWED, body.to_string()).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(tessera_server::PROBLEM_JSON),
+    );
+    if let Some(allow) = allow {
+        headers.insert(header::ALLOW, allow);
+    }
+    res
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {

@@ -1,5 +1,6 @@
 //! Command line and environment options of the demo plugin host.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -14,6 +15,9 @@ pub(crate) const KEYS_ENV: &str = "TESSERA_KEYS";
 /// The environment variable of --replay-store (a Redis URL may carry a password: workers get
 /// it through their environment, never argv).
 pub(crate) const REPLAY_STORE_ENV: &str = "TESSERA_REPLAY_STORE";
+
+/// The replay guard's folder inside the data folder (`--replay-store file`).
+pub(crate) const REPLAY_DIR: &str = "replay-guard";
 
 /// The default listening address.
 pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -30,9 +34,15 @@ Single-use actions (--replay-store): confirm-transfer runs at most once per butt
 records the token's id (jti) in a replay guard until the token expires; a second click of the
 same button is refused with 409 `replayed`. If the store cannot be reached the click fails
 closed with 503 `replay_unavailable` and does not run; the other actions never touch it.
-    memory             (default) an in-memory guard in EACH worker process. It protects
-                       within one worker only: with several workers a second click that
-                       lands on another worker is NOT recognised and runs again. Use it with
+    file               (default) one folder shared by every worker process of this machine:
+                       DIR/replay-guard/ in the data folder (see --data-dir), one small file
+                       per click, created atomically (a hard link that fails if the name
+                       exists), so a button runs once whichever worker gets the click.
+                       Expired records are removed as clicks come in. Not for several
+                       machines, nor for a network file system.
+    memory             an in-memory guard in EACH worker process. It protects within one
+                       worker only: with several workers a second click that lands on
+                       another worker is NOT recognised and runs again. Use it with
                        --workers 1, or for a quick look.
     redis://HOST:PORT/DB
                        one Redis server shared by every worker (and host): an atomic
@@ -109,7 +119,7 @@ pub(crate) struct Cli {
         value_name = "PATH",
         hide_env_values = true
     )]
-    pub(crate) keys: Option<String>,
+    pub(crate) keys: Option<OsString>,
 
     /// Number of worker processes sharing the listening address (SO_REUSEPORT). Defaults to
     /// the number of CPU cores.
@@ -142,14 +152,15 @@ pub(crate) struct Cli {
     #[arg(long, env = "TESSERA_KEEP_ALIVE")]
     pub(crate) keep_alive: bool,
 
-    /// Replay guard of single-use actions: `memory` (one guard per worker process: protects
-    /// within one worker only) or `redis://HOST:PORT/DB` (shared by every worker; needs a build
+    /// Replay guard of single-use actions: `file` (a folder in the data folder, shared by every
+    /// worker of this machine), `memory` (one guard per worker process: protects within one
+    /// worker only) or `redis://HOST:PORT/DB` (shared by every worker and machine; needs a build
     /// with `--features redis`). See below.
     #[arg(
         long,
         env = "TESSERA_REPLAY_STORE",
         value_name = "STORE",
-        default_value = "memory",
+        default_value = "file",
         hide_env_values = true
     )]
     pub(crate) replay_store: String,
@@ -194,6 +205,9 @@ pub(crate) enum KeySource {
 /// The replay guard store of single-use actions, from --replay-store.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) enum ReplayStore {
+    /// A [`FileReplayGuard`](tessera_server::replay::FileReplayGuard) in the data folder
+    /// ([`REPLAY_DIR`]), shared by every worker.
+    File,
     /// A [`MemoryReplayGuard`](tessera_server::replay::MemoryReplayGuard) in each worker.
     Memory,
     /// A Redis server shared by every worker, by URL (which may carry a password: never
@@ -213,6 +227,9 @@ impl ReplayStore {
     /// Redis URL may carry a password).
     pub(crate) fn parse(value: &str) -> Result<ReplayStore, String> {
         let value = value.trim();
+        if value == "file" {
+            return Ok(ReplayStore::File);
+        }
         if value == "memory" {
             return Ok(ReplayStore::Memory);
         }
@@ -226,7 +243,10 @@ impl ReplayStore {
         if value.starts_with("redis://") {
             return ReplayStore::redis(value);
         }
-        Err("--replay-store must be `memory` or a Redis URL redis://HOST:PORT/DB".to_owned())
+        Err(
+            "--replay-store must be `file`, `memory` or a Redis URL redis://HOST:PORT/DB"
+                .to_owned(),
+        )
     }
 
     #[cfg(feature = "redis")]
@@ -243,7 +263,7 @@ impl ReplayStore {
         Err(
             "--replay-store redis://…: this tessera-server was built without Redis support; \
              rebuild it with `--features redis` (cargo build --release -p tessera-server \
-             --features redis), or use --replay-store memory"
+             --features redis), or use --replay-store file"
                 .to_owned(),
         )
     }
@@ -251,6 +271,7 @@ impl ReplayStore {
     /// Words for logs and the demo page (never the URL).
     pub(crate) fn describe(&self) -> &'static str {
         match self {
+            ReplayStore::File => "file (one folder shared by every worker of this machine)",
             ReplayStore::Memory => "memory (one guard per worker process)",
             #[cfg(feature = "redis")]
             ReplayStore::Redis(_) => "Redis (one store shared by every worker)",
@@ -279,9 +300,14 @@ impl Cli {
 
     /// The key source: --keys / TESSERA_KEYS, else the default key file.
     pub(crate) fn key_source(&self) -> KeySource {
+        // A path may be any bytes; inline key JSON is UTF-8.
         match &self.keys {
-            Some(value) if value.trim_start().starts_with('{') => KeySource::Inline(value.clone()),
-            Some(path) => KeySource::File(PathBuf::from(path)),
+            Some(value) => match value.to_str() {
+                Some(json) if json.trim_start().starts_with('{') => {
+                    KeySource::Inline(json.to_owned())
+                }
+                _ => KeySource::File(PathBuf::from(value)),
+            },
             None => KeySource::File(default_key_path()),
         }
     }
@@ -333,9 +359,10 @@ mod tests {
     }
 
     #[test]
-    fn replay_store_is_memory_by_default_and_never_echoes_a_url_in_errors() {
+    fn replay_store_is_file_by_default_and_never_echoes_a_url_in_errors() {
         let cli = Cli::parse_from(["tessera-server"]);
-        assert_eq!(cli.replay_store(), Ok(ReplayStore::Memory));
+        assert_eq!(cli.replay_store(), Ok(ReplayStore::File));
+        assert_eq!(ReplayStore::parse("memory"), Ok(ReplayStore::Memory));
         for bad in [
             "memroy",
             "http://:hunter2@127.0.0.1:6379/",

@@ -1,9 +1,10 @@
 //! The host's key set: loaded from the key file, which is created on first run.
 
-use std::fs::{DirBuilder, OpenOptions};
+use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tessera_protocol::{Algorithm, KeySet};
 
@@ -38,33 +39,85 @@ pub(crate) fn load(source: &KeySource, alg: Algorithm, create: bool) -> Result<K
     })
 }
 
-/// Writes a new key file atomically with respect to other creators: `create_new` either
-/// creates it with mode 0600 or finds that another process did, in which case that file wins.
+/// Creates the key file atomically with respect to other creators and to crashes: the full
+/// content goes to a temporary file in the same folder (mode 0600), is synced, and is then
+/// hard-linked to `path`, which either creates `path` complete in one step or finds that
+/// another process already did (that file wins: `Ok` without writing). A reader never sees a
+/// half-written key file, and a crash leaves at most a stray temporary file, never an empty
+/// key file.
 fn create_key_file(path: &Path, alg: Algorithm) -> Result<(), String> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| format!("cannot create key folder {}: {e}", dir.display()))?;
-    }
-    let keys = KeySet::generate(alg).map_err(|e| e.to_string())?;
-    let mut file = match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(()),
-        Err(e) => return Err(format!("cannot create key file {}: {e}", path.display())),
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| format!("cannot create key folder {}: {e}", dir.display()))?;
+            dir
+        }
+        None => Path::new("."),
     };
-    file.write_all(keys.to_private_json().as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write key file {}: {e}", path.display()))?;
-    tracing::info!(path = %path.display(), alg = alg.as_str(), "created a new key file");
-    Ok(())
+    let keys = KeySet::generate(alg).map_err(|e| e.to_string())?;
+    let tmp = write_temporary(dir, path, keys.to_private_json().as_bytes())?;
+    let linked = std::fs::hard_link(&tmp, path);
+    // The temporary name goes either way; only `path` is kept.
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            // Make the new name durable too (best effort: the content already is).
+            if let Ok(folder) = File::open(dir) {
+                let _ = folder.sync_all();
+            }
+            tracing::info!(path = %path.display(), alg = alg.as_str(), "created a new key file");
+            Ok(())
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(format!("cannot create key file {}: {e}", path.display())),
+    }
+}
+
+/// Writes `content` and a newline to a new temporary file beside `path` (mode 0600), synced.
+fn write_temporary(dir: &Path, path: &Path, content: &[u8]) -> Result<PathBuf, String> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let stem = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "keys".into());
+    for _ in 0..16 {
+        let mut name = std::ffi::OsString::from(".");
+        name.push(&stem);
+        name.push(format!(
+            ".tmp-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let tmp = dir.join(name);
+        let mut file = match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+        {
+            Ok(file) => file,
+            // A stray file of an earlier process with the same pid: try the next name.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot create key file {}: {e}", path.display())),
+        };
+        let written = file
+            .write_all(content)
+            .and_then(|()| file.write_all(b"\n"))
+            .and_then(|()| file.sync_all());
+        if let Err(e) = written {
+            drop(file);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(format!("cannot write key file {}: {e}", path.display()));
+        }
+        return Ok(tmp);
+    }
+    Err(format!(
+        "cannot create key file {}: no free temporary name beside it",
+        path.display()
+    ))
 }
 
 fn warn_if_readable_by_others(path: &Path) {
@@ -123,5 +176,35 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("no active signing key"), "{err}");
+    }
+
+    /// Many creators at once on a fresh path (threads here; processes behave alike): every
+    /// one loads a complete key file, and all agree on the key. (With create-then-write, a
+    /// loser could read the winner's file empty or half-written.)
+    #[test]
+    fn concurrent_creators_all_succeed_and_agree() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let source = KeySource::File(dir.path().join("k").join("keys.json"));
+            let barrier = std::sync::Barrier::new(8);
+            let kids: Vec<String> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            let keys = load(&source, Algorithm::Hs256, true).unwrap();
+                            keys.active().unwrap().kid().as_str().to_owned()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert!(kids.iter().all(|k| k == &kids[0]), "{kids:?}");
+            let left: Vec<_> = std::fs::read_dir(dir.path().join("k"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(left, ["keys.json"], "no temporary file is left behind");
+        }
     }
 }

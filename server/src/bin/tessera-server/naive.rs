@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -160,10 +159,21 @@ struct NaiveClick {
     input: Option<TransferInput>,
 }
 
-async fn transfer(State(app): State<AppState>, Caller(who): Caller, body: Bytes) -> Response {
-    if body.len() > BODY_LIMIT {
-        return Rejection::body_too_large(BODY_LIMIT).into_response();
-    }
+async fn transfer(State(app): State<AppState>, Caller(who): Caller, request: Request) -> Response {
+    // Read under the cap, as the actions do (never buffered whole first): more is a 413
+    // problem+json `too_large`.
+    let body = match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(e) => {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if over {
+                Rejection::body_too_large(BODY_LIMIT).into_response()
+            } else {
+                Rejection::malformed_body("the request body could not be read").into_response()
+            };
+        }
+    };
     let Ok(click) = serde_json::from_slice::<NaiveClick>(&body) else {
         return Rejection::malformed_body(
             "expected {\"token\": \"<render id>\", \"input\": {...}}",

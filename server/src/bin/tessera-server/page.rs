@@ -7,7 +7,7 @@ use tessera_server::Caller;
 use tessera_server::render::{NoStore, SCRIPT_TAG, escape_html, panel_html, panels_html};
 
 use crate::app::{AppState, USER_COOKIE};
-use crate::cli::ReplayStore;
+use crate::cli::{REPLAY_DIR, ReplayStore};
 use crate::ledger::{self, LEDGER_DIR, PluginError};
 use crate::{naive, plugins};
 
@@ -149,11 +149,19 @@ fn shared_section(app: &AppState, panel: &tessera_server::Panel) -> String {
     html.push_str(&escape_html(app.replay.describe()));
     html.push_str("</b>");
     match app.replay {
+        ReplayStore::File => {
+            html.push_str(&format!(
+                " (<code>{REPLAY_DIR}/</code> in the data folder) — every replay is refused, \
+                 whichever of the {} workers it reaches.",
+                app.workers
+            ));
+        }
         ReplayStore::Memory if app.workers > 1 => {
             html.push_str(&format!(
                 " — <span class=\"warn\">with {} workers, a second click that lands on another \
                  worker is not recognised by that worker's memory and runs again. Start the host \
-                 with <code>--workers 1</code> or <code>--replay-store redis://…</code> to see \
+                 with <code>--replay-store file</code> (the default), <code>--workers 1</code> or \
+                 <code>--replay-store redis://…</code> to see \
                  every replay refused.</span>",
                 app.workers
             ));

@@ -16,9 +16,11 @@ use axum::extract::State;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tessera_protocol::ErrorCode;
 use tessera_server::render::NoStore;
 use tessera_server::{
-    Action, ActionRoute, ActionRouterExt, Caller, Field, Panel, Principal, Rejection, TesseraState,
+    Action, ActionRoute, ActionRouterExt, Caller, Code, Field, Panel, Principal, Rejection,
+    TesseraState,
 };
 
 use crate::app::AppState;
@@ -407,16 +409,24 @@ async fn process_data(
     let op = action.input.unwrap_or_default().op;
     let op = op.as_deref().map_or("sum", str::trim);
     let values = &p.values;
+    // Summed in i128, which no list of i64 that fits in memory can overflow (the payload is
+    // signed by the issuer, but its values are still only data).
+    let wide_sum = || values.iter().map(|&v| i128::from(v)).sum::<i128>();
     let result: Value = match op {
-        "sum" => json!(values.iter().sum::<i64>()),
+        "sum" => match i64::try_from(wide_sum()) {
+            Ok(sum) => json!(sum),
+            Err(_) => {
+                return Err(Rejection::new(
+                    Code::Protocol(ErrorCode::BadPayload),
+                    "the sum of these values is out of range (beyond 64-bit integers)",
+                ));
+            }
+        },
         "min" => json!(values.iter().min()),
         "max" => json!(values.iter().max()),
         "mean" if values.is_empty() => Value::Null,
-        "mean" => {
-            // Counts are small; i64 → f64 is exact for them.
-            let sum: i64 = values.iter().sum();
-            json!(sum as f64 / values.len() as f64)
-        }
+        // Counts are small; i128 → f64 is exact for them (and close for any others).
+        "mean" => json!(wide_sum() as f64 / values.len() as f64),
         _ => {
             return Err(Rejection::bad_input(
                 "op must be one of sum, mean, min, max",
@@ -441,7 +451,9 @@ async fn process_data(
 
 /// Single use: the replay guard admitted this token once (the extractor checked it before the
 /// handler runs); the transfer checks the quantity on hand now, within the ledger's
-/// compare-and-swap (re-checked if another worker changed the ledger meanwhile).
+/// compare-and-swap (re-checked if another worker changed the ledger meanwhile). Every refusal
+/// here (4xx: another part, a quantity the ledger cannot move) happens before anything is
+/// written, so the library releases the record and the button stays usable (spec §10.1).
 async fn confirm_transfer(
     State(app): State<AppState>,
     action: Action<ConfirmPayload, Option<QtyInput>>,

@@ -60,6 +60,7 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
         keep_alive: cli.keep_alive,
         replay,
         ledger: LedgerStore::new(data_dir),
+        data_dir: data_dir.to_path_buf(),
         workers: cli.worker_count(),
     };
     runtime.block_on(async move {

@@ -1,6 +1,9 @@
 //! The prefork supervisor: N worker processes serving one address through SO_REUSEPORT.
 //!
-//! The parent binds the address with SO_REUSEPORT (turning port 0 into a real port) and keeps
+//! The parent first probes the address with a plain bind (no SO_REUSEPORT), so that it refuses
+//! to start on an address another server (another tessera host included) already serves
+//! instead of silently sharing its traffic; that bind also turns port 0 into a real port.
+//! It then binds the address with SO_REUSEPORT and keeps
 //! that socket bound but not listening, which reserves the port without taking connections.
 //! It then starts itself N times with `--worker-id K --bind ADDR`; each child binds the same
 //! address with SO_REUSEPORT and listens, and the kernel spreads new connections across the
@@ -11,6 +14,7 @@
 //! The parent restarts a child that exits, with a backoff, and stops them all on SIGTERM or
 //! Ctrl-C.
 
+use std::ffi::OsString;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
@@ -36,10 +40,12 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// A worker that ran this long before dying is restarted after the shortest delay again.
 const HEALTHY_RUN: Duration = Duration::from_secs(10);
 
-/// Binds `addr` with SO_REUSEPORT; listens when `backlog` is given.
+/// Binds `addr` with SO_REUSEPORT; listens when `backlog` is given. Workers (which listen)
+/// also set SO_REUSEADDR; the supervisor's reservation (which does not) sets only
+/// SO_REUSEPORT, so that [`probe_free`] run by another host conflicts with it too.
 pub(crate) fn reuseport_socket(addr: SocketAddr, backlog: Option<i32>) -> std::io::Result<Socket> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.set_reuse_address(true)?;
+    socket.set_reuse_address(backlog.is_some())?;
     socket.set_reuse_port(true)?;
     socket.set_nodelay(true)?;
     socket.bind(&addr.into())?;
@@ -50,6 +56,22 @@ pub(crate) fn reuseport_socket(addr: SocketAddr, backlog: Option<i32>) -> std::i
     Ok(socket)
 }
 
+/// Checks that nobody else serves `addr`: binds it with a plain socket, WITHOUT SO_REUSEPORT,
+/// which fails with "address in use" while any other socket is bound there (another tessera
+/// host's reservation or workers included, which a SO_REUSEPORT bind would silently join).
+/// SO_REUSEADDR is set so that connections of a previous run left in TIME_WAIT do not count.
+/// Returns the address with its real port (port 0 lets this bind choose it). The probe is
+/// closed before returning, so the reservation can take the port.
+fn probe_free(addr: SocketAddr) -> std::io::Result<SocketAddr> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket
+        .local_addr()?
+        .as_socket()
+        .ok_or_else(|| std::io::Error::other("the probe socket has no IP address"))
+}
+
 /// A worker's listening socket on the exact address the supervisor reserved.
 pub(crate) fn worker_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {
     Ok(reuseport_socket(addr, Some(1024))?.into())
@@ -57,10 +79,26 @@ pub(crate) fn worker_listener(addr: SocketAddr) -> std::io::Result<TcpListener> 
 
 /// Runs the supervisor until SIGTERM or Ctrl-C. Returns the process exit code.
 pub(crate) fn supervise(cli: &Cli, keys: &KeySource, data_dir: &Path) -> ExitCode {
-    let reserved = match reuseport_socket(cli.bind, None) {
-        Ok(socket) => socket,
+    let bind = match probe_free(cli.bind) {
+        Ok(addr) => addr,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!(
+                "tessera-server: cannot bind {}: the address is already in use (another \
+                 server, perhaps another tessera-server, serves it); stop it or choose another \
+                 --bind",
+                cli.bind
+            );
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("tessera-server: cannot bind {}: {e}", cli.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let reserved = match reuseport_socket(bind, None) {
+        Ok(socket) => socket,
+        Err(e) => {
+            eprintln!("tessera-server: cannot bind {bind}: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -106,8 +144,9 @@ pub(crate) fn supervise(cli: &Cli, keys: &KeySource, data_dir: &Path) -> ExitCod
 /// How to start worker K.
 struct WorkerPlan {
     exe: PathBuf,
-    /// Arguments shared by all workers (everything but --worker-id).
-    args: Vec<String>,
+    /// Arguments shared by all workers (everything but --worker-id), paths as they are
+    /// (they need not be UTF-8).
+    args: Vec<OsString>,
     /// An inline key set, handed over in the workers' environment (never in argv, which
     /// every local user can read).
     inline_keys: Option<String>,
@@ -135,28 +174,28 @@ impl WorkerPlan {
     }
 }
 
-fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr, data_dir: &Path) -> Vec<String> {
-    let mut args = vec![
-        "--bind".to_owned(),
-        addr.to_string(),
-        "--workers".to_owned(),
-        cli.worker_count().to_string(),
-        "--data-dir".to_owned(),
-        data_dir.display().to_string(),
-        "--threads".to_owned(),
-        cli.thread_count().to_string(),
-        "--ttl".to_owned(),
-        cli.ttl.to_string(),
-        "--leeway".to_owned(),
-        cli.leeway.to_string(),
+fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr, data_dir: &Path) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "--bind".into(),
+        addr.to_string().into(),
+        "--workers".into(),
+        cli.worker_count().to_string().into(),
+        "--data-dir".into(),
+        data_dir.as_os_str().to_owned(),
+        "--threads".into(),
+        cli.thread_count().to_string().into(),
+        "--ttl".into(),
+        cli.ttl.to_string().into(),
+        "--leeway".into(),
+        cli.leeway.to_string().into(),
     ];
     // Inline key JSON reaches the workers through their environment, never argv.
     if let KeySource::File(path) = keys {
-        args.push("--keys".to_owned());
-        args.push(path.display().to_string());
+        args.push("--keys".into());
+        args.push(path.as_os_str().to_owned());
     }
     if cli.keep_alive {
-        args.push("--keep-alive".to_owned());
+        args.push("--keep-alive".into());
     }
     args
 }

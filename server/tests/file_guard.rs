@@ -1,0 +1,143 @@
+//! The file replay guard: one folder shared by several guards (as by several processes).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tessera_protocol::Clock;
+use tessera_server::replay::{FileReplayGuard, ReplayGuard, Use};
+
+use crate::util::NOW;
+
+/// A clock the test moves.
+#[derive(Debug)]
+struct TestClock(AtomicU64);
+
+impl Clock for TestClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Record files (not the temporary ones) under `dir`.
+fn records(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|shard| std::fs::read_dir(shard.unwrap().path()).unwrap())
+        .filter(|e| {
+            !e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .count()
+}
+
+/// Sixteen threads, each with its own guard on the same folder and its own runtime (as
+/// separate processes would), race to use one jti: exactly one first use, every time.
+#[test]
+fn concurrent_first_uses_of_one_jti_give_exactly_one_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replay");
+    for round in 0..20 {
+        let jti = format!("jti-{round}");
+        let barrier = std::sync::Barrier::new(16);
+        let uses: Vec<Use> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| {
+                    s.spawn(|| {
+                        let guard = FileReplayGuard::new(&path).unwrap();
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .build()
+                            .unwrap();
+                        barrier.wait();
+                        rt.block_on(guard.first_use("scope", &jti, u64::MAX / 2))
+                            .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let firsts = uses.iter().filter(|u| **u == Use::First).count();
+        assert_eq!(firsts, 1, "round {round}: {uses:?}");
+    }
+    assert_eq!(records(&path), 20);
+}
+
+#[tokio::test]
+async fn records_are_scoped_released_and_purged_once_expired() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicU64::new(NOW)));
+    let guard = FileReplayGuard::with_clock(dir.path().join("r"), clock.clone()).unwrap();
+    assert_eq!(
+        guard.first_use("a", "j", NOW + 10).await.unwrap(),
+        Use::First
+    );
+    assert_eq!(
+        guard.first_use("a", "j", NOW + 10).await.unwrap(),
+        Use::Replayed
+    );
+    // Another scope is another record.
+    assert_eq!(
+        guard.first_use("b", "j", NOW + 10).await.unwrap(),
+        Use::First
+    );
+
+    // Release: the token can be used again (once).
+    guard.release("a", "j").await.unwrap();
+    assert_eq!(
+        guard.first_use("a", "j", NOW + 10).await.unwrap(),
+        Use::First
+    );
+    assert_eq!(
+        guard.first_use("a", "j", NOW + 10).await.unwrap(),
+        Use::Replayed
+    );
+    guard.release("a", "never-used").await.unwrap();
+
+    // A long-lived record survives the purge; expired ones are removed within one turn of
+    // the shards.
+    assert_eq!(
+        guard.first_use("c", "long", NOW + 1000).await.unwrap(),
+        Use::First
+    );
+    assert_eq!(records(guard.dir()), 3);
+    clock.0.store(NOW + 20, Ordering::SeqCst);
+    for i in 0..256 {
+        let jti = format!("filler-{i}");
+        assert_eq!(
+            guard.first_use("f", &jti, NOW + 5).await.unwrap(),
+            Use::First
+        );
+    }
+    // Every filler expired on creation (NOW + 5 < now) and the three of NOW + 10 too; most
+    // are gone after one turn (a filler written after its shard's turn remains).
+    assert_eq!(
+        guard.first_use("c", "long", NOW + 1000).await.unwrap(),
+        Use::Replayed
+    );
+    let left = records(guard.dir());
+    assert!(left < 256, "{left} records left");
+    clock.0.store(NOW + 2000, Ordering::SeqCst);
+    for _ in 0..256 {
+        guard.release("x", "y").await.unwrap();
+        let _ = guard.first_use("x", "y", NOW + 3000).await.unwrap();
+    }
+    guard.release("x", "y").await.unwrap();
+    assert_eq!(records(guard.dir()), 0, "everything expired was purged");
+}
+
+#[tokio::test]
+async fn an_unwritable_folder_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(FileReplayGuard::new(file.join("replay")).is_err());
+
+    let guard = FileReplayGuard::new(dir.path().join("replay")).unwrap();
+    // The folder vanishes and a file takes its place: every use is StoreUnavailable.
+    std::fs::remove_dir_all(guard.dir()).unwrap();
+    std::fs::write(guard.dir(), b"x").unwrap();
+    let err = guard.first_use("a", "j", u64::MAX / 2).await.unwrap_err();
+    assert!(!err.reason.contains("j\""), "{err}");
+}
