@@ -1,5 +1,6 @@
 //! Terminal-safe text: whatever a host (or a token) says is printed with its control
-//! characters escaped, so it cannot move the cursor, recolour the terminal, or forge lines.
+//! characters escaped, so it cannot move the cursor, recolour the terminal, forge lines, or
+//! reorder what is shown (bidirectional overrides).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -7,9 +8,19 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 /// Whether `c` is a control character: C0 (U+0000–U+001F), DEL (U+007F) or C1
-/// (U+0080–U+009F). Terminals act on these (escape sequences, CR, LF, CSI …).
+/// (U+0080–U+009F), which terminals act on (escape sequences, CR, LF, CSI …), or a
+/// bidirectional formatting character, which reorders the text around it on display.
 fn is_control(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}') || is_bidi(c)
+}
+
+/// The bidirectional formatting characters (Unicode UAX #9): marks, embeddings, overrides,
+/// isolates.
+fn is_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// `text` with every control character written as `\u{XX}` (an ESC becomes `\u{1b}`, a line
@@ -30,12 +41,12 @@ pub(crate) fn text(text: &str) -> Cow<'_, str> {
 }
 
 /// `value` as pretty-printed JSON that is safe on a terminal and still the same JSON:
-/// serde_json already escapes C0 characters in strings; DEL and C1 characters (which it writes
-/// raw) become `\u007f`, `\u009b`, …. Outside strings JSON text has no such characters, so the
+/// serde_json already escapes C0 characters in strings; DEL, C1 and bidirectional formatting
+/// characters (which it writes raw) become `\u007f`, `\u009b`, `\u202e`, …. Outside strings JSON text has no such characters, so the
 /// replacement only ever touches string contents.
 pub(crate) fn json(value: &Value) -> String {
     // The line feeds and spaces of pretty printing stay; C0 in strings is already escaped.
-    let raw = |c: char| matches!(c, '\u{7f}'..='\u{9f}');
+    let raw = |c: char| matches!(c, '\u{7f}'..='\u{9f}') || is_bidi(c);
     let pretty = format!("{value:#}");
     if !pretty.chars().any(raw) {
         return pretty;
@@ -62,11 +73,16 @@ mod tests {
             text("a\u{1b}[31mb\r\nc\u{7f}\u{9b}d\0"),
             "a\\u{1b}[31mb\\u{d}\\u{a}c\\u{7f}\\u{9b}d\\u{0}"
         );
+        // A right-to-left override would show "evil.exe" as "exe.live" and the like.
+        assert_eq!(
+            text("ok\u{202e}txt.exe\u{2066}x\u{2069}"),
+            "ok\\u{202e}txt.exe\\u{2066}x\\u{2069}"
+        );
     }
 
     #[test]
     fn json_stays_the_same_json() {
-        let value = serde_json::json!({"k\u{9b}": "a\u{1b}b\u{7f}c\u{85}", "n": 1});
+        let value = serde_json::json!({"k\u{9b}": "a\u{1b}b\u{7f}c\u{85}\u{202e}", "n": 1});
         let shown = json(&value);
         assert!(
             !shown.chars().any(|c| is_control(c) && c != '\n'),
