@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tessera_tests::{WorkerLabel, fresh_client, process_exists, signal};
 
-use crate::util::{KeyDir, start_host, workers_seen};
+use crate::util::{KeyDir, run_to_exit, start_host, workers_seen};
 
 #[tokio::test]
 async fn workers_are_separate_processes_sharing_one_address() {
@@ -112,43 +112,6 @@ fn an_unreadable_key_file_stops_startup_with_a_clear_error() {
     );
 }
 
-/// Runs the host binary with `args` (and a clean environment) to its exit, killing it after 20
-/// seconds; returns its exit code and stderr.
-fn run_to_exit(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
-    let mut command = std::process::Command::new(tessera_tests::server_binary());
-    for var in tessera_tests::HOST_ENV {
-        command.env_remove(var);
-    }
-    let mut child = command
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the host binary starts");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if std::time::Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the host kept running with {args:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    use std::io::Read as _;
-    child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut stderr)
-        .expect("stderr");
-    (status.code(), stderr)
-}
-
 /// A second host on the address of a running one refuses to start (SO_REUSEPORT would let it
 /// join silently and take half the clicks, which its keys cannot verify).
 #[tokio::test]
@@ -158,14 +121,7 @@ async fn a_second_host_on_a_busy_address_refuses_to_start() {
     let addr = first.addr().to_string();
     let other_keys = KeyDir::new();
     let other_arg = other_keys.arg();
-    let (code, stderr) = run_to_exit(&[
-        "--bind".as_ref(),
-        addr.as_ref(),
-        "--workers".as_ref(),
-        "2".as_ref(),
-        "--keys".as_ref(),
-        other_arg.as_ref(),
-    ]);
+    let (code, stderr) = run_to_exit(&["--bind", &addr, "--workers", "2", "--keys", &other_arg]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(&addr) && stderr.contains("already in use"),

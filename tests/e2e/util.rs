@@ -260,3 +260,42 @@ pub(crate) fn url_and_token(button: &Value) -> (String, String) {
         button["token"].as_str().expect("a token").to_owned(),
     )
 }
+
+/// Runs the host binary with `args` (and a clean environment) to its exit, killing it after 20
+/// seconds; returns its exit code and stderr.
+pub(crate) fn run_to_exit<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+    args: &[S],
+) -> (Option<i32>, String) {
+    let mut command = std::process::Command::new(tessera_tests::server_binary());
+    for var in tessera_tests::HOST_ENV {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the host binary starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the host kept running with {args:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    use std::io::Read as _;
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    (status.code(), stderr)
+}
