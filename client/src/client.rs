@@ -138,9 +138,7 @@ impl Panel {
         }
         input
     }
-}
 
-impl Panel {
     fn button_for(&self, action: &str) -> Option<&Button> {
         self.buttons.iter().find(|b| b.action == action)
     }
