@@ -199,3 +199,59 @@ async fn non_utf8_paths_reach_the_workers_intact() {
         "no second, lossily renamed folder: {entries:?}"
     );
 }
+
+/// Opens a connection to `host` and sends the start of a request head, never its end.
+fn stalled_client(host: &tessera_tests::Host) -> std::net::TcpStream {
+    use std::io::Write as _;
+    let mut stream = std::net::TcpStream::connect(host.addr()).expect("connect");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .expect("write");
+    stream
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
+    use std::io::Read as _;
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &["--header-timeout", "1"]);
+    let mut stalled = stalled_client(&host);
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    // The host closes the connection (with or without a 408 first): the read ends, not by
+    // our own 15 s timeout.
+    let ended = stalled.read_to_end(&mut answer);
+    let waited = started.elapsed();
+    assert!(ended.is_ok(), "the host kept the connection: {ended:?}");
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(8),
+        "closed after {waited:?} with --header-timeout 1"
+    );
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    // Other clients are served as before.
+    assert_eq!(workers_seen(&host, 1, 5).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_stalled_client_does_not_hold_up_a_stop() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &["--header-timeout", "2"]);
+    let _stalled = stalled_client(&host);
+    // Let the worker accept it.
+    std::thread::sleep(Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    let status = host.stop();
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the stop waited {:?} for a client that sends nothing",
+        started.elapsed()
+    );
+}

@@ -14,6 +14,7 @@ mod ledger;
 mod naive;
 mod page;
 mod plugins;
+mod serve;
 mod worker;
 mod workers;
 

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 
@@ -9,6 +10,7 @@ use crate::app::{self, AppConfig, WorkerLabel};
 use crate::cli::{Cli, KeySource, ReplayStore};
 use crate::keys;
 use crate::ledger::LedgerStore;
+use crate::serve;
 use crate::workers::{self, READY_LINE, Signals};
 
 /// Runs worker `id` until its stdin closes or it gets SIGTERM / SIGINT.
@@ -63,6 +65,7 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
         data_dir: data_dir.to_path_buf(),
         workers: cli.worker_count(),
     };
+    let header_timeout = cli.header_timeout;
     runtime.block_on(async move {
         let listener = match tokio::net::TcpListener::from_std(listener) {
             Ok(l) => l,
@@ -95,19 +98,10 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
                 return ExitCode::FAILURE;
             }
         }
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(stop_requested(signals))
-            .await;
-        match served {
-            Ok(()) => {
-                tracing::debug!(worker = %label, "worker stopped");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                tracing::error!(worker = %label, "server error: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        let header_timeout = Duration::from_secs(header_timeout);
+        serve::serve(listener, router, header_timeout, stop_requested(signals)).await;
+        tracing::debug!(worker = %label, "worker stopped");
+        ExitCode::SUCCESS
     })
 }
 

@@ -188,6 +188,8 @@ fn worker_args(cli: &Cli, keys: &KeySource, addr: SocketAddr, data_dir: &Path) -
         cli.ttl.to_string().into(),
         "--leeway".into(),
         cli.leeway.to_string().into(),
+        "--header-timeout".into(),
+        cli.header_timeout.to_string().into(),
     ];
     // Inline key JSON reaches the workers through their environment, never argv.
     if let KeySource::File(path) = keys {
