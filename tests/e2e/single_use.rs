@@ -146,14 +146,18 @@ fn binary_has_redis() -> bool {
 fn a_bad_replay_store_stops_the_host_at_startup_without_echoing_it() {
     let keys = KeyDir::new();
     let key_arg = keys.arg();
-    let (code, stderr) = run_to_exit(&[
-        "--bind",
-        "127.0.0.1:0",
-        "--keys",
-        &key_arg,
-        "--replay-store",
-        "memroy",
-    ]);
+    // Runs the host with `store` as --replay-store until it exits.
+    let with_store = |store: &str| {
+        run_to_exit(&[
+            "--bind",
+            "127.0.0.1:0",
+            "--keys",
+            &key_arg,
+            "--replay-store",
+            store,
+        ])
+    };
+    let (code, stderr) = with_store("memroy");
     assert_ne!(code, Some(0));
     assert!(
         stderr.contains("--replay-store must be `file`, `memory` or a Redis URL"),
@@ -161,14 +165,7 @@ fn a_bad_replay_store_stops_the_host_at_startup_without_echoing_it() {
     );
     assert!(!stderr.contains("memroy"), "{stderr}");
 
-    let (code, stderr) = run_to_exit(&[
-        "--bind",
-        "127.0.0.1:0",
-        "--keys",
-        &key_arg,
-        "--replay-store",
-        "rediss://:hunter2@127.0.0.1:1/",
-    ]);
+    let (code, stderr) = with_store("rediss://:hunter2@127.0.0.1:1/");
     assert_ne!(code, Some(0));
     assert!(stderr.contains("rediss://"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
@@ -176,14 +173,7 @@ fn a_bad_replay_store_stops_the_host_at_startup_without_echoing_it() {
     // A build without the `redis` feature refuses redis:// and says how to get it. (A build
     // with it, as under `--features redis`, accepts the URL: the redis_replay tests use it.)
     if !binary_has_redis() {
-        let (code, stderr) = run_to_exit(&[
-            "--bind",
-            "127.0.0.1:0",
-            "--keys",
-            &key_arg,
-            "--replay-store",
-            "redis://:hunter2@127.0.0.1:1/0",
-        ]);
+        let (code, stderr) = with_store("redis://:hunter2@127.0.0.1:1/0");
         assert_ne!(code, Some(0));
         assert!(stderr.contains("built without Redis support"), "{stderr}");
         assert!(stderr.contains("--features redis"), "{stderr}");
