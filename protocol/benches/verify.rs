@@ -14,11 +14,12 @@
 //! Floors, each doing the same job as the tessera operation it is compared with, minimally:
 //! - (a) `ring::hmac::verify` with a prepared key over the token's signing input;
 //! - (b) a hand-written HS256 verify: split at the dots, base64url-decode the claims and the
-//!   signature, HMAC verify, one `serde_json` parse of the claims into a struct holding the
-//!   payload struct, then the `exp`/`iss`/`aud`/`sub` comparisons (the practical floor);
+//!   signature (with `base64-simd`, the decoder tessera uses), HMAC verify, one `serde_json`
+//!   parse of the claims into a struct holding the payload struct, then the
+//!   `exp`/`iss`/`aud`/`sub` comparisons (the practical floor);
 //! - (c) a hand-written HS256 mint: a fresh 16-byte `jti` from `SystemRandom` (tessera mints one
-//!   too), claims serialized once, base64url, HMAC, concatenation; the header is encoded once,
-//!   at setup;
+//!   too), claims serialized once, base64url (`base64-simd`), HMAC, concatenation; the header
+//!   is encoded once, at setup;
 //! - (d) bare ring Ed25519 sign and verify over the signing input.
 //!
 //! Peer: `jsonwebtoken::decode` of the same token with a standard `Validation` (iss, aud, sub
@@ -302,10 +303,11 @@ fn fresh_jti(rng: &SystemRandom, out: &mut [u8; 24]) -> usize {
 fn floor_hs256_verify(key: &hmac::Key, token: &str, now: u64) -> Option<PlainClaims> {
     let (signing_input, sig_b64) = token.rsplit_once('.')?;
     let (_header_b64, claims_b64) = signing_input.split_once('.')?;
-    let mut sig = [0u8; 48];
-    let sig_len = URL_SAFE_NO_PAD.decode_slice(sig_b64, &mut sig).ok()?;
-    let claims_json = URL_SAFE_NO_PAD.decode(claims_b64).ok()?;
-    hmac::verify(key, signing_input.as_bytes(), &sig[..sig_len]).ok()?;
+    let sig = base64_simd::URL_SAFE_NO_PAD.decode_to_vec(sig_b64).ok()?;
+    let claims_json = base64_simd::URL_SAFE_NO_PAD
+        .decode_to_vec(claims_b64)
+        .ok()?;
+    hmac::verify(key, signing_input.as_bytes(), &sig).ok()?;
     let claims: PlainClaims = serde_json::from_slice(&claims_json).ok()?;
     let ok =
         now < claims.exp + LEEWAY && claims.iss == ISS && claims.aud == AUD && claims.sub == SUB;
@@ -331,10 +333,10 @@ fn floor_hs256_mint(f: &Fixture) -> String {
     let mut token = String::with_capacity(f.hs_header_b64.len() + json.len() * 4 / 3 + 48);
     token.push_str(&f.hs_header_b64);
     token.push('.');
-    URL_SAFE_NO_PAD.encode_string(&json, &mut token);
+    base64_simd::URL_SAFE_NO_PAD.encode_append(&json, &mut token);
     let tag = hmac::sign(&f.hmac_key, token.as_bytes());
     token.push('.');
-    URL_SAFE_NO_PAD.encode_string(tag, &mut token);
+    base64_simd::URL_SAFE_NO_PAD.encode_append(tag, &mut token);
     token
 }
 

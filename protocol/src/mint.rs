@@ -250,11 +250,11 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
         let mut token = String::with_capacity(header_b64.len() + claims.len() * 4 / 3 + 48);
         token.push_str(header_b64);
         token.push_str("..");
-        URL_SAFE_NO_PAD.encode_string(nonce, &mut token);
+        base64_simd::URL_SAFE_NO_PAD.encode_append(nonce, &mut token);
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
+        base64_simd::URL_SAFE_NO_PAD.encode_append(&claims, &mut token);
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut token);
+        base64_simd::URL_SAFE_NO_PAD.encode_append(tag.as_ref(), &mut token);
         m.check_len(token)
     }
 
@@ -271,7 +271,7 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
         let mut token = String::with_capacity(header_b64.len() + claims_json.len() * 4 / 3 + 100);
         token.push_str(header_b64);
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
+        base64_simd::URL_SAFE_NO_PAD.encode_append(&claims_json, &mut token);
         let signing_input_len = token.len();
         let mut signature = String::with_capacity(88);
         // The active key can sign: KeySet::set_active checks it.

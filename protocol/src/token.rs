@@ -2,9 +2,6 @@
 
 use std::ops::Range;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::header::{RawHeader, SEALED_ALG, SEALED_ENC, TYP};
 use crate::{Algorithm, Error};
 
@@ -94,8 +91,9 @@ impl<'t> UntrustedToken<'t> {
             });
         }
         // Step 2: compact form: segments separated by dots, each canonical base64url. The
-        // base64url decoder below refuses every byte outside [A-Za-z0-9_-] (padding and
-        // whitespace included), so only the dots need finding here.
+        // base64url decoder below (base64-simd's strict URL_SAFE_NO_PAD) refuses every byte
+        // outside [A-Za-z0-9_-] (padding and whitespace included) and non-zero trailing bits,
+        // so only the dots need finding here.
         let mut dots = [0usize; 4];
         let mut n_dots = 0;
         for dot in memchr::memchr_iter(b'.', token.as_bytes()) {
@@ -150,8 +148,8 @@ impl<'t> UntrustedToken<'t> {
             if i == 0 && known.is_some() {
                 continue;
             }
-            URL_SAFE_NO_PAD
-                .decode_vec(segment, &mut decoded)
+            base64_simd::URL_SAFE_NO_PAD
+                .decode_append(segment, &mut decoded)
                 .map_err(|_| Error::malformed("a token segment is not canonical base64url"))?;
             ends[i] = decoded.len();
         }
