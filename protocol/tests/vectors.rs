@@ -81,6 +81,9 @@ fn run(case: &Value) -> Result<Value, String> {
     if let Some(sub) = case["sub"].as_str() {
         expected = expected.subject(sub);
     }
+    if case["anonymous"].as_bool() == Some(true) {
+        expected = expected.anonymous();
+    }
     verifier
         .verify::<Value>(case["token"].as_str().unwrap(), &expected)
         .map(|v| v.claims.dat)

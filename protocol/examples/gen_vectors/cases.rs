@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ring::signature::Ed25519KeyPair;
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tessera_protocol::{FixedClock, Key, KeySet, Kid, Minter};
@@ -30,6 +30,9 @@ pub(crate) struct Case {
     pub(crate) iss: String,
     pub(crate) aud: String,
     pub(crate) sub: Option<String>,
+    /// The caller is known to be anonymous (step 15): written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) anonymous: bool,
     pub(crate) token: String,
     /// Which kinds of token the verifying route accepts: "signed", "sealed" or "either".
     pub(crate) accept: &'static str,
@@ -218,6 +221,12 @@ struct Builder {
 }
 
 impl Builder {
+    /// Marks the last case as verified for a caller known to be anonymous (step 15).
+    fn anonymous(&mut self) {
+        if let Some(case) = self.cases.last_mut() {
+            case.anonymous = true;
+        }
+    }
     fn ok(&mut self, desc: &str, keys: &KeySet, sub: Option<&str>, token: String, payload: &str) {
         self.push(
             desc,
@@ -305,6 +314,7 @@ impl Builder {
             iss: ISS.to_owned(),
             aud: aud.to_owned(),
             sub: sub.map(str::to_owned),
+            anonymous: false,
             token,
             accept: self.accept,
             expect_fail: code.is_some(),
@@ -453,7 +463,38 @@ pub(crate) fn hs256_cases() -> Vec<Case> {
         mint(&rotated, NOW, Some(SUB), REFERENCE, 300),
         REFERENCE,
     );
+    // §2.4: every verifier accepts claims nested 64 deep (the claims object is depth 1).
+    let deep = nested(63);
+    b.ok(
+        "claims nested 64 deep, the depth every verifier accepts",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), &deep, 300),
+        &deep,
+    );
+    b.ok(
+        "anonymous caller, token without a subject",
+        &k,
+        None,
+        mint(&k, NOW, None, REFERENCE, 300),
+        REFERENCE,
+    );
+    b.anonymous();
     b.cases
+}
+
+/// A payload of `levels` nested containers, objects and arrays in turn: with the claims
+/// object around it, claims nested `levels + 1` deep.
+fn nested(levels: usize) -> String {
+    let mut text = String::from("0");
+    for level in (0..levels).rev() {
+        text = if level % 2 == 0 {
+            format!(r#"{{"n":{text}}}"#)
+        } else {
+            format!("[{text}]")
+        };
+    }
+    text
 }
 
 /// All EdDSA success cases.
@@ -1079,6 +1120,108 @@ pub(crate) fn failure_cases() -> Vec<Case> {
             None,
         );
     }
+    // Step 15, anonymous caller.
+    b.fail_at(
+        "anonymous caller, token minted for a subject",
+        &k,
+        NOW,
+        AUD,
+        None,
+        good.clone(),
+        "wrong_subject",
+    );
+    b.anonymous();
+    // Step 3: enc belongs to a sealed token's header only.
+    b.fail(
+        "signed token's header with an enc member",
+        &k,
+        fh(r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs-a","enc":"A256GCM"}"#),
+        "malformed",
+    );
+    // Step 8: fpr is 1 to 128 bytes; jti is a string.
+    b.fail(
+        "empty fpr",
+        &k,
+        f(&std.clone().set("fpr", "\"\"")),
+        "malformed",
+    );
+    b.fail(
+        "fpr of 129 bytes",
+        &k,
+        f(&std.clone().set("fpr", &format!("\"{}\"", "v".repeat(129)))),
+        "malformed",
+    );
+    b.fail(
+        "jti is a number",
+        &k,
+        f(&std.clone().set("jti", "1")),
+        "malformed",
+    );
+    // Step 7: x is not checked at load; a key whose x is no curve point verifies nothing.
+    let not_a_point = format!(
+        r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"ed-a","use":"sig","alg":"EdDSA","x":"{}"}}]}}"#,
+        b64([0xffu8; 32])
+    );
+    b.push(
+        "Ed25519 x that is not a curve point: loads, verifies nothing",
+        raw(&not_a_point),
+        NOW,
+        AUD,
+        Some(SUB),
+        forge_ed(&ed_header("ed-a"), &std.text(), "ed-a"),
+        Some("bad_signature"),
+        None,
+    );
+    // Key loading (§3.2, §3.4).
+    let ed_x = b64(ed_public);
+    let other_x = b64(Ed25519KeyPair::from_seed_unchecked(&ed_seed("ed-b"))
+        .expect("seed")
+        .public_key());
+    let ed_d = b64(ed_seed("ed-a"));
+    let enc_k = b64(bytes32("tessera test vector A256GCM key enc-a"));
+    for (description, doc) in [
+        (
+            "invalid_key: two keys with one kid",
+            format!(
+                r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}},{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{ed_d}"}}],"active":"hs-a"}}"#
+            ),
+        ),
+        (
+            "invalid_key: a JWK member tessera does not define",
+            format!(
+                r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}","key_ops":["sign"]}}],"active":"hs-a"}}"#
+            ),
+        ),
+        (
+            "invalid_key: an Ed25519 d that does not derive x",
+            format!(
+                r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"ed-a","use":"sig","alg":"EdDSA","x":"{other_x}","d":"{ed_d}"}}],"active":"ed-a"}}"#
+            ),
+        ),
+        (
+            "invalid_key: active names a verify-only Ed25519 key",
+            format!(
+                r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"ed-a","use":"sig","alg":"EdDSA","x":"{ed_x}"}}],"active":"ed-a"}}"#
+            ),
+        ),
+        (
+            "invalid_key: active_sealing names an HS256 key",
+            format!(
+                r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}},{{"kty":"oct","kid":"enc-a","use":"enc","alg":"A256GCM","k":"{enc_k}"}}],"active_sealing":"hs-a"}}"#
+            ),
+        ),
+    ] {
+        b.push(
+            description,
+            raw(&doc),
+            NOW,
+            AUD,
+            Some(SUB),
+            good.clone(),
+            Some("invalid_key"),
+            None,
+        );
+    }
     b.cases
 }
 
@@ -1330,8 +1473,40 @@ pub(crate) fn sealed_cases() -> Vec<Case> {
         "malformed",
     );
     b.accept = "either";
-    b.ok("either: a sealed token", &k, Some(SUB), good, REFERENCE);
+    b.ok(
+        "either: a sealed token",
+        &k,
+        Some(SUB),
+        good.clone(),
+        REFERENCE,
+    );
     b.ok("either: a signed token", &k, Some(SUB), signed, REFERENCE);
+    b.accept = "sealed";
+    let (without_tag, _) = good.rsplit_once('.').expect("5");
+    b.fail(
+        "15-byte tag",
+        &k,
+        format!("{without_tag}.{}", b64([7u8; 15])),
+        "malformed",
+    );
+    let parts: Vec<&str> = good.split('.').collect();
+    b.fail(
+        "empty ciphertext segment",
+        &k,
+        format!("{}..{}..{}", parts[0], parts[2], parts[4]),
+        "malformed",
+    );
+    b.fail(
+        "sealed header with typ JWT",
+        &k,
+        forge_sealed(
+            r#"{"alg":"dir","enc":"A256GCM","typ":"JWT","kid":"enc-a"}"#,
+            &std.text(),
+            &enc_secret,
+            &nonce(11),
+        ),
+        "malformed",
+    );
     b.cases
 }
 

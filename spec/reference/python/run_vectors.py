@@ -34,7 +34,8 @@ def run_case(case):
         try:
             key_set = ref.load_key_set(case["keys"])
             claims = ref.verify(case["token"], key_set, case["now"], case["iss"], case["aud"],
-                                sub=case.get("sub"), accept=case["accept"])
+                                sub=case.get("sub"), accept=case["accept"],
+                                anonymous=case.get("anonymous", False))
             got = ("payload", _canonical(claims["dat"]))
         except ref.TesseraError as e:
             got = ("error", e.code)
