@@ -274,8 +274,8 @@ def _signature_ok(key, signing_input, signature):
 def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr=None,
          max_len=8192, max_lifetime=86400, sealed=False):
     """A token signed with the active key or, with `sealed=True`, sealed (JWE dir + A256GCM)
-    with the active sealing key. TesseraError for a lifetime, nbf, fpr or payload the profile
-    refuses; ValueError for arguments of the wrong type."""
+    with the active sealing key. TesseraError for a lifetime, expiry, nbf, fpr or payload the
+    profile refuses; ValueError for arguments of the wrong type."""
     kid = key_set.active_sealing if sealed else key_set.active
     key = key_set.keys.get(kid) if kid is not None else None
     if key is None:
@@ -283,15 +283,15 @@ def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr
                            else "the key set has no active signing key")
     if not (isinstance(iss, str) and isinstance(aud, str) and isinstance(sub, (str, type(None)))):
         raise ValueError("iss and aud must be strings, sub a string or None")
-    if not _is_time(now) or type(ttl) is not int:
-        raise ValueError("now must be an integer time and ttl an integer")
+    if type(now) is not int or now < 0 or type(ttl) is not int:
+        raise ValueError("now must be a non-negative integer time and ttl an integer")
     if ttl <= 0:
         raise TesseraError("invalid_config", "a token's ttl is at least 1 second")
     if ttl > max_lifetime:
         raise TesseraError("lifetime_too_long", f"ttl {ttl}s exceeds the maximum lifetime {max_lifetime}s")
     exp = now + ttl
-    if exp > MAX_TIME:
-        raise ValueError("exp would be after 9999-12-31")
+    if exp > MAX_TIME:  # §4 step 3: tokens carry times up to 9999-12-31T23:59:59Z only
+        raise TesseraError("invalid_config", "the expiry would be after 9999-12-31T23:59:59Z")
     if nbf == now:
         nbf = None  # omitted when equal to iat
     if nbf is not None and not (type(nbf) is int and now < nbf < exp):

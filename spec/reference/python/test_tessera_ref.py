@@ -644,10 +644,12 @@ class Keys(unittest.TestCase):
                          ({"nbf": NOW - 1}, "invalid_config"), ({"nbf": NOW + 300}, "invalid_config"),
                          ({"fpr": ""}, "invalid_config"), ({"fpr": "é" * 65}, "invalid_config"),
                          ({"dat": float("nan")}, "bad_payload"), ({"dat": "\ud800"}, "bad_payload"),
-                         ({"dat": {1: 1, "1": 2}}, "bad_payload"), ({"dat": object()}, "bad_payload")]:
-            args = {"dat": None, **kw}
+                         ({"dat": {1: 1, "1": 2}}, "bad_payload"), ({"dat": object()}, "bad_payload"),
+                         ({"now": 253402300700}, "invalid_config"),  # exp after 9999-12-31
+                         ({"now": 253402300800}, "invalid_config")]:
+            args = {"dat": None, "now": NOW, **kw}
             with self.assertRaises(TesseraError, msg=kw) as cm:
-                ref.mint(KEYS, ISS, AUD, now=NOW, **args)
+                ref.mint(KEYS, ISS, AUD, **args)
             self.assertEqual(cm.exception.code, code)
         for ks, sealed in ((ref.load_key_set({"keys": [hs_jwk()]}), False),
                            (KEYS, True),  # no active sealing key
@@ -655,7 +657,7 @@ class Keys(unittest.TestCase):
             with self.assertRaises(TesseraError, msg=sealed) as cm:
                 ref.mint(ks, ISS, AUD, None, NOW, sealed=sealed)
             self.assertEqual(cm.exception.code, "invalid_key")
-        for kw in ({"now": 1.5}, {"now": True}, {"iss": None}, {"now": 253402300700}):
+        for kw in ({"now": 1.5}, {"now": True}, {"iss": None}, {"now": -1}):
             args = {"dat": None, "now": NOW, "iss": ISS, **kw}
             with self.assertRaises(ValueError, msg=kw):
                 ref.mint(KEYS, aud=AUD, **args)
