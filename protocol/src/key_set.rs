@@ -63,6 +63,8 @@ impl KeySet {
     /// Parses a JWK Set document. Unknown members, `null` members, duplicate kids, short HMAC
     /// secrets, inconsistent Ed25519 pairs, keys without `alg` and one secret used both to sign
     /// and to seal are refused with `invalid_key`; the message never quotes key material.
+    /// This is the key-file format, secrets included: for a document published by an issuer
+    /// and fetched from it, use [`KeySet::from_public_jwks`].
     ///
     /// ```
     /// use tessera_protocol::{ErrorCode, KeySet};
@@ -95,6 +97,54 @@ impl KeySet {
         if let Some(active) = doc.active_sealing {
             let kid = Kid::new(active)?;
             set.set_active_sealing(&kid)?;
+        }
+        Ok(set)
+    }
+
+    /// Parses a key set **published** by an issuer, such as the document its
+    /// `/.well-known/jwks.json` answers (spec §8.4): the same format as [`KeySet::from_json`],
+    /// but only Ed25519 public keys are accepted. An HMAC or sealing key, a private part
+    /// (`d`), or an `active` / `active_sealing` member is refused with `invalid_key`: a
+    /// document fetched over the network must never be able to plant a secret the verifier
+    /// would then trust (an attacker who knows an HMAC key can forge tokens with it). Use the
+    /// result as the key set of that endpoint's issuer only.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// let issuer_keys = KeySet::generate(Algorithm::EdDsa)?;
+    /// let published = issuer_keys.public_jwks().to_string();
+    /// let keys = KeySet::from_public_jwks(&published)?;
+    /// assert!(keys.active().is_none()); // verify-only
+    /// assert_eq!(keys.len(), 1);
+    ///
+    /// // A published set that smuggles in an HMAC secret is refused as a whole.
+    /// let hmac = KeySet::generate(Algorithm::Hs256)?.to_private_json();
+    /// let err = KeySet::from_public_jwks(&hmac).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
+    pub fn from_public_jwks(json: &str) -> Result<KeySet, Error> {
+        let set = KeySet::from_json(json)?;
+        if set.active.is_some() || set.active_sealing.is_some() {
+            return Err(Error::invalid_key(
+                "a published key set names no active key (it holds public keys only)",
+            ));
+        }
+        for key in &set.keys {
+            if key.algorithm() != Algorithm::EdDsa {
+                return Err(Error::invalid_key(format!(
+                    "key {} of a published key set is {}: only EdDSA public keys may be loaded \
+                     from a JWKS",
+                    key.kid(),
+                    key.algorithm().as_str()
+                )));
+            }
+            if key.can_sign() {
+                return Err(Error::invalid_key(format!(
+                    "key {} of a published key set carries its private part (d)",
+                    key.kid()
+                )));
+            }
         }
         Ok(set)
     }

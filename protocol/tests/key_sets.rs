@@ -181,3 +181,68 @@ fn one_secret_never_serves_to_sign_and_to_seal() {
     set.insert(Key::hs256(Kid::new("mac2").unwrap(), &secret).unwrap())
         .unwrap();
 }
+
+#[test]
+fn a_published_key_set_loads_ed25519_public_keys_and_refuses_anything_secret() {
+    // What an issuer publishes loads, verifies its tokens, and mints nothing.
+    let mut issuer = KeySet::generate(Algorithm::Hs256).unwrap();
+    issuer.rotate(Algorithm::EdDsa).unwrap();
+    let published = issuer.public_jwks().to_string();
+    let loaded = Arc::new(KeySet::from_public_jwks(&published).unwrap());
+    assert_eq!(loaded.len(), 1);
+    assert!(loaded.active().is_none() && loaded.active_sealing().is_none());
+    let token = minter(&Arc::new(issuer)).token(AUD).mint().unwrap();
+    assert!(
+        verifier(&loaded)
+            .verify::<Value>(&token, &Expected::audience(AUD))
+            .is_ok()
+    );
+    assert!(
+        KeySet::from_public_jwks(r#"{"keys":[]}"#)
+            .unwrap()
+            .is_empty()
+    );
+
+    // Each of these is refused whole, with invalid_key, and no message quotes key material.
+    let ed = KeySet::generate(Algorithm::EdDsa).unwrap();
+    let ed_private: Value = serde_json::from_str(&ed.to_private_json()).unwrap();
+    let ed_public = ed.public_jwks();
+    let hs: Value = serde_json::from_str(
+        &KeySet::generate(Algorithm::Hs256)
+            .unwrap()
+            .to_private_json(),
+    )
+    .unwrap();
+    let sealing: Value = serde_json::from_str(
+        &KeySet::generate(Algorithm::A256Gcm)
+            .unwrap()
+            .to_private_json(),
+    )
+    .unwrap();
+    let with_d = serde_json::json!({"keys": [ed_private["keys"][0].clone()]});
+    let hs_beside_ed =
+        serde_json::json!({"keys": [ed_public["keys"][0].clone(), hs["keys"][0].clone()]});
+    let sealing_only = serde_json::json!({"keys": [sealing["keys"][0].clone()]});
+    let kid = ed_public["keys"][0]["kid"].clone();
+    let naming_active = serde_json::json!({"keys": ed_public["keys"].clone(), "active": kid});
+    for (case, doc) in [
+        ("an Ed25519 private key", with_d),
+        ("an HMAC secret beside a public key", hs_beside_ed),
+        ("a sealing key", sealing_only),
+        ("an active key named", naming_active),
+    ] {
+        let err = KeySet::from_public_jwks(&doc.to_string()).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidKey, "{case}");
+        let message = err.to_string();
+        for secret in ["d", "k"] {
+            for jwk in doc["keys"].as_array().unwrap() {
+                if let Some(material) = jwk[secret].as_str() {
+                    assert!(!message.contains(material), "{case}: {message}");
+                }
+            }
+        }
+    }
+    // The same documents load with from_json (a key file may hold secrets): the difference is
+    // the point of from_public_jwks.
+    assert!(KeySet::from_json(&ed.to_private_json()).is_ok());
+}
