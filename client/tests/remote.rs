@@ -339,9 +339,13 @@ async fn an_expired_click_is_retried_once_with_a_fresh_panel_when_allowed() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn retry_after_a_real_short_ttl_expiry() {
-    // Tokens live 2 s with no leeway: wait (polling the clock, no timing assertion) until the
-    // button's token has expired, then click.
-    let host = Host::start(&["--ttl", "2", "--leeway", "0"]);
+    // Tokens live TTL seconds with no leeway: wait (polling the clock, no timing assertion)
+    // until the button's token has expired, then click. `iat` counts whole seconds, so a token
+    // minted late in a second lives only TTL - 1 s (and a bit): the retry's freshly minted
+    // token must survive its panel fetch and click on a loaded machine, hence more than the
+    // 2 s that left a one-second margin.
+    const TTL: u64 = 4;
+    let host = Host::start(&["--ttl", &TTL.to_string(), "--leeway", "0"]);
     let plain = client(&host, "alice");
     let retrying = Client::builder(&host.url)
         .user("alice")

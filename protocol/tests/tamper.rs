@@ -42,6 +42,16 @@ proptest! {
         prop_assert!(verifier(&keys).verify::<Value>(&s, &expected()).is_err());
     }
 
+    // Arbitrary text almost never has the shape of a token, so the property above stops at
+    // the first structural check. This one gets past it: token-shaped input reaches header
+    // parsing, key lookup, the algorithm checks and the signature or decryption check.
+    #[test]
+    fn token_shaped_input_never_panics_and_is_refused(token in token_shaped()) {
+        let keys = hs_and_sealing_keys();
+        let refused = verifier(&keys).verify::<Value>(&token, &expected());
+        prop_assert!(refused.is_err(), "accepted {:?}", token);
+    }
+
     #[test]
     fn a_segment_is_accepted_exactly_when_it_is_canonical_base64url(
         bytes in prop::collection::vec(any::<u8>(), 0..200),
@@ -80,3 +90,76 @@ proptest! {
 /// Characters a segment may be edited to: base64url's own, and what a non-canonical or
 /// standard-alphabet encoder writes.
 const SEGMENT_CHARS: &[u8] = b"AaBbQgw-_09=+/ .\n";
+
+/// HS256 `hs1` and the A256GCM sealing key `se1`: signed and sealed input both find a key.
+fn hs_and_sealing_keys() -> std::sync::Arc<tessera_protocol::KeySet> {
+    use tessera_protocol::{Key, KeySet, Kid};
+    let mut set =
+        KeySet::with_active(Key::hs256(Kid::new("hs1").unwrap(), &HS_SECRET).unwrap()).unwrap();
+    set.insert(Key::a256gcm(Kid::new("se1").unwrap(), &[0x33; 32]).unwrap())
+        .unwrap();
+    std::sync::Arc::new(set)
+}
+
+/// A header member: a value tessera or a careless issuer writes, any short text, or absent.
+fn member(values: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        4 => prop::sample::select(values).prop_map(|v| Some(v.to_owned())),
+        1 => ".{0,12}".prop_map(Some),
+        1 => Just(None),
+    ]
+}
+
+/// Raw segment bytes: often the lengths a sealed token's IV (12) and tag (16) must have.
+fn segment_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 12),
+        prop::collection::vec(any::<u8>(), 16),
+        prop::collection::vec(any::<u8>(), 32),
+        prop::collection::vec(any::<u8>(), 0..120),
+    ]
+}
+
+/// Input with a token's shape: `h.c.s` or `h..iv.ct.tag`, every segment canonical base64url;
+/// the header is the HS256 key's own header byte for byte, a JSON object of likely and
+/// unlikely members, or raw bytes.
+fn token_shaped() -> impl Strategy<Value = String> {
+    let json_header = (
+        member(&["HS256", "EdDSA", "none", "dir", "A256GCM", "hs256"]),
+        member(&["tessera+jwt", "JWT"]),
+        member(&["hs1", "se1", "ed1", ""]),
+        member(&["A256GCM", "A128GCM"]),
+        any::<bool>(),
+    )
+        .prop_map(|(alg, typ, kid, enc, with_enc)| {
+            let mut header = serde_json::Map::new();
+            for (name, value) in [("alg", alg), ("typ", typ), ("kid", kid)] {
+                if let Some(value) = value {
+                    header.insert(name.to_owned(), Value::from(value));
+                }
+            }
+            if let (true, Some(enc)) = (with_enc, enc) {
+                header.insert("enc".to_owned(), Value::from(enc));
+            }
+            Value::Object(header).to_string().into_bytes()
+        });
+    let header = prop_oneof![
+        1 => Just(HEADER.as_bytes().to_vec()),
+        4 => json_header,
+        1 => prop::collection::vec(any::<u8>(), 1..40),
+    ];
+    (
+        header,
+        prop::collection::vec(segment_bytes(), 3),
+        any::<bool>(),
+    )
+        .prop_map(|(header, rest, sealed)| {
+            let h = URL_SAFE_NO_PAD.encode(header);
+            let [a, b, c] = [&rest[0], &rest[1], &rest[2]].map(|s| URL_SAFE_NO_PAD.encode(s));
+            if sealed {
+                format!("{h}..{a}.{b}.{c}")
+            } else {
+                format!("{h}.{a}.{b}")
+            }
+        })
+}

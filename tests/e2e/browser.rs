@@ -139,6 +139,19 @@ struct Session<'d> {
 
 impl Session<'_> {
     async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_command(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A WebDriver command; `Err` when chromedriver refuses it (e.g. a script run while the
+    /// page it would run in is being replaced).
+    async fn try_command(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let url = format!("{}/session/{}{path}", self.driver.base, self.id);
         let mut req = self.driver.http.request(method, &url);
         if let Some(body) = body {
@@ -147,8 +160,11 @@ impl Session<'_> {
         let res = req.send().await.expect("chromedriver answers");
         let status = res.status();
         let body: Value = res.json().await.expect("a JSON answer");
-        assert!(status.is_success(), "WebDriver {path}: {status} {body}");
-        body["value"].clone()
+        if status.is_success() {
+            Ok(body["value"].clone())
+        } else {
+            Err(format!("WebDriver {path}: {status} {body}"))
+        }
     }
 
     async fn goto(&self, url: &str) {
@@ -329,17 +345,27 @@ async fn the_page_shows_tessera_clicks_succeeding_and_the_naive_panel_failing() 
         )
         .await;
     browser.click(&browser.find("#who button").await).await;
+    // The form's script sets the cookie and reloads the page after the click returns: a
+    // script sent meanwhile may meet the old page being torn down, which chromedriver refuses
+    // ("execution context was destroyed"); that is not a failure, ask again.
     let deadline = Instant::now() + CLICK_RESULT;
     loop {
-        let user = browser
-            .script("var u = document.getElementById('user'); return u ? u.textContent : '';")
+        let last = browser
+            .try_command(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({
+                    "script": "var u = document.getElementById('user'); return u ? u.textContent : '';",
+                    "args": [],
+                })),
+            )
             .await;
-        if user == "carol" {
+        if last.as_ref().is_ok_and(|user| user == "carol") {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the page did not switch to carol"
+            "the page did not switch to carol: {last:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

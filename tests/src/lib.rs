@@ -193,6 +193,8 @@ pub struct Host {
     child: Option<Child>,
     addr: SocketAddr,
     logs: Arc<Mutex<VecDeque<String>>>,
+    /// Says when the host's stderr reached its end (every process holding it exited).
+    stderr_closed: Option<mpsc::Receiver<()>>,
 }
 
 impl Host {
@@ -236,8 +238,11 @@ impl Host {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", server_binary().display()));
         let logs = Arc::new(Mutex::new(VecDeque::new()));
+        let mut stderr_closed = None;
         if let Some(stderr) = child.stderr.take() {
             let logs = logs.clone();
+            let (closed_tx, closed_rx) = mpsc::channel();
+            stderr_closed = Some(closed_rx);
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines() {
                     let Ok(line) = line else { break };
@@ -247,6 +252,7 @@ impl Host {
                     }
                     logs.push_back(line);
                 }
+                let _ = closed_tx.send(());
             });
         }
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -254,6 +260,7 @@ impl Host {
             child: Some(child),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             logs,
+            stderr_closed,
         };
         match wait_ready(stdout) {
             Ok(addr) => host.addr = addr,
@@ -301,6 +308,25 @@ impl Host {
     pub fn stop_with(mut self, name: &str) -> ExitStatus {
         self.shutdown(name)
             .expect("the host process was already collected")
+    }
+
+    /// Stops the host with SIGTERM and returns how the supervisor exited and its complete log:
+    /// every line up to the end of its stderr, which closes once the supervisor and every worker
+    /// have exited (the most recent lines, if it logged more than the harness keeps).
+    ///
+    /// # Panics
+    /// When the host was already collected, or a process still holds its stderr open
+    /// [`STOP_TIMEOUT`] after the supervisor exited (a worker left running).
+    pub fn stop_with_logs(mut self) -> (ExitStatus, String) {
+        let status = self
+            .shutdown("TERM")
+            .expect("the host process was already collected");
+        if let Some(closed) = self.stderr_closed.take() {
+            closed.recv_timeout(STOP_TIMEOUT).unwrap_or_else(|_| {
+                panic!("the host's stderr stayed open after it stopped (a worker left running?)")
+            });
+        }
+        (status, self.logs())
     }
 
     fn shutdown(&mut self, name: &str) -> Option<ExitStatus> {
