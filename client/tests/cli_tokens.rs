@@ -706,3 +706,56 @@ fn inspect_warns_about_repeated_members_at_any_depth() {
     let a = tessera().args(["inspect", &f.token]).assert().success();
     assert!(!stdout(&a).contains("WARNING"), "{}", stdout(&a));
 }
+
+#[test]
+fn verify_with_a_published_key_set_accepts_ed25519_public_keys_only() {
+    let f = fixture("eddsa");
+    let dir = tempdir();
+    let published = dir.path().join("jwks.json");
+    let a = tessera()
+        .args(["keys", "public"])
+        .arg(&f.keys)
+        .assert()
+        .success();
+    std::fs::write(&published, stdout(&a)).unwrap();
+    let verify = |jwks: &std::path::Path| {
+        let mut cmd = tessera();
+        cmd.arg("verify")
+            .arg("--jwks")
+            .arg(jwks)
+            .args(["--iss", "inventree", "--aud", "transfer"])
+            .args(["--now", &(T0 + 10).to_string(), &f.token]);
+        cmd
+    };
+    verify(&published)
+        .assert()
+        .success()
+        .stdout("{\n  \"qty\": 25\n}\n");
+    // A "published" set holding secrets is refused whole: the issuer's own private key file,
+    // or an HMAC key file (whose secret would let whoever wrote the document forge tokens).
+    let (hs_keys, _) = keygen(dir.path(), "hs.json", "hs256");
+    for bad in [&f.keys, &hs_keys] {
+        fails_with(&mut verify(bad), "invalid_key", &f.token);
+    }
+    // Exactly one key source.
+    tessera()
+        .arg("verify")
+        .arg("--keys")
+        .arg(&f.keys)
+        .arg("--jwks")
+        .arg(&published)
+        .args(["--iss", "inventree", "--aud", "transfer", &f.token])
+        .assert()
+        .code(2);
+    tessera()
+        .args([
+            "verify",
+            "--iss",
+            "inventree",
+            "--aud",
+            "transfer",
+            &f.token,
+        ])
+        .assert()
+        .code(2);
+}

@@ -25,6 +25,19 @@ pub(crate) fn load(path: &Path) -> Result<KeySet, Failure> {
     })
 }
 
+/// Loads a key set an issuer published (its `/.well-known/jwks.json`): Ed25519 public keys
+/// only ([`KeySet::from_public_jwks`]).
+pub(crate) fn load_published(path: &Path) -> Result<KeySet, Failure> {
+    let shown = path.display().to_string();
+    let text = input::small_file(&shown, "JWKS", MAX_KEY_FILE)?;
+    KeySet::from_public_jwks(&text).map_err(|e| {
+        Failure::new(
+            e.code().as_str(),
+            format!("{shown} is not a usable published key set: {e}"),
+        )
+    })
+}
+
 /// The file a key-file path stands for: a symbolic link is followed to its target (so that a
 /// rewrite replaces the target, not the link); a path that does not exist yet is kept as is.
 pub(crate) fn resolve(path: &Path) -> Result<PathBuf, Failure> {

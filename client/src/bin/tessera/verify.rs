@@ -14,10 +14,16 @@ use crate::{input, keyfile, safe};
 /// exit 0; on failure print `error: <code>: <message>` on stderr (--json: a JSON object with
 /// code and message on stdout) and exit 1.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("key_source").required(true).args(["keys", "jwks"])))]
 pub(crate) struct Args {
     /// The key file (a JWK Set; verify-only sets are fine).
     #[arg(long, value_name = "FILE")]
-    keys: PathBuf,
+    keys: Option<PathBuf>,
+    /// Instead of --keys: a key set the issuer published (the body of its
+    /// `/.well-known/jwks.json`). Only Ed25519 public keys are accepted from it: a document
+    /// holding an HMAC or sealing secret or a private key is refused (spec §8.4).
+    #[arg(long, value_name = "FILE")]
+    jwks: Option<PathBuf>,
     /// The expected issuer (`iss`).
     #[arg(long)]
     iss: String,
@@ -64,7 +70,17 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 }
 
 fn verify(args: &Args) -> Result<(), Failure> {
-    let keys = keyfile::load(&args.keys)?;
+    let keys = match (&args.keys, &args.jwks) {
+        (Some(path), None) => keyfile::load(path)?,
+        (None, Some(path)) => keyfile::load_published(path)?,
+        // clap's group "key_source" already requires exactly one of the two.
+        _ => {
+            return Err(Failure::new(
+                "usage",
+                "give exactly one of --keys and --jwks",
+            ));
+        }
+    };
     let token = input::token(args.token.as_deref())?;
     let mut verifier = Verifier::new(Arc::new(keys), args.iss.as_str());
     if let Some(now) = args.now {
