@@ -316,7 +316,7 @@ impl Host {
     ///
     /// # Panics
     /// When the host was already collected, or a process still holds its stderr open
-    /// [`STOP_TIMEOUT`] after the supervisor exited (a worker left running).
+    /// 15 s (`STOP_TIMEOUT`) after the supervisor exited (a worker left running).
     pub fn stop_with_logs(mut self) -> (ExitStatus, String) {
         let status = self
             .shutdown("TERM")
