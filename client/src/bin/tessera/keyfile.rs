@@ -14,26 +14,29 @@ const MAX_KEY_FILE: usize = 1024 * 1024;
 
 /// Loads a key set from a JWK Set file.
 pub(crate) fn load(path: &Path) -> Result<KeySet, Failure> {
-    let shown = path.display().to_string();
-    let text = input::small_file(&shown, "key", MAX_KEY_FILE)?;
-    // The protocol's messages never quote key material.
-    KeySet::from_json(&text).map_err(|e| {
-        Failure::new(
-            e.code().as_str(),
-            format!("key file {shown} is not a usable key set: {e}"),
-        )
-    })
+    read_set(path, "key", "key file", KeySet::from_json)
 }
 
 /// Loads a key set an issuer published (its `/.well-known/jwks.json`): Ed25519 public keys
 /// only ([`KeySet::from_public_jwks`]).
 pub(crate) fn load_published(path: &Path) -> Result<KeySet, Failure> {
+    read_set(path, "JWKS", "published key set", KeySet::from_public_jwks)
+}
+
+/// Reads the file at `path` (at most [`MAX_KEY_FILE`] bytes) and parses it with `parse`; an
+/// error names the file as a `what`. The protocol's messages never quote key material.
+fn read_set(
+    path: &Path,
+    file_kind: &str,
+    what: &str,
+    parse: fn(&str) -> Result<KeySet, tessera_protocol::Error>,
+) -> Result<KeySet, Failure> {
     let shown = path.display().to_string();
-    let text = input::small_file(&shown, "JWKS", MAX_KEY_FILE)?;
-    KeySet::from_public_jwks(&text).map_err(|e| {
+    let text = input::small_file(&shown, file_kind, MAX_KEY_FILE)?;
+    parse(&text).map_err(|e| {
         Failure::new(
             e.code().as_str(),
-            format!("{shown} is not a usable published key set: {e}"),
+            format!("{what} {shown} is not usable: {e}"),
         )
     })
 }
