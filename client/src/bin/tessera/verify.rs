@@ -21,7 +21,8 @@ pub(crate) struct Args {
     keys: Option<PathBuf>,
     /// Instead of --keys: a key set the issuer published (the body of its
     /// `/.well-known/jwks.json`). Only Ed25519 public keys are accepted from it: a document
-    /// holding an HMAC or sealing secret or a private key is refused (spec §8.4).
+    /// holding an HMAC or sealing secret or a private key is refused (spec §8.4). Fetch it
+    /// over an authenticated channel (HTTPS): whoever can change the document can add a key.
     #[arg(long, value_name = "FILE")]
     jwks: Option<PathBuf>,
     /// The expected issuer (`iss`).
