@@ -106,8 +106,9 @@ impl KeySet {
     /// but only Ed25519 public keys are accepted. An HMAC or sealing key, a private part
     /// (`d`), or an `active` / `active_sealing` member is refused with `invalid_key`: a
     /// document fetched over the network must never be able to plant a secret the verifier
-    /// would then trust (an attacker who knows an HMAC key can forge tokens with it). Use the
-    /// result as the key set of that endpoint's issuer only.
+    /// would then trust (an attacker who knows an HMAC key can forge tokens with it). Fetch
+    /// the document over an authenticated channel (HTTPS), and use the result as the key set
+    /// of that endpoint's issuer only.
     ///
     /// ```
     /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
