@@ -253,6 +253,22 @@ def public_jwks(key_set):
     return {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": k.kid, "use": "sig", "alg": "EdDSA",
                       "x": b64e(k.x)} for k in key_set.keys.values() if k.alg == "EdDSA"]}
 
+def load_public_jwks(src):
+    """A key set from an issuer's published JWKS (spec 8.4): EdDSA public keys only. An HMAC or
+    sealing key, a "d", or an "active" / "active_sealing" member refuses the whole document."""
+    key_set = load_key_set(src)
+    if key_set.active is not None or key_set.active_sealing is not None:
+        raise TesseraError("invalid_key", "a published key set names no active key")
+    for key in key_set.keys.values():
+        if key.alg != "EdDSA":
+            raise TesseraError("invalid_key",
+                               "key %s of a published key set is %s: only EdDSA public keys"
+                               % (key.kid, key.alg))
+        if key.d is not None:
+            raise TesseraError("invalid_key",
+                               "key %s of a published key set carries its private part (d)" % key.kid)
+    return key_set
+
 def _sign(key, signing_input):
     if key.alg == "HS256":
         return hmac.new(key.secret, signing_input, hashlib.sha256).digest()

@@ -231,6 +231,19 @@ class Roundtrip(Base):
         self.assertNotIn(str(SECRET), repr(KEYS))
 
 
+    def test_published_key_set_holds_eddsa_public_keys_only(self):
+        loaded = ref.load_public_jwks(ref.public_jwks(KEYS))
+        self.assertEqual(list(loaded.keys), ["ed-1"])
+        self.assertIsNone(loaded.active)
+        self.assertEqual(ref.load_public_jwks({"keys": []}).keys, {})
+        for doc in ({"keys": [hs_jwk()]},                      # an HMAC secret
+                    {"keys": [ed_jwk(private=True)]},          # a private key
+                    {"keys": [ed_jwk(private=False)], "active": "ed-1"}):
+            with self.assertRaises(ref.TesseraError) as caught:
+                ref.load_public_jwks(doc)
+            self.assertEqual(caught.exception.code, "invalid_key")
+            self.assertNotIn(str(SECRET), str(caught.exception))
+
 class Steps(Base):
     def test_valid(self):
         self.assertEqual(verify(token())["dat"], {"item": 7, "qty": 2.5})
