@@ -15,7 +15,8 @@
 #
 # Load generator: wrk (installed with apt-get when missing). Each measurement is one wrk run
 # of $DURATION; each of $ROUNDS rounds measures both endpoints back to back (in alternating
-# order) and the medians are reported.
+# order) and the medians are reported, with the middle half of the per-round ratios (how far
+# one run's rounds spread on a shared machine) and every round's ratio.
 #
 # Usage: bench/http.sh              (from the repository root)
 #   DURATION=2s ROUNDS=9 CONNECTIONS=64 WRK_THREADS=2 KEY_ALG=hs256 WORKERS=<cores>
@@ -139,6 +140,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+# The lowest and highest of the middle half (the interquartile range, nearest-rank) of the
+# numbers on stdin, as "low–high": how far one run's rounds spread.
+quartiles() {
+    sort -g | awk '{a[NR]=$1} END {lo=int((NR+3)/4); hi=NR+1-lo; printf "%s–%s", a[lo], a[hi]}'
+}
+
 declare -A RESULT
 measure() {
     local name=$1
@@ -171,6 +178,8 @@ measure() {
     # Each round measures both endpoints back to back, so the per-round ratio is the least
     # disturbed by load from other programs; report its median.
     RESULT[$name.ratio]=$(printf '%s\n' "${ratios[@]}" | median)
+    RESULT[$name.spread]=$(printf '%s\n' "${ratios[@]}" | quartiles)
+    RESULT[$name.ratios]="${ratios[*]}"
     RESULT[$name.parse_cpu]=$(printf '%s\n' "${parse_cpu[@]}" | median)
     RESULT[$name.verify_cpu]=$(printf '%s\n' "${verify_cpu[@]}" | median)
     printf '%-28s body %4d B  parse-only: %s  tessera: %s   (req/s per round)\n' \
@@ -183,15 +192,20 @@ measure "$WORKERS workers x 1 thread" --workers "$WORKERS" --threads 1
 measure "1 worker x $WORKERS threads" --workers 1 --threads "$WORKERS"
 
 echo
-echo "| configuration | parse-only req/s | tessera req/s | tessera / parse-only (median of rounds) | goal >= 0.90 | host CPU µs/request: parse-only, tessera (difference) |"
-echo "|---|---:|---:|---:|---|---|"
+echo "| configuration | parse-only req/s | tessera req/s | tessera / parse-only (median of rounds) | middle half of the rounds | goal >= 0.90 | host CPU µs/request: parse-only, tessera (difference) |"
+echo "|---|---:|---:|---:|---:|---|---|"
 for name in "1 worker x 1 thread" "$WORKERS workers x 1 thread" "1 worker x $WORKERS threads"; do
     r=${RESULT[$name.ratio]}
     goal=$(awk -v r="$r" 'BEGIN {print (r >= 0.90) ? "met" : "not met"}')
-    printf '| %s | %.0f | %.0f | %.3f | %s | %.2f, %.2f (%s) |\n' "$name" "${RESULT[$name.parse]}" \
-        "${RESULT[$name.verify]}" "$r" "$goal" "${RESULT[$name.parse_cpu]}" \
+    printf '| %s | %.0f | %.0f | %.3f | %s | %s | %.2f, %.2f (%s) |\n' "$name" \
+        "${RESULT[$name.parse]}" "${RESULT[$name.verify]}" "$r" "${RESULT[$name.spread]}" "$goal" \
+        "${RESULT[$name.parse_cpu]}" \
         "${RESULT[$name.verify_cpu]}" \
         "$(awk -v a="${RESULT[$name.verify_cpu]}" -v b="${RESULT[$name.parse_cpu]}" 'BEGIN {printf "%+.2f", a - b}')"
+done
+echo
+for name in "1 worker x 1 thread" "$WORKERS workers x 1 thread" "1 worker x $WORKERS threads"; do
+    printf '%-28s tessera / parse-only per round: %s\n' "$name" "${RESULT[$name.ratios]}"
 done
 
 # Processes vs threads, on the verified endpoint: both hosts run at once (sharing the key
