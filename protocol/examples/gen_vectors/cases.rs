@@ -293,6 +293,20 @@ impl Builder {
             None,
         );
     }
+    /// A key-set document refused at load time: the case fails with `invalid_key` whatever
+    /// the token (a valid one is given, so that nothing else can be the cause).
+    fn bad_key_set(&mut self, desc: &str, doc: &str, token: String) {
+        self.push(
+            desc,
+            raw(doc),
+            NOW,
+            AUD,
+            Some(SUB),
+            token,
+            Some("invalid_key"),
+            None,
+        );
+    }
     #[allow(clippy::too_many_arguments)] // One row of the vector table.
     fn push(
         &mut self,
@@ -1064,30 +1078,16 @@ pub(crate) fn failure_cases() -> Vec<Case> {
         r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{}"}}],"active":"hs-a"}}"#,
         b64(&hs_secret("hs-a")[..31])
     );
-    b.push(
+    b.bad_key_set(
         "invalid_key: a 31-byte HS256 secret is refused at load",
-        raw(&short),
-        NOW,
-        AUD,
-        Some(SUB),
+        &short,
         good.clone(),
-        Some("invalid_key"),
-        None,
     );
     let no_alg = format!(
         r#"{{"keys":[{{"kty":"oct","kid":"hs-a","k":"{}"}}],"active":"hs-a"}}"#,
         b64(hs_secret("hs-a"))
     );
-    b.push(
-        "invalid_key: a key without alg",
-        raw(&no_alg),
-        NOW,
-        AUD,
-        Some(SUB),
-        good.clone(),
-        Some("invalid_key"),
-        None,
-    );
+    b.bad_key_set("invalid_key: a key without alg", &no_alg, good.clone());
     let hs_k = b64(hs_secret("hs-a"));
     for (description, doc) in [
         (
@@ -1109,16 +1109,7 @@ pub(crate) fn failure_cases() -> Vec<Case> {
             ),
         ),
     ] {
-        b.push(
-            description,
-            raw(&doc),
-            NOW,
-            AUD,
-            Some(SUB),
-            good.clone(),
-            Some("invalid_key"),
-            None,
-        );
+        b.bad_key_set(description, &doc, good.clone());
     }
     // Step 15, anonymous caller.
     b.fail_at(
@@ -1211,16 +1202,7 @@ pub(crate) fn failure_cases() -> Vec<Case> {
             ),
         ),
     ] {
-        b.push(
-            description,
-            raw(&doc),
-            NOW,
-            AUD,
-            Some(SUB),
-            good.clone(),
-            Some("invalid_key"),
-            None,
-        );
+        b.bad_key_set(description, &doc, good.clone());
     }
     b.cases
 }
@@ -1435,16 +1417,7 @@ pub(crate) fn sealed_cases() -> Vec<Case> {
         r#"{{"keys":[{{"kty":"oct","kid":"enc-a","use":"enc","alg":"A256GCM","k":"{}"}}]}}"#,
         b64(&enc_secret[..16])
     );
-    b.push(
-        "invalid_key: a 16-byte A256GCM key",
-        raw(&short),
-        NOW,
-        AUD,
-        Some(SUB),
-        good.clone(),
-        Some("invalid_key"),
-        None,
-    );
+    b.bad_key_set("invalid_key: a 16-byte A256GCM key", &short, good.clone());
     // Route kinds: sealed where signed is expected, and the reverse; and "either".
     let signed = mint(&k, NOW, Some(SUB), REFERENCE, 300);
     b.accept = "signed";
