@@ -79,16 +79,49 @@ impl Minter {
         self
     }
 
-    /// The longest lifetime a token may be minted with. Defaults to 24 hours.
-    pub fn with_max_lifetime(mut self, max: Duration) -> Minter {
+    /// The longest lifetime a token may be minted with, at least one second (else
+    /// `invalid_config`: no token could be minted). Defaults to 24 hours.
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet, Minter};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// let minter = Minter::new(keys.clone(), "inventree").with_max_lifetime(Duration::from_secs(600))?;
+    /// assert_eq!(minter.max_lifetime(), Duration::from_secs(600));
+    /// let err = Minter::new(keys, "inventree").with_max_lifetime(Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
+    pub fn with_max_lifetime(mut self, max: Duration) -> Result<Minter, Error> {
+        if max.as_secs() == 0 {
+            return Err(Error::InvalidConfig {
+                reason: "the maximum lifetime is at least 1s".to_owned(),
+            });
+        }
         self.max_lifetime = max;
-        self
+        Ok(self)
     }
 
-    /// Refuse to mint tokens longer than this many bytes. Defaults to 8192, the verifier's cap.
-    pub fn with_max_len(mut self, max_len: usize) -> Minter {
+    /// Refuse to mint tokens longer than this many bytes, at least 1 (else `invalid_config`).
+    /// Defaults to 8192, the verifier's cap.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet, Minter};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// let minter = Minter::new(keys.clone(), "inventree").with_max_len(100)?;
+    /// assert_eq!(minter.token("a").payload(&"x".repeat(200)).mint().unwrap_err().code(), ErrorCode::TooLarge);
+    /// assert_eq!(Minter::new(keys, "inventree").with_max_len(0).unwrap_err().code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
+    pub fn with_max_len(mut self, max_len: usize) -> Result<Minter, Error> {
+        if max_len == 0 {
+            return Err(Error::InvalidConfig {
+                reason: "the length cap is at least 1 byte".to_owned(),
+            });
+        }
         self.max_len = max_len;
-        self
+        Ok(self)
     }
 
     /// The issuer written into every token.
@@ -99,6 +132,16 @@ impl Minter {
     /// The default TTL.
     pub fn default_ttl(&self) -> Duration {
         self.ttl
+    }
+
+    /// The longest lifetime a token may be minted with.
+    pub fn max_lifetime(&self) -> Duration {
+        self.max_lifetime
+    }
+
+    /// The length cap in bytes.
+    pub fn max_len(&self) -> usize {
+        self.max_len
     }
 
     /// The key set.

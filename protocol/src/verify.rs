@@ -192,10 +192,26 @@ impl Verifier {
         Ok(self)
     }
 
-    /// The length cap in bytes, checked before any decoding. Defaults to 8192.
-    pub fn with_max_len(mut self, max_len: usize) -> Verifier {
+    /// The length cap in bytes, checked before any decoding; at least 1 (else
+    /// `invalid_config`: every token would be refused). Defaults to 8192.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet, Verifier};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// assert_eq!(Verifier::new(keys.clone(), "inventree").with_max_len(4096)?.max_len(), 4096);
+    /// let err = Verifier::new(keys, "inventree").with_max_len(0).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
+    pub fn with_max_len(mut self, max_len: usize) -> Result<Verifier, Error> {
+        if max_len == 0 {
+            return Err(Error::InvalidConfig {
+                reason: "the length cap is at least 1 byte".to_owned(),
+            });
+        }
         self.max_len = max_len;
-        self
+        Ok(self)
     }
 
     /// The expected issuer.

@@ -34,6 +34,7 @@ fn too_large_token_is_refused_before_decoding() {
     let token = with(|_| {});
     let err = verifier(&keys)
         .with_max_len(100)
+        .unwrap()
         .verify::<Value>(&token, &expected())
         .unwrap_err();
     assert_eq!(
@@ -670,9 +671,63 @@ fn leeway_above_five_minutes_is_invalid_config() {
 }
 
 #[test]
+fn a_zero_length_cap_or_lifetime_is_refused_when_configured_not_at_every_token() {
+    let keys = hs_keys();
+    let code = |r: Result<(), Error>| r.unwrap_err().code();
+    // Verifier: a cap of 0 bytes or a lifetime under 1 s would refuse every token.
+    assert_eq!(
+        code(verifier(&keys).with_max_len(0).map(drop)),
+        ErrorCode::InvalidConfig
+    );
+    assert_eq!(
+        code(
+            verifier(&keys)
+                .with_max_lifetime(Duration::from_millis(999))
+                .map(drop)
+        ),
+        ErrorCode::InvalidConfig
+    );
+    // Minter: the same two limits.
+    let minter = || Minter::new(keys.clone(), ISS);
+    assert_eq!(
+        code(minter().with_max_len(0).map(drop)),
+        ErrorCode::InvalidConfig
+    );
+    assert_eq!(
+        code(minter().with_max_lifetime(Duration::ZERO).map(drop)),
+        ErrorCode::InvalidConfig
+    );
+    // The smallest accepted values work and are kept.
+    let v = verifier(&keys).with_max_len(1).unwrap();
+    assert_eq!(v.max_len(), 1);
+    assert_eq!(
+        v.verify::<Value>(&with(|_| {}), &expected())
+            .unwrap_err()
+            .code(),
+        ErrorCode::TooLarge
+    );
+    let m = minter()
+        .with_max_lifetime(Duration::from_secs(1))
+        .unwrap()
+        .with_max_len(1)
+        .unwrap();
+    assert_eq!((m.max_lifetime(), m.max_len()), (Duration::from_secs(1), 1));
+    assert_eq!(
+        m.token(AUD)
+            .ttl(Duration::from_secs(1))
+            .mint()
+            .unwrap_err()
+            .code(),
+        ErrorCode::TooLarge
+    );
+}
+
+#[test]
 fn mint_ttl_is_bounded_and_never_zero() {
     let keys = hs_keys();
-    let m = Minter::new(keys, ISS).with_max_lifetime(Duration::from_secs(3600));
+    let m = Minter::new(keys, ISS)
+        .with_max_lifetime(Duration::from_secs(3600))
+        .unwrap();
     assert_eq!(
         m.token(AUD)
             .ttl(Duration::from_secs(3601))

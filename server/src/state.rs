@@ -443,12 +443,12 @@ impl TesseraConfig {
             .with_clock(self.clock.clone())
             .with_leeway(self.leeway)?
             .with_max_lifetime(self.max_lifetime)?
-            .with_max_len(self.max_token_len);
+            .with_max_len(self.max_token_len)?;
         let minter = Minter::new(self.keys.clone(), self.issuer)
             .with_clock(self.clock.clone())
             .with_default_ttl(self.ttl)
-            .with_max_lifetime(self.max_lifetime)
-            .with_max_len(self.max_token_len);
+            .with_max_lifetime(self.max_lifetime)?
+            .with_max_len(self.max_token_len)?;
         // Serializing a JSON value cannot fail.
         let jwks = Bytes::from(serde_json::to_vec(&self.keys.public_jwks()).unwrap_or_default());
         Ok(TesseraState {

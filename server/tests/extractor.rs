@@ -337,6 +337,7 @@ async fn token_from_the_future_is_not_yet_valid() {
 async fn token_living_longer_than_the_maximum_is_refused() {
     let token = minter()
         .with_max_lifetime(Duration::from_secs(3 * 86_400))
+        .unwrap()
         .token(TRANSFER.id().as_str())
         .subject("alice")
         .payload(&transfer())

@@ -301,6 +301,8 @@ def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr
         raise ValueError("iss and aud must be strings, sub a string or None")
     if type(now) is not int or now < 0 or type(ttl) is not int:
         raise ValueError("now must be a non-negative integer time and ttl an integer")
+    if not (type(max_len) is int and max_len > 0 and type(max_lifetime) is int and max_lifetime > 0):
+        raise TesseraError("invalid_config", "max_len and max_lifetime are positive integers")
     if ttl <= 0:
         raise TesseraError("invalid_config", "a token's ttl is at least 1 second")
     if ttl > max_lifetime:

@@ -266,6 +266,7 @@ class Steps(Base):
         small = token()
         self.assertEqual(verify(small, max_len=len(small))["iss"], ISS)
         self.assertCode("too_large", small, max_len=len(small) - 1)
+        self.assertCode("invalid_config", small, max_len=0)  # §5.1: a cap of at least 1 byte
         self.assertCode("malformed", "é" * 4096)   # 8192 bytes: within the cap
         self.assertCode("too_large", "é" * 4097)   # the cap counts bytes, not characters
 
@@ -659,7 +660,9 @@ class Keys(unittest.TestCase):
                          ({"dat": float("nan")}, "bad_payload"), ({"dat": "\ud800"}, "bad_payload"),
                          ({"dat": {1: 1, "1": 2}}, "bad_payload"), ({"dat": object()}, "bad_payload"),
                          ({"now": 253402300700}, "invalid_config"),  # exp after 9999-12-31
-                         ({"now": 253402300800}, "invalid_config")]:
+                         ({"now": 253402300800}, "invalid_config"),
+                         ({"max_len": 0}, "invalid_config"), ({"max_lifetime": 0}, "invalid_config"),
+                         ({"max_len": 8192.0}, "invalid_config")]:
             args = {"dat": None, "now": NOW, **kw}
             with self.assertRaises(TesseraError, msg=kw) as cm:
                 ref.mint(KEYS, ISS, AUD, **args)
