@@ -152,3 +152,41 @@ fn a_hostile_click_result_is_printed_as_inert_json() {
     let result: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(result["message"], format!("done{EVIL}"));
 }
+
+/// `click --input` that names a member twice is refused before anything is clicked, rather than
+/// sent with only the last value.
+#[test]
+fn click_refuses_input_that_repeats_a_member_and_clicks_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let posts = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&posts);
+    let url = fake_host(move |method, _path| {
+        if method == "POST" {
+            seen.fetch_add(1, Ordering::SeqCst);
+            return (200, "application/json", "{\"ok\": true}".to_owned());
+        }
+        let doc = serde_json::json!({"plugin": "p", "panels": [{"key": "k", "title": "t",
+            "buttons": [{"label": "Go", "action": "act", "url": "/act", "token": "h.c.s"}]}]});
+        (200, "application/json", doc.to_string())
+    });
+    let a = tessera()
+        .args(["click", &url, "--plugin", "p", "--action", "act"])
+        .args(["--input", r#"{"qty": 5, "qty": 500}"#])
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).starts_with("error: bad_input: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("/qty"), "{}", stderr(&a));
+    assert_eq!(posts.load(Ordering::SeqCst), 0, "nothing was clicked");
+    // The same input without the repetition is clicked.
+    tessera()
+        .args(["click", &url, "--plugin", "p", "--action", "act"])
+        .args(["--input", r#"{"qty": 5}"#])
+        .assert()
+        .success();
+    assert_eq!(posts.load(Ordering::SeqCst), 1);
+}

@@ -759,3 +759,54 @@ fn verify_with_a_published_key_set_accepts_ed25519_public_keys_only() {
         .assert()
         .code(2);
 }
+
+/// A payload that names a member twice is refused, not minted with only the last value (the
+/// first would be silently lost, and no verifier accepts such JSON in a token).
+#[test]
+fn sign_refuses_a_payload_that_repeats_a_member() {
+    let f = fixture("hs256");
+    let dir = tempdir();
+    let run = |payload: &str| {
+        tessera()
+            .arg("sign")
+            .arg("--keys")
+            .arg(&f.keys)
+            .args(["--iss", "i", "--aud", "a", "--payload", payload])
+            .assert()
+            .code(1)
+    };
+    let a = run(r#"{"qty": 5, "qty": 500}"#);
+    assert!(stdout(&a).is_empty(), "no token: {}", stdout(&a));
+    assert!(
+        stderr(&a).starts_with("error: bad_payload: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("/qty"), "{}", stderr(&a));
+    let file = dir.path().join("payload.json");
+    std::fs::write(
+        &file,
+        r#"{"to": {"bin": "A", "bin": "B"}, "ok": [{"x": 1, "x": 2}]}"#,
+    )
+    .unwrap();
+    let a = run(&format!("@{}", file.display()));
+    assert!(
+        stderr(&a).starts_with("error: bad_payload: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("/to/bin"), "{}", stderr(&a));
+    assert!(stderr(&a).contains("/ok/0/x"), "{}", stderr(&a));
+    // The same names in different objects are fine.
+    sign(
+        &f.keys,
+        &[
+            "--iss",
+            "i",
+            "--aud",
+            "a",
+            "--payload",
+            r#"{"a": {"x": 1}, "b": {"x": 2}}"#,
+        ],
+    );
+}

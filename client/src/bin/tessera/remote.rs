@@ -5,7 +5,7 @@ use tessera_client::{Client, Panels};
 use tessera_protocol::{Clock as _, SystemClock};
 
 use crate::failure::{Failure, note, print};
-use crate::{safe, time};
+use crate::{json, safe, time};
 
 /// List a plugin's panels and buttons from a running host.
 #[derive(Debug, clap::Args)]
@@ -120,12 +120,7 @@ fn summary(panels: &Panels, now: u64) -> String {
 pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
     let given: Option<Value> = match &args.input {
         None => None,
-        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-            Failure::new(
-                "bad_input",
-                format!("the --input value is not valid JSON ({e})"),
-            )
-        })?),
+        Some(text) => Some(json::parse_given(text, "the --input value", "bad_input")?),
     };
     let client = client(&args.url, args.user.as_deref(), args.retry_expired)?;
     let clicked = runtime()?.block_on(async {
