@@ -217,7 +217,8 @@ struct ClickBody<'a> {
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
-#[derive(Debug)]
+///
+/// `Debug` does not print a password the base URL carries.
 #[must_use = "a builder does nothing until .build()"]
 pub struct ClientBuilder {
     base: String,
@@ -225,6 +226,33 @@ pub struct ClientBuilder {
     timeout: Duration,
     retry_expired: bool,
     not_safe: HashSet<String>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let base = match Url::parse(&self.base) {
+            Ok(url) => without_password(&url),
+            // Not a URL (build() will say so): show nothing of it that could be a secret.
+            Err(_) => format!("<{} bytes, not a URL>", self.base.len()),
+        };
+        f.debug_struct("ClientBuilder")
+            .field("base", &base)
+            .field("user", &self.user)
+            .field("timeout", &self.timeout)
+            .field("retry_expired", &self.retry_expired)
+            .field("not_safe", &self.not_safe)
+            .finish()
+    }
+}
+
+/// `url` as text, with a password it carries replaced by `***` (the user name is kept).
+fn without_password(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        // Only fails for URLs that cannot carry credentials, which then have no password.
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.into()
 }
 
 impl ClientBuilder {
@@ -321,12 +349,26 @@ impl ClientBuilder {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// `Debug` does not print a password the base URL carries.
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: Url,
     retry_expired: bool,
     not_safe: HashSet<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // reqwest's own Debug shows its default headers (the user name); nothing secret.
+        f.debug_struct("Client")
+            .field("base", &without_password(&self.base))
+            .field("retry_expired", &self.retry_expired)
+            .field("not_safe", &self.not_safe)
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 impl Client {
