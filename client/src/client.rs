@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, Url};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -644,15 +644,31 @@ async fn read_success(response: Response) -> Result<Vec<u8>, ClientError> {
             ct.eq_ignore_ascii_case("application/problem+json")
                 || ct.eq_ignore_ascii_case("application/json")
         });
+    let location = if status.is_redirection() {
+        response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    } else {
+        None
+    };
     let body = read_bounded(response).await?;
     if status.is_success() {
         return Ok(body);
     }
-    if is_json && let Some(problem) = parse_problem(status.as_u16(), &body) {
-        return Err(ClientError::Rejected(problem));
+    let mut detail = None;
+    if is_json {
+        match parse_problem(status.as_u16(), &body) {
+            Some(Ok(problem)) => return Err(ClientError::Rejected(problem)),
+            Some(Err(text)) => detail = text,
+            None => {}
+        }
     }
     Err(ClientError::Status {
         status: status.as_u16(),
+        detail,
+        location,
     })
 }
 
@@ -677,20 +693,21 @@ async fn read_bounded(mut response: Response) -> Result<Vec<u8>, ClientError> {
     Ok(body)
 }
 
-fn parse_problem(status: u16, body: &[u8]) -> Option<Problem> {
-    #[derive(Deserialize)]
-    struct Body {
-        code: String,
-        #[serde(default)]
-        title: Option<String>,
-        #[serde(default)]
-        detail: Option<String>,
-    }
-    let body: Body = serde_json::from_slice(body).ok()?;
-    Some(Problem {
-        status,
-        code: Code::parse(&body.code),
-        title: body.title,
-        detail: body.detail,
+/// A problem+json body: `Ok` with a string `code`; else `Err` with its `detail` (else `title`),
+/// if any; `None` when the body is not a JSON object.
+fn parse_problem(status: u16, body: &[u8]) -> Option<Result<Problem, Option<String>>> {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
+    let (title, detail) = (text("title"), text("detail"));
+    Some(match text("code") {
+        Some(code) => Ok(Problem {
+            status,
+            code: Code::parse(&code),
+            title,
+            detail,
+        }),
+        None => Err(detail.or(title)),
     })
 }
