@@ -190,3 +190,24 @@ fn click_refuses_input_that_repeats_a_member_and_clicks_nothing() {
         .success();
     assert_eq!(posts.load(Ordering::SeqCst), 1);
 }
+
+/// `panels --json` is machine-readable on failure too (as `verify --json` is): a JSON object
+/// with `code` and `message` on stdout, exit 1.
+#[test]
+fn panels_json_reports_failures_as_a_json_object_on_stdout() {
+    let url = fake_host(|_, _| (500, "text/html", "<h1>\u{1b}[31mdown</h1>".to_owned()));
+    let https = "https://127.0.0.1:9".to_owned();
+    for (url, code) in [(url, "http_status"), (https, "config")] {
+        let a = tessera()
+            .args(["panels", &url, "--plugin", "p", "--json"])
+            .assert()
+            .code(1);
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&a))
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}", stdout(&a)));
+        assert_eq!(doc["code"], code, "{doc}");
+        assert!(
+            doc["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{doc}"
+        );
+    }
+}

@@ -18,7 +18,8 @@ pub(crate) struct PanelsArgs {
     /// The user to ask as (sent as the X-Demo-User header). Default: none (the host's guest).
     #[arg(long)]
     user: Option<String>,
-    /// Print the host's JSON document (tokens included) instead of a summary.
+    /// Print the host's JSON document (tokens included) instead of a summary. A failure is
+    /// then a JSON object with code and message on stdout (exit 1).
     #[arg(long)]
     json: bool,
 }
@@ -63,6 +64,15 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 pub(crate) fn panels(args: &PanelsArgs) -> Result<(), Failure> {
+    let outcome = panels_of(args);
+    if args.json {
+        outcome.map_err(Failure::into_json)
+    } else {
+        outcome
+    }
+}
+
+fn panels_of(args: &PanelsArgs) -> Result<(), Failure> {
     let client = client(&args.url, args.user.as_deref(), false)?;
     let panels = runtime()?.block_on(client.panels(&args.plugin))?;
     if args.json {
