@@ -432,6 +432,26 @@ impl Client {
     /// # }
     /// ```
     pub async fn panels(&self, plugin: &str) -> Result<Panels, ClientError> {
+        self.panels_and_document(plugin)
+            .await
+            .map(|(panels, _)| panels)
+    }
+
+    /// Like [`Client::panels`], and also returns the host's JSON document exactly as it was
+    /// sent: members [`Panels`] does not model (a host's own additions) are kept, and members
+    /// the host left out are not filled with defaults. For tools that show or forward the
+    /// document; the document has passed the same shape check as [`Client::panels`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera_client::ClientError> {
+    /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
+    /// let (panels, document) = client.panels_and_document("naive-stock").await?;
+    /// assert_eq!(document["plugin"], panels.plugin.as_str());
+    /// println!("{document:#}"); // with the host's `"naive": true`, which Panels has no field for
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn panels_and_document(&self, plugin: &str) -> Result<(Panels, Value), ClientError> {
         let mut url = self.base.clone();
         url.path_segments_mut()
             .map_err(|()| ClientError::Config {
@@ -442,19 +462,23 @@ impl Client {
         let response = self.http.get(url).send().await?;
         let worker = worker_of(&response);
         let body = read_success(response).await?;
-        let mut panels: Panels = serde_json::from_slice(&body).map_err(|e| {
+        let shape = |e: serde_json::Error| {
             ClientError::invalid_response(format!(
                 "the panels document does not have the expected shape ({})",
                 tessera_protocol::json_error_category(&e)
             ))
-        })?;
+        };
+        // Typed from the bytes themselves (a member a struct names twice is refused), then read
+        // again as a document.
+        let mut panels: Panels = serde_json::from_slice(&body).map_err(shape)?;
+        let document: Value = serde_json::from_slice(&body).map_err(shape)?;
         panels.worker = worker;
         for panel in &mut panels.panels {
             for button in &mut panel.buttons {
                 button.plugin = Some(plugin.to_owned());
             }
         }
-        Ok(panels)
+        Ok((panels, document))
     }
 
     /// Fetches the panels of `plugin` and returns the first button for `action`.

@@ -211,3 +211,34 @@ fn panels_json_reports_failures_as_a_json_object_on_stdout() {
         );
     }
 }
+
+/// `panels --json` prints the document exactly as the host sent it: members this client does
+/// not model are kept, and members the host left out are not made up.
+#[test]
+fn panels_json_prints_the_hosts_document_unchanged() {
+    let doc = serde_json::json!({
+        "plugin": "p", "version": 3,
+        "panels": [{
+            "key": "k", "title": "t", "note": "shown under the title",
+            "fields": [{"name": "qty", "type": "number", "value": "1", "min": 1, "max": 5}],
+            "buttons": [{"label": "Go", "action": "act", "url": "/act", "token": "h.c.s",
+                         "confirm": "Really?"}],
+        }],
+    });
+    let body = doc.to_string();
+    let url = fake_host(move |_, _| (200, "application/json", body.clone()));
+    let a = tessera()
+        .args(["panels", &url, "--plugin", "p", "--json"])
+        .assert()
+        .success();
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(printed, doc);
+    // A document that is not a panels document is still refused, as without --json.
+    let url = fake_host(|_, _| (200, "application/json", "{\"plugin\": 1}".to_owned()));
+    let a = tessera()
+        .args(["panels", &url, "--plugin", "p", "--json"])
+        .assert()
+        .code(1);
+    let err: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(err["code"], "invalid_response", "{err}");
+}

@@ -74,11 +74,9 @@ pub(crate) fn panels(args: &PanelsArgs) -> Result<(), Failure> {
 
 fn panels_of(args: &PanelsArgs) -> Result<(), Failure> {
     let client = client(&args.url, args.user.as_deref(), false)?;
-    let panels = runtime()?.block_on(client.panels(&args.plugin))?;
+    let (panels, document) = runtime()?.block_on(client.panels_and_document(&args.plugin))?;
     if args.json {
-        let doc = serde_json::to_value(&panels)
-            .map_err(|e| Failure::io(format!("cannot print the panels: {e}")))?;
-        return print(&safe::json(&doc));
+        return print(&safe::json(&document));
     }
     print(&summary(&panels, SystemClock.now()))
 }
