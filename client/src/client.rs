@@ -106,9 +106,13 @@ impl std::fmt::Debug for Button {
 }
 
 impl Panel {
-    /// The input the host's own page sends when this panel's fields are left as rendered:
-    /// each field that declares a value, under its name; the value of a `number` field that
-    /// holds a finite number as a JSON number, every other value as a string.
+    /// The input the host's own page sends when this panel's fields are left as rendered (its
+    /// click script reads every field): each field under its name, with its declared value, or
+    /// `""` for a field that declares none; the value of a `number` field that holds a finite
+    /// number as a JSON number, every other value as a string.
+    ///
+    /// A panel without fields gives an empty map, but the page then sends no input at all:
+    /// send `null` (which a host reads as no input) to do the same.
     ///
     /// ```
     /// use tessera_client::Panel;
@@ -118,14 +122,14 @@ impl Panel {
     ///   {"name":"to","type":"text"}]}"#)?;
     /// assert_eq!(
     ///     serde_json::Value::Object(panel.default_input()),
-    ///     serde_json::json!({"qty": 25, "note": "urgent"})
+    ///     serde_json::json!({"qty": 25, "note": "urgent", "to": ""})
     /// );
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn default_input(&self) -> serde_json::Map<String, Value> {
         let mut input = serde_json::Map::new();
         for field in &self.fields {
-            let Some(value) = &field.value else { continue };
+            let value = field.value.as_deref().unwrap_or("");
             let number = if field.kind == "number" {
                 number(value.trim())
             } else {
@@ -133,7 +137,7 @@ impl Panel {
             };
             input.insert(
                 field.name.clone(),
-                number.unwrap_or_else(|| Value::String(value.clone())),
+                number.unwrap_or_else(|| Value::String(value.to_owned())),
             );
         }
         input

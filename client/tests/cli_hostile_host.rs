@@ -12,6 +12,13 @@ use crate::util::{stderr, stdout, tessera};
 pub(crate) fn fake_host(
     respond: impl Fn(&str, &str) -> (u16, &'static str, String) + Send + 'static,
 ) -> String {
+    fake_host_with_body(move |method, path, _body| respond(method, path))
+}
+
+/// [`fake_host`], whose `respond(method, path, body)` also sees the request body.
+pub(crate) fn fake_host_with_body(
+    respond: impl Fn(&str, &str, &str) -> (u16, &'static str, String) + Send + 'static,
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -39,7 +46,8 @@ pub(crate) fn fake_host(
             let mut parts = request_line.split_whitespace();
             let method = parts.next().unwrap_or("").to_owned();
             let path = parts.next().unwrap_or("").to_owned();
-            let (status, content_type, body) = respond(&method, &path);
+            let request_body = String::from_utf8_lossy(&body).into_owned();
+            let (status, content_type, body) = respond(&method, &path, &request_body);
             let mut stream = reader.into_inner();
             let _ = write!(
                 stream,
@@ -241,4 +249,44 @@ fn panels_json_prints_the_hosts_document_unchanged() {
         .code(1);
     let err: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
     assert_eq!(err["code"], "invalid_response", "{err}");
+}
+
+/// Without `--input`, `click` sends what the host's page sends for fields left as rendered
+/// (its click script): every field, a field without a value as `""`; and for a panel without
+/// fields no input at all (`null`, which a host reads as absent), not an empty object.
+#[test]
+fn click_without_input_sends_what_the_page_sends() {
+    use std::sync::{Arc, Mutex};
+    let posted = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let seen = Arc::clone(&posted);
+    let url = fake_host_with_body(move |method, _path, body| {
+        if method == "POST" {
+            seen.lock()
+                .unwrap()
+                .push(serde_json::from_str(body).unwrap());
+            return (200, "application/json", "{\"ok\": true}".to_owned());
+        }
+        let doc = serde_json::json!({"plugin": "p", "panels": [
+            {"key": "with-fields", "title": "t",
+             "fields": [{"name": "qty", "type": "number", "value": "2"},
+                        {"name": "note", "type": "text", "label": "Note"}],
+             "buttons": [{"label": "Go", "action": "go", "url": "/go", "token": "h.c.s"}]},
+            {"key": "no-fields", "title": "t",
+             "buttons": [{"label": "Ping", "action": "ping", "url": "/ping", "token": "h.c.s"}]},
+        ]});
+        (200, "application/json", doc.to_string())
+    });
+    for action in ["go", "ping"] {
+        tessera()
+            .args(["click", &url, "--plugin", "p", "--action", action])
+            .assert()
+            .success();
+    }
+    let posted = posted.lock().unwrap();
+    assert_eq!(posted.len(), 2, "{posted:?}");
+    assert_eq!(
+        posted[0]["input"],
+        serde_json::json!({"qty": 2, "note": ""})
+    );
+    assert_eq!(posted[1]["input"], serde_json::Value::Null, "{}", posted[1]);
 }

@@ -35,9 +35,10 @@ pub(crate) struct ClickArgs {
     /// The action id of the button to click.
     #[arg(long)]
     action: String,
-    /// The user's input, as JSON. Default: the values the panel declares for its input fields
-    /// (what the host's page sends when they are left as rendered); the members of a JSON
-    /// object given here replace them, any other JSON value is sent as is.
+    /// The user's input, as JSON. Default: what the host's page sends when the panel's input
+    /// fields are left as rendered (each field's declared value, "" for a field without one; no
+    /// input for a panel without fields); the members of a JSON object given here replace
+    /// them, any other JSON value is sent as is.
     #[arg(long, value_name = "JSON")]
     input: Option<String>,
     /// The user to click as (sent as the X-Demo-User header). Default: none (the host's guest).
@@ -142,6 +143,8 @@ pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
                 Value::Object(input)
             }
             Some(other) => other,
+            // The page sends no input for a panel without fields; null means the same.
+            None if panel.fields.is_empty() => Value::Null,
             None => Value::Object(panel.default_input()),
         };
         client.click_detailed(&button, &input).await
