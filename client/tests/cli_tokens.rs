@@ -810,3 +810,34 @@ fn sign_refuses_a_payload_that_repeats_a_member() {
         ],
     );
 }
+
+/// Empty (or blank) standard input, or an empty argument, is no token at all: the message says
+/// so, rather than describing the segments of a token that was never given. The code stays
+/// `malformed`.
+#[test]
+fn an_empty_token_is_reported_as_no_token() {
+    let f = fixture("hs256");
+    for stdin in ["", " \n\t\r\n"] {
+        for args in [&[][..], &["-"]] {
+            let a = f.verify(args).write_stdin(stdin).assert().code(1);
+            assert!(
+                stderr(&a).starts_with("error: malformed: no token"),
+                "{args:?} {stdin:?}: {}",
+                stderr(&a)
+            );
+            assert!(stderr(&a).contains("standard input"), "{}", stderr(&a));
+        }
+        let a = tessera().arg("inspect").write_stdin(stdin).assert().code(1);
+        assert!(
+            stderr(&a).starts_with("error: malformed: no token"),
+            "{}",
+            stderr(&a)
+        );
+    }
+    let a = f.verify(&[""]).assert().code(1);
+    assert!(
+        stderr(&a).starts_with("error: malformed: no token"),
+        "{}",
+        stderr(&a)
+    );
+}

@@ -14,15 +14,21 @@ const WHITESPACE_SLACK: usize = 4096;
 pub(crate) const STDIN_LIMIT: usize = DEFAULT_MAX_TOKEN_LEN + WHITESPACE_SLACK;
 
 /// The token text: from the argument, or from stdin when the argument is `-` or absent.
-/// Surrounding ASCII whitespace is removed; anything else is left for the verifier to judge.
+/// Surrounding ASCII whitespace is removed; anything else is left for the verifier to judge,
+/// except nothing at all, which is `malformed` with a message saying no token was given.
 pub(crate) fn token(arg: Option<&str>) -> Result<String, Failure> {
-    let text = match arg {
-        Some(token) if token != "-" => token.to_owned(),
-        _ => read_stdin()?,
+    let (text, origin) = match arg {
+        Some(token) if token != "-" => (token.to_owned(), "the TOKEN argument is empty or blank"),
+        _ => (read_stdin()?, "standard input is empty or blank"),
     };
-    Ok(text
-        .trim_matches(|c: char| c.is_ascii_whitespace())
-        .to_owned())
+    let token = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    if token.is_empty() {
+        return Err(Failure::new(
+            "malformed",
+            format!("no token was given: {origin} (give the token as an argument or on stdin)"),
+        ));
+    }
+    Ok(token.to_owned())
 }
 
 fn read_stdin() -> Result<String, Failure> {
