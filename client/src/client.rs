@@ -66,6 +66,16 @@ pub struct Field {
 /// One button: the action it invokes, where to post, and the token that authorises it.
 ///
 /// `Debug` does not print the token (a bearer credential).
+///
+/// ```
+/// use tessera_client::Button;
+/// let button: Button = serde_json::from_str(r#"{"label":"Transfer","action":"transfer",
+///   "url":"/api/plugins/stock-tools/actions/transfer","token":"secret-header.claims.sig"}"#)?;
+/// assert_eq!(button.method, "POST"); // the default
+/// let shown = format!("{button:?}");
+/// assert!(shown.contains("token_len: 24") && !shown.contains("secret-header"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Deserialize, Serialize)]
 pub struct Button {
     /// The label shown to the user.
@@ -195,7 +205,17 @@ impl Panels {
         self.buttons().find(|b| b.action == action)
     }
 
-    /// Every button of every panel.
+    /// Every button of every panel, in the host's order.
+    ///
+    /// ```
+    /// use tessera_client::Panels;
+    /// let panels: Panels = serde_json::from_str(r#"{"plugin":"p","panels":[
+    ///   {"key":"a","title":"A","buttons":[{"label":"One","action":"one","url":"/1","token":"t.t.t"}]},
+    ///   {"key":"b","title":"B","buttons":[{"label":"Two","action":"two","url":"/2","token":"t.t.t"}]}]}"#)?;
+    /// let actions: Vec<&str> = panels.buttons().map(|b| b.action.as_str()).collect();
+    /// assert_eq!(actions, ["one", "two"]);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn buttons(&self) -> impl Iterator<Item = &Button> {
         self.panels.iter().flat_map(|p| p.buttons.iter())
     }
@@ -290,6 +310,14 @@ impl ClientBuilder {
 
     /// Builds the client. Fails with [`ClientError::Config`] on a base URL that is not an
     /// absolute `http://` URL or a user name that cannot be sent in a header.
+    ///
+    /// ```
+    /// use tessera_client::Client;
+    /// assert!(Client::builder("http://127.0.0.1:8080").user("alice").build().is_ok());
+    /// let err = Client::builder("http://127.0.0.1:8080").user("a\nb").build().unwrap_err();
+    /// assert_eq!(err.machine_code(), "config");
+    /// assert_eq!(Client::builder("not a url").build().unwrap_err().machine_code(), "config");
+    /// ```
     pub fn build(self) -> Result<Client, ClientError> {
         let config = |reason: String| ClientError::Config { reason };
         let base = Url::parse(&self.base)
@@ -415,7 +443,13 @@ impl Client {
         }
     }
 
-    /// The host's base URL.
+    /// The host's base URL, as given (a password in it included; `Debug` hides it).
+    ///
+    /// ```
+    /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
+    /// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/");
+    /// # Ok::<(), tessera_client::ClientError>(())
+    /// ```
     pub fn base_url(&self) -> &Url {
         &self.base
     }

@@ -84,6 +84,13 @@ impl Code {
     }
 
     /// The protocol code, when this is a token verification code.
+    ///
+    /// ```
+    /// use tessera_client::Code;
+    /// use tessera_protocol::ErrorCode;
+    /// assert_eq!(Code::parse("bad_signature").token_code(), Some(ErrorCode::BadSignature));
+    /// assert_eq!(Code::parse("replayed").token_code(), None);
+    /// ```
     pub fn token_code(&self) -> Option<ErrorCode> {
         match self {
             Code::Token(code) => Some(*code),
