@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, Response, Url};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -66,6 +66,16 @@ pub struct Field {
 /// One button: the action it invokes, where to post, and the token that authorises it.
 ///
 /// `Debug` does not print the token (a bearer credential).
+///
+/// ```
+/// use tessera_client::Button;
+/// let button: Button = serde_json::from_str(r#"{"label":"Transfer","action":"transfer",
+///   "url":"/api/plugins/stock-tools/actions/transfer","token":"secret-header.claims.sig"}"#)?;
+/// assert_eq!(button.method, "POST"); // the default
+/// let shown = format!("{button:?}");
+/// assert!(shown.contains("token_len: 24") && !shown.contains("secret-header"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Deserialize, Serialize)]
 pub struct Button {
     /// The label shown to the user.
@@ -106,9 +116,13 @@ impl std::fmt::Debug for Button {
 }
 
 impl Panel {
-    /// The input the host's own page sends when this panel's fields are left as rendered:
-    /// each field that declares a value, under its name; the value of a `number` field that
-    /// holds a finite number as a JSON number, every other value as a string.
+    /// The input the host's own page sends when this panel's fields are left as rendered (its
+    /// click script reads every field): each field under its name, with its declared value, or
+    /// `""` for a field that declares none; the value of a `number` field that holds a finite
+    /// number as a JSON number, every other value as a string.
+    ///
+    /// A panel without fields gives an empty map, but the page then sends no input at all:
+    /// send `null` (which a host reads as no input) to do the same.
     ///
     /// ```
     /// use tessera_client::Panel;
@@ -118,14 +132,14 @@ impl Panel {
     ///   {"name":"to","type":"text"}]}"#)?;
     /// assert_eq!(
     ///     serde_json::Value::Object(panel.default_input()),
-    ///     serde_json::json!({"qty": 25, "note": "urgent"})
+    ///     serde_json::json!({"qty": 25, "note": "urgent", "to": ""})
     /// );
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn default_input(&self) -> serde_json::Map<String, Value> {
         let mut input = serde_json::Map::new();
         for field in &self.fields {
-            let Some(value) = &field.value else { continue };
+            let value = field.value.as_deref().unwrap_or("");
             let number = if field.kind == "number" {
                 number(value.trim())
             } else {
@@ -133,7 +147,7 @@ impl Panel {
             };
             input.insert(
                 field.name.clone(),
-                number.unwrap_or_else(|| Value::String(value.clone())),
+                number.unwrap_or_else(|| Value::String(value.to_owned())),
             );
         }
         input
@@ -191,7 +205,17 @@ impl Panels {
         self.buttons().find(|b| b.action == action)
     }
 
-    /// Every button of every panel.
+    /// Every button of every panel, in the host's order.
+    ///
+    /// ```
+    /// use tessera_client::Panels;
+    /// let panels: Panels = serde_json::from_str(r#"{"plugin":"p","panels":[
+    ///   {"key":"a","title":"A","buttons":[{"label":"One","action":"one","url":"/1","token":"t.t.t"}]},
+    ///   {"key":"b","title":"B","buttons":[{"label":"Two","action":"two","url":"/2","token":"t.t.t"}]}]}"#)?;
+    /// let actions: Vec<&str> = panels.buttons().map(|b| b.action.as_str()).collect();
+    /// assert_eq!(actions, ["one", "two"]);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn buttons(&self) -> impl Iterator<Item = &Button> {
         self.panels.iter().flat_map(|p| p.buttons.iter())
     }
@@ -217,7 +241,8 @@ struct ClickBody<'a> {
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
-#[derive(Debug)]
+///
+/// `Debug` does not print a password the base URL carries.
 #[must_use = "a builder does nothing until .build()"]
 pub struct ClientBuilder {
     base: String,
@@ -225,6 +250,33 @@ pub struct ClientBuilder {
     timeout: Duration,
     retry_expired: bool,
     not_safe: HashSet<String>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let base = match Url::parse(&self.base) {
+            Ok(url) => without_password(&url),
+            // Not a URL (build() will say so): show nothing of it that could be a secret.
+            Err(_) => format!("<{} bytes, not a URL>", self.base.len()),
+        };
+        f.debug_struct("ClientBuilder")
+            .field("base", &base)
+            .field("user", &self.user)
+            .field("timeout", &self.timeout)
+            .field("retry_expired", &self.retry_expired)
+            .field("not_safe", &self.not_safe)
+            .finish()
+    }
+}
+
+/// `url` as text, with a password it carries replaced by `***` (the user name is kept).
+fn without_password(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        // Only fails for URLs that cannot carry credentials, which then have no password.
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.into()
 }
 
 impl ClientBuilder {
@@ -258,6 +310,14 @@ impl ClientBuilder {
 
     /// Builds the client. Fails with [`ClientError::Config`] on a base URL that is not an
     /// absolute `http://` URL or a user name that cannot be sent in a header.
+    ///
+    /// ```
+    /// use tessera_client::Client;
+    /// assert!(Client::builder("http://127.0.0.1:8080").user("alice").build().is_ok());
+    /// let err = Client::builder("http://127.0.0.1:8080").user("a\nb").build().unwrap_err();
+    /// assert_eq!(err.machine_code(), "config");
+    /// assert_eq!(Client::builder("not a url").build().unwrap_err().machine_code(), "config");
+    /// ```
     pub fn build(self) -> Result<Client, ClientError> {
         let config = |reason: String| ClientError::Config { reason };
         let base = Url::parse(&self.base)
@@ -321,12 +381,26 @@ impl ClientBuilder {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// `Debug` does not print a password the base URL carries.
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base: Url,
     retry_expired: bool,
     not_safe: HashSet<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // reqwest's own Debug shows its default headers (the user name); nothing secret.
+        f.debug_struct("Client")
+            .field("base", &without_password(&self.base))
+            .field("retry_expired", &self.retry_expired)
+            .field("not_safe", &self.not_safe)
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 impl Client {
@@ -369,7 +443,13 @@ impl Client {
         }
     }
 
-    /// The host's base URL.
+    /// The host's base URL, as given (a password in it included; `Debug` hides it).
+    ///
+    /// ```
+    /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
+    /// assert_eq!(client.base_url().as_str(), "http://127.0.0.1:8080/");
+    /// # Ok::<(), tessera_client::ClientError>(())
+    /// ```
     pub fn base_url(&self) -> &Url {
         &self.base
     }
@@ -390,6 +470,26 @@ impl Client {
     /// # }
     /// ```
     pub async fn panels(&self, plugin: &str) -> Result<Panels, ClientError> {
+        self.panels_and_document(plugin)
+            .await
+            .map(|(panels, _)| panels)
+    }
+
+    /// Like [`Client::panels`], and also returns the host's JSON document exactly as it was
+    /// sent: members [`Panels`] does not model (a host's own additions) are kept, and members
+    /// the host left out are not filled with defaults. For tools that show or forward the
+    /// document; the document has passed the same shape check as [`Client::panels`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera_client::ClientError> {
+    /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
+    /// let (panels, document) = client.panels_and_document("naive-stock").await?;
+    /// assert_eq!(document["plugin"], panels.plugin.as_str());
+    /// println!("{document:#}"); // with the host's `"naive": true`, which Panels has no field for
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn panels_and_document(&self, plugin: &str) -> Result<(Panels, Value), ClientError> {
         let mut url = self.base.clone();
         url.path_segments_mut()
             .map_err(|()| ClientError::Config {
@@ -400,19 +500,23 @@ impl Client {
         let response = self.http.get(url).send().await?;
         let worker = worker_of(&response);
         let body = read_success(response).await?;
-        let mut panels: Panels = serde_json::from_slice(&body).map_err(|e| {
+        let shape = |e: serde_json::Error| {
             ClientError::invalid_response(format!(
                 "the panels document does not have the expected shape ({})",
                 tessera_protocol::json_error_category(&e)
             ))
-        })?;
+        };
+        // Typed from the bytes themselves (a member a struct names twice is refused), then read
+        // again as a document.
+        let mut panels: Panels = serde_json::from_slice(&body).map_err(shape)?;
+        let document: Value = serde_json::from_slice(&body).map_err(shape)?;
         panels.worker = worker;
         for panel in &mut panels.panels {
             for button in &mut panel.buttons {
                 button.plugin = Some(plugin.to_owned());
             }
         }
-        Ok(panels)
+        Ok((panels, document))
     }
 
     /// Fetches the panels of `plugin` and returns the first button for `action`.
@@ -602,15 +706,31 @@ async fn read_success(response: Response) -> Result<Vec<u8>, ClientError> {
             ct.eq_ignore_ascii_case("application/problem+json")
                 || ct.eq_ignore_ascii_case("application/json")
         });
+    let location = if status.is_redirection() {
+        response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    } else {
+        None
+    };
     let body = read_bounded(response).await?;
     if status.is_success() {
         return Ok(body);
     }
-    if is_json && let Some(problem) = parse_problem(status.as_u16(), &body) {
-        return Err(ClientError::Rejected(problem));
+    let mut detail = None;
+    if is_json {
+        match parse_problem(status.as_u16(), &body) {
+            Some(Ok(problem)) => return Err(ClientError::Rejected(problem)),
+            Some(Err(text)) => detail = text,
+            None => {}
+        }
     }
     Err(ClientError::Status {
         status: status.as_u16(),
+        detail,
+        location,
     })
 }
 
@@ -635,20 +755,21 @@ async fn read_bounded(mut response: Response) -> Result<Vec<u8>, ClientError> {
     Ok(body)
 }
 
-fn parse_problem(status: u16, body: &[u8]) -> Option<Problem> {
-    #[derive(Deserialize)]
-    struct Body {
-        code: String,
-        #[serde(default)]
-        title: Option<String>,
-        #[serde(default)]
-        detail: Option<String>,
-    }
-    let body: Body = serde_json::from_slice(body).ok()?;
-    Some(Problem {
-        status,
-        code: Code::parse(&body.code),
-        title: body.title,
-        detail: body.detail,
+/// A problem+json body: `Ok` with a string `code`; else `Err` with its `detail` (else `title`),
+/// if any; `None` when the body is not a JSON object.
+fn parse_problem(status: u16, body: &[u8]) -> Option<Result<Problem, Option<String>>> {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
+    let (title, detail) = (text("title"), text("detail"));
+    Some(match text("code") {
+        Some(code) => Ok(Problem {
+            status,
+            code: Code::parse(&code),
+            title,
+            detail,
+        }),
+        None => Err(detail.or(title)),
     })
 }

@@ -84,6 +84,13 @@ impl Code {
     }
 
     /// The protocol code, when this is a token verification code.
+    ///
+    /// ```
+    /// use tessera_client::Code;
+    /// use tessera_protocol::ErrorCode;
+    /// assert_eq!(Code::parse("bad_signature").token_code(), Some(ErrorCode::BadSignature));
+    /// assert_eq!(Code::parse("replayed").token_code(), None);
+    /// ```
     pub fn token_code(&self) -> Option<ErrorCode> {
         match self {
             Code::Token(code) => Some(*code),
@@ -141,10 +148,18 @@ pub struct Problem {
 pub enum ClientError {
     /// The host refused the request with a problem+json body carrying a `code`.
     Rejected(Problem),
-    /// The host answered with an error status and no usable problem+json body.
+    /// The host answered with an error status (or a redirect, which the client never follows)
+    /// and no problem+json body carrying a `code`.
+    #[non_exhaustive]
     Status {
         /// The HTTP status code.
         status: u16,
+        /// The `detail` (else `title`) of a problem+json body that has no `code` member, as a
+        /// proxy or another framework sends (RFC 9457 defines no `code`).
+        detail: Option<String>,
+        /// For a redirect (3xx): its `Location` header, as sent. The client does not follow
+        /// redirects (a token must not travel anywhere the user did not name); give that URL.
+        location: Option<String>,
     },
     /// The request did not complete: connection refused, timeout, I/O error, …
     Transport(reqwest::Error),
@@ -209,9 +224,23 @@ impl fmt::Display for ClientError {
                     .unwrap_or("the host refused the request");
                 write!(f, "{text} (HTTP {})", p.status)
             }
-            ClientError::Status { status } => {
-                write!(f, "the host answered HTTP {status} without a problem code")
-            }
+            ClientError::Status {
+                status,
+                detail,
+                location,
+            } => match (detail, location) {
+                (_, Some(location)) => write!(
+                    f,
+                    "the host answered HTTP {status}, a redirect to {location}, which this \
+                     client does not follow; use that URL if you trust it"
+                ),
+                (Some(detail), None) => {
+                    write!(f, "{detail} (HTTP {status}, without a problem code)")
+                }
+                (None, None) => {
+                    write!(f, "the host answered HTTP {status} without a problem code")
+                }
+            },
             ClientError::Transport(e) => {
                 // reqwest's Display is terse ("error sending request"); add the cause chain.
                 write!(f, "request failed: {e}")?;

@@ -12,6 +12,13 @@ use crate::util::{stderr, stdout, tessera};
 pub(crate) fn fake_host(
     respond: impl Fn(&str, &str) -> (u16, &'static str, String) + Send + 'static,
 ) -> String {
+    fake_host_with_body(move |method, path, _body| respond(method, path))
+}
+
+/// [`fake_host`], whose `respond(method, path, body)` also sees the request body.
+pub(crate) fn fake_host_with_body(
+    respond: impl Fn(&str, &str, &str) -> (u16, &'static str, String) + Send + 'static,
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -39,7 +46,8 @@ pub(crate) fn fake_host(
             let mut parts = request_line.split_whitespace();
             let method = parts.next().unwrap_or("").to_owned();
             let path = parts.next().unwrap_or("").to_owned();
-            let (status, content_type, body) = respond(&method, &path);
+            let request_body = String::from_utf8_lossy(&body).into_owned();
+            let (status, content_type, body) = respond(&method, &path, &request_body);
             let mut stream = reader.into_inner();
             let _ = write!(
                 stream,
@@ -151,4 +159,134 @@ fn a_hostile_click_result_is_printed_as_inert_json() {
     assert!(!has_controls(&out), "{out:?}");
     let result: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(result["message"], format!("done{EVIL}"));
+}
+
+/// `click --input` that names a member twice is refused before anything is clicked, rather than
+/// sent with only the last value.
+#[test]
+fn click_refuses_input_that_repeats_a_member_and_clicks_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let posts = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&posts);
+    let url = fake_host(move |method, _path| {
+        if method == "POST" {
+            seen.fetch_add(1, Ordering::SeqCst);
+            return (200, "application/json", "{\"ok\": true}".to_owned());
+        }
+        let doc = serde_json::json!({"plugin": "p", "panels": [{"key": "k", "title": "t",
+            "buttons": [{"label": "Go", "action": "act", "url": "/act", "token": "h.c.s"}]}]});
+        (200, "application/json", doc.to_string())
+    });
+    let a = tessera()
+        .args(["click", &url, "--plugin", "p", "--action", "act"])
+        .args(["--input", r#"{"qty": 5, "qty": 500}"#])
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).starts_with("error: bad_input: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("/qty"), "{}", stderr(&a));
+    assert_eq!(posts.load(Ordering::SeqCst), 0, "nothing was clicked");
+    // The same input without the repetition is clicked.
+    tessera()
+        .args(["click", &url, "--plugin", "p", "--action", "act"])
+        .args(["--input", r#"{"qty": 5}"#])
+        .assert()
+        .success();
+    assert_eq!(posts.load(Ordering::SeqCst), 1);
+}
+
+/// `panels --json` is machine-readable on failure too (as `verify --json` is): a JSON object
+/// with `code` and `message` on stdout, exit 1.
+#[test]
+fn panels_json_reports_failures_as_a_json_object_on_stdout() {
+    let url = fake_host(|_, _| (500, "text/html", "<h1>\u{1b}[31mdown</h1>".to_owned()));
+    let https = "https://127.0.0.1:9".to_owned();
+    for (url, code) in [(url, "http_status"), (https, "config")] {
+        let a = tessera()
+            .args(["panels", &url, "--plugin", "p", "--json"])
+            .assert()
+            .code(1);
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&a))
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}", stdout(&a)));
+        assert_eq!(doc["code"], code, "{doc}");
+        assert!(
+            doc["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{doc}"
+        );
+    }
+}
+
+/// `panels --json` prints the document exactly as the host sent it: members this client does
+/// not model are kept, and members the host left out are not made up.
+#[test]
+fn panels_json_prints_the_hosts_document_unchanged() {
+    let doc = serde_json::json!({
+        "plugin": "p", "version": 3,
+        "panels": [{
+            "key": "k", "title": "t", "note": "shown under the title",
+            "fields": [{"name": "qty", "type": "number", "value": "1", "min": 1, "max": 5}],
+            "buttons": [{"label": "Go", "action": "act", "url": "/act", "token": "h.c.s",
+                         "confirm": "Really?"}],
+        }],
+    });
+    let body = doc.to_string();
+    let url = fake_host(move |_, _| (200, "application/json", body.clone()));
+    let a = tessera()
+        .args(["panels", &url, "--plugin", "p", "--json"])
+        .assert()
+        .success();
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(printed, doc);
+    // A document that is not a panels document is still refused, as without --json.
+    let url = fake_host(|_, _| (200, "application/json", "{\"plugin\": 1}".to_owned()));
+    let a = tessera()
+        .args(["panels", &url, "--plugin", "p", "--json"])
+        .assert()
+        .code(1);
+    let err: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(err["code"], "invalid_response", "{err}");
+}
+
+/// Without `--input`, `click` sends what the host's page sends for fields left as rendered
+/// (its click script): every field, a field without a value as `""`; and for a panel without
+/// fields no input at all (`null`, which a host reads as absent), not an empty object.
+#[test]
+fn click_without_input_sends_what_the_page_sends() {
+    use std::sync::{Arc, Mutex};
+    let posted = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let seen = Arc::clone(&posted);
+    let url = fake_host_with_body(move |method, _path, body| {
+        if method == "POST" {
+            seen.lock()
+                .unwrap()
+                .push(serde_json::from_str(body).unwrap());
+            return (200, "application/json", "{\"ok\": true}".to_owned());
+        }
+        let doc = serde_json::json!({"plugin": "p", "panels": [
+            {"key": "with-fields", "title": "t",
+             "fields": [{"name": "qty", "type": "number", "value": "2"},
+                        {"name": "note", "type": "text", "label": "Note"}],
+             "buttons": [{"label": "Go", "action": "go", "url": "/go", "token": "h.c.s"}]},
+            {"key": "no-fields", "title": "t",
+             "buttons": [{"label": "Ping", "action": "ping", "url": "/ping", "token": "h.c.s"}]},
+        ]});
+        (200, "application/json", doc.to_string())
+    });
+    for action in ["go", "ping"] {
+        tessera()
+            .args(["click", &url, "--plugin", "p", "--action", action])
+            .assert()
+            .success();
+    }
+    let posted = posted.lock().unwrap();
+    assert_eq!(posted.len(), 2, "{posted:?}");
+    assert_eq!(
+        posted[0]["input"],
+        serde_json::json!({"qty": 2, "note": ""})
+    );
+    assert_eq!(posted[1]["input"], serde_json::Value::Null, "{}", posted[1]);
 }

@@ -616,3 +616,48 @@ fn keys_public_of_a_sealing_only_set_names_the_real_reason() {
     assert!(err.contains("A256GCM"), "{err}");
     assert!(err.contains("sealing"), "{err}");
 }
+
+/// A key file whose name is not UTF-8 (legal on Unix) is read, rotated and used like any other:
+/// the path is used as given, never through its lossy display form.
+#[test]
+fn key_files_with_non_utf8_names_are_usable() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempdir();
+    let path = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"keys-\xff\xfe.json"));
+    tessera()
+        .args(["keygen", "--alg", "eddsa", "--kid", "k1", "--out"])
+        .arg(&path)
+        .assert()
+        .success();
+    let listed = tessera()
+        .args(["keys", "list"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert!(
+        stdout(&listed).starts_with("k1\tEdDSA\tactive"),
+        "{}",
+        stdout(&listed)
+    );
+    tessera()
+        .args(["keys", "public"])
+        .arg(&path)
+        .assert()
+        .success();
+    let token = sign(&path, &["--iss", "i", "--aud", "a"]);
+    tessera()
+        .args(["verify", "--iss", "i", "--aud", "a", "--keys"])
+        .arg(&path)
+        .arg(&token)
+        .assert()
+        .success();
+    tessera()
+        .args(["keys", "rotate"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert_eq!(kids(&path).len(), 2);
+    assert_eq!(mode(&path), 0o600);
+}

@@ -170,3 +170,19 @@ fn click_sends_the_panels_declared_field_values_unless_input_replaces_them() {
     assert_eq!(result["note"], "rush");
     assert_eq!(click(Some(r#"{"qty": 2}"#))["moved"], 2);
 }
+
+/// `panels --json` prints the host's document as the host sent it: the demo host's naive
+/// plugin says `"naive": true`, who rendered it and for whom; none of that may be dropped.
+#[test]
+fn panels_json_keeps_every_member_the_host_sent() {
+    let host = Host::start(&[]);
+    let a = tessera()
+        .args(["panels", &host.url, "--plugin", "naive-stock", "--json"])
+        .args(["--user", "dora"])
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(doc["naive"], true, "{doc}");
+    assert_eq!(doc["user"], "dora", "{doc}");
+    assert!(doc["rendered_by"].is_string(), "{doc}");
+}

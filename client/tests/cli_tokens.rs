@@ -759,3 +759,85 @@ fn verify_with_a_published_key_set_accepts_ed25519_public_keys_only() {
         .assert()
         .code(2);
 }
+
+/// A payload that names a member twice is refused, not minted with only the last value (the
+/// first would be silently lost, and no verifier accepts such JSON in a token).
+#[test]
+fn sign_refuses_a_payload_that_repeats_a_member() {
+    let f = fixture("hs256");
+    let dir = tempdir();
+    let run = |payload: &str| {
+        tessera()
+            .arg("sign")
+            .arg("--keys")
+            .arg(&f.keys)
+            .args(["--iss", "i", "--aud", "a", "--payload", payload])
+            .assert()
+            .code(1)
+    };
+    let a = run(r#"{"qty": 5, "qty": 500}"#);
+    assert!(stdout(&a).is_empty(), "no token: {}", stdout(&a));
+    assert!(
+        stderr(&a).starts_with("error: bad_payload: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("/qty"), "{}", stderr(&a));
+    let file = dir.path().join("payload.json");
+    std::fs::write(
+        &file,
+        r#"{"to": {"bin": "A", "bin": "B"}, "ok": [{"x": 1, "x": 2}]}"#,
+    )
+    .unwrap();
+    let a = run(&format!("@{}", file.display()));
+    assert!(
+        stderr(&a).starts_with("error: bad_payload: "),
+        "{}",
+        stderr(&a)
+    );
+    assert!(stderr(&a).contains("/to/bin"), "{}", stderr(&a));
+    assert!(stderr(&a).contains("/ok/0/x"), "{}", stderr(&a));
+    // The same names in different objects are fine.
+    sign(
+        &f.keys,
+        &[
+            "--iss",
+            "i",
+            "--aud",
+            "a",
+            "--payload",
+            r#"{"a": {"x": 1}, "b": {"x": 2}}"#,
+        ],
+    );
+}
+
+/// Empty (or blank) standard input, or an empty argument, is no token at all: the message says
+/// so, rather than describing the segments of a token that was never given. The code stays
+/// `malformed`.
+#[test]
+fn an_empty_token_is_reported_as_no_token() {
+    let f = fixture("hs256");
+    for stdin in ["", " \n\t\r\n"] {
+        for args in [&[][..], &["-"]] {
+            let a = f.verify(args).write_stdin(stdin).assert().code(1);
+            assert!(
+                stderr(&a).starts_with("error: malformed: no token"),
+                "{args:?} {stdin:?}: {}",
+                stderr(&a)
+            );
+            assert!(stderr(&a).contains("standard input"), "{}", stderr(&a));
+        }
+        let a = tessera().arg("inspect").write_stdin(stdin).assert().code(1);
+        assert!(
+            stderr(&a).starts_with("error: malformed: no token"),
+            "{}",
+            stderr(&a)
+        );
+    }
+    let a = f.verify(&[""]).assert().code(1);
+    assert!(
+        stderr(&a).starts_with("error: malformed: no token"),
+        "{}",
+        stderr(&a)
+    );
+}

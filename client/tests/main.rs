@@ -11,6 +11,8 @@ mod cli_tokens;
 mod cli_hostile;
 // A hostile host: its text is printed with control characters escaped.
 mod cli_hostile_host;
+// The library alone: Debug output, answers no tessera host gives (from a fake host).
+mod library;
 // The library against the real `tessera-server` binary: panels, click, typed errors, retry.
 mod remote;
 // `tessera panels` and `tessera click` against the real `tessera-server` binary.

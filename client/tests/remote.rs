@@ -253,7 +253,7 @@ async fn lookup_and_transport_failures_are_typed() {
     }
     let err = alice.panels("no-such-plugin").await.unwrap_err();
     assert!(
-        matches!(err, ClientError::Status { status: 404 })
+        matches!(err, ClientError::Status { status: 404, .. })
             || matches!(&err, ClientError::Rejected(p) if p.status == 404),
         "{err:?}"
     );

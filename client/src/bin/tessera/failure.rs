@@ -8,7 +8,7 @@ use tessera_client::ClientError;
 use crate::safe;
 
 /// A failed operation: printed as `error: <code>: <message>` on stderr (or as a JSON object on
-/// stdout for `verify --json`), exit code 1.
+/// stdout for `verify --json` and `panels --json`), exit code 1.
 #[derive(Debug)]
 pub(crate) struct Failure {
     code: Cow<'static, str>,

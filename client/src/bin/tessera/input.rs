@@ -1,6 +1,7 @@
 //! Reading a token from an argument or standard input, boundedly.
 
 use std::io::Read as _;
+use std::path::Path;
 
 use tessera_protocol::DEFAULT_MAX_TOKEN_LEN;
 
@@ -13,15 +14,21 @@ const WHITESPACE_SLACK: usize = 4096;
 pub(crate) const STDIN_LIMIT: usize = DEFAULT_MAX_TOKEN_LEN + WHITESPACE_SLACK;
 
 /// The token text: from the argument, or from stdin when the argument is `-` or absent.
-/// Surrounding ASCII whitespace is removed; anything else is left for the verifier to judge.
+/// Surrounding ASCII whitespace is removed; anything else is left for the verifier to judge,
+/// except nothing at all, which is `malformed` with a message saying no token was given.
 pub(crate) fn token(arg: Option<&str>) -> Result<String, Failure> {
-    let text = match arg {
-        Some(token) if token != "-" => token.to_owned(),
-        _ => read_stdin()?,
+    let (text, origin) = match arg {
+        Some(token) if token != "-" => (token.to_owned(), "the TOKEN argument is empty or blank"),
+        _ => (read_stdin()?, "standard input is empty or blank"),
     };
-    Ok(text
-        .trim_matches(|c: char| c.is_ascii_whitespace())
-        .to_owned())
+    let token = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    if token.is_empty() {
+        return Err(Failure::new(
+            "malformed",
+            format!("no token was given: {origin} (give the token as an argument or on stdin)"),
+        ));
+    }
+    Ok(token.to_owned())
 }
 
 fn read_stdin() -> Result<String, Failure> {
@@ -43,20 +50,23 @@ fn read_stdin() -> Result<String, Failure> {
         .map_err(|_| Failure::new("malformed", "the token on standard input is not UTF-8 text"))
 }
 
-/// Reads a small text file (a payload given as `@file`), refusing files over `limit` bytes.
-pub(crate) fn small_file(path: &str, what: &str, limit: usize) -> Result<String, Failure> {
+/// Reads a small text file (a key file, a payload given as `@file`), refusing files over `limit`
+/// bytes. The file is opened by `path` itself (a name need not be UTF-8); messages show it
+/// through [`Path::display`].
+pub(crate) fn small_file(path: &Path, what: &str, limit: usize) -> Result<String, Failure> {
+    let path_shown = path.display();
     let file = std::fs::File::open(path)
-        .map_err(|e| Failure::io(format!("cannot open the {what} file {path}: {e}")))?;
+        .map_err(|e| Failure::io(format!("cannot open the {what} file {path_shown}: {e}")))?;
     let mut buf = Vec::new();
     file.take(limit as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Failure::io(format!("cannot read the {what} file {path}: {e}")))?;
+        .map_err(|e| Failure::io(format!("cannot read the {what} file {path_shown}: {e}")))?;
     if buf.len() > limit {
         return Err(Failure::new(
             "too_large",
-            format!("the {what} file {path} is larger than {limit} bytes"),
+            format!("the {what} file {path_shown} is larger than {limit} bytes"),
         ));
     }
     String::from_utf8(buf)
-        .map_err(|_| Failure::io(format!("the {what} file {path} is not UTF-8 text")))
+        .map_err(|_| Failure::io(format!("the {what} file {path_shown} is not UTF-8 text")))
 }

@@ -5,7 +5,7 @@ use tessera_protocol::dangerous::decode_unverified;
 use tessera_protocol::{Clock as _, SystemClock};
 
 use crate::failure::{Failure, print};
-use crate::{input, safe, time};
+use crate::{input, json, safe, time};
 
 /// Decode a token WITHOUT verifying it: header and claims pretty-printed, times as dates and
 /// relative to now. Nothing shown is checked or trustworthy; use `tessera verify` for that.
@@ -93,111 +93,13 @@ fn times(claims: &Value, now: u64) -> Vec<String> {
 }
 
 /// The members repeated within one JSON object anywhere in a token segment (base64url JSON),
-/// as JSON Pointers (`/alg`, `/dat/to`), each named once, in order of appearance. A segment
-/// that cannot be read yields none (the decoder has already judged it).
+/// as JSON Pointers. A segment that cannot be read yields none (the decoder has already judged
+/// it).
 fn repeated_members(segment: &str) -> Vec<String> {
     use base64::Engine as _;
-    use serde::de::DeserializeSeed as _;
 
     let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(segment) else {
         return Vec::new();
     };
-    let mut found = Vec::new();
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    // serde_json's recursion limit (128 levels) bounds the walk.
-    let walked = Walk {
-        pointer: String::new(),
-        found: &mut found,
-    }
-    .deserialize(&mut de);
-    if walked.is_err() {
-        return Vec::new();
-    }
-    let mut unique = Vec::new();
-    for pointer in found {
-        if !unique.contains(&pointer) {
-            unique.push(pointer);
-        }
-    }
-    unique
-}
-
-/// Walks a JSON value, recording the pointer of every member name seen twice in one object.
-struct Walk<'a> {
-    pointer: String,
-    found: &'a mut Vec<String>,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Walk<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0usize;
-        while seq
-            .next_element_seed(Walk {
-                pointer: format!("{}/{index}", self.pointer),
-                found: &mut *self.found,
-            })?
-            .is_some()
-        {
-            index += 1;
-        }
-        Ok(())
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(name) = map.next_key::<String>()? {
-            // JSON Pointer escaping (RFC 6901): `~` as `~0`, `/` as `~1`.
-            let pointer = format!(
-                "{}/{}",
-                self.pointer,
-                name.replace('~', "~0").replace('/', "~1")
-            );
-            if !seen.insert(name) {
-                self.found.push(pointer.clone());
-            }
-            map.next_value_seed(Walk {
-                pointer,
-                found: &mut *self.found,
-            })?;
-        }
-        Ok(())
-    }
+    json::repeated_members(&bytes)
 }

@@ -31,8 +31,8 @@ fn read_set(
     what: &str,
     parse: fn(&str) -> Result<KeySet, tessera_protocol::Error>,
 ) -> Result<KeySet, Failure> {
-    let shown = path.display().to_string();
-    let text = input::small_file(&shown, file_kind, MAX_KEY_FILE)?;
+    let shown = path.display();
+    let text = input::small_file(path, file_kind, MAX_KEY_FILE)?;
     parse(&text).map_err(|e| {
         Failure::new(
             e.code().as_str(),

@@ -8,6 +8,7 @@
 mod failure;
 mod input;
 mod inspect;
+mod json;
 mod keyfile;
 mod keygen;
 mod keys;

@@ -5,7 +5,7 @@ use tessera_client::{Client, Panels};
 use tessera_protocol::{Clock as _, SystemClock};
 
 use crate::failure::{Failure, note, print};
-use crate::{safe, time};
+use crate::{json, safe, time};
 
 /// List a plugin's panels and buttons from a running host.
 #[derive(Debug, clap::Args)]
@@ -18,7 +18,8 @@ pub(crate) struct PanelsArgs {
     /// The user to ask as (sent as the X-Demo-User header). Default: none (the host's guest).
     #[arg(long)]
     user: Option<String>,
-    /// Print the host's JSON document (tokens included) instead of a summary.
+    /// Print the host's JSON document (tokens included) instead of a summary. A failure is
+    /// then a JSON object with code and message on stdout (exit 1).
     #[arg(long)]
     json: bool,
 }
@@ -34,9 +35,10 @@ pub(crate) struct ClickArgs {
     /// The action id of the button to click.
     #[arg(long)]
     action: String,
-    /// The user's input, as JSON. Default: the values the panel declares for its input fields
-    /// (what the host's page sends when they are left as rendered); the members of a JSON
-    /// object given here replace them, any other JSON value is sent as is.
+    /// The user's input, as JSON. Default: what the host's page sends when the panel's input
+    /// fields are left as rendered (each field's declared value, "" for a field without one; no
+    /// input for a panel without fields); the members of a JSON object given here replace
+    /// them, any other JSON value is sent as is.
     #[arg(long, value_name = "JSON")]
     input: Option<String>,
     /// The user to click as (sent as the X-Demo-User header). Default: none (the host's guest).
@@ -63,12 +65,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 pub(crate) fn panels(args: &PanelsArgs) -> Result<(), Failure> {
-    let client = client(&args.url, args.user.as_deref(), false)?;
-    let panels = runtime()?.block_on(client.panels(&args.plugin))?;
+    let outcome = panels_of(args);
     if args.json {
-        let doc = serde_json::to_value(&panels)
-            .map_err(|e| Failure::io(format!("cannot print the panels: {e}")))?;
-        return print(&safe::json(&doc));
+        outcome.map_err(Failure::into_json)
+    } else {
+        outcome
+    }
+}
+
+fn panels_of(args: &PanelsArgs) -> Result<(), Failure> {
+    let client = client(&args.url, args.user.as_deref(), false)?;
+    let (panels, document) = runtime()?.block_on(client.panels_and_document(&args.plugin))?;
+    if args.json {
+        return print(&safe::json(&document));
     }
     print(&summary(&panels, SystemClock.now()))
 }
@@ -120,12 +129,7 @@ fn summary(panels: &Panels, now: u64) -> String {
 pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
     let given: Option<Value> = match &args.input {
         None => None,
-        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-            Failure::new(
-                "bad_input",
-                format!("the --input value is not valid JSON ({e})"),
-            )
-        })?),
+        Some(text) => Some(json::parse_given(text, "the --input value", "bad_input")?),
     };
     let client = client(&args.url, args.user.as_deref(), args.retry_expired)?;
     let clicked = runtime()?.block_on(async {
@@ -139,6 +143,8 @@ pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
                 Value::Object(input)
             }
             Some(other) => other,
+            // The page sends no input for a panel without fields; null means the same.
+            None if panel.fields.is_empty() => Value::Null,
             None => Value::Object(panel.default_input()),
         };
         client.click_detailed(&button, &input).await

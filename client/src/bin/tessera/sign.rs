@@ -1,6 +1,6 @@
 //! `tessera sign`: mint a token.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use serde_json::Value;
 use tessera_protocol::Minter;
 
 use crate::failure::{Failure, print};
-use crate::{input, keyfile, time};
+use crate::{input, json, keyfile, time};
 
 /// The largest payload file read, in bytes (a token is at most 8 KiB anyway).
 const MAX_PAYLOAD_FILE: usize = 64 * 1024;
@@ -53,14 +53,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         Some(text) => {
             let (text, origin) = match text.strip_prefix('@') {
                 Some(path) => (
-                    input::small_file(path, "payload", MAX_PAYLOAD_FILE)?,
+                    input::small_file(Path::new(path), "payload", MAX_PAYLOAD_FILE)?,
                     format!("the payload file {path}"),
                 ),
                 None => (text.to_owned(), "the --payload value".to_owned()),
             };
-            serde_json::from_str(&text).map_err(|e| {
-                Failure::new("bad_payload", format!("{origin} is not valid JSON ({e})"))
-            })?
+            json::parse_given(&text, &origin, "bad_payload")?
         }
     };
     let keys = keyfile::load(&args.keys)?;
