@@ -264,3 +264,37 @@ async fn a_wrong_method_on_an_action_url_is_a_405_problem_with_allow() {
         assert_eq!(body["status"], 405, "{body}");
     }
 }
+
+/// A URL no route serves (an unknown plugin, action or page), with any method: 404
+/// problem+json with the stable code `not_found`, which does not repeat the path.
+#[tokio::test]
+async fn an_unknown_url_is_a_404_problem_with_a_stable_code() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let client = fresh_client();
+    for (method, path) in [
+        ("GET", "/api/plugins/nope/panels"),
+        ("POST", "/api/plugins/stock-tools/actions/nope"),
+        ("GET", "/no-such-page-eyJhbGciOi"),
+    ] {
+        let res = client
+            .request(method.parse().unwrap(), host.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{method} {path}");
+        assert!(res.headers().contains_key("tessera-worker"), "{path}");
+        assert_eq!(
+            res.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "{method} {path}"
+        );
+        let text = res.text().await.unwrap();
+        assert!(!text.contains("eyJhbGciOi"), "the path is echoed: {text}");
+        let body: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["code"], "not_found", "{method} {path}: {body}");
+        assert_eq!(body["status"], 404, "{body}");
+    }
+}

@@ -141,6 +141,7 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
         .merge(plugins::router())
         .merge(naive::router())
         .merge(tessera_server::routes())
+        .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let header_value = header_value.clone();
@@ -163,6 +164,27 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
 /// The stable problem code of a request whose method the route does not serve.
 pub(crate) const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
 
+/// The stable problem code of a request for a URL the host does not serve (an unknown plugin,
+/// page or action).
+pub(crate) const NOT_FOUND: &str = "not_found";
+
+/// A problem+json answer of the demo host (codes outside the protocol's §6).
+fn problem(status: StatusCode, code: &str, title: &str, detail: String) -> Response {
+    let body = serde_json::json!({
+        "type": format!("{}{code}", tessera_server::PROBLEM_TYPE_BASE),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+    });
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(tessera_server::PROBLEM_JSON),
+    );
+    res
+}
+
 /// axum's empty 405 (a GET on an action URL, say) as a problem+json document with the code
 /// [`METHOD_NOT_ALLOWED`], keeping its `Allow` header.
 fn method_not_allowed(res: Response) -> Response {
@@ -172,23 +194,29 @@ fn method_not_allowed(res: Response) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let body = serde_json::json!({
-        "type": format!("{}{METHOD_NOT_ALLOWED}", tessera_server::PROBLEM_TYPE_BASE),
-        "title": "Method not allowed",
-        "status": 405,
-        "detail": format!("this URL answers only {allowed}"),
-        "code": METHOD_NOT_ALLOWED,
-    });
-    let mut res = (StatusCode::METHOD_NOT_ALLOWED, body.to_string()).into_response();
-    let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(tessera_server::PROBLEM_JSON),
+    let mut res = problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        format!("this URL answers only {allowed}"),
     );
     if let Some(allow) = allow {
-        headers.insert(header::ALLOW, allow);
+        res.headers_mut().insert(header::ALLOW, allow);
     }
     res
+}
+
+/// Any URL no route serves: 404 problem+json with the code [`NOT_FOUND`]. The path is not
+/// repeated in the answer (it may carry anything a client put there).
+async fn not_found() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        NOT_FOUND,
+        "Not found",
+        "nothing is served at this URL: the plugins' panels are listed at \
+         /api/plugins/stock-tools/panels and /api/plugins/naive-stock/panels"
+            .to_owned(),
+    )
 }
 
 async fn healthz(State(app): State<AppState>) -> Response {

@@ -85,6 +85,7 @@ HTTP surface (identity: header X-Demo-User, else cookie tessera_demo_user, else 
     POST /api/plugins/naive-stock/actions/transfer   fails on other workers (410)
     POST /bench/parse-only                   benchmark baseline: parses, verifies nothing
     GET  /.well-known/jwks.json, /healthz, /tessera/click.js
+    anything else                            404 problem+json, code not_found
 
 Every response carries the header `Tessera-Worker: wK/pidP` naming the worker process that
 served it. Logs go to stderr; RUST_LOG sets the filter (default: info).";
