@@ -312,6 +312,26 @@ fn keys_rotate_keeps_old_keys_defaults_to_the_active_algorithm_and_stays_0600() 
 }
 
 #[test]
+fn keys_rotate_of_a_public_only_set_defaults_to_the_algorithm_of_its_keys() {
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", "eddsa");
+    let public = dir.path().join("public.json");
+    let out = tessera().args(["keys", "public"]).arg(&path).assert().success();
+    std::fs::write(&public, stdout(&out)).unwrap();
+    assert!(KeySet::from_file(&public).unwrap().active().is_none());
+    let out = tessera()
+        .args(["keys", "rotate"])
+        .arg(&public)
+        .assert()
+        .success();
+    let second = stdout(&out).trim().to_owned();
+    assert_eq!(kids(&public), [first, second.clone()]);
+    let set = KeySet::from_file(&public).unwrap();
+    assert_eq!(set.active().unwrap().kid().as_str(), second);
+    assert_eq!(set.active().unwrap().algorithm(), Algorithm::EdDsa);
+}
+
+#[test]
 fn keys_retire_removes_an_old_key_but_never_the_active_one() {
     let dir = tempdir();
     let (path, first) = keygen(dir.path(), "k.json", "hs256");

@@ -29,7 +29,8 @@ pub(crate) enum Command {
         /// sidecar FILE.lock; a symbolic link is followed and its target rewritten.
         file: PathBuf,
         /// The new key's algorithm. Default: the algorithm of the active signing key (else of
-        /// the active sealing key, else hs256).
+        /// the active sealing key, else of the newest key, e.g. of a set of public keys, else
+        /// hs256).
         #[arg(long, value_enum)]
         alg: Option<AlgArg>,
     },
@@ -92,6 +93,7 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
                 None => set
                     .active()
                     .or(set.active_sealing())
+                    .or(set.keys().last())
                     .map_or(Algorithm::Hs256, tessera_protocol::Key::algorithm),
             };
             let kid = set.rotate(alg)?;
