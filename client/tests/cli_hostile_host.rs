@@ -290,3 +290,49 @@ fn click_without_input_sends_what_the_page_sends() {
     );
     assert_eq!(posted[1]["input"], serde_json::Value::Null, "{}", posted[1]);
 }
+
+/// A host that accepts connections and never answers: `--timeout` bounds each request, so
+/// `panels` and `click` end with `transport` well before the 30 s default. The command's own
+/// guard (20 s) is only there to make the test fail instead of hang if the option were ignored.
+#[test]
+fn a_host_that_never_answers_is_cut_off_after_the_given_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let runs: [&[&str]; 2] = [
+        &["panels", &url, "--plugin", "p", "--timeout", "1s"],
+        &[
+            "click",
+            &url,
+            "--plugin",
+            "p",
+            "--action",
+            "a",
+            "--timeout",
+            "1s",
+        ],
+    ];
+    for args in runs {
+        let out = tessera()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(1);
+        assert!(
+            stderr(&out).starts_with("error: transport: "),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    }
+    // A zero timeout is a usage error, not an instant failure of every request.
+    tessera()
+        .args(["panels", &url, "--plugin", "p", "--timeout", "0"])
+        .assert()
+        .code(2);
+}

@@ -316,7 +316,11 @@ fn keys_rotate_of_a_public_only_set_defaults_to_the_algorithm_of_its_keys() {
     let dir = tempdir();
     let (path, first) = keygen(dir.path(), "k.json", "eddsa");
     let public = dir.path().join("public.json");
-    let out = tessera().args(["keys", "public"]).arg(&path).assert().success();
+    let out = tessera()
+        .args(["keys", "public"])
+        .arg(&path)
+        .assert()
+        .success();
     std::fs::write(&public, stdout(&out)).unwrap();
     assert!(KeySet::from_file(&public).unwrap().active().is_none());
     let out = tessera()

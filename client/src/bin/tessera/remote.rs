@@ -1,5 +1,7 @@
 //! `tessera panels` and `tessera click`: the client library against a running host.
 
+use std::time::Duration;
+
 use serde_json::Value;
 use tessera_client::{Client, Panels};
 use tessera_protocol::{Clock as _, SystemClock};
@@ -18,6 +20,10 @@ pub(crate) struct PanelsArgs {
     /// The user to ask as (sent as the X-Demo-User header). Default: none (the host's guest).
     #[arg(long)]
     user: Option<String>,
+    /// How long each request to the host may take, connect to last byte (e.g. 5s, 1m); at
+    /// least one second.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = request_timeout)]
+    timeout: Duration,
     /// Print the host's JSON document (tokens included) instead of a summary. A failure is
     /// then a JSON object with code and message on stdout (exit 1).
     #[arg(long)]
@@ -47,10 +53,30 @@ pub(crate) struct ClickArgs {
     /// If the click comes back `expired`, fetch the panel again and retry once.
     #[arg(long)]
     retry_expired: bool,
+    /// How long each request to the host may take, connect to last byte (e.g. 5s, 1m); at
+    /// least one second.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = request_timeout)]
+    timeout: Duration,
 }
 
-fn client(url: &str, user: Option<&str>, retry_expired: bool) -> Result<Client, Failure> {
-    let mut builder = Client::builder(url).retry_expired(retry_expired);
+/// `--timeout`: a duration of at least one second (0 would fail every request at once).
+fn request_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = time::parse_duration(text)?;
+    if timeout.is_zero() {
+        return Err("the timeout is at least 1s".to_owned());
+    }
+    Ok(timeout)
+}
+
+fn client(
+    url: &str,
+    user: Option<&str>,
+    retry_expired: bool,
+    timeout: Duration,
+) -> Result<Client, Failure> {
+    let mut builder = Client::builder(url)
+        .retry_expired(retry_expired)
+        .timeout(timeout);
     if let Some(user) = user {
         builder = builder.user(user);
     }
@@ -74,7 +100,7 @@ pub(crate) fn panels(args: &PanelsArgs) -> Result<(), Failure> {
 }
 
 fn panels_of(args: &PanelsArgs) -> Result<(), Failure> {
-    let client = client(&args.url, args.user.as_deref(), false)?;
+    let client = client(&args.url, args.user.as_deref(), false, args.timeout)?;
     let (panels, document) = runtime()?.block_on(client.panels_and_document(&args.plugin))?;
     if args.json {
         return print(&safe::json(&document));
@@ -131,7 +157,12 @@ pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
         None => None,
         Some(text) => Some(json::parse_given(text, "the --input value", "bad_input")?),
     };
-    let client = client(&args.url, args.user.as_deref(), args.retry_expired)?;
+    let client = client(
+        &args.url,
+        args.user.as_deref(),
+        args.retry_expired,
+        args.timeout,
+    )?;
     let clicked = runtime()?.block_on(async {
         let (button, panel) = client
             .find_button_and_panel(&args.plugin, &args.action)
