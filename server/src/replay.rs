@@ -52,7 +52,54 @@ impl std::error::Error for StoreUnavailable {}
 /// Records the first use of each token id, atomically, until the token expires.
 ///
 /// Implementations must be atomic across every process that shares the store: two concurrent
-/// first uses of one `jti` give exactly one [`Use::First`].
+/// first uses of one `jti` give exactly one [`Use::First`]. An implementation that cannot
+/// reach its store answers [`StoreUnavailable`], never a guess: the route then fails closed.
+///
+/// A guard over another store (a database table with a unique key, say) implements the two
+/// methods; here, a toy one over a `Mutex<HashSet>`, plugged into a [`TesseraConfig`](crate::TesseraConfig):
+///
+/// ```
+/// use std::collections::HashSet;
+/// use std::sync::Mutex;
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::replay::{
+///     store_key, GuardFuture, ReleaseFuture, ReplayGuard, StoreUnavailable, Use,
+/// };
+/// use tessera_server::TesseraConfig;
+///
+/// #[derive(Debug, Default)]
+/// struct SetGuard(Mutex<HashSet<String>>);
+///
+/// impl ReplayGuard for SetGuard {
+///     fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, _expires_at: u64) -> GuardFuture<'a> {
+///         Box::pin(async move {
+///             let mut set = self.0.lock().map_err(|_| StoreUnavailable { reason: "poisoned".into() })?;
+///             // Insert-if-absent is the atomic step: exactly one caller sees `true`.
+///             Ok(if set.insert(store_key(scope, jti)) { Use::First } else { Use::Replayed })
+///         })
+///     }
+///     fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {
+///         Box::pin(async move {
+///             let mut set = self.0.lock().map_err(|_| StoreUnavailable { reason: "poisoned".into() })?;
+///             set.remove(&store_key(scope, jti));
+///             Ok(())
+///         })
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let guard = SetGuard::default();
+/// assert_eq!(guard.first_use("iss|aud", "jti-1", 0).await.unwrap(), Use::First);
+/// assert_eq!(guard.first_use("iss|aud", "jti-1", 0).await.unwrap(), Use::Replayed);
+/// guard.release("iss|aud", "jti-1").await.unwrap();
+/// assert_eq!(guard.first_use("iss|aud", "jti-1", 0).await.unwrap(), Use::First);
+/// # });
+/// let state = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree")
+///     .with_replay_guard(SetGuard::default())
+///     .build()?;
+/// # let _ = state;
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
 pub trait ReplayGuard: Send + Sync + fmt::Debug + 'static {
     /// Records `jti` (namespaced by `scope`, e.g. issuer and action) until `expires_at` (Unix
     /// seconds), and says whether this was its first use.
@@ -97,7 +144,23 @@ impl MemoryReplayGuard {
         MemoryReplayGuard::with_clock(max_entries, Arc::new(SystemClock))
     }
 
-    /// The same, reading `now` from `clock`.
+    /// The same, reading `now` from `clock`: a token id is forgotten once its token has
+    /// expired, so the same id may be recorded again (its token would be refused as expired
+    /// before it reached the guard anyway).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::FixedClock;
+    /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let at_1000 = MemoryReplayGuard::with_clock(10, Arc::new(FixedClock(1000)));
+    /// assert_eq!(at_1000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
+    /// assert_eq!(at_1000.first_use("s", "jti", 1500).await.unwrap(), Use::Replayed);
+    /// let at_2000 = MemoryReplayGuard::with_clock(10, Arc::new(FixedClock(2000)));
+    /// assert_eq!(at_2000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
+    /// assert_eq!(at_2000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
+    /// # });
+    /// ```
     pub fn with_clock(max_entries: usize, clock: Arc<dyn Clock>) -> MemoryReplayGuard {
         MemoryReplayGuard {
             entries: Mutex::new(HashMap::new()),
@@ -158,6 +221,13 @@ impl ReplayGuard for MemoryReplayGuard {
 
 /// The key under which a use is recorded: scope and jti, length-prefixed so no two
 /// (scope, jti) pairs collide.
+///
+/// ```
+/// use tessera_server::replay::store_key;
+/// assert_eq!(store_key("iss|aud", "abc"), "tessera:jti:7:iss|aud:abc");
+/// // The same text split differently gives another key.
+/// assert_ne!(store_key("a:b", "c"), store_key("a", "b:c"));
+/// ```
 pub fn store_key(scope: &str, jti: &str) -> String {
     format!("tessera:jti:{}:{scope}:{jti}", scope.len())
 }
@@ -218,7 +288,23 @@ impl FileReplayGuard {
         FileReplayGuard::with_clock(dir, Arc::new(SystemClock))
     }
 
-    /// The same, reading `now` from `clock`.
+    /// The same, reading `now` from `clock`: a token id is forgotten once its token has
+    /// expired, so the same id may be recorded again (its token would be refused as expired
+    /// before it reached the guard anyway).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::FixedClock;
+    /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let at_1000 = MemoryReplayGuard::with_clock(10, Arc::new(FixedClock(1000)));
+    /// assert_eq!(at_1000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
+    /// assert_eq!(at_1000.first_use("s", "jti", 1500).await.unwrap(), Use::Replayed);
+    /// let at_2000 = MemoryReplayGuard::with_clock(10, Arc::new(FixedClock(2000)));
+    /// assert_eq!(at_2000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
+    /// assert_eq!(at_2000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
+    /// # });
+    /// ```
     pub fn with_clock(
         dir: impl Into<std::path::PathBuf>,
         clock: Arc<dyn Clock>,
