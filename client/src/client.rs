@@ -287,7 +287,16 @@ impl ClientBuilder {
         self
     }
 
-    /// The timeout of each request (connect to last byte). Defaults to 30 seconds.
+    /// The timeout of each request (connect to last byte), at least one millisecond (a zero
+    /// timeout is a [`ClientError::Config`] at [`ClientBuilder::build`]). Defaults to 30 seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tessera_client::Client;
+    /// assert!(Client::builder("http://127.0.0.1:8080").timeout(Duration::from_secs(5)).build().is_ok());
+    /// let err = Client::builder("http://127.0.0.1:8080").timeout(Duration::ZERO).build().unwrap_err();
+    /// assert_eq!(err.machine_code(), "config");
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
         self.timeout = timeout;
         self
@@ -303,6 +312,17 @@ impl ClientBuilder {
 
     /// Marks an action as not safe to repeat: an `expired` click on it is returned as an error
     /// and never retried, so the user decides again on a fresh panel. Defaults to no action.
+    ///
+    /// ```
+    /// use tessera_client::Client;
+    /// let client = Client::builder("http://127.0.0.1:8080")
+    ///     .retry_expired(true)
+    ///     .not_safe_to_repeat("plugin:stock-tools/action:confirm-transfer")
+    ///     .build()?;
+    /// assert!(client.will_retry("plugin:stock-tools/action:transfer"));
+    /// assert!(!client.will_retry("plugin:stock-tools/action:confirm-transfer"));
+    /// # Ok::<(), tessera_client::ClientError>(())
+    /// ```
     pub fn not_safe_to_repeat(mut self, action: impl Into<String>) -> ClientBuilder {
         self.not_safe.insert(action.into());
         self
@@ -330,6 +350,11 @@ impl ClientBuilder {
         }
         if base.host_str().is_none() || base.cannot_be_a_base() {
             return Err(config("the base URL has no host".to_owned()));
+        }
+        if self.timeout.is_zero() {
+            return Err(config(
+                "the request timeout is zero: every request would fail at once".to_owned(),
+            ));
         }
         let mut headers = HeaderMap::new();
         if let Some(user) = &self.user {

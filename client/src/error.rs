@@ -50,6 +50,18 @@ pub enum Code {
 
 impl Code {
     /// Parses a machine code; never fails (unknown codes become [`Code::Other`]).
+    ///
+    /// ```
+    /// use tessera_client::Code;
+    /// use tessera_protocol::ErrorCode;
+    /// assert_eq!(Code::parse("expired"), Code::Token(ErrorCode::Expired));
+    /// assert_eq!(Code::parse("replayed"), Code::Replayed);
+    /// assert_eq!(Code::parse("teapot"), Code::Other("teapot".to_owned()));
+    /// // The text comes back exactly as it was sent.
+    /// for code in ["expired", "replayed", "teapot"] {
+    ///     assert_eq!(Code::parse(code).as_str(), code);
+    /// }
+    /// ```
     pub fn parse(code: &str) -> Code {
         if let Some(token) = ErrorCode::from_name(code) {
             return Code::Token(token);
