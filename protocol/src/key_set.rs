@@ -61,8 +61,9 @@ impl KeySet {
     }
 
     /// Parses a JWK Set document. Unknown members, `null` members, duplicate kids, short HMAC
-    /// secrets, inconsistent Ed25519 pairs, keys without `alg` and one secret used both to sign
-    /// and to seal are refused with `invalid_key`; the message never quotes key material.
+    /// secrets, inconsistent Ed25519 pairs, Ed25519 public keys of small order, keys without
+    /// `alg` and one secret used both to sign and to seal are refused with `invalid_key`; the
+    /// message never quotes key material.
     /// This is the key-file format, secrets included: for a document published by an issuer
     /// and fetched from it, use [`KeySet::from_public_jwks`].
     ///
