@@ -277,3 +277,40 @@ fn a_small_order_ed25519_public_key_is_refused_so_no_token_is_forged_with_it() {
         }
     }
 }
+
+#[test]
+fn alg_is_compared_exactly_as_parsed_json() {
+    // RFC 8725bis: an allowlist compared case-sensitively, no trimming, no normalisation. Each
+    // header carries a valid HMAC under hs1's secret, so only the alg comparison refuses it.
+    let claims = claims_text();
+    for alg in [
+        "nOnE",
+        r"\u006eone",
+        " HS256",
+        "HS256 ",
+        "hs256",
+        "Hs256",
+        "HS256\\u0000",
+        "HS256\\n",
+        "HS 256",
+        "HS-256",
+        "\u{ff28}S256",
+        "eddsa",
+        "EDDSA",
+        "Ed25519",
+        "A256GCM",
+        "dir",
+        "",
+    ] {
+        let header = format!(r#"{{"alg":"{alg}","typ":"tessera+jwt","kid":"hs1"}}"#);
+        assert!(serde_json::from_str::<Value>(&header).is_ok(), "{header}");
+        assert_eq!(
+            code_of(&forge(&header, &claims)),
+            ErrorCode::UnsupportedAlgorithm,
+            "{header}"
+        );
+    }
+    // The comparison is of the parsed string: an escaped spelling of HS256 is HS256.
+    let escaped = r#"{"alg":"\u0048S256","typ":"tessera+jwt","kid":"hs1"}"#;
+    assert!(verify_json(&hs_keys(), &forge(escaped, &claims)).is_ok());
+}
