@@ -131,6 +131,22 @@ impl Key {
     }
 }
 
+impl Key {
+    /// Whether one of `self` and `other` is an HS256 key whose secret is the other's Ed25519
+    /// public key, as bytes or as the base64url text a published key set shows: a secret that
+    /// anyone can read.
+    pub(crate) fn hmac_secret_is_public_key_of(&self, other: &Key) -> bool {
+        match (&self.material, &other.material) {
+            (Material::Hs256 { secret, .. }, Material::EdDsa { public, .. })
+            | (Material::EdDsa { public, .. }, Material::Hs256 { secret, .. }) => {
+                secret.as_slice() == public.as_slice()
+                    || secret.as_slice() == URL_SAFE_NO_PAD.encode(public).as_bytes()
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What a prepared key does with a signing input; the verifier holds no other path.
 pub(crate) enum PreparedVerifier<'a> {
     Hs256(&'a Hs256Verifier),
