@@ -199,22 +199,19 @@ fn an_hmac_secret_that_is_a_published_public_key_is_refused() {
             {"kty": "oct", "kid": "hs1", "alg": "HS256", "k": b64(&secret)},
         ]})
         .to_string();
-        let via_insert = Key::hs256(Kid::new("hs1").unwrap(), &secret)
-            .and_then(|key| issuer.insert(key).map(|()| ()));
+        let via_insert =
+            Key::hs256(Kid::new("hs1").unwrap(), &secret).and_then(|key| issuer.insert(key));
         for loaded in [KeySet::from_json(&doc).map(|_| ()), via_insert] {
-            let err = match loaded {
-                Err(err) => err,
-                Ok(()) => {
-                    // What that would allow: a token MACed with what the JWKS shows.
-                    let keys = Arc::new(KeySet::from_json(&doc).unwrap());
-                    let header = r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1"}"#;
-                    let claims = serde_json::to_string(&claims()).unwrap();
-                    let token = forge_with(header, &claims, &secret);
-                    let forged = verifier(&keys).verify::<Value>(&token, &expected()).is_ok();
-                    panic!(
-                        "the public key was loaded as an HMAC secret; forged token verified: {forged}"
-                    );
-                }
+            let Err(err) = loaded else {
+                // What that would allow: a token MACed with what the JWKS shows.
+                let keys = Arc::new(KeySet::from_json(&doc).unwrap());
+                let header = r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1"}"#;
+                let claims = serde_json::to_string(&claims()).unwrap();
+                let token = forge_with(header, &claims, &secret);
+                let forged = verifier(&keys).verify::<Value>(&token, &expected()).is_ok();
+                panic!(
+                    "the public key was loaded as an HMAC secret; forged token verified: {forged}"
+                );
             };
             assert_eq!(err.code(), ErrorCode::InvalidKey);
             assert!(!err.to_string().contains(&x_text), "{err}");
