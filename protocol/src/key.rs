@@ -131,6 +131,22 @@ impl Key {
     }
 }
 
+impl Key {
+    /// Whether one of `self` and `other` is an HS256 key whose secret is the other's Ed25519
+    /// public key, as bytes or as the base64url text a published key set shows: a secret that
+    /// anyone can read.
+    pub(crate) fn hmac_secret_is_public_key_of(&self, other: &Key) -> bool {
+        match (&self.material, &other.material) {
+            (Material::Hs256 { secret, .. }, Material::EdDsa { public, .. })
+            | (Material::EdDsa { public, .. }, Material::Hs256 { secret, .. }) => {
+                secret.as_slice() == public.as_slice()
+                    || secret.as_slice() == URL_SAFE_NO_PAD.encode(public).as_bytes()
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What a prepared key does with a signing input; the verifier holds no other path.
 pub(crate) enum PreparedVerifier<'a> {
     Hs256(&'a Hs256Verifier),
@@ -196,10 +212,21 @@ impl Key {
     }
 
     /// A verify-only Ed25519 key from its 32-byte public key (`x`).
+    ///
+    /// A point of small order (in any of its encodings) is refused with `invalid_key`: under
+    /// a small-order public key a signature `R || 0` with a small-order `R` verifies for any
+    /// message, so anyone could mint tokens for that kid. (Other bytes that are not a curve
+    /// point load, and verify nothing.)
     pub fn ed25519_public(kid: Kid, public: &[u8]) -> Result<Key, Error> {
         let public: [u8; ED25519_KEY_LEN] = public.try_into().map_err(|_| {
             Error::invalid_key(format!("key {kid}: an Ed25519 \"x\" must be 32 bytes"))
         })?;
+        if is_small_order(&public) {
+            return Err(Error::invalid_key(format!(
+                "key {kid}: the Ed25519 \"x\" is a point of small order, under which anyone \
+                 could forge signatures"
+            )));
+        }
         Ok(Key::assemble(
             kid,
             Material::EdDsa {
@@ -352,6 +379,46 @@ impl PreparedVerifier<'_> {
             PreparedVerifier::EdDsa(v) => v.check(signing_input, signature),
         }
     }
+}
+
+/// The `y` coordinates (little-endian, sign bit clear) of the Ed25519 points of small order:
+/// 0 (order 4), 1 (the identity), the two of order 8 and p − 1 (order 2), then the
+/// non-canonical encodings p (≡ 0) and p + 1 (≡ 1), which ring decodes too.
+const SMALL_ORDER_Y: [[u8; ED25519_KEY_LEN]; 7] = {
+    let mut one = [0u8; ED25519_KEY_LEN];
+    one[0] = 1;
+    let mut p_minus_1 = [0xff; ED25519_KEY_LEN];
+    p_minus_1[0] = 0xec;
+    p_minus_1[31] = 0x7f;
+    let mut p = p_minus_1;
+    p[0] = 0xed;
+    let mut p_plus_1 = p_minus_1;
+    p_plus_1[0] = 0xee;
+    [
+        [0; ED25519_KEY_LEN],
+        one,
+        [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef,
+            0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88,
+            0x6d, 0x53, 0xfc, 0x05,
+        ],
+        [
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+            0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+            0x92, 0xac, 0x03, 0x7a,
+        ],
+        p_minus_1,
+        p,
+        p_plus_1,
+    ]
+};
+
+/// Whether `public` encodes a point of small order, with either sign bit. (A public key: no
+/// constant-time comparison is needed.)
+fn is_small_order(public: &[u8; ED25519_KEY_LEN]) -> bool {
+    let mut y = *public;
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
 }
 
 impl fmt::Debug for Key {

@@ -61,8 +61,10 @@ impl KeySet {
     }
 
     /// Parses a JWK Set document. Unknown members, `null` members, duplicate kids, short HMAC
-    /// secrets, inconsistent Ed25519 pairs, keys without `alg` and one secret used both to sign
-    /// and to seal are refused with `invalid_key`; the message never quotes key material.
+    /// secrets, inconsistent Ed25519 pairs, Ed25519 public keys of small order, keys without
+    /// `alg`, one secret used both to sign and to seal, and an HMAC secret that is an Ed25519
+    /// public key of the set are refused with `invalid_key`; the message never quotes key
+    /// material.
     /// This is the key-file format, secrets included: for a document published by an issuer
     /// and fetched from it, use [`KeySet::from_public_jwks`].
     ///
@@ -177,7 +179,9 @@ impl KeySet {
         })
     }
 
-    /// Adds a key (verify-only unless made active). A duplicate kid is refused.
+    /// Adds a key (verify-only unless made active). A duplicate kid, one secret used both to
+    /// sign (HS256) and to seal (A256GCM), and an HS256 secret equal to an Ed25519 public key
+    /// of the set (its bytes or their base64url text) are refused with `invalid_key`.
     pub fn insert(&mut self, key: Key) -> Result<(), Error> {
         if self.get(key.kid().as_str()).is_some() {
             return Err(Error::invalid_key(format!(
@@ -190,6 +194,18 @@ impl KeySet {
         if let Some(other) = self.keys.iter().find(|k| k.shares_secret_across_uses(&key)) {
             return Err(Error::invalid_key(format!(
                 "keys {} and {} hold the same secret, one to sign and one to seal",
+                other.kid(),
+                key.kid()
+            )));
+        }
+        // An HMAC secret is never a public key of the set (RFC 8725 §3.5): the JWKS shows it.
+        if let Some(other) = self
+            .keys
+            .iter()
+            .find(|k| k.hmac_secret_is_public_key_of(&key))
+        {
+            return Err(Error::invalid_key(format!(
+                "keys {} and {}: an HS256 secret is an Ed25519 public key, which anyone can read",
                 other.kid(),
                 key.kid()
             )));

@@ -155,3 +155,125 @@ fn non_canonical_or_zero_ed25519_signatures_are_refused() {
         );
     }
 }
+
+/// The encodings (`y` little-endian, sign bit clear) of the Ed25519 points of small order:
+/// y = 0 (order 4), 1 (the identity), ±y8 (order 8) and p − 1 (order 2), then the
+/// non-canonical p (≡ 0) and p + 1 (≡ 1). Each also with the sign bit set (below).
+const SMALL_ORDER_Y: [[u8; 32]; 7] = {
+    let zero = [0u8; 32];
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    let y8 = [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ];
+    let minus_y8 = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ];
+    let mut p_minus_1 = [0xffu8; 32];
+    p_minus_1[0] = 0xec;
+    p_minus_1[31] = 0x7f;
+    let mut p = p_minus_1;
+    p[0] = 0xed;
+    let mut p_plus_1 = p_minus_1;
+    p_plus_1[0] = 0xee;
+    [zero, one, y8, minus_y8, p_minus_1, p, p_plus_1]
+};
+
+/// Every small-order encoding, with the sign bit clear and set.
+fn small_order_public_keys() -> Vec<[u8; 32]> {
+    SMALL_ORDER_Y
+        .iter()
+        .flat_map(|y| {
+            let mut signed = *y;
+            signed[31] |= 0x80;
+            [*y, signed]
+        })
+        .collect()
+}
+
+/// `R || 0` for each small-order encoding `R`: the signatures to try against a small-order key.
+fn small_order_signatures() -> impl Iterator<Item = [u8; 64]> {
+    small_order_public_keys().into_iter().map(|r| {
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&r);
+        sig
+    })
+}
+
+#[test]
+fn each_canonical_small_order_key_admits_a_forgery_under_ring() {
+    // Why such keys must be refused, and a check of the list above: under a public key A of
+    // small order, ring's check [S]B == R + [h]A with S = 0 holds whenever R = -[h]A, a point
+    // of the same small subgroup, so one of the small-order encodings R makes `R || 0` a
+    // valid signature of any message. (The non-canonical encodings, y >= p, are refused as
+    // such whether or not ring decodes them.)
+    let message = b"eyJhbGciOiJFZERTQSJ9.any claims at all";
+    for y in &SMALL_ORDER_Y[..5] {
+        for sign in [0, 0x80] {
+            let mut public = *y;
+            public[31] |= sign;
+            let key = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public);
+            assert!(
+                small_order_signatures().any(|sig| key.verify(message, &sig).is_ok()),
+                "{}",
+                b64(public)
+            );
+        }
+    }
+    // A real public key admits no such forgery.
+    let real = Key::ed25519(Kid::new("real").unwrap(), &ED_SEED, None).unwrap();
+    let key = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::ED25519,
+        *real.ed25519_public_key().unwrap(),
+    );
+    assert!(small_order_signatures().all(|sig| key.verify(message, &sig).is_err()));
+}
+
+#[test]
+fn a_small_order_ed25519_public_key_is_refused_so_no_token_is_forged_with_it() {
+    // A verify-only key is the one place tessera takes a public key as given (a key file
+    // without "d", a published key set): a small-order x would let anyone sign anything.
+    let claims = claims_text();
+    for public in small_order_public_keys() {
+        let x = b64(public);
+        let doc = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "weak", "use": "sig",
+            "alg": "EdDSA", "x": x}]})
+        .to_string();
+        for loaded in [
+            KeySet::from_public_jwks(&doc),
+            KeySet::from_json(&doc),
+            Key::ed25519_public(Kid::new("weak").unwrap(), &public).and_then(|key| {
+                let mut set = KeySet::new();
+                set.insert(key).map(|()| set)
+            }),
+        ] {
+            match loaded {
+                Err(e) => {
+                    assert_eq!(e.code(), ErrorCode::InvalidKey, "{x}");
+                    assert!(!e.to_string().contains(&x), "{e}");
+                }
+                Ok(keys) => {
+                    let keys = Arc::new(keys);
+                    let header = r#"{"alg":"EdDSA","typ":"tessera+jwt","kid":"weak"}"#;
+                    let input = format!("{}.{}", b64(header), b64(&claims));
+                    let accepted = small_order_signatures().find(|sig| {
+                        let token = format!("{input}.{}", b64(sig));
+                        verifier(&keys).verify::<Value>(&token, &expected()).is_ok()
+                    });
+                    panic!(
+                        "the small-order key {x} was loaded; a token with a forged signature {}",
+                        if accepted.is_some() {
+                            "VERIFIED"
+                        } else {
+                            "did not verify"
+                        }
+                    );
+                }
+            }
+        }
+    }
+}

@@ -103,6 +103,16 @@ fn header_problems_are_malformed() {
         r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","jku":"http://127.0.0.1:1/k"}"#,
         r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","jwk":{"kty":"oct","k":"AA"}}"#,
         r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","x5u":"http://x"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","x5c":["MIIBIjANBgkqhkiG9w0B"]}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","x5t#S256":"AAAA"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","b64":true}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","crit":[]}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","zip":"DEF"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","cty":"JWT"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","a\u006cg":"none"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","typ":"tessera+jwt"}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1"} {}"#,
+        r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","alg":"HS256"}"#,
         r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","kid":"hs1"}"#,
         r#"{"alg":"HS256","typ":"tessera+jwt","kid":1}"#,
         r#"{"alg":["HS256"],"typ":"tessera+jwt","kid":"hs1"}"#,
@@ -403,8 +413,25 @@ fn unknown_kid_is_refused() {
 fn alg_other_than_the_keys_is_unsupported() {
     let c = serde_json::to_string(&claims()).unwrap();
     for alg in [
-        "none", "None", "NONE", "nOnE", "HS384", "HS512", "RS256", "ES256", "EdDSA", "hs256",
-        " HS256", "HS256 ",
+        "none",
+        "None",
+        "NONE",
+        "nOnE",
+        "HS384",
+        "HS512",
+        "RS256",
+        "ES256",
+        "EdDSA",
+        "hs256",
+        " HS256",
+        "HS256 ",
+        "Hs256",
+        "HS256\0",
+        "HS 256",
+        "\u{ff28}S256",
+        "A256GCM",
+        "dir",
+        "",
     ] {
         let header = json!({"alg": alg, "typ": "tessera+jwt", "kid": "hs1"}).to_string();
         assert_eq!(
@@ -416,6 +443,9 @@ fn alg_other_than_the_keys_is_unsupported() {
     // The escaped spelling of "none" is the same string after parsing: still refused.
     let header = r#"{"alg":"\u006eone","typ":"tessera+jwt","kid":"hs1"}"#;
     assert_eq!(code_of(&forge(header, &c)), ErrorCode::UnsupportedAlgorithm);
+    // And the escaped spelling of "HS256" is HS256: the comparison is of the parsed string.
+    let header = r#"{"alg":"\u0048S256","typ":"tessera+jwt","kid":"hs1"}"#;
+    assert!(verify_json(&hs_keys(), &forge(header, &c)).is_ok());
 }
 
 #[test]

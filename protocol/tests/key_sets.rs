@@ -183,6 +183,43 @@ fn one_secret_never_serves_to_sign_and_to_seal() {
 }
 
 #[test]
+fn an_hmac_secret_that_is_a_published_public_key_is_refused() {
+    // RFC 8725 §3.1/§3.5: the classic confusion with the roles reversed. An HS256 key whose
+    // secret is an Ed25519 key's x (its bytes, or the base64url text the JWKS shows) is a
+    // secret anyone can read at /.well-known/jwks.json, so anyone could MAC tokens for it.
+    let ed = Key::ed25519(Kid::new("ed1").unwrap(), &ED_SEED, None).unwrap();
+    let x = *ed.ed25519_public_key().unwrap();
+    let mut issuer = KeySet::with_active(ed).unwrap();
+    let published: Value = issuer.public_jwks();
+    let x_text = published["keys"][0]["x"].as_str().unwrap().to_owned();
+    assert_eq!(x_text, b64(x));
+    for secret in [x.to_vec(), x_text.clone().into_bytes()] {
+        let doc = serde_json::json!({"keys": [
+            published["keys"][0].clone(),
+            {"kty": "oct", "kid": "hs1", "alg": "HS256", "k": b64(&secret)},
+        ]})
+        .to_string();
+        let via_insert =
+            Key::hs256(Kid::new("hs1").unwrap(), &secret).and_then(|key| issuer.insert(key));
+        for loaded in [KeySet::from_json(&doc).map(|_| ()), via_insert] {
+            let Err(err) = loaded else {
+                // What that would allow: a token MACed with what the JWKS shows.
+                let keys = Arc::new(KeySet::from_json(&doc).unwrap());
+                let header = r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1"}"#;
+                let claims = serde_json::to_string(&claims()).unwrap();
+                let token = forge_with(header, &claims, &secret);
+                let forged = verifier(&keys).verify::<Value>(&token, &expected()).is_ok();
+                panic!(
+                    "the public key was loaded as an HMAC secret; forged token verified: {forged}"
+                );
+            };
+            assert_eq!(err.code(), ErrorCode::InvalidKey);
+            assert!(!err.to_string().contains(&x_text), "{err}");
+        }
+    }
+}
+
+#[test]
 fn a_published_key_set_loads_ed25519_public_keys_and_refuses_anything_secret() {
     // What an issuer publishes loads, verifies its tokens, and mints nothing.
     let mut issuer = KeySet::generate(Algorithm::Hs256).unwrap();

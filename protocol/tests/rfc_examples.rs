@@ -57,6 +57,56 @@ fn rfc7515_a1_is_refused_by_the_tessera_profile() {
     assert_eq!(err.code(), ErrorCode::Malformed);
 }
 
+#[test]
+fn rfc7797_b64_examples_verify_raw_and_unencoded_payloads_are_refused_by_the_profile() {
+    let key = d(RFC7515_A1_K);
+    // §4.1, "b64": true (the default): an ordinary JWS over the payload "$.02".
+    let (input, sig) =
+        split("eyJhbGciOiJIUzI1NiJ9.JC4wMg.5mvfOroL-g7HyqJoozehmsaqmvTYGEq5jTI1gVvoEoQ");
+    assert_eq!(d(input.split_once('.').unwrap().1), b"$.02");
+    assert!(crypto::verify_raw(
+        Algorithm::Hs256,
+        &key,
+        input.as_bytes(),
+        sig
+    ));
+    // §4.2, "b64": false: the signing input holds the payload itself, unencoded.
+    let protected = "eyJhbGciOiJIUzI1NiIsImI2NCI6ZmFsc2UsImNyaXQiOlsiYjY0Il19";
+    assert_eq!(
+        d(protected),
+        br#"{"alg":"HS256","b64":false,"crit":["b64"]}"#
+    );
+    let sig = "A5dxf2s96_n5FLueVuW1Z_vh161FwXZC4YLPff6dmDY";
+    assert!(crypto::verify_raw(
+        Algorithm::Hs256,
+        &key,
+        format!("{protected}.$.02").as_bytes(),
+        sig
+    ));
+    // The profile refuses an unencoded payload in every compact shape, and a tessera header
+    // that asks for one (b64 false, crit b64) even when it is signed as an ordinary JWS.
+    let k = Key::hs256(Kid::new("hs1").unwrap(), &key).unwrap();
+    let keys = std::sync::Arc::new(KeySet::with_active(k).unwrap());
+    let claims = serde_json::to_string(&claims()).unwrap();
+    let header = r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs1","b64":false,"crit":["b64"]}"#;
+    let ordinary = format!("{}.{}", b64(header), b64(&claims));
+    let signed_ordinary = crypto::sign_raw(Algorithm::Hs256, &key, ordinary.as_bytes()).unwrap();
+    let unencoded = format!("{}.{claims}", b64(header));
+    let signed_unencoded = crypto::sign_raw(Algorithm::Hs256, &key, unencoded.as_bytes()).unwrap();
+    for token in [
+        format!("{protected}..{sig}"),
+        format!("{protected}.$.02.{sig}"),
+        format!("{ordinary}.{signed_ordinary}"),
+        format!("{}..{signed_unencoded}", b64(header)),
+        format!("{unencoded}.{signed_unencoded}"),
+    ] {
+        let err = verifier(&keys)
+            .verify::<Value>(&token, &expected())
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Malformed, "{token}");
+    }
+}
+
 const RFC7520_44_K: &str = "hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg";
 const RFC7520_44: &str = "eyJhbGciOiJIUzI1NiIsImtpZCI6IjAxOGMwYWU1LTRkOWItNDcxYi1iZmQ2LWVlZjMxNGJjNzAzNyJ9.SXTigJlzIGEgZGFuZ2Vyb3VzIGJ1c2luZXNzLCBGcm9kbywgZ29pbmcgb3V0IHlvdXIgZG9vci4gWW91IHN0ZXAgb250byB0aGUgcm9hZCwgYW5kIGlmIHlvdSBkb24ndCBrZWVwIHlvdXIgZmVldCwgdGhlcmXigJlzIG5vIGtub3dpbmcgd2hlcmUgeW91IG1pZ2h0IGJlIHN3ZXB0IG9mZiB0by4.s0h6KThzkfBBBkLspW1h84VsJZFTsPPqMDA7g1Md7p0";
 

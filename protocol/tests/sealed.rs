@@ -211,6 +211,75 @@ fn a_sealing_key_never_verifies_and_a_signing_key_never_decrypts() {
     assert_eq!(err.code(), ErrorCode::UnsupportedAlgorithm);
 }
 
+/// A sealed token with a header of our choosing, encrypted under enc1's secret (so that only
+/// the header's checks can refuse it).
+fn seal_raw(header: &str, claims: &str) -> String {
+    let key = ring::aead::LessSafeKey::new(
+        ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &SEAL_SECRET).unwrap(),
+    );
+    let header_b64 = URL_SAFE_NO_PAD.encode(header);
+    let iv = [7u8; 12];
+    let mut data = claims.as_bytes().to_vec();
+    let tag = key
+        .seal_in_place_separate_tag(
+            ring::aead::Nonce::assume_unique_for_key(iv),
+            ring::aead::Aad::from(header_b64.as_bytes()),
+            &mut data,
+        )
+        .unwrap();
+    format!(
+        "{header_b64}..{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(iv),
+        URL_SAFE_NO_PAD.encode(&data),
+        URL_SAFE_NO_PAD.encode(tag)
+    )
+}
+
+#[test]
+fn sealed_alg_and_enc_are_compared_exactly_as_parsed_json() {
+    let keys = keys();
+    let claims = serde_json::to_string(&claims()).unwrap();
+    let good = r#"{"alg":"dir","enc":"A256GCM","typ":"tessera+jwt","kid":"enc1"}"#;
+    assert!(
+        verifier(&keys)
+            .verify::<Value>(&seal_raw(good, &claims), &expect_sealed())
+            .is_ok()
+    );
+    for (alg, enc) in [
+        ("DIR", "A256GCM"),
+        ("Dir", "A256GCM"),
+        (" dir", "A256GCM"),
+        ("dir", "a256gcm"),
+        ("dir", "A256GCM "),
+        ("dir", "A256GCM\\u0000"),
+        ("dir", "A256GCM-KW"),
+        ("dir", "A128CBC-HS256"),
+        ("dir", "HS256"),
+        ("A256GCM", "A256GCM"),
+        ("none", "A256GCM"),
+        ("dir", "none"),
+        ("PBES2-HS256+A128KW", "A256GCM"),
+        ("ECDH-ES", "A256GCM"),
+    ] {
+        let header = format!(r#"{{"alg":"{alg}","enc":"{enc}","typ":"tessera+jwt","kid":"enc1"}}"#);
+        assert_eq!(
+            verifier(&keys)
+                .verify::<Value>(&seal_raw(&header, &claims), &expect_sealed())
+                .unwrap_err()
+                .code(),
+            ErrorCode::UnsupportedAlgorithm,
+            "{header}"
+        );
+    }
+    // Parsed JSON: escaped spellings of dir and A256GCM are dir and A256GCM.
+    let escaped = r#"{"alg":"\u0064ir","enc":"A256\u0047CM","typ":"tessera+jwt","kid":"enc1"}"#;
+    assert!(
+        verifier(&keys)
+            .verify::<Value>(&seal_raw(escaped, &claims), &expect_sealed())
+            .is_ok()
+    );
+}
+
 #[test]
 fn other_jwe_algorithms_and_compression_are_refused() {
     let keys = keys();

@@ -5,6 +5,7 @@
 //! plus an optional `"fields"` list for user input; [`render`](crate::render) turns a panel
 //! into HTML.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -66,8 +67,9 @@ impl Panel {
 /// A button: its label, the action it invokes (id, URL, method), and the token minted for
 /// (action, principal, payload, TTL), which expires at `expires_at` (seconds since the epoch).
 ///
-/// Make one with [`TesseraState::button`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Make one with [`TesseraState::button`]. Its `Debug` output shows the token's length, never
+/// the token: a bearer credential (and, for a signed token, its claims) must not reach logs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
     /// The text on the button.
     pub label: String,
@@ -81,6 +83,19 @@ pub struct Button {
     pub token: String,
     /// When the token expires, in seconds since the epoch.
     pub expires_at: u64,
+}
+
+impl fmt::Debug for Button {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Button")
+            .field("label", &self.label)
+            .field("action", &self.action)
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field("token_len", &self.token.len())
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// An input field of a panel. Its value is sent in the click's `input` object under `name`
@@ -241,5 +256,45 @@ impl TesseraState {
             token,
             expires_at: now.saturating_add(ttl.as_secs()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tessera_protocol::{Algorithm, KeySet};
+
+    use super::{Button, Panel};
+    use crate::{ActionRoute, Principal, TesseraState};
+
+    const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
+
+    #[test]
+    fn debug_of_buttons_and_panels_never_prints_the_bearer_token() {
+        let state =
+            TesseraState::new(KeySet::generate(Algorithm::Hs256).unwrap(), "inventree").unwrap();
+        let button: Button = state
+            .button(
+                "Print",
+                &PRINT,
+                Some(&Principal::new("alice")),
+                &serde_json::json!({"part": 7}),
+            )
+            .unwrap();
+        let panel = Panel::new("stock", "Stock tools").with_button(button.clone());
+        for debug in [
+            format!("{button:?}"),
+            format!("{button:#?}"),
+            format!("{panel:?}"),
+        ] {
+            // Neither the token nor any of its segments (the claims, the signature).
+            for part in std::iter::once(button.token.as_str()).chain(button.token.split('.')) {
+                assert!(!debug.contains(part), "{debug}");
+            }
+            // What is safe to log still shows.
+            assert!(
+                debug.contains("Print") && debug.contains("/print"),
+                "{debug}"
+            );
+        }
     }
 }
