@@ -1201,10 +1201,71 @@ pub(crate) fn failure_cases() -> Vec<Case> {
                 r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}},{{"kty":"oct","kid":"enc-a","use":"enc","alg":"A256GCM","k":"{enc_k}"}}],"active_sealing":"hs-a"}}"#
             ),
         ),
+        (
+            "invalid_key: an Ed25519 x of small order (the identity point)",
+            ed_public_set(&small_order_x(1, false)),
+        ),
+        (
+            "invalid_key: an Ed25519 x of small order (order 8, sign bit set)",
+            ed_public_set(&small_order_x(8, true)),
+        ),
+        (
+            "invalid_key: an Ed25519 x of small order in a non-canonical encoding (y = p + 1)",
+            ed_public_set(&small_order_x(0, false)),
+        ),
+        (
+            "invalid_key: an HS256 secret that is the bytes of an Ed25519 x of the set",
+            format!(
+                r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"ed-a","use":"sig","alg":"EdDSA","x":"{ed_x}"}},{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{ed_x}"}}],"active":"hs-a"}}"#
+            ),
+        ),
+        (
+            "invalid_key: an HS256 secret that is the base64url text of an Ed25519 x of the set",
+            format!(
+                r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{}"}},{{"kty":"OKP","crv":"Ed25519","kid":"ed-a","use":"sig","alg":"EdDSA","x":"{ed_x}"}}],"active":"hs-a"}}"#,
+                b64(ed_x.as_bytes())
+            ),
+        ),
     ] {
         b.bad_key_set(description, &doc, good.clone());
     }
     b.cases
+}
+
+/// A key set of one verify-only Ed25519 key whose `x` is `x` (base64url).
+fn ed_public_set(x: &str) -> String {
+    format!(
+        r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"ed-a","use":"sig","alg":"EdDSA","x":"{x}"}}]}}"#
+    )
+}
+
+/// The base64url encoding of a small-order Ed25519 point: `order` 1 (the identity, y = 1), 8
+/// (y = 0x05fc…e826) or 0 for the non-canonical encoding y = p + 1 of the identity; with the
+/// sign bit set or not.
+fn small_order_x(order: u8, sign: bool) -> String {
+    let mut y = match order {
+        1 => {
+            let mut y = [0u8; 32];
+            y[0] = 1;
+            y
+        }
+        8 => [
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef,
+            0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88,
+            0x6d, 0x53, 0xfc, 0x05,
+        ],
+        _ => {
+            // p + 1 = 2^255 - 18, little-endian.
+            let mut y = [0xffu8; 32];
+            y[0] = 0xee;
+            y[31] = 0x7f;
+            y
+        }
+    };
+    if sign {
+        y[31] |= 0x80;
+    }
+    b64(y)
 }
 
 fn enc(kid: &str) -> Key {

@@ -204,11 +204,24 @@ def _load_jwk(jwk):
     if jwk.get("crv") != "Ed25519":
         raise bad(f'key {kid}: an OKP key must have "crv": "Ed25519"')
     x = material("x", 32)
+    if _is_small_order(x):
+        raise bad(f'key {kid}: the Ed25519 "x" is a point of small order, under which anyone '
+                  "could forge signatures")
     d = material("d", 32) if "d" in jwk else None
     # Without `cryptography` this check cannot run; the key loads and EdDSA use fails later.
     if d is not None and _ed25519 is not None and _ed_public(d) != x:
         raise bad(f'key {kid}: "d" does not derive "x"')
     return Key(kid, "EdDSA", x=x, d=d)
+
+# The y coordinates of the Ed25519 points of small order (spec 3.2): 0, 1, the two of order
+# 8, p - 1, and the non-canonical p and p + 1. An encoding is y (little-endian) plus a sign bit.
+_P = 2**255 - 19
+_SMALL_ORDER_Y = {0, 1, _P - 1, _P, _P + 1,
+                  0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826,
+                  0x7a03ac9277fdc74ec6cc392cfa53202a0f67100d760b3cba4fd84d3d706a17c7}
+
+def _is_small_order(x):
+    return int.from_bytes(x, "little") & ~(1 << 255) in _SMALL_ORDER_Y
 
 def load_key_set(src):
     """A key set from a dict or JSON text/bytes:
@@ -229,6 +242,13 @@ def load_key_set(src):
                     and hmac.compare_digest(other.secret, key.secret)):
                 raise TesseraError("invalid_key", f"keys {other.kid} and {key.kid} hold the same "
                                                   "secret, one to sign and one to seal")
+            # An HMAC secret is never a public key of the set, as bytes or as its base64url text.
+            pair = {other.alg: other, key.alg: key}
+            if set(pair) == {"HS256", "EdDSA"}:
+                secret, x = pair["HS256"].secret, pair["EdDSA"].x
+                if secret in (x, b64e(x).encode("ascii")):
+                    raise TesseraError("invalid_key", f"keys {other.kid} and {key.kid}: an HS256 "
+                                                      "secret is an Ed25519 public key")
         keys[key.kid] = key
     # A member that is present names a key: null is not absence.
     for member in ("active", "active_sealing"):

@@ -648,6 +648,21 @@ class Keys(unittest.TestCase):
                     {"keys": [enc_jwk(kid="hs-1"), hs_jwk()]}):
             self.assertInvalid(src)
 
+    def test_small_order_x_and_public_key_secrets(self):
+        p = 2**255 - 19
+        order8 = 0x05fc536d880238b13933c6d305acdfd5f098eff289f4c345b027b2c28f95e826
+        for y in (0, 1, order8, p - order8, p - 1, p, p + 1):
+            for sign in (0, 1 << 255):
+                x = b64((y | sign).to_bytes(32, "little"))
+                self.assertInvalid({"keys": [ed_jwk(private=False, x=x)]})
+        # Not a point at all (y = p + 18): loads, and verifies nothing (spec 3.2).
+        ref.load_key_set({"keys": [ed_jwk(private=False, x=b64(b"\xff" * 32))]})
+        # An HS256 secret equal to a public key of the set, as bytes or as its text.
+        x = base64.urlsafe_b64decode(ED_X + "=")
+        for secret in (x, ED_X.encode()):
+            self.assertInvalid({"keys": [ed_jwk(private=False), hs_jwk(secret=secret)]})
+            self.assertInvalid({"keys": [hs_jwk(secret=secret), ed_jwk(private=False)]})
+
     @unittest.skipUnless(HAVE_ED, "cryptography not importable")
     def test_d_must_derive_x(self):
         self.assertInvalid({"keys": [ed_jwk(x=b64(bytes(32)))]})
