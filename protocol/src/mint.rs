@@ -328,6 +328,14 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
     /// The claims JSON at `now`, after checking the lifetime, not-before and fingerprint.
     fn claims_json(&self, jti: &str) -> Result<Vec<u8>, Error> {
         let m = self.minter;
+        // A token for no issuer, no action or nobody in particular is a mistake, not a token.
+        if m.issuer.is_empty() || self.aud.is_empty() || self.sub.is_some_and(str::is_empty) {
+            return Err(Error::InvalidConfig {
+                reason: "the issuer, the audience (action id) and a subject, when given, are \
+                         not empty"
+                    .to_owned(),
+            });
+        }
         let iat = self.now.unwrap_or_else(|| m.clock.now());
         let ttl = self.ttl.unwrap_or(m.ttl).as_secs();
         let lifetime_max = m.max_lifetime.as_secs();

@@ -753,6 +753,24 @@ fn a_zero_length_cap_or_lifetime_is_refused_when_configured_not_at_every_token()
 }
 
 #[test]
+fn minting_for_an_empty_issuer_audience_or_subject_is_refused() {
+    let keys = hs_keys();
+    let code = |r: Result<String, Error>| r.unwrap_err().code();
+    assert_eq!(
+        code(Minter::new(keys.clone(), "").token(AUD).mint()),
+        ErrorCode::InvalidConfig
+    );
+    let m = Minter::new(keys, ISS);
+    assert_eq!(code(m.token("").mint()), ErrorCode::InvalidConfig);
+    assert_eq!(
+        code(m.token(AUD).subject("").mint()),
+        ErrorCode::InvalidConfig
+    );
+    // One character each is enough.
+    assert!(m.token("a").subject("u").mint().is_ok());
+}
+
+#[test]
 fn mint_ttl_is_bounded_and_never_zero() {
     let keys = hs_keys();
     let m = Minter::new(keys, ISS)

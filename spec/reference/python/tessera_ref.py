@@ -319,6 +319,9 @@ def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr
                            else "the key set has no active signing key")
     if not (isinstance(iss, str) and isinstance(aud, str) and isinstance(sub, (str, type(None)))):
         raise ValueError("iss and aud must be strings, sub a string or None")
+    if not iss or not aud or sub == "":
+        raise TesseraError("invalid_config", "the issuer, the audience and a subject, when given, "
+                                             "are not empty")
     if type(now) is not int or now < 0 or type(ttl) is not int:
         raise ValueError("now must be a non-negative integer time and ttl an integer")
     if not (type(max_len) is int and max_len > 0 and type(max_lifetime) is int and max_lifetime > 0):

@@ -677,10 +677,11 @@ class Keys(unittest.TestCase):
                          ({"now": 253402300700}, "invalid_config"),  # exp after 9999-12-31
                          ({"now": 253402300800}, "invalid_config"),
                          ({"max_len": 0}, "invalid_config"), ({"max_lifetime": 0}, "invalid_config"),
-                         ({"max_len": 8192.0}, "invalid_config")]:
-            args = {"dat": None, "now": NOW, **kw}
+                         ({"max_len": 8192.0}, "invalid_config"), ({"iss": ""}, "invalid_config"),
+                         ({"aud": ""}, "invalid_config"), ({"sub": ""}, "invalid_config")]:
+            args = {"dat": None, "now": NOW, "iss": ISS, "aud": AUD, **kw}
             with self.assertRaises(TesseraError, msg=kw) as cm:
-                ref.mint(KEYS, ISS, AUD, **args)
+                ref.mint(KEYS, **args)
             self.assertEqual(cm.exception.code, code)
         for ks, sealed in ((ref.load_key_set({"keys": [hs_jwk()]}), False),
                            (KEYS, True),  # no active sealing key
