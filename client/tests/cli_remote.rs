@@ -77,11 +77,12 @@ fn click_failures_print_the_code_and_exit_1() {
     let err = click(&["--action", TRANSFER, "--input", "{qty: 3}"]);
     assert!(err.starts_with("error: bad_input: "), "{err}");
     assert!(err.contains("--input"), "{err}");
+    // The host says why, with a problem code the CLI passes on.
     tessera()
         .args(["panels", &host.url, "--plugin", "no-such-plugin"])
         .assert()
         .code(1)
-        .stderr(predicate::str::starts_with("error: http_status: "));
+        .stderr(predicate::str::starts_with("error: not_found: "));
 }
 
 #[test]
