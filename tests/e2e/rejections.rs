@@ -98,6 +98,13 @@ async fn tampered_misdirected_and_malformed_clicks_are_refused_with_their_codes(
     )
     .await;
     assert_refused(&answer, 422, "bad_input", &token);
+
+    // A repeated input member is refused, not resolved to one of its values (which would a
+    // proxy in front have checked?). Raw text: a JSON value cannot repeat a name. (Members
+    // the action does not read are ignored: a panel's fields are sent to each of its buttons.)
+    let body = format!(r#"{{"token": "{token}", "input": {{"qty": 1, "qty": 900}}}}"#);
+    let answer = try_post(&client, &host, &url, alice, body).await.unwrap();
+    assert_refused(&answer, 422, "bad_input", &token);
 }
 
 #[tokio::test]
