@@ -1,6 +1,7 @@
 //! Strict JSON helpers: the spec's JSON rules at any depth, and "string or anything else".
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -54,17 +55,36 @@ impl<'de> Visitor<'de> for RulesVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonRules, A::Error> {
+        // A short list while objects are small, a hash set beyond: a body of thousands of
+        // members costs linear time, not quadratic.
         let mut seen: Vec<Cow<'de, str>> = Vec::new();
+        let mut many: Option<HashSet<Cow<'de, str>>> = None;
         while let Some(key) = map.next_key::<CowStr<'de>>()? {
-            if seen.contains(&key.0) {
+            let repeated = match &mut many {
+                Some(set) => !set.insert(key.0),
+                None if seen.contains(&key.0) => true,
+                None if seen.len() < LINEAR_NAMES => {
+                    seen.push(key.0);
+                    false
+                }
+                None => {
+                    let mut set: HashSet<_> = seen.drain(..).collect();
+                    set.insert(key.0);
+                    many = Some(set);
+                    false
+                }
+            };
+            if repeated {
                 return Err(de::Error::custom(DUPLICATE));
             }
-            seen.push(key.0);
             map.next_value::<JsonRules>()?;
         }
         Ok(JsonRules)
     }
 }
+
+/// How many member names of one object are compared one by one before a hash set takes over.
+const LINEAR_NAMES: usize = 16;
 
 /// The error message of a repeated member name.
 const DUPLICATE: &str = "duplicate member";

@@ -57,6 +57,7 @@ mod verify;
 
 pub mod crypto;
 pub mod dangerous;
+pub mod json_rules;
 
 pub use crate::algorithm::Algorithm;
 pub use crate::claims::{Claims, MAX_FPR_LEN};

@@ -16,6 +16,7 @@
 //! benchmark (`bench/http.sh`) puts the same difference on top of hyper and the kernel.
 //! Under `cargo test --benches` each endpoint runs once and the summary is skipped.
 
+use std::borrow::Cow;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -26,8 +27,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use criterion::Criterion;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use tessera_protocol::{Algorithm, Expected, KeySet};
+use tessera_protocol::{Algorithm, Expected, KeySet, json_rules};
 use tessera_server::{
     Action, ActionRoute, ActionRouterExt, Caller, HeaderIdentity, Principal, TesseraConfig,
     TesseraState,
@@ -89,12 +91,26 @@ async fn transfer(action: Action<Payload, Option<Input>>) -> Json<Value> {
     Json(result(&action.payload, &input, action.principal.as_ref()))
 }
 
+/// The body as the extractor reads it: the token borrowed, the input kept raw and typed under
+/// the JSON rules.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Click {
-    token: String,
-    #[serde(default)]
-    input: Option<Input>,
+struct Click<'a> {
+    #[serde(borrow)]
+    token: Cow<'a, str>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+}
+
+impl Click<'_> {
+    fn input(&self) -> Result<Input, StatusCode> {
+        match self.input.filter(|raw| raw.get() != "null") {
+            Some(raw) => json_rules::from_str::<Option<Input>>(raw.get())
+                .map(Option::unwrap_or_default)
+                .map_err(|_| StatusCode::UNPROCESSABLE_ENTITY),
+            None => Ok(Input::default()),
+        }
+    }
 }
 
 async fn parse_only(
@@ -104,7 +120,7 @@ async fn parse_only(
 ) -> Result<Json<Value>, StatusCode> {
     let click: Click = serde_json::from_slice(&body).map_err(|_| StatusCode::BAD_REQUEST)?;
     black_box(&click.token);
-    let input = click.input.unwrap_or_default();
+    let input = click.input()?;
     Ok(Json(result(&payload(), &input, who.as_ref())))
 }
 
@@ -123,7 +139,7 @@ async fn by_hand(
         .verifier()
         .verify::<Payload>(&click.token, &expected)
         .map_err(|_| StatusCode::FORBIDDEN)?;
-    let input = click.input.unwrap_or_default();
+    let input = click.input()?;
     Ok(Json(result(&verified.claims.dat, &input, who.as_ref())))
 }
 

@@ -27,6 +27,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::{DeserializeOwned, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tessera_protocol::json_rules::{self, JsonRuleError};
 use tessera_protocol::{Accept, Claims, Expected, Header};
 
 use crate::TesseraState;
@@ -364,9 +365,11 @@ where
 /// code, see [`Code`](crate::Code)); an anonymous caller may only use tokens without a subject
 /// (`wrong_subject`); the payload fits `T` (`bad_payload`, 422); the input fits `I`
 /// (`bad_input`, 422). An input that does not fit is only reported after the token verified:
-/// a request with a bad token and a bad input gets the token's error. (A JSON body's input is
-/// typed in the same pass as the envelope when it fits; `I`'s `Deserialize` should have no side
-/// effects, as derived ones have none.)
+/// a request with a bad token and a bad input gets the token's error. A JSON input is held to
+/// the same JSON rules as the token's claims, whatever `I` reads of it
+/// ([`json_rules`](tessera_protocol::json_rules)): a member name repeated in one object
+/// (`{"qty": 1, "qty": 900}`, which a proxy and the handler could read differently), an
+/// unpaired surrogate escape or a number out of range is `bad_input` too.
 ///
 /// ```
 /// use axum::{Json, Router, body::Body, http::Request};
@@ -512,7 +515,7 @@ impl<T: DeserializeOwned, I: DeserializeOwned> Action<T, I> {
             principal,
             kind,
         } = head;
-        let envelope = parse_body::<I>(kind, bytes).map_err(|r| route.reject(r))?;
+        let envelope = parse_body(kind, bytes).map_err(|r| route.reject(r))?;
         let token: Cow<'_, str> = match (header_token, envelope.token) {
             (Some(token), None) => Cow::Owned(token),
             (None, Some(token)) => token,
@@ -545,7 +548,7 @@ impl<T: DeserializeOwned, I: DeserializeOwned> Action<T, I> {
             fpr,
             dat: payload,
         } = verified.claims;
-        let input: I = envelope.input.parse().map_err(|r| route.reject(r))?;
+        let input: I = envelope.input.parse::<I>().map_err(|r| route.reject(r))?;
         Ok(Action {
             payload,
             input,
@@ -624,31 +627,32 @@ impl<T, I> Action<T, I> {
 }
 
 /// The token and input found in a body.
-struct Envelope<'a, I> {
+struct Envelope<'a> {
     token: Option<Cow<'a, str>>,
-    input: RawInput<'a, I>,
+    input: RawInput<'a>,
 }
 
-enum RawInput<'a, I> {
+enum RawInput<'a> {
     /// No input: deserialized from JSON `null`.
     None,
-    /// Already typed, in the same pass as the envelope (the body's common case).
-    Typed(I),
-    /// Borrowed from the request body, to be typed after the token verified.
+    /// Borrowed from the request body, to be typed after the token verified, under the JSON
+    /// rules.
     Json(&'a RawValue),
     /// The form pairs other than the token (at least one), re-encoded.
     Form(String),
 }
 
-impl<I: DeserializeOwned> RawInput<'_, I> {
-    fn parse(self) -> Result<I, Rejection> {
+impl RawInput<'_> {
+    fn parse<I: DeserializeOwned>(self) -> Result<I, Rejection> {
         match self {
             RawInput::None => serde_json::from_str("null").map_err(|e| {
                 Rejection::bad_input(format!("input is required ({})", json_reason(&e)))
             }),
-            RawInput::Typed(input) => Ok(input),
-            RawInput::Json(raw) => serde_json::from_str(raw.get()).map_err(|e| {
-                Rejection::bad_input(format!("input does not fit: {}", json_reason(&e)))
+            RawInput::Json(raw) => json_rules::from_str(raw.get()).map_err(|e| match e {
+                JsonRuleError::Rule(rule) => Rejection::bad_input(format!("the input {rule}")),
+                JsonRuleError::DoesNotFit(reason) => {
+                    Rejection::bad_input(format!("input does not fit: {reason}"))
+                }
             }),
             RawInput::Form(text) => I::deserialize(FormInput(serde_urlencoded::Deserializer::new(
                 form_urlencoded::parse(text.as_bytes()),
@@ -658,31 +662,15 @@ impl<I: DeserializeOwned> RawInput<'_, I> {
     }
 }
 
-/// A JSON body `{"token": ..., "input": ...}`, with the input as `I`: the action's input type on
-/// the fast path, or `&RawValue` when that pass failed (the envelope is wrong, or the input
-/// does not fit), so that a bad input is reported only after the token verified.
+/// A JSON body `{"token": ..., "input": ...}`, with the input kept raw (borrowed from the
+/// body), so that it is typed, and a bad one reported, only after the token verified.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonEnvelope<'a, I> {
+struct JsonEnvelope<'a> {
     #[serde(borrow, default)]
     token: Option<Cow<'a, str>>,
-    #[serde(default = "TypedInput::absent")]
-    input: TypedInput<I>,
-}
-
-/// A present `input` member, typed (JSON `null` included, as `I` reads it); `None` when absent.
-struct TypedInput<I>(Option<I>);
-
-impl<I> TypedInput<I> {
-    fn absent() -> TypedInput<I> {
-        TypedInput(None)
-    }
-}
-
-impl<'de, I: Deserialize<'de>> Deserialize<'de> for TypedInput<I> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        I::deserialize(d).map(|input| TypedInput(Some(input)))
-    }
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
 }
 
 fn header_token(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
@@ -773,10 +761,7 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
     }
 }
 
-fn parse_body<'a, I: DeserializeOwned>(
-    kind: BodyKind,
-    bytes: &'a Bytes,
-) -> Result<Envelope<'a, I>, Rejection> {
+fn parse_body(kind: BodyKind, bytes: &Bytes) -> Result<Envelope<'_>, Rejection> {
     if bytes.is_empty() {
         return Ok(Envelope {
             token: None,
@@ -784,23 +769,15 @@ fn parse_body<'a, I: DeserializeOwned>(
         });
     }
     match kind {
-        BodyKind::Json => match serde_json::from_slice::<JsonEnvelope<'a, I>>(bytes) {
-            Ok(envelope) => Ok(Envelope {
-                token: envelope.token,
-                input: envelope.input.0.map_or(RawInput::None, RawInput::Typed),
-            }),
-            Err(_) => parse_json_raw(bytes),
-        },
+        BodyKind::Json => parse_json(bytes),
         BodyKind::Form => parse_form(bytes),
         BodyKind::Other => Err(Rejection::unsupported_media_type()),
     }
 }
 
-/// A JSON body whose input did not fit in the typed pass (or that is malformed): the input
-/// kept raw, to be typed (and refused) only after the token verified.
-#[cold]
-fn parse_json_raw<I>(bytes: &Bytes) -> Result<Envelope<'_, I>, Rejection> {
-    let envelope: JsonEnvelope<'_, &RawValue> = serde_json::from_slice(bytes).map_err(|_| {
+/// A JSON body: the token, and the input kept raw.
+fn parse_json(bytes: &Bytes) -> Result<Envelope<'_>, Rejection> {
+    let envelope: JsonEnvelope<'_> = serde_json::from_slice(bytes).map_err(|_| {
         Rejection::malformed_body(
             "the JSON body is not an object of \"token\" (a string) and \"input\"",
         )
@@ -808,14 +785,15 @@ fn parse_json_raw<I>(bytes: &Bytes) -> Result<Envelope<'_, I>, Rejection> {
     Ok(Envelope {
         token: envelope.token,
         // `null` counts as no input: both are typed from `null` ("input is required" if refused).
-        input: (envelope.input.0)
+        input: envelope
+            .input
             .filter(|raw| raw.get() != "null")
             .map_or(RawInput::None, RawInput::Json),
     })
 }
 
 /// A urlencoded form body: the field `tessera_token`, and the other fields as the input.
-fn parse_form<I>(bytes: &Bytes) -> Result<Envelope<'_, I>, Rejection> {
+fn parse_form(bytes: &Bytes) -> Result<Envelope<'_>, Rejection> {
     let mut token = None;
     let mut rest = form_urlencoded::Serializer::new(String::new());
     let mut fields = 0usize;

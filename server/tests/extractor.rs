@@ -471,6 +471,71 @@ async fn input_of_the_wrong_type_is_bad_input() {
     );
 }
 
+/// A JSON input is held to the claims' JSON rules whatever the input type reads of it: a
+/// repeated member name, which a proxy in front and the handler could read differently, is
+/// `bad_input` — for a `Value` input (where serde_json alone keeps the last value), through an
+/// escaped spelling, inside a member a typed input ignores, and with the token in the header.
+#[tokio::test]
+async fn a_json_input_that_repeats_a_member_name_is_bad_input_whatever_the_input_type() {
+    let app = app(state());
+    let print_token = minter()
+        .token(PRINT.id().as_str())
+        .subject("alice")
+        .mint()
+        .unwrap();
+    let transfer_token = transfer_token("alice");
+    let raw = |path: &str, token: &str, input: &str| {
+        let body = format!(r#"{{"token": "{token}", "input": {input}}}"#);
+        as_user(
+            Request::post(path)
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap(),
+            "alice",
+        )
+    };
+    // The same inputs without the repetition are served.
+    let (status, body) = call(&app, raw(PRINT.path(), &print_token, r#"{"copies": 9}"#)).await;
+    assert_eq!(
+        (status, &body["input"]),
+        (StatusCode::OK, &json!({"copies": 9}))
+    );
+    let fine = r#"{"note": "n", "count": 1, "extra": {"x": 1, "y": 2}}"#;
+    let (status, body) = call(&app, raw(TRANSFER.path(), &transfer_token, fine)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (path, token, input) in [
+        (PRINT.path(), &print_token, r#"{"copies": 1, "copies": 9}"#),
+        (
+            PRINT.path(),
+            &print_token,
+            r#"[{"a": {"b": 1, "\u0062": 2}}]"#,
+        ),
+        (
+            TRANSFER.path(),
+            &transfer_token,
+            r#"{"note": "n", "count": 1, "extra": {"x": 1, "x": 2}}"#,
+        ),
+    ] {
+        assert_eq!(
+            refusal(&app, raw(path, token, input)).await,
+            expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_input"),
+            "{input}"
+        );
+    }
+    let request = as_user(
+        Request::post(PRINT.path())
+            .header("tessera-token", &print_token)
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"input": {"copies": 1, "copies": 9}}"#))
+            .unwrap(),
+        "alice",
+    );
+    assert_eq!(
+        refusal(&app, request).await,
+        expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
+    );
+}
+
 #[tokio::test]
 async fn a_required_input_is_typed_whether_present_null_or_absent() {
     async fn note(action: tessera_server::Action<Value, Note>) -> axum::Json<Value> {

@@ -1,5 +1,6 @@
 //! The demo host's HTTP app, as served by each worker.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use tessera_protocol::KeySet;
+use tessera_protocol::json_rules;
 use tessera_server::replay::{DEFAULT_MEMORY_ENTRIES, FileReplayGuard, MemoryReplayGuard};
 use tessera_server::{
     Caller, CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySource, Principal, Rejection,
@@ -223,13 +226,15 @@ async fn healthz(State(app): State<AppState>) -> Response {
     Json(serde_json::json!({"status": "ok", "worker": app.worker.as_str()})).into_response()
 }
 
-/// The body the parse-only endpoint accepts: the same as the transfer action's.
+/// The body the parse-only endpoint accepts: the same as the transfer action's, the input kept
+/// raw and typed under the JSON rules as the `Action` extractor does.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParseOnly {
-    token: String,
-    #[serde(default)]
-    input: Option<TransferInput>,
+struct ParseOnly<'a> {
+    #[serde(borrow)]
+    token: Cow<'a, str>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
 }
 
 /// **Benchmark baseline, verifies nothing.** Parses the same body as the transfer action and
@@ -260,6 +265,11 @@ async fn parse_only(
         return Err(Rejection::body_too_large(app.tessera.max_token_len()));
     }
     let payload = TransferPayload::for_item(&STOCK_ITEM, "B2-11", app.worker.as_str());
-    let input = click.input.unwrap_or_default();
+    let input: TransferInput = match click.input.filter(|raw| raw.get() != "null") {
+        Some(raw) => json_rules::from_str::<Option<TransferInput>>(raw.get())
+            .map_err(|e| Rejection::bad_input(format!("input: {e}")))?
+            .unwrap_or_default(),
+        None => TransferInput::default(),
+    };
     transfer_result(&payload, &input, who.as_ref(), app.worker.as_str()).map(Json)
 }

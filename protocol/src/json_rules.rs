@@ -1,0 +1,153 @@
+//! The spec's JSON rules (§2.4) for JSON that travels beside a token, such as an action's user
+//! input.
+//!
+//! The verifier holds a token's claims to these rules: no member name repeated in one object at
+//! any depth, no unpaired surrogate escape, no number beyond the binary64 range. A request
+//! carries more JSON than the token, and the same ambiguity matters there: with
+//! `{"qty": 1, "qty": 900}`, a proxy in front that checks the first `qty` and an application
+//! that reads the last one (serde_json's rule) act on different values (spec §11.9).
+//! [`from_str`] types a JSON text under the same rules, in one pass when it can.
+//!
+//! ```
+//! use serde_json::Value;
+//! use tessera_protocol::json_rules::{self, JsonRuleError};
+//!
+//! let ok: Value = json_rules::from_str(r#"{"qty": 1, "note": "x"}"#)?;
+//! assert_eq!(ok["qty"], 1);
+//! // serde_json alone would keep the last `qty`; the rules refuse the text.
+//! let err = json_rules::from_str::<Value>(r#"{"qty": 1, "qty": 900}"#).unwrap_err();
+//! assert_eq!(err, JsonRuleError::Rule("repeats a member name"));
+//! // Text that follows the rules but not the type.
+//! let err = json_rules::from_str::<u32>(r#""many""#).unwrap_err();
+//! assert!(matches!(err, JsonRuleError::DoesNotFit(_)));
+//! # Ok::<(), JsonRuleError>(())
+//! ```
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+use crate::json::check_json_rules;
+use crate::strict::Strict;
+
+/// Why [`from_str`] refused a JSON text. Neither variant quotes the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JsonRuleError {
+    /// The text is not JSON, or breaks one of the rules: which one, in words (`"repeats a
+    /// member name"`, `"has a number out of range"`, `"has an unpaired surrogate escape"`,
+    /// `"nests deeper than 127 levels"`, `"is not valid JSON"`).
+    Rule(&'static str),
+    /// The text follows the rules but does not fit the type: serde's error category and the
+    /// column (e.g. `"unexpected member or type at column 7"`).
+    DoesNotFit(String),
+}
+
+impl fmt::Display for JsonRuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonRuleError::Rule(rule) => write!(f, "the JSON {rule}"),
+            JsonRuleError::DoesNotFit(reason) => write!(f, "the JSON does not fit: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for JsonRuleError {}
+
+/// Deserializes `T` from `json` under the spec's JSON rules (§2.4, rules 2 to 4) at any depth,
+/// whatever `T` reads or skips of it: a member name repeated in one object (names compared
+/// after unescaping), an unpaired surrogate escape or a number beyond the binary64 range is
+/// [`JsonRuleError::Rule`]; text that follows the rules but not `T` is
+/// [`JsonRuleError::DoesNotFit`]. The usual case costs one pass (the verifier's strict
+/// deserializer); anything that pass cannot decide cheaply (escaped names, very large or deep
+/// objects) is checked again in full.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use tessera_protocol::json_rules::{from_str, JsonRuleError};
+///
+/// // A repeated name is refused at any depth, even inside members the type ignores, and
+/// // when the two spellings differ only by an escape.
+/// #[derive(serde::Deserialize, Debug)]
+/// struct Qty { qty: u32 }
+/// assert_eq!(from_str::<Qty>(r#"{"qty": 2}"#)?.qty, 2);
+/// let err = from_str::<Qty>(r#"{"qty": 2, "extra": {"a": 1, "a": 2}}"#).unwrap_err();
+/// assert_eq!(err, JsonRuleError::Rule("repeats a member name"));
+/// let err = from_str::<HashMap<String, u32>>(r#"{"a": 1, "\u0061": 2}"#).unwrap_err();
+/// assert_eq!(err, JsonRuleError::Rule("repeats a member name"));
+/// # Ok::<(), JsonRuleError>(())
+/// ```
+pub fn from_str<T: DeserializeOwned>(json: &str) -> Result<T, JsonRuleError> {
+    match serde_json::from_str::<Strict<T>>(json) {
+        Ok(Strict(value)) => Ok(value),
+        Err(_) => from_str_in_full(json),
+    }
+}
+
+/// The rules checked over the whole text, then the typing: the final word when the one-pass
+/// deserializer failed (a broken rule, a type that does not fit, or a case it left undecided).
+#[cold]
+#[inline(never)]
+fn from_str_in_full<T: DeserializeOwned>(json: &str) -> Result<T, JsonRuleError> {
+    check_json_rules(json).map_err(|rule| {
+        // The shared messages speak of "the payload ..."; keep the rule only.
+        JsonRuleError::Rule(rule.strip_prefix("the payload ").unwrap_or(rule))
+    })?;
+    serde_json::from_str(json).map_err(|e| {
+        JsonRuleError::DoesNotFit(format!(
+            "{} at column {}",
+            crate::json_error_category(&e),
+            e.column()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn each_rule_is_named_and_the_text_is_never_quoted() {
+        for (text, rule) in [
+            (r#"{"a": {"b": 1, "b": 1}}"#, "repeats a member name"),
+            (r#"[1e400]"#, "has a number out of range"),
+            (r#"{"s": "\ud800"}"#, "has an unpaired surrogate escape"),
+            (r#"{"a": 1"#, "is not valid JSON"),
+        ] {
+            let err = from_str::<Value>(text).unwrap_err();
+            assert_eq!(err, JsonRuleError::Rule(rule), "{text}");
+            assert!(!err.to_string().contains('{'), "{err}");
+        }
+    }
+
+    #[test]
+    fn undecided_cases_of_the_one_pass_deserializer_get_the_full_check() {
+        // More members than the one pass compares, escaped names, deep nesting: decided in
+        // full, both ways.
+        let many: String = (0..40).map(|i| format!("\"k{i}\": {i},")).collect();
+        let ok = format!("{{{many} \"last\": 0}}");
+        assert_eq!(from_str::<Value>(&ok).unwrap()["k39"], 39);
+        let repeated = format!("{{{many} \"k0\": 0}}");
+        assert_eq!(
+            from_str::<Value>(&repeated).unwrap_err(),
+            JsonRuleError::Rule("repeats a member name")
+        );
+        assert_eq!(from_str::<Value>(r#"{"\u0062": 1}"#).unwrap()["b"], 1);
+        let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+        assert!(from_str::<Value>(&deep).is_ok());
+        let deep_repeat = format!("{}{{\"a\":1,\"a\":2}}{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(
+            from_str::<Value>(&deep_repeat).unwrap_err(),
+            JsonRuleError::Rule("repeats a member name")
+        );
+    }
+
+    #[test]
+    fn text_that_follows_the_rules_but_not_the_type_does_not_fit() {
+        let err = from_str::<u32>("-1").unwrap_err();
+        assert_eq!(
+            err,
+            JsonRuleError::DoesNotFit("unexpected member or type at column 2".to_owned())
+        );
+    }
+}
