@@ -297,7 +297,20 @@ impl KeySet {
         Ok(())
     }
 
-    /// Makes the A256GCM key `kid` the one that seals. Signing keys are refused.
+    /// Makes the A256GCM key `kid` the one that seals. Signing keys are refused
+    /// (`invalid_key`). The active signing key is not affected: a set can sign and seal.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, Key, KeySet, Kid};
+    /// let mut keys = KeySet::generate(Algorithm::Hs256)?;
+    /// keys.insert(Key::generate(Algorithm::A256Gcm, Kid::new("enc1")?)?)?;
+    /// keys.set_active_sealing(&Kid::new("enc1")?)?;
+    /// assert_eq!(keys.active_sealing().unwrap().kid().as_str(), "enc1");
+    /// assert!(keys.active().is_some()); // still signs
+    /// let signing = keys.active().unwrap().kid().clone();
+    /// assert_eq!(keys.set_active_sealing(&signing).unwrap_err().code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn set_active_sealing(&mut self, kid: &Kid) -> Result<(), Error> {
         let index = self.index(kid.as_str()).ok_or_else(|| {
             Error::invalid_key(format!("active sealing key {kid} is not in the key set"))
