@@ -67,6 +67,17 @@ pub enum Code {
 
 impl Code {
     /// Every code: the protocol's, in verification-step order, then the server's.
+    ///
+    /// ```
+    /// use tessera_server::Code;
+    /// for code in Code::ALL {
+    ///     // Each machine code parses back, and maps to a client (4xx) or server (5xx) error.
+    ///     assert_eq!(Code::from_name(code.as_str()), Some(code));
+    ///     assert!(code.status().is_client_error() || code.status().is_server_error());
+    /// }
+    /// assert_eq!(Code::Replayed.status().as_u16(), 409);
+    /// assert_eq!(Code::ReplayUnavailable.status().as_u16(), 503);
+    /// ```
     pub const ALL: [Code; 22] = [
         Code::Protocol(ErrorCode::TooLarge),
         Code::Protocol(ErrorCode::Malformed),
