@@ -6,6 +6,23 @@ use serde::de::{Deserialize, Deserializer};
 use crate::json::{CowStr, StrOrOther, Time};
 
 /// The verified claims of a token, with the application payload `dat` typed as `T`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tessera_protocol::{Algorithm, Expected, FixedClock, KeySet, Minter, Verifier};
+/// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+/// let clock = Arc::new(FixedClock(1_790_000_000));
+/// let token = Minter::new(keys.clone(), "inventree").with_clock(clock.clone())
+///     .token("plugin:stock-tools/action:print").payload(&[1, 2, 3]).mint()?;
+/// let claims = Verifier::new(keys, "inventree").with_clock(clock)
+///     .verify::<Vec<u8>>(&token, &Expected::audience("plugin:stock-tools/action:print"))?.claims;
+/// assert_eq!((claims.iss.as_str(), claims.aud.as_str()), ("inventree", "plugin:stock-tools/action:print"));
+/// assert_eq!(claims.sub, None); // minted without a subject
+/// assert_eq!((claims.iat, claims.nbf, claims.exp), (1_790_000_000, 1_790_000_000, 1_790_000_300));
+/// assert_eq!(claims.jti.len(), 22); // 16 random bytes, base64url
+/// assert_eq!(claims.dat, [1, 2, 3]);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Claims<T> {
     /// Issuer: the app or plugin that minted the token.

@@ -6,7 +6,29 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A source of the current time, in whole seconds since the Unix epoch.
 ///
 /// Verification and minting read `now` only through this trait, so tests, test vectors and the
-/// CLI's `--now` run at a fixed instant.
+/// CLI's `--now` run at a fixed instant. A clock of your own lets a test move time forward:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use tessera_protocol::{Algorithm, Clock, ErrorCode, Expected, KeySet, Minter, Verifier};
+///
+/// #[derive(Debug)]
+/// struct TestClock(AtomicU64);
+/// impl Clock for TestClock {
+///     fn now(&self) -> u64 { self.0.load(Ordering::Relaxed) }
+/// }
+///
+/// let clock = Arc::new(TestClock(AtomicU64::new(1_790_000_000)));
+/// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+/// let token = Minter::new(keys.clone(), "inventree").with_clock(clock.clone()).token("a").mint()?;
+/// let verifier = Verifier::new(keys, "inventree").with_clock(clock.clone());
+/// assert!(verifier.verify::<()>(&token, &Expected::audience("a")).is_ok());
+/// clock.0.fetch_add(300 + 30, Ordering::Relaxed); // the default TTL, plus the leeway
+/// let err = verifier.verify::<()>(&token, &Expected::audience("a")).unwrap_err();
+/// assert_eq!(err.code(), ErrorCode::Expired);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Seconds since 1970-01-01T00:00:00Z.
     fn now(&self) -> u64;

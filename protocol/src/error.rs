@@ -179,7 +179,21 @@ pub enum Error {
 }
 
 impl Error {
-    /// The stable machine code of this error.
+    /// The stable machine code of this error: what to branch on, log or send to a client
+    /// (the message may change; the code never does).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, Expected, KeySet, Minter, Verifier};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// let token = Minter::new(keys.clone(), "inventree").token("a").mint()?;
+    /// let other = Verifier::new(keys, "another-app");
+    /// let err = other.verify::<()>(&token, &Expected::audience("a")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::WrongIssuer);
+    /// assert_eq!(err.code().as_str(), "wrong_issuer");
+    /// assert_eq!(err.to_string(), "token was issued by another issuer");
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::TooLarge { .. } => ErrorCode::TooLarge,

@@ -8,7 +8,18 @@ use crate::{Algorithm, Kid};
 /// The explicit type of every tessera token (RFC 8725 §3.11): the header's `typ`.
 pub const TYP: &str = "tessera+jwt";
 
-/// A verified token's header: the algorithm and key that signed it.
+/// A verified token's header: the algorithm and key that signed it. After a rotation it tells
+/// tokens of the old key from those of the new one.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tessera_protocol::{Algorithm, Expected, Header, Key, KeySet, Kid, Minter, Verifier};
+/// let keys = Arc::new(KeySet::with_active(Key::generate(Algorithm::EdDsa, Kid::new("2026-11")?)?)?);
+/// let token = Minter::new(keys.clone(), "inventree").token("a").mint()?;
+/// let header = Verifier::new(keys, "inventree").verify::<()>(&token, &Expected::audience("a"))?.header;
+/// assert_eq!(header, Header { alg: Algorithm::EdDsa, kid: Kid::new("2026-11")? });
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     /// The algorithm, equal to the key's algorithm.

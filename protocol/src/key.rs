@@ -55,6 +55,14 @@ impl Kid {
     /// A fresh random kid: 4 base64url characters (24 bits from `SystemRandom`). Short on
     /// purpose: it travels in every token. A key set rejects a duplicate, so
     /// [`KeySet::rotate`](crate::KeySet::rotate) draws again on a collision.
+    ///
+    /// ```
+    /// use tessera_protocol::Kid;
+    /// let kid = Kid::random()?;
+    /// assert_eq!(kid.as_str().len(), 4);
+    /// assert_eq!(Kid::new(kid.as_str())?, kid); // always a valid kid
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn random() -> Result<Kid, Error> {
         let mut bytes = [0u8; 3];
         SystemRandom::new()
@@ -217,6 +225,20 @@ impl Key {
     /// a small-order public key a signature `R || 0` with a small-order `R` verifies for any
     /// message, so anyone could mint tokens for that kid. (Other bytes that are not a curve
     /// point load, and verify nothing.)
+    ///
+    /// ```
+    /// use tessera_protocol::{ErrorCode, Key, Kid};
+    /// let signer = Key::ed25519(Kid::new("ed1")?, &[7u8; 32], None)?;
+    /// let public = Key::ed25519_public(Kid::new("ed1")?, signer.ed25519_public_key().unwrap())?;
+    /// assert!(!public.can_sign());
+    /// let mut identity = [0u8; 32];
+    /// identity[0] = 1; // the neutral point: small order
+    /// let err = Key::ed25519_public(Kid::new("ed2")?, &identity).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// let err = Key::ed25519_public(Kid::new("ed3")?, &[7u8; 31]).unwrap_err(); // not 32 bytes
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn ed25519_public(kid: Kid, public: &[u8]) -> Result<Key, Error> {
         let public: [u8; ED25519_KEY_LEN] = public.try_into().map_err(|_| {
             Error::invalid_key(format!("key {kid}: an Ed25519 \"x\" must be 32 bytes"))

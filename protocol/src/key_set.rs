@@ -40,6 +40,16 @@ pub struct KeySet {
 
 impl KeySet {
     /// An empty set (verifies nothing, mints nothing); add keys with [`KeySet::insert`].
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, Key, KeySet, Kid};
+    /// let mut keys = KeySet::new();
+    /// assert!(keys.is_empty() && keys.active().is_none());
+    /// keys.insert(Key::generate(Algorithm::Hs256, Kid::new("k1")?)?)?;
+    /// assert_eq!(keys.len(), 1);
+    /// assert!(keys.active().is_none()); // inserted keys only verify until made active
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn new() -> KeySet {
         KeySet::default()
     }
@@ -51,7 +61,17 @@ impl KeySet {
         Ok(set)
     }
 
-    /// A set holding `key` as its active key.
+    /// A set holding `key` as its active key. A key that cannot sign (a sealing key, or an
+    /// Ed25519 public key alone) is refused with `invalid_key`.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, Key, KeySet, Kid};
+    /// let keys = KeySet::with_active(Key::hs256(Kid::new("k1")?, &[42u8; 32])?)?;
+    /// assert_eq!(keys.active().unwrap().kid().as_str(), "k1");
+    /// let err = KeySet::with_active(Key::a256gcm(Kid::new("enc1")?, &[9u8; 32])?).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn with_active(key: Key) -> Result<KeySet, Error> {
         let mut set = KeySet::new();
         let kid = key.kid().clone();
@@ -153,6 +173,21 @@ impl KeySet {
     }
 
     /// Reads a JWK Set file. A missing or unreadable file is an `invalid_key` error naming the path.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// let path = std::env::temp_dir().join(format!("tessera-doc-keys-{}.json", std::process::id()));
+    /// let keys = KeySet::generate(Algorithm::EdDsa)?;
+    /// std::fs::write(&path, keys.to_private_json()).unwrap();
+    /// let loaded = KeySet::from_file(&path)?;
+    /// std::fs::remove_file(&path).unwrap();
+    /// assert_eq!(loaded.active().unwrap().kid(), keys.active().unwrap().kid());
+    ///
+    /// let err = KeySet::from_file(&path).unwrap_err(); // gone now
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// assert!(err.to_string().contains(&*path.to_string_lossy()));
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<KeySet, Error> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -166,7 +201,16 @@ impl KeySet {
         })
     }
 
-    /// Reads a JWK Set document from the environment variable `var` (e.g. [`KEYS_ENV`]).
+    /// Reads a JWK Set document from the environment variable `var` (e.g. [`KEYS_ENV`]). An
+    /// unset variable, or a document that does not load, is `invalid_key`, naming the variable
+    /// and never quoting its value.
+    ///
+    /// ```
+    /// use tessera_protocol::{ErrorCode, KeySet};
+    /// let err = KeySet::from_env("TESSERA_DOC_EXAMPLE_UNSET").unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// assert!(err.to_string().contains("TESSERA_DOC_EXAMPLE_UNSET"));
+    /// ```
     pub fn from_env(var: &str) -> Result<KeySet, Error> {
         let text = std::env::var(var).map_err(|_| {
             Error::invalid_key(format!(
@@ -182,6 +226,19 @@ impl KeySet {
     /// Adds a key (verify-only unless made active). A duplicate kid, one secret used both to
     /// sign (HS256) and to seal (A256GCM), and an HS256 secret equal to an Ed25519 public key
     /// of the set (its bytes or their base64url text) are refused with `invalid_key`.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, Key, KeySet, Kid};
+    /// let mut keys = KeySet::generate(Algorithm::Hs256)?;
+    /// keys.insert(Key::hs256(Kid::new("old")?, &[1u8; 32])?)?; // verifies tokens it signed
+    /// let twice = keys.insert(Key::generate(Algorithm::EdDsa, Kid::new("old")?)?).unwrap_err();
+    /// assert_eq!(twice.code(), ErrorCode::InvalidKey);
+    /// // The same 32 bytes as an HMAC secret and a sealing key: refused.
+    /// let reused = keys.insert(Key::a256gcm(Kid::new("enc")?, &[1u8; 32])?).unwrap_err();
+    /// assert_eq!(reused.code(), ErrorCode::InvalidKey);
+    /// assert_eq!(keys.len(), 2);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn insert(&mut self, key: Key) -> Result<(), Error> {
         if self.get(key.kid().as_str()).is_some() {
             return Err(Error::invalid_key(format!(
@@ -214,7 +271,19 @@ impl KeySet {
         Ok(())
     }
 
-    /// Makes the key `kid` the one that mints. It must be able to sign.
+    /// Makes the key `kid` the one that mints. It must be able to sign (else `invalid_key`).
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, Key, KeySet, Kid};
+    /// let mut keys = KeySet::new();
+    /// keys.insert(Key::generate(Algorithm::EdDsa, Kid::new("ed1")?)?)?;
+    /// keys.insert(Key::generate(Algorithm::A256Gcm, Kid::new("enc1")?)?)?;
+    /// keys.set_active(&Kid::new("ed1")?)?;
+    /// assert_eq!(keys.active().unwrap().kid().as_str(), "ed1");
+    /// let err = keys.set_active(&Kid::new("enc1")?).unwrap_err(); // seals, never signs
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn set_active(&mut self, kid: &Kid) -> Result<(), Error> {
         let index = self
             .index(kid.as_str())
@@ -228,7 +297,20 @@ impl KeySet {
         Ok(())
     }
 
-    /// Makes the A256GCM key `kid` the one that seals. Signing keys are refused.
+    /// Makes the A256GCM key `kid` the one that seals. Signing keys are refused
+    /// (`invalid_key`). The active signing key is not affected: a set can sign and seal.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, Key, KeySet, Kid};
+    /// let mut keys = KeySet::generate(Algorithm::Hs256)?;
+    /// keys.insert(Key::generate(Algorithm::A256Gcm, Kid::new("enc1")?)?)?;
+    /// keys.set_active_sealing(&Kid::new("enc1")?)?;
+    /// assert_eq!(keys.active_sealing().unwrap().kid().as_str(), "enc1");
+    /// assert!(keys.active().is_some()); // still signs
+    /// let signing = keys.active().unwrap().kid().clone();
+    /// assert_eq!(keys.set_active_sealing(&signing).unwrap_err().code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn set_active_sealing(&mut self, kid: &Kid) -> Result<(), Error> {
         let index = self.index(kid.as_str()).ok_or_else(|| {
             Error::invalid_key(format!("active sealing key {kid} is not in the key set"))
@@ -245,6 +327,23 @@ impl KeySet {
     /// Rotation: generates a key of `alg` with a fresh random kid and makes it active (the
     /// signing key for HS256/EdDSA, the sealing key for A256GCM); the previous one stays in the
     /// set for verification or opening. Returns the new kid.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, Expected, KeySet, Minter, Verifier};
+    /// let mut keys = KeySet::generate(Algorithm::EdDsa)?;
+    /// // A token minted before the rotation (by a worker that loaded the old key file)...
+    /// let before = Arc::new(KeySet::from_json(&keys.to_private_json())?);
+    /// let old_token = Minter::new(before, "inventree").token("a").mint()?;
+    /// let new_kid = keys.rotate(Algorithm::EdDsa)?;
+    /// let keys = Arc::new(keys);
+    /// // ...still verifies after it, while new tokens are signed by the new key.
+    /// let verifier = Verifier::new(keys.clone(), "inventree");
+    /// assert!(verifier.verify::<()>(&old_token, &Expected::audience("a")).is_ok());
+    /// let new_token = Minter::new(keys, "inventree").token("a").mint()?;
+    /// assert_eq!(verifier.verify::<()>(&new_token, &Expected::audience("a"))?.header.kid, new_kid);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn rotate(&mut self, alg: Algorithm) -> Result<Kid, Error> {
         for _ in 0..KID_DRAWS {
             let kid = Kid::random()?;
@@ -262,7 +361,24 @@ impl KeySet {
     }
 
     /// Retirement: removes the key `kid`; tokens it signed then fail with `unknown_key`.
-    /// The active key cannot be retired (rotate first).
+    /// The active key cannot be retired (rotate first): that is `invalid_key`, as is a kid
+    /// not in the set.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, Expected, KeySet, Minter, Verifier};
+    /// let mut keys = KeySet::generate(Algorithm::Hs256)?;
+    /// let old = keys.active().unwrap().kid().clone();
+    /// let old_token = Minter::new(Arc::new(KeySet::from_json(&keys.to_private_json())?), "inventree")
+    ///     .token("a").mint()?;
+    /// assert_eq!(keys.retire(&old).unwrap_err().code(), ErrorCode::InvalidKey); // still active
+    /// keys.rotate(Algorithm::Hs256)?;
+    /// keys.retire(&old)?;
+    /// let err = Verifier::new(Arc::new(keys), "inventree")
+    ///     .verify::<()>(&old_token, &Expected::audience("a")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::UnknownKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn retire(&mut self, kid: &Kid) -> Result<(), Error> {
         let index = self
             .index(kid.as_str())
@@ -326,6 +442,19 @@ impl KeySet {
 
     /// The public JWK Set: Ed25519 public keys only (no `d`); HMAC and sealing keys never
     /// appear, so an HMAC-only set gives `{"keys":[]}`.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// let mut keys = KeySet::generate(Algorithm::EdDsa)?;
+    /// keys.rotate(Algorithm::Hs256)?; // the HMAC key, now active, is not published
+    /// let jwks = keys.public_jwks();
+    /// let published = jwks["keys"].as_array().unwrap();
+    /// assert_eq!(published.len(), 1);
+    /// assert_eq!(published[0]["kty"], "OKP");
+    /// assert!(published[0].get("d").is_none() && jwks.get("active").is_none());
+    /// assert_eq!(KeySet::generate(Algorithm::Hs256)?.public_jwks().to_string(), r#"{"keys":[]}"#);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn public_jwks(&self) -> serde_json::Value {
         let doc = JwkSetOut {
             keys: self

@@ -55,6 +55,18 @@ pub struct Minter {
 impl Minter {
     /// A minter for `issuer` with the defaults: TTL 5 min, maximum lifetime 24 h, length cap
     /// 8 KiB, the system clock.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{
+    ///     Algorithm, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_LEN, DEFAULT_TTL, KeySet, Minter,
+    /// };
+    /// let minter = Minter::new(Arc::new(KeySet::generate(Algorithm::Hs256)?), "inventree");
+    /// assert_eq!(minter.default_ttl(), DEFAULT_TTL);
+    /// assert_eq!(minter.max_lifetime(), DEFAULT_MAX_LIFETIME);
+    /// assert_eq!(minter.max_len(), DEFAULT_MAX_TOKEN_LEN);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn new(keys: Arc<KeySet>, issuer: impl Into<String>) -> Minter {
         Minter {
             keys,
@@ -74,6 +86,23 @@ impl Minter {
     }
 
     /// The TTL used when a token does not set its own. Defaults to 5 minutes.
+    ///
+    /// Not checked here: a default TTL of zero (`invalid_config`) or over the maximum lifetime
+    /// (`lifetime_too_long`) makes every [`TokenBuilder::mint`] without its own TTL fail.
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use tessera_protocol::{Algorithm, ErrorCode, Expected, KeySet, Minter, Verifier};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// let minter = Minter::new(keys.clone(), "inventree").with_default_ttl(Duration::from_secs(60));
+    /// let token = minter.token("a").mint()?;
+    /// let claims = Verifier::new(keys.clone(), "inventree")
+    ///     .verify::<()>(&token, &Expected::audience("a"))?.claims;
+    /// assert_eq!(claims.exp - claims.iat, 60);
+    /// let zero = Minter::new(keys, "inventree").with_default_ttl(Duration::ZERO);
+    /// assert_eq!(zero.token("a").mint().unwrap_err().code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn with_default_ttl(mut self, ttl: Duration) -> Minter {
         self.ttl = ttl;
         self
@@ -179,7 +208,18 @@ pub struct TokenBuilder<'a, T: ?Sized> {
 }
 
 impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
-    /// The principal the token is for (`sub`).
+    /// The principal the token is for (`sub`). An empty subject is refused with
+    /// `invalid_config` when minting (as are an empty issuer and an empty action id).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet, Minter};
+    /// let minter = Minter::new(Arc::new(KeySet::generate(Algorithm::Hs256)?), "inventree");
+    /// assert!(minter.token("a").subject("user:42").mint().is_ok());
+    /// assert_eq!(minter.token("a").subject("").mint().unwrap_err().code(), ErrorCode::InvalidConfig);
+    /// assert_eq!(minter.token("").mint().unwrap_err().code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn subject(mut self, sub: &'a str) -> Self {
         self.sub = Some(sub);
         self
@@ -200,18 +240,61 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
     }
 
     /// Time to live; bounded by the minter's maximum lifetime. Defaults to the minter's TTL.
+    /// Whole seconds count; a TTL under one second is refused with `invalid_config`.
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet, Minter};
+    /// let minter = Minter::new(Arc::new(KeySet::generate(Algorithm::Hs256)?), "inventree");
+    /// assert!(minter.token("a").ttl(Duration::from_secs(30)).mint().is_ok());
+    /// let err = minter.token("a").ttl(Duration::from_millis(500)).mint().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
         self
     }
 
     /// The token is not valid before this instant (seconds since the epoch). Defaults to now.
+    /// It must lie between now and the expiry (else `invalid_config`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, Expected, FixedClock, KeySet, Minter, Verifier};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// let minter = Minter::new(keys.clone(), "inventree").with_clock(Arc::new(FixedClock(1000)));
+    /// let token = minter.token("a").not_before(1100).mint()?; // valid 1100..1300
+    /// let at = |now| Verifier::new(keys.clone(), "inventree").with_clock(Arc::new(FixedClock(now)));
+    /// let err = at(1050).verify::<()>(&token, &Expected::audience("a")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::NotYetValid); // 50 s early: beyond the 30 s leeway
+    /// assert_eq!(at(1100).verify::<()>(&token, &Expected::audience("a"))?.claims.nbf, 1100);
+    /// let err = minter.token("a").not_before(1300).mint().unwrap_err(); // not before the expiry
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn not_before(mut self, nbf: u64) -> Self {
         self.not_before = Some(nbf);
         self
     }
 
-    /// Binds a fingerprint of the state the token was minted from (`fpr`, 1 to 128 bytes).
+    /// Binds a fingerprint of the state the token was minted from (`fpr`, 1 to
+    /// [`MAX_FPR_LEN`](crate::MAX_FPR_LEN) bytes, else `invalid_config`). The verifier returns
+    /// it in [`Claims::fpr`](crate::Claims::fpr); comparing it with the current state is the
+    /// application's job.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, Expected, KeySet, Minter, Verifier};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// let minter = Minter::new(keys.clone(), "inventree");
+    /// let token = minter.token("a").fingerprint("stock:1234:v7").mint()?;
+    /// let ok = Verifier::new(keys, "inventree").verify::<()>(&token, &Expected::audience("a"))?;
+    /// assert_eq!(ok.claims.fpr.as_deref(), Some("stock:1234:v7"));
+    /// let err = minter.token("a").fingerprint(&"f".repeat(129)).mint().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn fingerprint(mut self, fpr: &'a str) -> Self {
         self.fpr = Some(fpr);
         self
@@ -223,7 +306,19 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
         self
     }
 
-    /// Signs the token with the active key.
+    /// Signs the token with the active key. A key set without an active signing key (an empty
+    /// one, or one with verify-only keys) is refused with `invalid_key`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet, Minter};
+    /// let minter = Minter::new(Arc::new(KeySet::generate(Algorithm::Hs256)?), "inventree");
+    /// let (one, two) = (minter.token("a").mint()?, minter.token("a").mint()?);
+    /// assert_ne!(one, two); // a fresh random jti each time
+    /// let no_key = Minter::new(Arc::new(KeySet::new()), "inventree");
+    /// assert_eq!(no_key.token("a").mint().unwrap_err().code(), ErrorCode::InvalidKey);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn mint(self) -> Result<String, Error> {
         let mut jti = [0u8; JTI_BYTES];
         self.minter
@@ -303,6 +398,18 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
 
     /// Signs the token with a caller-chosen `jti`. Only for deterministic test vectors: a
     /// real token's `jti` must be unpredictable, which [`TokenBuilder::mint`] guarantees.
+    ///
+    /// With [`TokenBuilder::issued_at`] and an HS256 or Ed25519 key, the token is the same
+    /// every time:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, KeySet, Minter};
+    /// let minter = Minter::new(Arc::new(KeySet::generate(Algorithm::EdDsa)?), "inventree");
+    /// let vector = || minter.token("a").issued_at(1_790_000_000).mint_with_jti("jti-0001");
+    /// assert_eq!(vector()?, vector()?);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn mint_with_jti(self, jti: &str) -> Result<String, Error> {
         let m = self.minter;
         let key = m

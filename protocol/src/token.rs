@@ -72,7 +72,20 @@ pub(crate) enum KidRef {
 }
 
 impl<'t> UntrustedToken<'t> {
-    /// Runs the structural checks, in order, and keeps the decoded parts.
+    /// Runs the structural checks, in order, and keeps the decoded parts. Nothing about the
+    /// key is checked: an unknown kid parses, and so does a bad signature.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, KeySet, Minter, TokenKind, UntrustedToken};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::EdDsa)?);
+    /// let token = Minter::new(keys.clone(), "inventree").token("a").mint()?;
+    /// let untrusted = UntrustedToken::parse(&token, 8192)?;
+    /// assert_eq!(untrusted.kind(), TokenKind::Signed);
+    /// assert_eq!(untrusted.untrusted_alg(), Some(Algorithm::EdDsa));
+    /// assert_eq!(untrusted.untrusted_kid(), Some(keys.active().unwrap().kid().as_str()));
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn parse(token: &'t str, max_len: usize) -> Result<UntrustedToken<'t>, Error> {
         UntrustedToken::parse_for(token, max_len, None)
     }

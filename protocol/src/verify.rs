@@ -47,6 +47,14 @@ pub struct Expected<'a> {
 
 /// Which kinds of token a route accepts. A token of another kind is refused as `malformed`,
 /// so a sealed token never passes where a signed one is expected, and the reverse.
+///
+/// ```
+/// use tessera_protocol::{Accept, TokenKind};
+/// assert_eq!(Accept::default(), Accept::Signed);
+/// assert!(Accept::Signed.allows(TokenKind::Signed));
+/// assert!(!Accept::Signed.allows(TokenKind::Sealed));
+/// assert!(Accept::Either.allows(TokenKind::Sealed));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Accept {
     /// Signed tokens (JWS) only. The default.
@@ -94,6 +102,21 @@ impl<'a> Expected<'a> {
     }
 
     /// Accepts the given kinds of token instead of signed ones only.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Accept, Algorithm, ErrorCode, Expected, KeySet, Minter, Verifier};
+    /// let mut keys = KeySet::generate(Algorithm::Hs256)?;
+    /// keys.rotate(Algorithm::A256Gcm)?; // adds the active sealing key; the signing key stays
+    /// let keys = Arc::new(keys);
+    /// let sealed = Minter::new(keys.clone(), "inventree").token("a").seal()?;
+    /// let verifier = Verifier::new(keys, "inventree");
+    /// // By default only signed tokens pass: a sealed one is malformed here.
+    /// let err = verifier.verify::<()>(&sealed, &Expected::audience("a")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::Malformed);
+    /// verifier.verify::<()>(&sealed, &Expected::audience("a").accept(Accept::Either))?;
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn accept(mut self, accept: Accept) -> Expected<'a> {
         self.accept = accept;
         self
@@ -107,6 +130,18 @@ impl<'a> Expected<'a> {
 }
 
 /// A verified token: its header and its claims, with the payload typed as `T`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tessera_protocol::{Algorithm, Expected, KeySet, Minter, Verifier};
+/// let keys = Arc::new(KeySet::generate(Algorithm::EdDsa)?);
+/// let token = Minter::new(keys.clone(), "inventree").token("a").subject("user:42").mint()?;
+/// let verified = Verifier::new(keys.clone(), "inventree").verify::<()>(&token, &Expected::audience("a"))?;
+/// assert_eq!(verified.header.alg, Algorithm::EdDsa);
+/// assert_eq!(&verified.header.kid, keys.active().unwrap().kid());
+/// assert_eq!(verified.claims.sub.as_deref(), Some("user:42"));
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedToken<T> {
     /// Which key and algorithm signed it.
@@ -171,6 +206,23 @@ impl Verifier {
     }
 
     /// Leeway for `exp`, `nbf` and `iat`, at most [`MAX_LEEWAY`]. Defaults to 30 seconds.
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use tessera_protocol::{Algorithm, ErrorCode, Expected, FixedClock, KeySet, Minter, Verifier};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// // Expired 10 seconds ago (minted at 1000 with a 60 s TTL; now is 1070).
+    /// let token = Minter::new(keys.clone(), "inventree").token("a")
+    ///     .ttl(Duration::from_secs(60)).issued_at(1000).mint()?;
+    /// let verifier = Verifier::new(keys, "inventree").with_clock(Arc::new(FixedClock(1070)));
+    /// assert!(verifier.verify::<()>(&token, &Expected::audience("a")).is_ok()); // within 30 s
+    /// let strict = verifier.clone().with_leeway(Duration::ZERO)?;
+    /// let err = strict.verify::<()>(&token, &Expected::audience("a")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::Expired);
+    /// let err = verifier.with_leeway(Duration::from_secs(301)).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn with_leeway(mut self, leeway: Duration) -> Result<Verifier, Error> {
         if leeway > MAX_LEEWAY {
             return Err(Error::InvalidConfig {
@@ -182,6 +234,20 @@ impl Verifier {
     }
 
     /// The longest accepted `exp - iat`, at least one second. Defaults to 24 hours.
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use tessera_protocol::{Algorithm, ErrorCode, Expected, KeySet, Minter, Verifier};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// let hour = Minter::new(keys.clone(), "inventree").token("a").ttl(Duration::from_secs(3600)).mint()?;
+    /// let verifier = Verifier::new(keys, "inventree").with_max_lifetime(Duration::from_secs(600))?;
+    /// // The token's own lifetime is checked, however much of it is left.
+    /// let err = verifier.verify::<()>(&hour, &Expected::audience("a")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::LifetimeTooLong);
+    /// let err = verifier.with_max_lifetime(Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn with_max_lifetime(mut self, max: Duration) -> Result<Verifier, Error> {
         if max.as_secs() == 0 {
             return Err(Error::InvalidConfig {
@@ -230,6 +296,26 @@ impl Verifier {
     }
 
     /// Verifies `token` for `expected` and returns its claims with `dat` as `T`.
+    ///
+    /// The first failing step decides the error: a token for the right action whose payload
+    /// does not fit `T` is `bad_payload`; an anonymous caller ([`Expected::anonymous`]) is
+    /// refused a token minted for somebody with `wrong_subject`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, ErrorCode, Expected, KeySet, Minter, Verifier};
+    /// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+    /// let token = Minter::new(keys.clone(), "inventree")
+    ///     .token("a").subject("user:42").payload(&"twelve").mint()?;
+    /// let verifier = Verifier::new(keys, "inventree");
+    /// let ok = verifier.verify::<String>(&token, &Expected::audience("a"))?;
+    /// assert_eq!(ok.claims.dat, "twelve");
+    /// let err = verifier.verify::<u32>(&token, &Expected::audience("a")).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::BadPayload);
+    /// let err = verifier.verify::<String>(&token, &Expected::audience("a").anonymous()).unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::WrongSubject);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn verify<T: DeserializeOwned>(
         &self,
         token: &str,

@@ -35,11 +35,61 @@ use crate::identity::Principal;
 use crate::rejection::Rejection;
 use crate::replay::{ReplayGuard, Use};
 
-/// The request header that may carry the token.
+/// The request header that may carry the token. A request carries exactly one token: one in
+/// the header and another in the body is refused as `malformed` (400).
+///
+/// ```
+/// use axum::{Router, body::Body, http::Request};
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::{Action, ActionRoute, ActionRouterExt, TOKEN_HEADER, TesseraState};
+/// use tower::ServiceExt;
+///
+/// const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
+/// async fn print(action: Action<u32>) -> String { action.input.to_string() }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+/// let token = state.button("Print", &PRINT, None, &7u32)?.token;
+/// let app = Router::new().action(&PRINT, print).with_state(state);
+/// let click = |body: serde_json::Value| Request::post("/print").header(TOKEN_HEADER, token.as_str())
+///     .header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
+/// // The token in the header, the input in the body:
+/// assert_eq!(app.clone().oneshot(click(serde_json::json!({"input": {"copies": 2}}))).await?.status(), 200);
+/// // The token twice:
+/// assert_eq!(app.oneshot(click(serde_json::json!({"token": token}))).await?.status(), 400);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 pub const TOKEN_HEADER: &str = "tessera-token";
 /// [`TOKEN_HEADER`] as a header name (looked up without parsing the name each time).
 const TOKEN_HEADER_NAME: HeaderName = HeaderName::from_static(TOKEN_HEADER);
-/// The urlencoded form field that may carry the token.
+/// The urlencoded form field that may carry the token. The form's other fields are the input.
+///
+/// ```
+/// use axum::{Router, body::Body, http::Request};
+/// use http_body_util::BodyExt;
+/// use serde::Deserialize;
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::{Action, ActionRoute, ActionRouterExt, TOKEN_FIELD, TesseraState};
+/// use tower::ServiceExt;
+///
+/// const TRANSFER: ActionRoute = ActionRoute::new("plugin:stock-tools/action:transfer", "/transfer");
+/// #[derive(Deserialize)]
+/// struct Qty { qty: u32 }
+/// async fn transfer(Action { payload, input, .. }: Action<u32, Qty>) -> String {
+///     format!("{} of part {payload}", input.qty)
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+/// let token = state.button("Transfer", &TRANSFER, None, &7u32)?.token;
+/// let form = format!("{TOKEN_FIELD}={token}&qty=3");
+/// let request = Request::post("/transfer")
+///     .header("content-type", "application/x-www-form-urlencoded").body(Body::from(form))?;
+/// let response = Router::new().action(&TRANSFER, transfer).with_state(state).oneshot(request).await?;
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(&response.into_body().collect().await?.to_bytes()[..], b"3 of part 7");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 pub const TOKEN_FIELD: &str = "tessera_token";
 
 /// An action id: the audience (`aud`) of the tokens that may invoke the action, e.g.
@@ -195,6 +245,32 @@ impl ActionRoute {
     /// `.route(route.path(), post(handler).layer(route.layer()))`. [`ActionRoute::post`] binds
     /// the same way without a layer, which saves re-boxing the route's service and future on
     /// every request.
+    ///
+    /// A handler that extracts [`Action`] on a route bound to no action is refused with
+    /// `unbound_action` (500): the extractor never guesses the action from the URL.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::Request, routing::post};
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Action, ActionRoute, TesseraState};
+    /// use tower::ServiceExt;
+    ///
+    /// const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
+    /// async fn print(_: Action<()>) -> &'static str { "printed" }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+    /// let token = state.button("Print", &PRINT, None, &())?.token;
+    /// let app = Router::new()
+    ///     .route(PRINT.path(), post(print).layer(PRINT.layer()))
+    ///     .route("/print-unbound", post(print)) // forgot the layer
+    ///     .with_state(state);
+    /// let click = |path| Request::post(path).header("tessera-token", token.as_str())
+    ///     .body(Body::empty()).unwrap();
+    /// assert_eq!(app.clone().oneshot(click("/print")).await?.status(), 200);
+    /// assert_eq!(app.oneshot(click("/print-unbound")).await?.status(), 500); // unbound_action
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn layer(&self) -> Extension<ActionRoute> {
         Extension(self.clone())
     }

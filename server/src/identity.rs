@@ -41,6 +41,15 @@ impl Principal {
 
     /// Parses a principal from untrusted text: 1 to [`MAX_PRINCIPAL_LEN`] bytes, no control
     /// characters, no leading or trailing whitespace. Anything else is `None`.
+    ///
+    /// ```
+    /// use tessera_server::{MAX_PRINCIPAL_LEN, Principal};
+    /// assert_eq!(Principal::parse("user:42"), Some(Principal::new("user:42")));
+    /// assert!(Principal::parse(&"a".repeat(MAX_PRINCIPAL_LEN)).is_some());
+    /// assert_eq!(Principal::parse(&"a".repeat(MAX_PRINCIPAL_LEN + 1)), None);
+    /// assert_eq!(Principal::parse(" alice"), None);
+    /// assert_eq!(Principal::parse("alice\u{7f}"), None); // DEL is a control character
+    /// ```
     pub fn parse(text: &str) -> Option<Principal> {
         let ok = !text.is_empty()
             && text.len() <= MAX_PRINCIPAL_LEN

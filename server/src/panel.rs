@@ -69,6 +69,20 @@ impl Panel {
 ///
 /// Make one with [`TesseraState::button`]. Its `Debug` output shows the token's length, never
 /// the token: a bearer credential (and, for a signed token, its claims) must not reach logs.
+///
+/// ```
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::{ActionRoute, TesseraState};
+/// const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
+/// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+/// let button = state.button("Print", &PRINT, None, &7u32)?;
+/// assert!(!format!("{button:?}").contains(&button.token));
+/// let json = serde_json::to_value(&button)?;
+/// assert_eq!(json["action"], "plugin:stock-tools/action:print");
+/// assert_eq!((json["url"].as_str(), json["method"].as_str()), (Some("/print"), Some("POST")));
+/// assert_eq!(json["token"], button.token.as_str()); // the JSON form does carry it
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
     /// The text on the button.
@@ -100,6 +114,15 @@ impl fmt::Debug for Button {
 
 /// An input field of a panel. Its value is sent in the click's `input` object under `name`
 /// (as a JSON number for [`FieldKind::Number`] fields holding a number).
+///
+/// ```
+/// use tessera_server::{Field, FieldKind};
+/// let qty = Field::number("qty", "Quantity").with_value("1");
+/// assert_eq!(serde_json::to_value(&qty)?, serde_json::json!(
+///     {"name": "qty", "label": "Quantity", "type": "number", "value": "1"}));
+/// assert_eq!(Field::text("note", "Note").kind, FieldKind::Text);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     /// The member name in `input`.
@@ -185,7 +208,24 @@ impl TesseraState {
         self.button_with_ttl(label, route, principal, payload, self.default_ttl())
     }
 
-    /// Like [`TesseraState::button`], with its own TTL (at most the maximum lifetime).
+    /// Like [`TesseraState::button`], with its own TTL (at most the maximum lifetime; a longer
+    /// one is `mint_failed`, with the protocol's `lifetime_too_long` as its cause).
+    ///
+    /// ```
+    /// use std::{sync::Arc, time::Duration};
+    /// use tessera_protocol::{Algorithm, ErrorCode, FixedClock, KeySet};
+    /// use tessera_server::{ActionRoute, Code, TesseraConfig};
+    /// const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
+    /// let state = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree")
+    ///     .with_clock(Arc::new(FixedClock(1_790_000_000))).build()?;
+    /// let button = state.button_with_ttl("Print", &PRINT, None, &7u32, Duration::from_secs(60))?;
+    /// assert_eq!(button.expires_at, 1_790_000_060);
+    /// let two_days = Duration::from_secs(2 * 86_400);
+    /// let err = state.button_with_ttl("Print", &PRINT, None, &7u32, two_days).unwrap_err();
+    /// assert_eq!((err.code(), err.status().as_u16()), (Code::MintFailed, 500));
+    /// assert_eq!(err.cause(), Some(ErrorCode::LifetimeTooLong));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn button_with_ttl<P: Serialize + ?Sized>(
         &self,
         label: impl Into<String>,
@@ -201,6 +241,30 @@ impl TesseraState {
     /// rendered from (the token's `fpr`, 1 to 128 bytes). The action checks it with
     /// [`Action::require_fingerprint`](crate::Action::require_fingerprint), so a click after the
     /// state changed is refused with `stale` instead of acting on old data.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::Request};
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, Button, Rejection, TesseraState};
+    /// use tower::ServiceExt;
+    ///
+    /// const MOVE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:move", "/move");
+    /// async fn move_stock(action: Action<u32>) -> Result<&'static str, Rejection> {
+    ///     action.require_fingerprint("stock:1234:v8")?; // the version in the database now
+    ///     Ok("moved")
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+    /// let fresh = state.button_with_fingerprint("Move", &MOVE, None, &1234u32, "stock:1234:v8")?;
+    /// let old = state.button_with_fingerprint("Move", &MOVE, None, &1234u32, "stock:1234:v7")?;
+    /// let app = Router::new().action(&MOVE, move_stock).with_state(state);
+    /// let click = |b: &Button| Request::post("/move").header("tessera-token", b.token.as_str())
+    ///     .body(Body::empty()).unwrap();
+    /// assert_eq!(app.clone().oneshot(click(&fresh)).await?.status(), 200);
+    /// assert_eq!(app.oneshot(click(&old)).await?.status(), 409); // stale
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn button_with_fingerprint<P: Serialize + ?Sized>(
         &self,
         label: impl Into<String>,

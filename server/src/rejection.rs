@@ -67,6 +67,17 @@ pub enum Code {
 
 impl Code {
     /// Every code: the protocol's, in verification-step order, then the server's.
+    ///
+    /// ```
+    /// use tessera_server::Code;
+    /// for code in Code::ALL {
+    ///     // Each machine code parses back, and maps to a client (4xx) or server (5xx) error.
+    ///     assert_eq!(Code::from_name(code.as_str()), Some(code));
+    ///     assert!(code.status().is_client_error() || code.status().is_server_error());
+    /// }
+    /// assert_eq!(Code::Replayed.status().as_u16(), 409);
+    /// assert_eq!(Code::ReplayUnavailable.status().as_u16(), 503);
+    /// ```
     pub const ALL: [Code; 22] = [
         Code::Protocol(ErrorCode::TooLarge),
         Code::Protocol(ErrorCode::Malformed),
@@ -256,6 +267,40 @@ impl Rejection {
 
     /// The user's input does not fit the action's input type: `bad_input` (422). `reason` must
     /// not quote the input (use positions and type names).
+    ///
+    /// Handlers use it too, to refuse an input that parses but is not acceptable (on a
+    /// single-use route mounted with [`ActionRouterExt::action`](crate::ActionRouterExt::action)
+    /// or [`ActionRoute::post`](crate::ActionRoute::post), a 4xx answer leaves the token usable).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::Request};
+    /// use http_body_util::BodyExt;
+    /// use serde::Deserialize;
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, Problem, Rejection, TesseraState};
+    /// use tower::ServiceExt;
+    ///
+    /// const MOVE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:move", "/move");
+    /// #[derive(Deserialize)]
+    /// struct Qty { qty: u32 }
+    /// async fn move_stock(Action { payload: in_stock, input, .. }: Action<u32, Qty>) -> Result<&'static str, Rejection> {
+    ///     if input.qty > in_stock {
+    ///         return Err(Rejection::bad_input("qty is more than the stock"));
+    ///     }
+    ///     Ok("moved")
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+    /// let token = state.button("Move", &MOVE, None, &10u32)?.token;
+    /// let body = serde_json::json!({"token": token, "input": {"qty": 11}}).to_string();
+    /// let request = Request::post("/move").header("content-type", "application/json").body(Body::from(body))?;
+    /// let response = Router::new().action(&MOVE, move_stock).with_state(state).oneshot(request).await?;
+    /// assert_eq!(response.status(), 422);
+    /// let problem: Problem = serde_json::from_slice(&response.into_body().collect().await?.to_bytes())?;
+    /// assert_eq!((problem.code.as_str(), problem.detail.as_str()), ("bad_input", "qty is more than the stock"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn bad_input(reason: impl Into<Cow<'static, str>>) -> Rejection {
         Rejection::new(Code::BadInput, reason)
     }
@@ -270,6 +315,20 @@ impl Rejection {
 
     /// Minting a button's token failed: `mint_failed` (500). The protocol error's code is kept
     /// as the `cause` field of the log line; the response detail stays generic.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// use tessera_server::{ActionRoute, Code, TesseraState};
+    /// const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
+    /// // A verify-only state (public keys fetched from the issuer) cannot mint buttons.
+    /// let published = KeySet::generate(Algorithm::EdDsa)?.public_jwks().to_string();
+    /// let state = TesseraState::new(KeySet::from_public_jwks(&published)?, "inventree")?;
+    /// let rejection = state.button("Print", &PRINT, None, &()).unwrap_err();
+    /// assert_eq!((rejection.code(), rejection.status().as_u16()), (Code::MintFailed, 500));
+    /// assert_eq!(rejection.cause(), Some(ErrorCode::InvalidKey));
+    /// assert_eq!(rejection.detail(), "the server could not mint a token for this action");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn mint(err: Error) -> Rejection {
         let mut rejection = Rejection::new(
             Code::MintFailed,
@@ -327,6 +386,14 @@ impl Rejection {
     }
 
     /// The problem body this rejection is sent as.
+    ///
+    /// ```
+    /// use tessera_server::{PROBLEM_TYPE_BASE, Rejection};
+    /// let problem = Rejection::stale().problem();
+    /// assert_eq!(problem.type_, format!("{PROBLEM_TYPE_BASE}stale"));
+    /// assert_eq!((problem.status, problem.code.as_str()), (409, "stale"));
+    /// assert_eq!(problem.title, "State changed since the button was rendered");
+    /// ```
     pub fn problem(&self) -> Problem {
         Problem {
             type_: format!("{PROBLEM_TYPE_BASE}{}", self.code.as_str()),

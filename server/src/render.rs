@@ -180,6 +180,20 @@ impl<T: IntoResponse> IntoResponse for NoStore<T> {
 
 /// A router serving the click script at [`SCRIPT_PATH`] (`text/javascript`, cacheable for an
 /// hour).
+///
+/// ```
+/// use axum::{Router, body::Body, http::Request};
+/// use tessera_server::render::{SCRIPT_PATH, script_router};
+/// use tower::ServiceExt;
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let app: Router = script_router();
+/// let response = app.oneshot(Request::get(SCRIPT_PATH).body(Body::empty())?).await?;
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.headers()["content-type"], "text/javascript; charset=utf-8");
+/// assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 pub fn script_router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,

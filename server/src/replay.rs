@@ -139,7 +139,20 @@ pub struct MemoryReplayGuard {
 }
 
 impl MemoryReplayGuard {
-    /// A guard holding at most `max_entries` unexpired token ids.
+    /// A guard holding at most `max_entries` unexpired token ids. When that many are live, a
+    /// new use fails closed ([`StoreUnavailable`], so `replay_unavailable`) rather than forget one.
+    ///
+    /// ```
+    /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let guard = MemoryReplayGuard::new(1);
+    /// let exp = u64::MAX / 2;
+    /// assert_eq!(guard.first_use("s", "jti-1", exp).await?, Use::First);
+    /// assert!(guard.first_use("s", "jti-2", exp).await.is_err()); // full of live entries
+    /// assert_eq!(guard.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn new(max_entries: usize) -> MemoryReplayGuard {
         MemoryReplayGuard::with_clock(max_entries, Arc::new(SystemClock))
     }
@@ -288,22 +301,27 @@ impl FileReplayGuard {
         FileReplayGuard::with_clock(dir, Arc::new(SystemClock))
     }
 
-    /// The same, reading `now` from `clock`: a token id is forgotten once its token has
-    /// expired, so the same id may be recorded again (its token would be refused as expired
+    /// The same, reading `now` from `clock`, which decides which records the purge removes as
+    /// expired. Unlike [`MemoryReplayGuard`], an expired record still refuses its token id
+    /// until the purge has reached its shard (each call examines the next of the 256 shards in
+    /// turn); after that the id may be recorded again (its token would be refused as expired
     /// before it reached the guard anyway).
     ///
     /// ```
     /// use std::sync::Arc;
     /// use tessera_protocol::FixedClock;
-    /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let at_1000 = MemoryReplayGuard::with_clock(10, Arc::new(FixedClock(1000)));
-    /// assert_eq!(at_1000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
-    /// assert_eq!(at_1000.first_use("s", "jti", 1500).await.unwrap(), Use::Replayed);
-    /// let at_2000 = MemoryReplayGuard::with_clock(10, Arc::new(FixedClock(2000)));
-    /// assert_eq!(at_2000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
-    /// assert_eq!(at_2000.first_use("s", "jti", 1500).await.unwrap(), Use::First);
-    /// # });
+    /// use tessera_server::replay::{FileReplayGuard, ReplayGuard, Use};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let guard = FileReplayGuard::with_clock(dir.path(), Arc::new(FixedClock(2000)))?;
+    /// assert_eq!(guard.first_use("s", "jti", 1500).await?, Use::First);
+    /// assert_eq!(guard.first_use("s", "jti", 1500).await?, Use::Replayed); // expired, not purged yet
+    /// for i in 0..256 {
+    ///     guard.first_use("s", &format!("other-{i}"), 1500).await?; // one purge round
+    /// }
+    /// assert_eq!(guard.first_use("s", "jti", 1500).await?, Use::First);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
     /// ```
     pub fn with_clock(
         dir: impl Into<std::path::PathBuf>,
@@ -496,6 +514,14 @@ mod redis_store {
     impl RedisReplayGuard {
         /// A guard for the server at `url` (`redis://host:port/db`). Only parses the URL; the
         /// connection is made on first use.
+        ///
+        /// ```
+        /// use tessera_server::replay::RedisReplayGuard;
+        /// let guard = RedisReplayGuard::new("redis://:hunter2@127.0.0.1:6379/0")?; // no I/O yet
+        /// assert!(!format!("{guard:?}").contains("hunter2")); // Debug never shows the URL
+        /// assert!(RedisReplayGuard::new("not a url").is_err());
+        /// # Ok::<(), tessera_server::replay::StoreUnavailable>(())
+        /// ```
         pub fn new(url: &str) -> Result<RedisReplayGuard, StoreUnavailable> {
             let client = redis::Client::open(url).map_err(|_| StoreUnavailable {
                 reason: "the Redis URL is not valid".to_owned(),

@@ -240,6 +240,22 @@ pub struct TesseraConfig {
 
 impl TesseraConfig {
     /// Settings for `issuer` with the key set `keys` and every default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use axum::http::Request;
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{DEFAULT_BODY_LIMIT, TesseraConfig};
+    /// let state = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree").build()?;
+    /// assert_eq!(state.default_ttl(), Duration::from_secs(300));
+    /// assert_eq!(state.leeway(), Duration::from_secs(30));
+    /// assert_eq!(state.max_token_len(), 8192);
+    /// assert_eq!(state.body_limit(), DEFAULT_BODY_LIMIT);
+    /// assert!(state.replay_guard().is_none()); // single-use routes answer 503
+    /// let (parts, ()) = Request::get("/").body(()).unwrap().into_parts();
+    /// assert_eq!(state.identify(&parts), None); // Anonymous: every caller is nobody
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn new(keys: impl Into<Arc<KeySet>>, issuer: impl Into<String>) -> TesseraConfig {
         TesseraConfig {
             keys: keys.into(),
@@ -270,7 +286,9 @@ impl TesseraConfig {
     ///
     /// Exactly one of `TESSERA_KEYS` and `TESSERA_KEYS_FILE` must be set. Errors name the
     /// variable, never its value. The identity source stays [`Anonymous`]; set it with
-    /// [`TesseraConfig::with_identity`].
+    /// [`TesseraConfig::with_identity`]. [`TesseraConfig::from_lookup`] reads the same
+    /// variables from a source of your own (its example runs without touching the process
+    /// environment).
     pub fn from_env() -> Result<TesseraConfig, Error> {
         TesseraConfig::from_lookup(|name| std::env::var(name).ok())
     }
@@ -355,6 +373,37 @@ impl TesseraConfig {
     }
 
     /// Who is calling. Defaults to [`Anonymous`] (only subject-less tokens are accepted).
+    ///
+    /// The source names the caller both when a button is minted for them and when they click
+    /// it: the [`Action`](crate::Action) extractor expects the token's subject to be the caller,
+    /// so a button minted for alice is refused to bob with `wrong_subject` (403).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::{HeaderName, Request}};
+    /// use http_body_util::BodyExt;
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, HeaderIdentity, Principal, TesseraConfig};
+    /// use tower::ServiceExt;
+    ///
+    /// const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
+    /// async fn print(action: Action<u32>) -> String {
+    ///     // `action.principal` is the caller; the token was minted for them (`claims.sub`).
+    ///     format!("{} printed part {}", action.claims.sub.unwrap_or_default(), action.payload)
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let state = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree")
+    ///     .with_identity(HeaderIdentity::new(HeaderName::from_static("x-demo-user")))
+    ///     .build()?;
+    /// let button = state.button("Print", &PRINT, Some(&Principal::new("alice")), &7u32)?;
+    /// let app = Router::new().action(&PRINT, print).with_state(state);
+    /// let click = |user: &str| Request::post("/print").header("x-demo-user", user)
+    ///     .header("tessera-token", button.token.as_str()).body(Body::empty()).unwrap();
+    /// let response = app.clone().oneshot(click("alice")).await?;
+    /// assert_eq!(&response.into_body().collect().await?.to_bytes()[..], b"alice printed part 7");
+    /// assert_eq!(app.oneshot(click("bob")).await?.status(), 403); // wrong_subject
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn with_identity(mut self, identity: impl IdentitySource) -> TesseraConfig {
         self.identity = Arc::new(identity);
         self
@@ -367,7 +416,21 @@ impl TesseraConfig {
     }
 
     /// The TTL of a button's token, at least 1 s and at most the maximum lifetime. Defaults to
-    /// 300 seconds.
+    /// 300 seconds. Checked by [`TesseraConfig::build`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// use tessera_server::TesseraConfig;
+    /// let config = || KeySet::generate(Algorithm::Hs256).map(|k| TesseraConfig::new(k, "inventree"));
+    /// let state = config()?.with_ttl(Duration::from_secs(60)).build()?;
+    /// assert_eq!(state.default_ttl(), Duration::from_secs(60));
+    /// let err = config()?.with_ttl(Duration::ZERO).build().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// let err = config()?.with_ttl(Duration::from_secs(2 * 86_400)).build().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig); // over the 24 h maximum lifetime
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn with_ttl(mut self, ttl: Duration) -> TesseraConfig {
         self.ttl = ttl;
         self
@@ -380,12 +443,40 @@ impl TesseraConfig {
     }
 
     /// The longest `exp - iat` minted or accepted, at least 1 s. Defaults to 86400 seconds.
+    /// Below 300 s it must come with a shorter [`TesseraConfig::with_ttl`]: the default TTL
+    /// would not fit.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// use tessera_server::TesseraConfig;
+    /// let config = || KeySet::generate(Algorithm::Hs256).map(|k| TesseraConfig::new(k, "inventree"));
+    /// let err = config()?.with_max_lifetime(Duration::from_secs(60)).build().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig); // the 300 s default TTL is longer
+    /// let state = config()?.with_max_lifetime(Duration::from_secs(60))
+    ///     .with_ttl(Duration::from_secs(30)).build()?;
+    /// assert_eq!(state.minter().max_lifetime(), Duration::from_secs(60));
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn with_max_lifetime(mut self, max: Duration) -> TesseraConfig {
         self.max_lifetime = max;
         self
     }
 
     /// The cap on a token's length, checked before any decoding. Defaults to 8192 bytes.
+    /// At least 1, and at most the body cap (64 KiB by default): raise both together.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// use tessera_server::TesseraConfig;
+    /// let config = || KeySet::generate(Algorithm::Hs256).map(|k| TesseraConfig::new(k, "inventree"));
+    /// assert_eq!(config()?.with_max_token_len(2048).build()?.max_token_len(), 2048);
+    /// let err = config()?.with_max_token_len(100_000).build().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig); // over the 65536-byte body cap
+    /// let state = config()?.with_max_token_len(100_000).with_body_limit(200_000).build()?;
+    /// assert_eq!(state.max_token_len(), 100_000);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn with_max_token_len(mut self, max: usize) -> TesseraConfig {
         self.max_token_len = max;
         self
@@ -393,6 +484,30 @@ impl TesseraConfig {
 
     /// The cap on an action request's body, at least the token cap; a larger body is refused
     /// with `too_large` (413) before it is read whole. Defaults to 65536 bytes.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::Request};
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, TesseraConfig};
+    /// use tower::ServiceExt;
+    ///
+    /// const NOTE: ActionRoute = ActionRoute::new("plugin:notes/action:add", "/note");
+    /// async fn note(_: Action<()>) {}
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let keys = || KeySet::generate(Algorithm::Hs256);
+    /// let state = TesseraConfig::new(keys()?, "inventree")
+    ///     .with_max_token_len(4096).with_body_limit(4096).build()?;
+    /// let app = Router::new().action(&NOTE, note).with_state(state);
+    /// let big = Request::post("/note").header("content-type", "application/json")
+    ///     .body(Body::from(vec![b' '; 5000]))?;
+    /// assert_eq!(app.oneshot(big).await?.status(), 413); // too_large
+    ///
+    /// // A body cap below the token cap (8192 bytes by default) could not carry a token.
+    /// let err = TesseraConfig::new(keys()?, "inventree").with_body_limit(1000).build().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn with_body_limit(mut self, limit: usize) -> TesseraConfig {
         self.body_limit = limit;
         self
@@ -401,6 +516,32 @@ impl TesseraConfig {
     /// The replay guard that single-use routes ([`ActionRoute::single_use`](crate::ActionRoute::single_use))
     /// record token ids in. Without one, single-use routes fail closed with
     /// `replay_unavailable`. Defaults to none.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::Request};
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, TesseraConfig, replay::MemoryReplayGuard};
+    /// use tower::ServiceExt;
+    ///
+    /// const PAY: ActionRoute = ActionRoute::new("plugin:shop/action:pay", "/pay").single_use();
+    /// async fn pay(_: Action<u32>) -> &'static str { "paid" }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let keys = KeySet::generate(Algorithm::Hs256)?.to_private_json();
+    /// let state = TesseraConfig::new(KeySet::from_json(&keys)?, "shop")
+    ///     .with_replay_guard(MemoryReplayGuard::new(10_000)).build()?;
+    /// let token = state.button("Pay", &PAY, None, &12u32)?.token;
+    /// let click = || Request::post("/pay").header("tessera-token", token.as_str()).body(Body::empty()).unwrap();
+    /// let app = Router::new().action(&PAY, pay).with_state(state);
+    /// assert_eq!(app.clone().oneshot(click()).await?.status(), 200);
+    /// assert_eq!(app.oneshot(click()).await?.status(), 409); // replayed
+    ///
+    /// // Without a guard, the single-use route fails closed.
+    /// let unguarded = TesseraConfig::new(KeySet::from_json(&keys)?, "shop").build()?;
+    /// let app = Router::new().action(&PAY, pay).with_state(unguarded);
+    /// assert_eq!(app.oneshot(click()).await?.status(), 503); // replay_unavailable
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
     pub fn with_replay_guard(mut self, guard: impl ReplayGuard) -> TesseraConfig {
         self.replay = Some(Arc::new(guard));
         self
@@ -415,6 +556,19 @@ impl TesseraConfig {
     /// Checks the settings and builds the state. An empty key set is `invalid_key`; an empty
     /// issuer, a zero or too long TTL, a leeway over 300 s, a zero lifetime, a zero token cap
     /// or a body cap below the token cap are `invalid_config`.
+    ///
+    /// A key set without a signing key builds (a verify-only deployment), but its buttons
+    /// fail with `mint_failed`.
+    ///
+    /// ```
+    /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
+    /// use tessera_server::TesseraConfig;
+    /// let err = TesseraConfig::new(KeySet::new(), "inventree").build().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidKey);
+    /// let err = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "").build().unwrap_err();
+    /// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
     pub fn build(self) -> Result<TesseraState, Error> {
         if self.keys.is_empty() {
             return Err(Error::InvalidKey {
