@@ -104,7 +104,26 @@ fn from_str_in_full<T: DeserializeOwned>(json: &str) -> Result<T, JsonRuleError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::Value;
+
+    proptest! {
+        /// The one-pass deserializer never decides differently from the full check: a text
+        /// (objects that may repeat names, escaped spellings, nesting) is typed exactly when
+        /// it follows the rules, as a `Value` and as a type that ignores every member.
+        #[test]
+        fn a_text_is_accepted_exactly_when_it_follows_the_rules(
+            json in crate::json::tests::json_text()
+        ) {
+            let follows = crate::json::check_json_rules(&json).is_ok();
+            prop_assert_eq!(from_str::<Value>(&json).is_ok(), follows, "{}", json);
+            #[derive(serde::Deserialize)]
+            struct IgnoresAll {}
+            let wrapped = format!(r#"{{"inner": {json}}}"#);
+            let as_ignored = from_str::<IgnoresAll>(&wrapped);
+            prop_assert_eq!(as_ignored.is_ok(), follows, "{}", wrapped);
+        }
+    }
 
     #[test]
     fn each_rule_is_named_and_the_text_is_never_quoted() {
