@@ -15,6 +15,8 @@ mod keys;
 mod redis_replay;
 // Refusals over HTTP: expired, tampered, misdirected, oversized, garbage.
 mod rejections;
+// SIGHUP replaces every worker: a staged key rotation refuses no click.
+mod reload;
 // The key file outlives the host: tokens survive a restart.
 mod restart;
 // Single-use actions with the in-memory replay store; a bad --replay-store stops the host.

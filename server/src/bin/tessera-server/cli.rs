@@ -65,6 +65,14 @@ ledger:PART:vN): once the ledger has changed, on any worker, the click is refuse
 Default DIR: the key file's folder; with inline keys, a private temporary folder for this run,
 removed when the host stops (unless it is killed with SIGKILL).
 
+Signals (to the supervisor): SIGTERM or Ctrl-C stops every worker gracefully (10 s grace),
+then the host. SIGHUP reloads: each worker is replaced by a new one started with the key file
+as it is now, once the new one listens, so the address never goes unserved; a new worker that
+does not start (a key file that does not load) leaves the running one in place, and the log
+says so. Workers ignore SIGHUP. Keys given inline in TESSERA_KEYS are fixed for the host's life.
+To rotate keys with no click refused: `tessera keys rotate FILE --inactive`, SIGHUP (every
+worker now knows the new key), `tessera keys activate FILE KID`, SIGHUP (buttons carry it).
+
 When the host is ready it prints exactly one line on stdout:
     listening on http://ADDR
 where ADDR is the bound address (with the real port when --bind asks for port 0).

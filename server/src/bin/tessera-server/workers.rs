@@ -228,12 +228,23 @@ async fn run(plan: WorkerPlan, count: u16, addr: SocketAddr) -> ExitCode {
     };
     let plan = std::sync::Arc::new(plan);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (reload_tx, reload_rx) = watch::channel(0u64);
     let (report_tx, mut report_rx) = mpsc::channel(usize::from(count));
+    let (reloaded_tx, mut reloaded_rx) = mpsc::channel(usize::from(count) * 2);
     let mut slots = tokio::task::JoinSet::new();
     for id in 1..=count {
-        slots.spawn(slot(plan.clone(), id, stop_rx.clone(), report_tx.clone()));
+        slots.spawn(slot(
+            plan.clone(),
+            id,
+            Control {
+                stop: stop_rx.clone(),
+                reload: reload_rx.clone(),
+                reloaded: reloaded_tx.clone(),
+            },
+            report_tx.clone(),
+        ));
     }
-    drop(report_tx);
+    drop((report_tx, reloaded_tx, reload_rx));
 
     // Every worker must listen before the host announces itself.
     let mut ready = 0;
@@ -261,7 +272,24 @@ async fn run(plan: WorkerPlan, count: u16, addr: SocketAddr) -> ExitCode {
         let _ = out.flush();
         drop(out);
         tracing::info!(%addr, workers = count, "host ready");
-        signals.recv().await;
+        let mut tally = ReloadTally::default();
+        let Signals { term, int, hup } = &mut signals;
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => {
+                    let generation = tally.start();
+                    tracing::info!(
+                        generation,
+                        "reloading (SIGHUP): each worker is replaced once its successor, started \
+                         with the key file as it is now, listens"
+                    );
+                    let _ = reload_tx.send(generation);
+                }
+                Some(report) = reloaded_rx.recv() => tally.record(report, count),
+            }
+        }
     }
     tracing::info!("stopping workers");
     let _ = stop_tx.send(true);
@@ -273,19 +301,94 @@ async fn run(plan: WorkerPlan, count: u16, addr: SocketAddr) -> ExitCode {
     }
 }
 
-/// Keeps worker `id` running until told to stop.
+/// A slot's report on one reload: the generation, and whether its worker was replaced (or,
+/// for a slot whose worker was down, restarted) with the configuration as it is now.
+struct Reloaded {
+    generation: u64,
+    ok: bool,
+}
+
+/// What the supervisor tells every slot: stop, reload; and where a slot reports reloads.
+struct Control {
+    stop: watch::Receiver<bool>,
+    reload: watch::Receiver<u64>,
+    reloaded: mpsc::Sender<Reloaded>,
+}
+
+impl Control {
+    /// Reports `generation` once.
+    async fn report_reload(&self, generation: u64, ok: bool, reported: &mut u64) {
+        if generation > *reported {
+            *reported = generation;
+            let _ = self.reloaded.send(Reloaded { generation, ok }).await;
+        }
+    }
+}
+
+/// The supervisor's count of slot reports per reload generation; logs each reload's end.
+#[derive(Default)]
+struct ReloadTally {
+    generation: u64,
+    replaced: u16,
+    kept: u16,
+}
+
+impl ReloadTally {
+    /// A new reload: its generation.
+    fn start(&mut self) -> u64 {
+        self.generation += 1;
+        self.replaced = 0;
+        self.kept = 0;
+        self.generation
+    }
+
+    /// Counts a slot's report on the current generation (earlier ones are superseded) and
+    /// logs the end of the reload once every slot reported.
+    fn record(&mut self, report: Reloaded, count: u16) {
+        if report.generation != self.generation {
+            return;
+        }
+        if report.ok {
+            self.replaced += 1;
+        } else {
+            self.kept += 1;
+        }
+        if self.replaced + self.kept < count {
+            return;
+        }
+        if self.kept == 0 {
+            tracing::info!(
+                generation = self.generation,
+                replaced = self.replaced,
+                "reload finished: every worker runs the new configuration"
+            );
+        } else {
+            tracing::error!(
+                generation = self.generation,
+                replaced = self.replaced,
+                kept = self.kept,
+                "reload failed: some new workers did not start (see above); the workers \
+                 they were to replace keep running with the previous configuration"
+            );
+        }
+    }
+}
+
+/// Keeps worker `id` running until told to stop; replaces it on each reload.
 async fn slot(
     plan: std::sync::Arc<WorkerPlan>,
     id: u16,
-    mut stop: watch::Receiver<bool>,
+    mut control: Control,
     report: mpsc::Sender<Started>,
 ) {
     let mut backoff = BACKOFF_MIN;
     let mut first = true;
+    // The last reload generation this slot reported.
+    let mut reported = 0u64;
     loop {
         let started_at = Instant::now();
         let on_ready = first.then_some(&report);
-        match run_once(&plan, id, &mut stop, on_ready).await {
+        match run_once(&plan, id, &mut control, on_ready, &mut reported).await {
             Outcome::Stopped => return,
             Outcome::FailedToStart(why) if first => {
                 tracing::error!(worker = id, "worker failed to start: {why}");
@@ -305,10 +408,10 @@ async fn slot(
         }
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
-            () = stopping(&mut stop) => return,
+            () = stopping(&mut control.stop) => return,
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);
-        if *stop.borrow() {
+        if *control.stop.borrow() {
             return;
         }
     }
@@ -324,21 +427,32 @@ enum Outcome {
     Stopped,
 }
 
-/// Starts worker `id`, waits until it listens (telling `on_ready`), then until it exits or
-/// the host stops.
-async fn run_once(
+/// Why a worker did not come up.
+enum NotStarted {
+    /// The host is stopping (the half-started worker was stopped).
+    Stopped,
+    /// It could not be spawned, or exited or stayed silent before listening.
+    Failed(String),
+}
+
+/// A worker process that listens, and the pipe whose closing tells it to stop.
+struct Running {
+    child: Child,
+    stdin: Option<tokio::process::ChildStdin>,
+}
+
+/// Spawns worker `id` and waits until it listens.
+async fn start(
     plan: &WorkerPlan,
     id: u16,
     stop: &mut watch::Receiver<bool>,
-    on_ready: Option<&mpsc::Sender<Started>>,
-) -> Outcome {
-    let mut child = match plan.spawn(id) {
-        Ok(child) => child,
-        Err(e) => return Outcome::FailedToStart(format!("cannot spawn: {e}")),
-    };
+) -> Result<Running, NotStarted> {
+    let mut child = plan
+        .spawn(id)
+        .map_err(|e| NotStarted::Failed(format!("cannot spawn: {e}")))?;
     let stdin = child.stdin.take();
     let Some(stdout) = child.stdout.take() else {
-        return Outcome::FailedToStart("no stdout pipe".to_owned());
+        return Err(NotStarted::Failed("no stdout pipe".to_owned()));
     };
     let mut lines = BufReader::new(stdout).lines();
     let became_ready = tokio::select! {
@@ -346,37 +460,95 @@ async fn run_once(
             matches!(line, Ok(Ok(Some(ref l))) if l == READY_LINE)
         }
         () = stopping(stop) => {
-            stop_child(child, stdin).await;
-            return Outcome::Stopped;
+            stop_child(Running { child, stdin }).await;
+            return Err(NotStarted::Stopped);
         }
     };
     if !became_ready {
         let _ = child.start_kill();
-        return Outcome::FailedToStart(match child.wait().await {
+        return Err(NotStarted::Failed(match child.wait().await {
             Ok(status) => format!("it exited ({status}) before listening"),
             Err(e) => format!("it did not become ready: {e}"),
-        });
+        }));
     }
     tracing::info!(worker = id, pid = child.id(), "worker ready");
+    // Drain anything else the worker prints, so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(Running { child, stdin })
+}
+
+/// Starts worker `id`, waits until it listens (telling `on_ready`), then until it exits or
+/// the host stops. On a reload it starts a successor with the configuration as it is now and,
+/// once the successor listens, stops the running worker gracefully; a successor that does not
+/// start leaves the running worker in place.
+async fn run_once(
+    plan: &WorkerPlan,
+    id: u16,
+    control: &mut Control,
+    on_ready: Option<&mpsc::Sender<Started>>,
+    reported: &mut u64,
+) -> Outcome {
+    // A reload that came while this slot had no worker is served by this start.
+    let generation = *control.reload.borrow_and_update();
+    let mut current = match start(plan, id, &mut control.stop).await {
+        Ok(running) => running,
+        Err(NotStarted::Stopped) => return Outcome::Stopped,
+        Err(NotStarted::Failed(why)) => return Outcome::FailedToStart(why),
+    };
+    control.report_reload(generation, true, reported).await;
     if let Some(report) = on_ready {
         let _ = report.send(Started { id, ok: true }).await;
     }
-    // Drain anything else the worker prints, so it never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    tokio::select! {
-        status = child.wait() => match status {
-            Ok(status) => Outcome::Exited(status),
-            Err(e) => Outcome::FailedToStart(format!("cannot wait for it: {e}")),
-        },
-        () = stopping(stop) => {
-            stop_child(child, stdin).await;
-            Outcome::Stopped
+    let mut reloads_open = true;
+    loop {
+        tokio::select! {
+            status = current.child.wait() => return match status {
+                Ok(status) => Outcome::Exited(status),
+                Err(e) => Outcome::FailedToStart(format!("cannot wait for it: {e}")),
+            },
+            () = stopping(&mut control.stop) => {
+                stop_child(current).await;
+                return Outcome::Stopped;
+            }
+            changed = control.reload.changed(), if reloads_open => {
+                if changed.is_err() {
+                    // The supervisor is going away; its stop follows.
+                    reloads_open = false;
+                    continue;
+                }
+                let generation = *control.reload.borrow_and_update();
+                match start(plan, id, &mut control.stop).await {
+                    Ok(successor) => {
+                        let previous = std::mem::replace(&mut current, successor);
+                        let old_pid = previous.child.id();
+                        stop_child(previous).await;
+                        tracing::info!(
+                            worker = id,
+                            old_pid,
+                            pid = current.child.id(),
+                            "worker replaced (reload)"
+                        );
+                        control.report_reload(generation, true, reported).await;
+                    }
+                    Err(NotStarted::Stopped) => {
+                        stop_child(current).await;
+                        return Outcome::Stopped;
+                    }
+                    Err(NotStarted::Failed(why)) => {
+                        tracing::error!(
+                            worker = id,
+                            "reload: the new worker did not start ({why}); the running one stays"
+                        );
+                        control.report_reload(generation, false, reported).await;
+                    }
+                }
+            }
         }
     }
 }
 
 /// Closes the worker's stdin (its signal to stop gracefully), then kills it after the grace.
-async fn stop_child(mut child: Child, stdin: Option<tokio::process::ChildStdin>) {
+async fn stop_child(Running { mut child, stdin }: Running) {
     drop(stdin);
     if tokio::time::timeout(STOP_GRACE, child.wait())
         .await
@@ -388,10 +560,12 @@ async fn stop_child(mut child: Child, stdin: Option<tokio::process::ChildStdin>)
     }
 }
 
-/// SIGTERM and SIGINT (Ctrl-C), merged.
+/// SIGTERM and SIGINT (Ctrl-C), merged; and SIGHUP, which a process that holds these
+/// handlers no longer dies of (a worker ignores it, the supervisor reloads).
 pub(crate) struct Signals {
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -400,6 +574,7 @@ impl Signals {
         Ok(Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
         })
     }
 

@@ -1,0 +1,208 @@
+//! SIGHUP: the supervisor replaces every worker with one started from the key file as it is
+//! now, each once its successor listens. A staged key rotation (add the key, reload; make it
+//! active, reload) then never refuses a click, on any worker; a key file that does not load
+//! leaves the running workers in place.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tessera_protocol::{Algorithm, DEFAULT_MAX_TOKEN_LEN, Key, KeySet, Kid, UntrustedToken};
+use tessera_tests::{Host, fresh_client, signal};
+
+use crate::util::{KeyDir, PANELS, TRANSFER, button, get, post_json, start_host, url_and_token};
+
+/// How long a reload may take before the test gives up (a guard against a hang, never a
+/// timing assertion).
+const RELOAD_GUARD: Duration = Duration::from_secs(60);
+
+/// The key id in a token's header.
+fn kid_of(token: &str) -> String {
+    UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN)
+        .expect("a token")
+        .untrusted_kid()
+        .expect("a kid")
+        .to_owned()
+}
+
+/// Writes `set` to the key file the way the CLI does: a whole new file renamed into place.
+fn write_keys(keys: &KeyDir, text: &str) {
+    let tmp = keys.path().with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, keys.path()).unwrap();
+}
+
+/// Sends SIGHUP to the supervisor and waits until its log says that reload `generation` ended
+/// with `outcome` ("reload finished" or "reload failed").
+async fn reload(host: &Host, generation: u64, outcome: &str) {
+    assert!(signal(host.pid(), "HUP"), "SIGHUP delivered");
+    let deadline = Instant::now() + RELOAD_GUARD;
+    let wanted = format!("generation={generation}");
+    loop {
+        let logs = host.logs();
+        if logs
+            .lines()
+            .any(|l| l.contains(outcome) && l.contains(&wanted))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no '{outcome}' for reload {generation}:\n{logs}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The transfer button's URL and token, rendered for alice over a fresh connection.
+async fn render(host: &Host) -> (String, String) {
+    let panels = get(&fresh_client(), host, PANELS, Some("alice")).await;
+    assert_eq!(panels.status, 200, "{panels:?}");
+    url_and_token(button(&panels.body, TRANSFER))
+}
+
+#[tokio::test]
+async fn a_staged_key_rotation_with_sighup_never_refuses_a_click() {
+    let keys = KeyDir::new();
+    let host = start_host(2, &keys, &[]);
+    let (url, old_token) = render(&host).await;
+    let old_kid = kid_of(&old_token);
+    // A worker ignores SIGHUP (a terminal hangup reaches the whole process group): only the
+    // supervisor reloads. Checked at the end: no worker exited.
+    let health = get(&fresh_client(), &host, "/healthz", None).await;
+    assert!(signal(health.worker.pid, "HUP"));
+
+    // Clicks for the whole rotation: render, then click, each over a fresh connection, so they
+    // land on any worker, old or new. Every HTTP answer must be a success.
+    let base = host.url("");
+    let running = Arc::new(AtomicBool::new(true));
+    let clicks = tokio::spawn({
+        let running = running.clone();
+        async move {
+            let client = fresh_client();
+            let (mut answers, mut refusals, mut transport_errors) = (0u32, Vec::new(), 0u32);
+            while running.load(Ordering::Relaxed) {
+                let round = async {
+                    let panels: Value = client
+                        .get(format!("{base}{PANELS}"))
+                        .header("x-demo-user", "alice")
+                        .send()
+                        .await?
+                        .json()
+                        .await?;
+                    let (path, token) = url_and_token(button(&panels, TRANSFER));
+                    let res = client
+                        .post(format!("{base}{path}"))
+                        .header("x-demo-user", "alice")
+                        .json(&json!({"token": token, "input": {"qty": 1}}))
+                        .send()
+                        .await?;
+                    let status = res.status().as_u16();
+                    Ok::<_, reqwest::Error>((status, res.text().await?))
+                };
+                match round.await {
+                    Ok((200, _)) => answers += 1,
+                    Ok((status, body)) => refusals.push(format!("{status} {body}")),
+                    // A connection the kernel had queued on a stopping worker's listener
+                    // (SO_REUSEPORT) may be reset; that is not a refusal.
+                    Err(_) => transport_errors += 1,
+                }
+            }
+            (answers, refusals, transport_errors)
+        }
+    });
+
+    // Stage 1: add a key without making it active, and reload: every worker now knows it,
+    // and the new workers still mint with the old key.
+    let mut set = KeySet::from_file(keys.path()).unwrap();
+    let new_kid = Kid::new("next").unwrap();
+    set.insert(Key::generate(Algorithm::Hs256, new_kid.clone()).unwrap())
+        .unwrap();
+    write_keys(&keys, &set.to_private_json());
+    reload(&host, 1, "reload finished").await;
+    let (_, token) = render(&host).await;
+    assert_eq!(kid_of(&token), old_kid, "the new key is not active yet");
+
+    // Stage 2: make it active, and reload: buttons carry the new key; old buttons still work.
+    set.set_active(&new_kid).unwrap();
+    write_keys(&keys, &set.to_private_json());
+    reload(&host, 2, "reload finished").await;
+    let client = fresh_client();
+    for _ in 0..10 {
+        let (url, token) = render(&host).await;
+        assert_eq!(kid_of(&token), "next");
+        let click = post_json(
+            &client,
+            &host,
+            &url,
+            Some("alice"),
+            &json!({"token": token}),
+        )
+        .await;
+        assert_eq!(click.status, 200, "{click:?}");
+    }
+    let click = post_json(
+        &client,
+        &host,
+        &url,
+        Some("alice"),
+        &json!({"token": old_token}),
+    )
+    .await;
+    assert_eq!(
+        click.status, 200,
+        "a button rendered before the rotation: {click:?}"
+    );
+
+    running.store(false, Ordering::Relaxed);
+    let (answers, refusals, transport_errors) = clicks.await.unwrap();
+    assert!(
+        refusals.is_empty(),
+        "clicks refused during the rotation: {refusals:?}"
+    );
+    assert!(
+        answers > 0,
+        "the click loop ran ({transport_errors} transport errors)"
+    );
+
+    // A key file that does not load: the successors do not start, the running workers stay.
+    let workers_before: Vec<String> = host
+        .logs()
+        .lines()
+        .filter(|l| l.contains("worker replaced (reload)"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(workers_before.len(), 4, "2 workers replaced twice");
+    write_keys(&keys, "{}");
+    reload(&host, 3, "reload failed").await;
+    let click = post_json(
+        &client,
+        &host,
+        &url,
+        Some("alice"),
+        &json!({"token": old_token}),
+    )
+    .await;
+    assert_eq!(
+        click.status, 200,
+        "the previous workers still serve: {click:?}"
+    );
+    let (status, logs) = host.stop_with_logs();
+    assert!(status.success(), "{status}");
+    assert_eq!(
+        logs.lines()
+            .filter(|l| l.contains("worker replaced (reload)"))
+            .count(),
+        4,
+        "nothing replaced by the failed reload:\n{logs}"
+    );
+    assert!(
+        !logs.contains(&set.to_private_json()),
+        "no key material in the logs"
+    );
+    assert!(
+        !logs.contains("worker exited"),
+        "a worker died of SIGHUP:\n{logs}"
+    );
+}
