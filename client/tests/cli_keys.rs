@@ -15,6 +15,7 @@ fn every_subcommand_has_help() {
         &["keys", "public"],
         &["keys", "rotate"],
         &["keys", "retire"],
+        &["keys", "activate"],
         &["sign"],
         &["verify"],
         &["inspect"],
@@ -40,6 +41,7 @@ fn usage_errors_exit_2() {
         &["keygen", "--alg", "rs256", "--out", "x.json"],
         &["keys"],
         &["keys", "retire", "only-a-file.json"],
+        &["keys", "activate", "only-a-file.json"],
         &["verify", "--iss", "a"],
         &[
             "verify",
@@ -684,4 +686,443 @@ fn key_files_with_non_utf8_names_are_usable() {
         .success();
     assert_eq!(kids(&path).len(), 2);
     assert_eq!(mode(&path), 0o600);
+}
+
+// Staged rotation, for a host whose workers reload the key file one after another:
+// `keys rotate --inactive`, reload, `keys activate`, reload.
+
+/// The `kid` of a token's header, as `tessera inspect` shows it.
+fn header_kid(token: &str) -> String {
+    let out = tessera().arg("inspect").arg(token).assert().success();
+    let text = stdout(&out);
+    let header = text
+        .split_once("header (unverified):\n")
+        .and_then(|(_, rest)| rest.split_once("\nclaims"))
+        .unwrap_or_else(|| panic!("no header in: {text}"))
+        .0;
+    let header: serde_json::Value = serde_json::from_str(header).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+/// `tessera verify` of a token from issuer `i` for audience `a` against `keys`; a sealed token
+/// (five segments) with `--accept sealed`.
+fn verify(keys: &std::path::Path, token: &str) -> assert_cmd::assert::Assert {
+    let accept = if token.split('.').count() == 5 {
+        "sealed"
+    } else {
+        "signed"
+    };
+    tessera()
+        .args([
+            "verify", "--iss", "i", "--aud", "a", "--accept", accept, "--keys",
+        ])
+        .arg(keys)
+        .arg(token)
+        .assert()
+}
+
+/// The file names in `dir`, sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `tessera keys rotate --inactive FILE [args]`; returns the printed kid and stderr.
+fn rotate_inactive(path: &std::path::Path, args: &[&str]) -> (String, String) {
+    let out = tessera()
+        .args(["keys", "rotate", "--inactive"])
+        .args(args)
+        .arg(path)
+        .assert()
+        .success();
+    (stdout(&out).trim().to_owned(), stderr(&out))
+}
+
+/// Runs `tessera keys activate FILE KID` and returns its stderr.
+fn activate(path: &std::path::Path, kid: &str) -> String {
+    let out = tessera()
+        .args(["keys", "activate"])
+        .arg(path)
+        .arg(kid)
+        .assert()
+        .success();
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    stderr(&out)
+}
+
+#[test]
+fn keys_rotate_inactive_adds_a_key_but_the_old_one_stays_active() {
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", "hs256");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
+    let old = sign(&path, &["--iss", "i", "--aud", "a", "--payload", "1"]);
+    let (second, note) = rotate_inactive(&path, &[]);
+    assert_ne!(first, second);
+    assert_eq!(kids(&path), [first.clone(), second.clone()]);
+    let set = KeySet::from_file(&path).unwrap();
+    assert_eq!(set.active().unwrap().kid().as_str(), first, "still active");
+    assert!(set.active_sealing().is_none());
+    assert_eq!(
+        set.get(&second).unwrap().algorithm(),
+        Algorithm::Hs256,
+        "the default algorithm is the active key's"
+    );
+    assert_eq!(key_doc(&path)["active"], first.as_str());
+    // The note says the key is not active yet and gives the next command, exactly.
+    assert!(note.contains("NOT active"), "{note}");
+    assert!(note.contains(&first), "names the key still active: {note}");
+    let next = format!("tessera keys activate {} {second}", path.display());
+    assert!(note.contains(&next), "{next:?} not in {note}");
+    // Tokens signed before still verify, and new ones are still signed by the old key.
+    verify(&path, &old).success().stdout("1\n");
+    let new = sign(&path, &["--iss", "i", "--aud", "a"]);
+    assert_eq!(header_kid(&new), first);
+    verify(&path, &new).success();
+    // Listed as a plain verify key.
+    tessera()
+        .args(["keys", "list"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(format!("{first}\tHS256\tactive\n{second}\tHS256\tverify\n"));
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(names(dir.path()), ["k.json", "k.json.lock"], "no temp file");
+}
+
+#[test]
+fn keys_rotate_inactive_a256gcm_leaves_the_sealing_key_as_it_is() {
+    let dir = tempdir();
+    let (path, signing) = keygen(dir.path(), "k.json", "eddsa");
+    let out = tessera()
+        .args(["keys", "rotate", "--alg", "a256gcm"])
+        .arg(&path)
+        .assert()
+        .success();
+    let sealing = stdout(&out).trim().to_owned();
+    let old = sign(&path, &["--iss", "i", "--aud", "a", "--seal"]);
+    let (added, note) = rotate_inactive(&path, &["--alg", "a256gcm"]);
+    let set = KeySet::from_file(&path).unwrap();
+    assert_eq!(set.active().unwrap().kid().as_str(), signing);
+    assert_eq!(set.active_sealing().unwrap().kid().as_str(), sealing);
+    assert_eq!(set.get(&added).unwrap().algorithm(), Algorithm::A256Gcm);
+    assert!(note.contains("NOT active"), "{note}");
+    assert!(note.contains(&sealing), "{note}");
+    let sealed = sign(&path, &["--iss", "i", "--aud", "a", "--seal"]);
+    assert_eq!(header_kid(&sealed), sealing);
+    verify(&path, &old).success();
+    tessera()
+        .args(["keys", "list"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(format!(
+            "{signing}\tEdDSA\tactive\n{sealing}\tA256GCM\tactive (sealing)\n\
+             {added}\tA256GCM\topen (sealing)\n"
+        ));
+    // Without --alg, a sealing-only set's new inactive key is a sealing key too.
+    let (seal_only, _) = keygen(dir.path(), "seal.json", "a256gcm");
+    let (added, _) = rotate_inactive(&seal_only, &[]);
+    let set = KeySet::from_file(&seal_only).unwrap();
+    assert_eq!(set.get(&added).unwrap().algorithm(), Algorithm::A256Gcm);
+    assert_ne!(set.active_sealing().unwrap().kid().as_str(), added);
+}
+
+/// The staged rotation of a signing key of `alg`: the new key verifies before it signs, and
+/// once activated it signs while the old key still verifies.
+fn staged_rotation_switches_the_signing_key(alg: &str, shown: &str) {
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", alg);
+    let old = sign(&path, &["--iss", "i", "--aud", "a", "--payload", "1"]);
+    let (second, _) = rotate_inactive(&path, &[]);
+    let before = sign(&path, &["--iss", "i", "--aud", "a"]);
+    assert_eq!(
+        header_kid(&before),
+        first,
+        "{alg}: not active before activate"
+    );
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let note = activate(&path, &second);
+    assert!(note.contains(&second), "{alg}: {note}");
+    assert!(note.contains("before"), "{alg}: {note}");
+    assert!(
+        note.contains(&first),
+        "{alg}: names the previous key: {note}"
+    );
+    let set = KeySet::from_file(&path).unwrap();
+    assert_eq!(set.active().unwrap().kid().as_str(), second, "{alg}");
+    assert_eq!(
+        kids(&path),
+        [first.clone(), second.clone()],
+        "{alg}: no key lost"
+    );
+    let new = sign(&path, &["--iss", "i", "--aud", "a", "--payload", "2"]);
+    assert_eq!(
+        header_kid(&new),
+        second,
+        "{alg}: signed by the activated key"
+    );
+    verify(&path, &new).success().stdout("2\n");
+    verify(&path, &old).success().stdout("1\n");
+    verify(&path, &before).success();
+    tessera()
+        .args(["keys", "list"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(format!(
+            "{first}\t{shown}\tverify\n{second}\t{shown}\tactive\n"
+        ));
+    assert_eq!(mode(&path), 0o600, "{alg}");
+    assert_eq!(
+        names(dir.path()),
+        ["k.json", "k.json.lock"],
+        "{alg}: no temp file"
+    );
+    // And the old key can now be retired.
+    tessera()
+        .args(["keys", "retire"])
+        .arg(&path)
+        .arg(&first)
+        .assert()
+        .success();
+    assert_eq!(kids(&path), [second]);
+}
+
+#[test]
+fn keys_activate_switches_the_active_key_of_an_hs256_set() {
+    staged_rotation_switches_the_signing_key("hs256", "HS256");
+}
+
+#[test]
+fn keys_activate_switches_the_active_key_of_an_eddsa_set() {
+    staged_rotation_switches_the_signing_key("eddsa", "EdDSA");
+}
+
+#[test]
+fn keys_activate_of_an_a256gcm_key_switches_the_sealing_key_only() {
+    let dir = tempdir();
+    let (path, signing) = keygen(dir.path(), "k.json", "hs256");
+    let out = tessera()
+        .args(["keys", "rotate", "--alg", "a256gcm"])
+        .arg(&path)
+        .assert()
+        .success();
+    let first = stdout(&out).trim().to_owned();
+    let old = sign(
+        &path,
+        &["--iss", "i", "--aud", "a", "--seal", "--payload", "1"],
+    );
+    assert_eq!(header_kid(&old), first);
+    let (second, _) = rotate_inactive(&path, &["--alg", "a256gcm"]);
+    let note = activate(&path, &second);
+    assert!(note.contains("sealing"), "{note}");
+    assert!(
+        note.contains(&first),
+        "names the previous sealing key: {note}"
+    );
+    let set = KeySet::from_file(&path).unwrap();
+    assert_eq!(set.active_sealing().unwrap().kid().as_str(), second);
+    assert_eq!(
+        set.active().unwrap().kid().as_str(),
+        signing,
+        "the signing key is not affected"
+    );
+    let sealed = sign(
+        &path,
+        &["--iss", "i", "--aud", "a", "--seal", "--payload", "2"],
+    );
+    assert_eq!(header_kid(&sealed), second);
+    verify(&path, &sealed).success().stdout("2\n");
+    verify(&path, &old).success().stdout("1\n");
+    assert_eq!(
+        header_kid(&sign(&path, &["--iss", "i", "--aud", "a"])),
+        signing
+    );
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(names(dir.path()), ["k.json", "k.json.lock"], "no temp file");
+}
+
+#[test]
+fn keys_activate_of_the_active_key_succeeds_and_rewrites_nothing() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", "eddsa");
+    rotate_inactive(&path, &[]);
+    let bytes = std::fs::read(&path).unwrap();
+    let inode = std::fs::metadata(&path).unwrap().ino();
+    let note = activate(&path, &first);
+    assert!(note.contains("already"), "{note}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().ino(),
+        inode,
+        "the file was not rewritten"
+    );
+}
+
+#[test]
+fn keys_activate_refuses_an_unknown_kid_and_a_verify_only_key_and_leaves_the_file() {
+    let dir = tempdir();
+    let (path, active) = keygen(dir.path(), "k.json", "hs256");
+    // Add an Ed25519 public key (no "d") of another issuer: it verifies, it cannot sign.
+    let (other, public_kid) = keygen(dir.path(), "other.json", "eddsa");
+    let out = tessera()
+        .args(["keys", "public"])
+        .arg(&other)
+        .assert()
+        .success();
+    let public: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut doc = key_doc(&path);
+    doc["keys"]
+        .as_array_mut()
+        .unwrap()
+        .push(public["keys"][0].clone());
+    std::fs::write(&path, format!("{doc:#}\n")).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    std::fs::remove_file(&other).unwrap();
+    tessera()
+        .args(["keys", "list"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(format!(
+            "{active}\tHS256\tactive\n{public_kid}\tEdDSA\tverify (public only)\n"
+        ));
+    let bytes = std::fs::read(&path).unwrap();
+    let refused = |kid: &str| {
+        let a = tessera()
+            .args(["keys", "activate"])
+            .arg(&path)
+            .arg(kid)
+            .assert()
+            .code(1);
+        let err = stderr(&a);
+        assert!(err.starts_with("error: invalid_key: "), "{kid}: {err}");
+        assert!(err.contains(kid), "{kid}: names the kid: {err}");
+        assert!(stdout(&a).is_empty());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "{kid}: file unchanged"
+        );
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(
+            names(dir.path()),
+            ["k.json", "k.json.lock"],
+            "{kid}: no temp file"
+        );
+        err
+    };
+    let err = refused("nope");
+    assert!(err.contains("not in the key file"), "{err}");
+    let err = refused(&public_kid);
+    assert!(err.contains("private part"), "{err}");
+    assert!(err.contains("cannot sign"), "{err}");
+    // A missing key file is an io error, and creates nothing.
+    let missing = dir.path().join("missing.json");
+    let a = tessera()
+        .args(["keys", "activate"])
+        .arg(&missing)
+        .arg(&active)
+        .assert()
+        .code(1);
+    assert!(stderr(&a).starts_with("error: io: "), "{}", stderr(&a));
+    assert_eq!(names(dir.path()), ["k.json", "k.json.lock"]);
+}
+
+#[test]
+fn keys_activate_through_a_symlink_rewrites_the_target_and_takes_hyphen_kids() {
+    let dir = tempdir();
+    let path = dir.path().join("real.json");
+    tessera()
+        .args(["keygen", "--alg", "hs256", "--kid", "-lead", "--out"])
+        .arg(&path)
+        .assert()
+        .success();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let (second, _) = rotate_inactive(&link, &[]);
+    activate(&link, &second);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
+    let active = |p: &std::path::Path| {
+        KeySet::from_file(p)
+            .unwrap()
+            .active()
+            .unwrap()
+            .kid()
+            .as_str()
+            .to_owned()
+    };
+    assert_eq!(active(&path), second, "the target changed");
+    activate(&link, "-lead");
+    assert_eq!(active(&path), "-lead");
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(
+        names(dir.path()),
+        ["link.json", "real.json", "real.json.lock"],
+        "no temp file; the lock is next to the target"
+    );
+}
+
+#[test]
+fn parallel_inactive_rotations_lose_no_key_and_keep_the_active_one() {
+    const N: usize = 6;
+    let dir = tempdir();
+    let (path, first) = keygen(dir.path(), "k.json", "hs256");
+    let children: Vec<_> = (0..N)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+                .args(["keys", "rotate", "--inactive"])
+                .arg(&path)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut printed = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        printed.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
+    }
+    let kids = kids(&path);
+    assert_eq!(kids.len(), N + 1, "{kids:?}");
+    for kid in &printed {
+        assert!(kids.contains(kid), "{kid} was lost: {kids:?}");
+    }
+    let set = KeySet::from_file(&path).unwrap();
+    assert_eq!(set.active().unwrap().kid().as_str(), first);
+}
+
+#[test]
+fn keys_help_explains_the_staged_rotation() {
+    let out = tessera().args(["keys", "--help"]).assert().success();
+    let help = stdout(&out);
+    assert!(help.contains("activate"), "{help}");
+    assert!(
+        help.contains("rotate --inactive, reload, activate, reload"),
+        "{help}"
+    );
+    let out = tessera()
+        .args(["keys", "rotate", "--help"])
+        .assert()
+        .success();
+    let help = stdout(&out);
+    assert!(help.contains("--inactive"), "{help}");
+    assert!(help.contains("tessera keys activate FILE KID"), "{help}");
 }

@@ -62,8 +62,8 @@ fn is_symlink(path: &Path) -> bool {
 
 /// An exclusive lock on a key file, held until dropped: a sidecar `<name>.lock` (mode 0600)
 /// next to the resolved key file, locked with [`std::fs::File::lock`]. Every rewrite of a key
-/// file (`keys rotate`, `keys retire`, `keygen --force`) reads, changes and writes it while
-/// holding this lock, so concurrent rewrites never lose each other's keys.
+/// file (`keys rotate`, `keys activate`, `keys retire`, `keygen --force`) reads, changes and
+/// writes it while holding this lock, so concurrent rewrites never lose each other's keys.
 pub(crate) struct KeyFileLock {
     /// The locked sidecar file; `None` when there was nothing to lock (see [`lock`]).
     _file: Option<std::fs::File>,

@@ -36,7 +36,7 @@ struct Cli {
 enum Command {
     /// Generate a key file: a JWK Set with one active signing key (mode 0600).
     Keygen(keygen::Args),
-    /// Manage a key file: list, export public keys, rotate, retire.
+    /// Manage a key file: list, export public keys, rotate, activate, retire.
     #[command(subcommand)]
     Keys(keys::Command),
     /// Mint a token with the key file's active key and print it.
