@@ -345,15 +345,41 @@ impl KeySet {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn rotate(&mut self, alg: Algorithm) -> Result<Kid, Error> {
+        let kid = self.add(alg)?;
+        if alg.is_signature() {
+            self.set_active(&kid)?;
+        } else {
+            self.set_active_sealing(&kid)?;
+        }
+        Ok(kid)
+    }
+
+    /// The first stage of a staged rotation: generates a key of `alg` with a fresh random kid
+    /// and adds it to the set **without** making it active. Where several processes load the
+    /// key set at different moments, add the key, let every process load the set, and only
+    /// then make it active ([`KeySet::set_active`] / [`KeySet::set_active_sealing`]): no
+    /// process then meets a token signed with a key it has not loaded (spec §3.5).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera_protocol::{Algorithm, Expected, KeySet, Minter, Verifier};
+    /// let mut keys = KeySet::generate(Algorithm::Hs256)?;
+    /// let old_kid = keys.active().unwrap().kid().clone();
+    /// let new_kid = keys.add(Algorithm::Hs256)?;
+    /// assert_eq!(keys.active().unwrap().kid(), &old_kid); // still minting with the old key
+    /// // Every process has loaded the set with both keys: switch.
+    /// keys.set_active(&new_kid)?;
+    /// let keys = Arc::new(keys);
+    /// let token = Minter::new(keys.clone(), "inventree").token("a").mint()?;
+    /// let verified = Verifier::new(keys, "inventree").verify::<()>(&token, &Expected::audience("a"))?;
+    /// assert_eq!(verified.header.kid, new_kid);
+    /// # Ok::<(), tessera_protocol::Error>(())
+    /// ```
+    pub fn add(&mut self, alg: Algorithm) -> Result<Kid, Error> {
         for _ in 0..KID_DRAWS {
             let kid = Kid::random()?;
             if self.get(kid.as_str()).is_none() {
                 self.insert(Key::generate(alg, kid.clone())?)?;
-                if alg.is_signature() {
-                    self.set_active(&kid)?;
-                } else {
-                    self.set_active_sealing(&kid)?;
-                }
                 return Ok(kid);
             }
         }

@@ -133,7 +133,7 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
                 ));
                 return print(kid.as_str());
             }
-            let kid = add_inactive(&mut set, alg)?;
+            let kid = set.add(alg)?;
             keyfile::store(&file, &set, true)?;
             let (role, current) = if alg.is_signature() {
                 ("signing", set.active())
@@ -173,23 +173,6 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
             Ok(())
         }
     }
-}
-
-/// Adds a freshly generated key of `alg` with an unused random kid, leaving the active keys
-/// as they are. Returns the new kid.
-fn add_inactive(set: &mut KeySet, alg: Algorithm) -> Result<Kid, Failure> {
-    // Kids are 4 random base64url characters: a collision is rare, a run of them rarer still.
-    for _ in 0..32 {
-        let kid = Kid::random()?;
-        if set.get(kid.as_str()).is_none() {
-            set.insert(Key::generate(alg, kid.clone())?)?;
-            return Ok(kid);
-        }
-    }
-    Err(Failure::new(
-        ErrorCode::InvalidKey.as_str(),
-        "could not draw an unused kid",
-    ))
 }
 
 /// `keys activate`: makes the key `kid` the active signing (or sealing) key and rewrites the
