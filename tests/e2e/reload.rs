@@ -206,3 +206,42 @@ async fn a_staged_key_rotation_with_sighup_never_refuses_a_click() {
         "a worker died of SIGHUP:\n{logs}"
     );
 }
+
+/// Waits until the host's log has a line containing every one of `needles`.
+async fn wait_for_log(host: &Host, needles: &[&str]) {
+    let deadline = Instant::now() + RELOAD_GUARD;
+    loop {
+        let logs = host.logs();
+        if logs.lines().any(|l| needles.iter().all(|n| l.contains(n))) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no log line with {needles:?}:\n{logs}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A reload while one worker cannot be restarted (it died, and the key file no longer loads,
+/// so its slot is crash-looping in backoff) still ends: that slot's failed start counts for
+/// the reload, and the log says the reload failed instead of never saying anything.
+#[tokio::test]
+async fn a_reload_while_a_worker_is_crash_looping_ends_and_says_it_failed() {
+    let keys = KeyDir::new();
+    let host = start_host(2, &keys, &[]);
+    let health = get(&fresh_client(), &host, "/healthz", None).await;
+    let victim = health.worker;
+    write_keys(&keys, "{}");
+    assert!(signal(victim.pid, "KILL"), "kill -9 {victim}");
+    // Its slot now fails to restart, again and again (the key file does not load).
+    let worker = format!("worker={}", victim.id);
+    wait_for_log(&host, &["worker failed to restart", &worker]).await;
+    reload(&host, 1, "reload failed").await;
+    let (status, logs) = host.stop_with_logs();
+    assert!(status.success(), "{status}");
+    assert!(
+        !logs.contains("reload finished"),
+        "nothing was replaced:\n{logs}"
+    );
+}

@@ -302,7 +302,8 @@ async fn run(plan: WorkerPlan, count: u16, addr: SocketAddr) -> ExitCode {
 }
 
 /// A slot's report on one reload: the generation, and whether its worker was replaced (or,
-/// for a slot whose worker was down, restarted) with the configuration as it is now.
+/// for a slot whose worker was down, restarted) with the configuration as it is now; `ok` is false
+/// when the new worker did not start (a slot whose worker was down reports its first failed restart).
 struct Reloaded {
     generation: u64,
     ok: bool,
@@ -368,7 +369,8 @@ impl ReloadTally {
                 replaced = self.replaced,
                 kept = self.kept,
                 "reload failed: some new workers did not start (see above); the workers \
-                 they were to replace keep running with the previous configuration"
+                 they were to replace keep running with the previous configuration (a slot \
+                 whose worker was down keeps restarting it)"
             );
         }
     }
@@ -493,7 +495,13 @@ async fn run_once(
     let mut current = match start(plan, id, &mut control.stop).await {
         Ok(running) => running,
         Err(NotStarted::Stopped) => return Outcome::Stopped,
-        Err(NotStarted::Failed(why)) => return Outcome::FailedToStart(why),
+        Err(NotStarted::Failed(why)) => {
+            // A slot whose worker is down (crash-looping, say) answers a pending reload with
+            // this failed start, so that the reload ends ("reload failed") instead of waiting
+            // for a start that may never succeed.
+            control.report_reload(generation, false, reported).await;
+            return Outcome::FailedToStart(why);
+        }
     };
     control.report_reload(generation, true, reported).await;
     if let Some(report) = on_ready {
