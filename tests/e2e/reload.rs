@@ -245,3 +245,85 @@ async fn a_reload_while_a_worker_is_crash_looping_ends_and_says_it_failed() {
         "nothing was replaced:\n{logs}"
     );
 }
+
+/// The children of process `parent` (from /proc).
+fn children_of(parent: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc") {
+        let Ok(pid) = entry
+            .expect("a /proc entry")
+            .file_name()
+            .to_string_lossy()
+            .parse()
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+        let ppid = stat
+            .rfind(')')
+            .and_then(|end| stat[end + 1..].split_whitespace().nth(1))
+            .and_then(|ppid| ppid.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            children.push(pid);
+        }
+    }
+    children
+}
+
+/// A SIGHUP that reaches a worker while it starts (one sent to the whole process group, or
+/// `pkill -HUP tessera-server` during a reload) does not kill it: workers ignore SIGHUP from
+/// their first moment, not only once they listen. The key file is made a FIFO so that the new
+/// worker of a reload is caught, deterministically, in the middle of reading it.
+#[tokio::test]
+async fn a_worker_that_gets_sighup_while_it_starts_is_not_killed_by_it() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let old = get(&fresh_client(), &host, "/healthz", None).await.worker;
+    let text = std::fs::read_to_string(keys.path()).unwrap();
+    let fifo = keys.path().with_extension("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .args(["-m", "600"])
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    std::fs::rename(&fifo, keys.path()).unwrap();
+
+    // Opening the FIFO for writing blocks until the new worker opens it to read the keys.
+    let (opened_tx, opened_rx) = std::sync::mpsc::channel();
+    let path = keys.path();
+    std::thread::spawn(move || {
+        let writer = std::fs::OpenOptions::new().write(true).open(path);
+        let _ = opened_tx.send(writer);
+    });
+    assert!(signal(host.pid(), "HUP"), "SIGHUP delivered");
+    let mut writer = opened_rx
+        .recv_timeout(RELOAD_GUARD)
+        .expect("the new worker opens the key file")
+        .expect("the FIFO opens for writing");
+    // The new worker is now blocked reading its key file.
+    let starting: Vec<u32> = children_of(host.pid())
+        .into_iter()
+        .filter(|&pid| pid != old.pid)
+        .collect();
+    assert_eq!(starting.len(), 1, "one new worker: {starting:?}");
+    assert!(signal(starting[0], "HUP"), "SIGHUP to the starting worker");
+    std::io::Write::write_all(&mut writer, text.as_bytes()).unwrap();
+    drop(writer);
+
+    wait_for_log(&host, &["generation=1", "reload "]).await;
+    let (status, logs) = host.stop_with_logs();
+    assert!(status.success(), "{status}");
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("reload finished") && l.contains("generation=1")),
+        "the new worker survived SIGHUP and replaced the old one:\n{logs}"
+    );
+    assert!(
+        !logs.contains("signal: 1 (SIGHUP)"),
+        "a worker died of SIGHUP:\n{logs}"
+    );
+}

@@ -21,21 +21,6 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
         tracing::error!(worker = %label, "a worker needs --data-dir from its supervisor");
         return ExitCode::FAILURE;
     };
-    // Workers never create the key file: the supervisor did, before starting them.
-    let keys = match keys::load(source, cli.key_alg.algorithm(), false) {
-        Ok(keys) => keys,
-        Err(e) => {
-            tracing::error!(worker = %label, "{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let listener = match workers::worker_listener(cli.bind) {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!(worker = %label, "cannot listen on {}: {e}", cli.bind);
-            return ExitCode::FAILURE;
-        }
-    };
     let threads = usize::from(cli.thread_count());
     let runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -51,6 +36,34 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(worker = %label, "cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The signal handlers first, before anything that takes time (the key file, the
+    // listener): a SIGHUP that reaches a starting worker (one sent to the whole process group,
+    // or `pkill -HUP tessera-server` during a reload) must not kill it.
+    let signals = {
+        let _runtime = runtime.enter();
+        match Signals::new() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(worker = %label, "cannot install signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    // Workers never create the key file: the supervisor did, before starting them.
+    let keys = match keys::load(source, cli.key_alg.algorithm(), false) {
+        Ok(keys) => keys,
+        Err(e) => {
+            tracing::error!(worker = %label, "{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match workers::worker_listener(cli.bind) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(worker = %label, "cannot listen on {}: {e}", cli.bind);
             return ExitCode::FAILURE;
         }
     };
@@ -78,13 +91,6 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(worker = %label, "cannot build the app: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let signals = match Signals::new() {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(worker = %label, "cannot install signal handlers: {e}");
                 return ExitCode::FAILURE;
             }
         };
