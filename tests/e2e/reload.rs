@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tessera_protocol::{Algorithm, DEFAULT_MAX_TOKEN_LEN, Key, KeySet, Kid, UntrustedToken};
-use tessera_tests::{Host, fresh_client, signal};
+use tessera_tests::{Host, fresh_client, process_exists, signal};
 
-use crate::util::{KeyDir, PANELS, TRANSFER, button, get, post_json, start_host, url_and_token};
+use crate::util::{
+    KeyDir, PANELS, PARSE_ONLY, TRANSFER, button, get, post_json, start_host, url_and_token,
+};
 
 /// How long a reload may take before the test gives up (a guard against a hang, never a
 /// timing assertion).
@@ -326,4 +328,76 @@ async fn a_worker_that_gets_sighup_while_it_starts_is_not_killed_by_it() {
         !logs.contains("signal: 1 (SIGHUP)"),
         "a worker died of SIGHUP:\n{logs}"
     );
+}
+
+/// SIGTERM while a reload waits for the replaced worker to finish a slow request: the host
+/// stops its new worker at once (it must not go on accepting connections until the old one has
+/// drained or met its grace), while the old one finishes the request it holds.
+#[tokio::test]
+async fn sigterm_while_a_replaced_worker_drains_stops_the_new_worker_at_once() {
+    use tokio::io::AsyncWriteExt as _;
+
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let old = get(&fresh_client(), &host, "/healthz", None).await.worker;
+    // A click whose body never arrives in full: the old worker holds the request open.
+    let mut slow = tokio::net::TcpStream::connect(host.addr()).await.unwrap();
+    let head = format!(
+        "POST {PARSE_ONLY} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
+         content-length: 100\r\n\r\n{{\"token\":",
+        host.addr()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow.flush().await.unwrap();
+
+    assert!(signal(host.pid(), "HUP"), "SIGHUP delivered");
+    // The new worker listens; the old one is being stopped, the slow request holding it.
+    wait_for_log(&host, &["worker ready", "worker=1"]).await;
+    let deadline = Instant::now() + RELOAD_GUARD;
+    let new = loop {
+        let logs = host.logs();
+        let pids: Vec<u32> = logs
+            .lines()
+            .filter(|l| l.contains("worker ready"))
+            .filter_map(|l| {
+                l.split("pid=")
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        if let Some(&pid) = pids.iter().find(|&&pid| pid != old.pid) {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "no new worker:\n{logs}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(process_exists(old.pid), "the old worker drains its request");
+
+    assert!(signal(host.pid(), "TERM"), "SIGTERM delivered");
+    // Which of the two is gone first: the new worker, with nothing to finish.
+    let deadline = Instant::now() + RELOAD_GUARD;
+    loop {
+        let (new_alive, old_alive) = (process_exists(new), process_exists(old.pid));
+        if !new_alive {
+            assert!(
+                old_alive,
+                "the old worker went first; the new one was only stopped after it"
+            );
+            break;
+        }
+        assert!(
+            old_alive,
+            "the new worker kept running (and accepting connections) after SIGTERM until \
+             the old one had stopped:\n{}",
+            host.logs()
+        );
+        assert!(Instant::now() < deadline, "the new worker never stopped");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(slow);
+    let (status, logs) = host.stop_with_logs();
+    assert!(status.success(), "{status}\n{logs}");
 }

@@ -292,6 +292,8 @@ async fn run(plan: WorkerPlan, count: u16, addr: SocketAddr) -> ExitCode {
         }
     }
     tracing::info!("stopping workers");
+    // Reports that come while the workers stop are not read: a slot must never wait to send one.
+    drop(reloaded_rx);
     let _ = stop_tx.send(true);
     while slots.join_next().await.is_some() {}
     tracing::info!("all workers stopped");
@@ -380,8 +382,24 @@ impl ReloadTally {
 async fn slot(
     plan: std::sync::Arc<WorkerPlan>,
     id: u16,
-    mut control: Control,
+    control: Control,
     report: mpsc::Sender<Started>,
+) {
+    // Workers replaced by a reload, each being stopped gracefully in a task of its own, so
+    // that the slot goes on watching its current worker and the host's stop meanwhile. The
+    // slot ends once they have stopped too.
+    let mut retiring = tokio::task::JoinSet::new();
+    keep_running(&plan, id, control, &report, &mut retiring).await;
+    while retiring.join_next().await.is_some() {}
+}
+
+/// The body of [`slot`]: returns when the host stops (or the first start failed).
+async fn keep_running(
+    plan: &WorkerPlan,
+    id: u16,
+    mut control: Control,
+    report: &mpsc::Sender<Started>,
+    retiring: &mut tokio::task::JoinSet<()>,
 ) {
     let mut backoff = BACKOFF_MIN;
     let mut first = true;
@@ -389,8 +407,8 @@ async fn slot(
     let mut reported = 0u64;
     loop {
         let started_at = Instant::now();
-        let on_ready = first.then_some(&report);
-        match run_once(&plan, id, &mut control, on_ready, &mut reported).await {
+        let on_ready = first.then_some(report);
+        match run_once(plan, id, &mut control, on_ready, &mut reported, retiring).await {
             Outcome::Stopped => return,
             Outcome::FailedToStart(why) if first => {
                 tracing::error!(worker = id, "worker failed to start: {why}");
@@ -489,6 +507,7 @@ async fn run_once(
     control: &mut Control,
     on_ready: Option<&mpsc::Sender<Started>>,
     reported: &mut u64,
+    retiring: &mut tokio::task::JoinSet<()>,
 ) -> Outcome {
     // A reload that came while this slot had no worker is served by this start.
     let generation = *control.reload.borrow_and_update();
@@ -529,14 +548,20 @@ async fn run_once(
                     Ok(successor) => {
                         let previous = std::mem::replace(&mut current, successor);
                         let old_pid = previous.child.id();
-                        stop_child(previous).await;
-                        tracing::info!(
-                            worker = id,
-                            old_pid,
-                            pid = current.child.id(),
-                            "worker replaced (reload)"
-                        );
-                        control.report_reload(generation, true, reported).await;
+                        let pid = current.child.id();
+                        // The reload is reported once the previous worker has stopped (its
+                        // listener closed): only the new configuration then takes connections.
+                        let report = (generation > *reported).then(|| control.reloaded.clone());
+                        *reported = (*reported).max(generation);
+                        // Forget the replaced workers that have stopped since the last reload.
+                        while retiring.try_join_next().is_some() {}
+                        retiring.spawn(async move {
+                            stop_child(previous).await;
+                            tracing::info!(worker = id, old_pid, pid, "worker replaced (reload)");
+                            if let Some(reloaded) = report {
+                                let _ = reloaded.send(Reloaded { generation, ok: true }).await;
+                            }
+                        });
                     }
                     Err(NotStarted::Stopped) => {
                         stop_child(current).await;
