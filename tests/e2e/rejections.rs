@@ -305,3 +305,35 @@ async fn an_unknown_url_is_a_404_problem_with_a_stable_code() {
         assert_eq!(body["status"], 404, "{body}");
     }
 }
+
+/// The 405 problem's detail names the methods the URL answers, as its `Allow` header does
+/// (the detail once read "this URL answers only " with nothing after it).
+#[tokio::test]
+async fn a_405_problem_names_the_allowed_methods_in_its_detail() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let client = fresh_client();
+    for (method, path, allowed) in [
+        ("GET", "/api/plugins/stock-tools/actions/transfer", "POST"),
+        ("DELETE", "/api/plugins/stock-tools/panels", "GET"),
+    ] {
+        let res = client
+            .request(method.parse().unwrap(), host.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{method} {path}");
+        let allow = res
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body: Value = res.json().await.unwrap();
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert!(
+            !allow.is_empty() && detail.ends_with(&allow) && detail.contains(allowed),
+            "{method} {path}: Allow {allow:?}, detail {detail:?}"
+        );
+    }
+}

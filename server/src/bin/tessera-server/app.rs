@@ -145,7 +145,12 @@ pub(crate) fn router(config: AppConfig) -> Result<Router, String> {
         .merge(naive::router())
         .merge(tessera_server::routes())
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state);
+    // The headers layer wraps the whole router (as its fallback service), not each route: a
+    // route's `Allow` header is added around the route, outside a layer applied per route, and
+    // the 405 problem must see it to name the allowed methods.
+    let app = Router::new()
+        .fallback_service(app)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let header_value = header_value.clone();
             async move {
