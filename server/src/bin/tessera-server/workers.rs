@@ -422,6 +422,10 @@ async fn keep_running(
                 first = false;
                 tracing::warn!(worker = id, %status, "worker exited; restarting");
             }
+            Outcome::Lost(why) => {
+                first = false;
+                tracing::error!(worker = id, "lost track of the worker ({why}); restarting");
+            }
         }
         if started_at.elapsed() >= HEALTHY_RUN {
             backoff = BACKOFF_MIN;
@@ -443,6 +447,9 @@ enum Outcome {
     Exited(std::process::ExitStatus),
     /// It could not be started or did not become ready.
     FailedToStart(String),
+    /// It was ready, then waiting for it failed: it is killed (its handle is dropped) and
+    /// the slot starts another.
+    Lost(String),
     /// The supervisor is stopping and the worker has stopped.
     Stopped,
 }
@@ -531,7 +538,7 @@ async fn run_once(
         tokio::select! {
             status = current.child.wait() => return match status {
                 Ok(status) => Outcome::Exited(status),
-                Err(e) => Outcome::FailedToStart(format!("cannot wait for it: {e}")),
+                Err(e) => Outcome::Lost(format!("cannot wait for it: {e}")),
             },
             () = stopping(&mut control.stop) => {
                 stop_child(current).await;
