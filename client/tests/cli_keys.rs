@@ -568,16 +568,14 @@ fn rotate_and_retire_through_a_symlink_rewrite_the_target_and_keep_the_link() {
     assert_eq!(kids(&real), ["fresh"]);
 }
 
-#[test]
-fn parallel_rotations_lose_no_key() {
-    const N: usize = 10;
-    let dir = tempdir();
-    let (path, _) = keygen(dir.path(), "k.json", "hs256");
-    let children: Vec<_> = (0..N)
+/// Runs `tessera <args> PATH` `n` times at once and checks that every kid printed is in the
+/// file, which then holds its first key and the `n` new ones.
+fn rotate_in_parallel(path: &std::path::Path, n: usize, args: &[&str]) {
+    let children: Vec<_> = (0..n)
         .map(|_| {
             std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-                .args(["keys", "rotate"])
-                .arg(&path)
+                .args(args)
+                .arg(path)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -594,11 +592,19 @@ fn parallel_rotations_lose_no_key() {
         );
         printed.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
     }
-    let kids = kids(&path);
-    assert_eq!(kids.len(), N + 1, "{kids:?}");
+    let kids = kids(path);
+    assert_eq!(kids.len(), n + 1, "{kids:?}");
     for kid in &printed {
         assert!(kids.contains(kid), "{kid} was lost: {kids:?}");
     }
+}
+
+#[test]
+fn parallel_rotations_lose_no_key() {
+    const N: usize = 10;
+    let dir = tempdir();
+    let (path, _) = keygen(dir.path(), "k.json", "hs256");
+    rotate_in_parallel(&path, N, &["keys", "rotate"]);
     assert_eq!(mode(&path), 0o600);
     let lock = dir.path().join("k.json.lock");
     assert_eq!(mode(&lock), 0o600, "the lock file is private too");
@@ -1079,32 +1085,7 @@ fn parallel_inactive_rotations_lose_no_key_and_keep_the_active_one() {
     const N: usize = 6;
     let dir = tempdir();
     let (path, first) = keygen(dir.path(), "k.json", "hs256");
-    let children: Vec<_> = (0..N)
-        .map(|_| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-                .args(["keys", "rotate", "--inactive"])
-                .arg(&path)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let mut printed = Vec::new();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        printed.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
-    }
-    let kids = kids(&path);
-    assert_eq!(kids.len(), N + 1, "{kids:?}");
-    for kid in &printed {
-        assert!(kids.contains(kid), "{kid} was lost: {kids:?}");
-    }
+    rotate_in_parallel(&path, N, &["keys", "rotate", "--inactive"]);
     let set = KeySet::from_file(&path).unwrap();
     assert_eq!(set.active().unwrap().kid().as_str(), first);
 }
