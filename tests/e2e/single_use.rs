@@ -80,6 +80,12 @@ async fn one_worker_with_the_memory_store_runs_a_single_use_click_once_of_fifty(
         INITIAL_BIN + 5,
         "{ledger}"
     );
+    // One worker: nothing to warn about.
+    let (_, logs) = host.stop_with_logs();
+    assert!(
+        !logs.contains("--replay-store memory with several workers"),
+        "{logs}"
+    );
 }
 
 /// What `--help` and the page warn about: each worker's in-memory guard knows only the clicks
@@ -131,6 +137,13 @@ async fn the_memory_store_protects_within_one_worker_process_only() {
         INITIAL_SHELF - ran_on.len() as u64,
         "{ledger}"
     );
+    // The host said so when it started, once.
+    let (_, logs) = host.stop_with_logs();
+    let warnings: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("--replay-store memory with several workers"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{logs}");
 }
 
 /// Whether the binary under test says it has Redis support.

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, KeySource};
+use crate::cli::{Cli, KeySource, ReplayStore};
 use crate::ledger::DataDir;
 
 fn main() -> ExitCode {
@@ -64,6 +64,14 @@ fn main() -> ExitCode {
                 data_dir = %data_dir.path().display(),
                 "single-use and stale-state checks configured"
             );
+            if matches!(replay, ReplayStore::Memory) && cli.worker_count() > 1 {
+                tracing::warn!(
+                    workers = cli.worker_count(),
+                    "--replay-store memory with several workers: each worker keeps its own \
+                     record, so a single-use button clicked again on another worker runs again; \
+                     use --replay-store file (the default) or redis"
+                );
+            }
             workers::supervise(&cli, &source, data_dir.path())
         }
     }
