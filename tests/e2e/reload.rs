@@ -12,7 +12,7 @@ use tessera_protocol::{Algorithm, DEFAULT_MAX_TOKEN_LEN, Key, KeySet, Kid, Untru
 use tessera_tests::{Host, fresh_client, process_exists, signal};
 
 use crate::util::{
-    KeyDir, PANELS, PARSE_ONLY, TRANSFER, button, get, post_json, start_host, url_and_token,
+    Answer, KeyDir, PANELS, PARSE_ONLY, TRANSFER, button, get, post_json, start_host, url_and_token,
 };
 
 /// How long a reload may take before the test gives up (a guard against a hang, never a
@@ -55,6 +55,11 @@ async fn reload(host: &Host, generation: u64, outcome: &str) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Clicks `url` with `token` as alice.
+async fn click_as_alice(client: &reqwest::Client, host: &Host, url: &str, token: &str) -> Answer {
+    post_json(client, host, url, Some("alice"), &json!({ "token": token })).await
 }
 
 /// The transfer button's URL and token, rendered for alice over a fresh connection.
@@ -134,24 +139,10 @@ async fn a_staged_key_rotation_with_sighup_never_refuses_a_click() {
     for _ in 0..10 {
         let (url, token) = render(&host).await;
         assert_eq!(kid_of(&token), "next");
-        let click = post_json(
-            &client,
-            &host,
-            &url,
-            Some("alice"),
-            &json!({"token": token}),
-        )
-        .await;
+        let click = click_as_alice(&client, &host, &url, &token).await;
         assert_eq!(click.status, 200, "{click:?}");
     }
-    let click = post_json(
-        &client,
-        &host,
-        &url,
-        Some("alice"),
-        &json!({"token": old_token}),
-    )
-    .await;
+    let click = click_as_alice(&client, &host, &url, &old_token).await;
     assert_eq!(
         click.status, 200,
         "a button rendered before the rotation: {click:?}"
@@ -178,14 +169,7 @@ async fn a_staged_key_rotation_with_sighup_never_refuses_a_click() {
     assert_eq!(workers_before.len(), 4, "2 workers replaced twice");
     write_keys(&keys, "{}");
     reload(&host, 3, "reload failed").await;
-    let click = post_json(
-        &client,
-        &host,
-        &url,
-        Some("alice"),
-        &json!({"token": old_token}),
-    )
-    .await;
+    let click = click_as_alice(&client, &host, &url, &old_token).await;
     assert_eq!(
         click.status, 200,
         "the previous workers still serve: {click:?}"
