@@ -6,6 +6,7 @@
 //! it is never guessed from the URL, and a token minted for one action cannot invoke another.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -429,7 +430,8 @@ where
 /// - a JSON body (`application/json`) `{"token": "...", "input": {...}}` (`input` optional:
 ///   absent or `null` is deserialized from `null`);
 /// - a urlencoded form body with the field [`TOKEN_FIELD`] (`tessera_token`); the other fields
-///   are the input (deserialized like axum's `Form`);
+///   are the input (deserialized like axum's `Form`, except that a repeated field name is
+///   refused);
 /// - the header [`TOKEN_HEADER`] (`Tessera-Token`), with an optional JSON `{"input": ...}` or
 ///   form body for the input.
 ///
@@ -445,7 +447,9 @@ where
 /// the same JSON rules as the token's claims, whatever `I` reads of it
 /// ([`json_rules`](tessera_protocol::json_rules)): a member name repeated in one object
 /// (`{"qty": 1, "qty": 900}`, which a proxy and the handler could read differently), an
-/// unpaired surrogate escape or a number out of range is `bad_input` too.
+/// unpaired surrogate escape or a number out of range is `bad_input` too. Likewise a form
+/// input that repeats a field name (`qty=1&qty=900`) is `bad_input`, never read as one of its
+/// values.
 ///
 /// ```
 /// use axum::{Json, Router, body::Body, http::Request};
@@ -730,10 +734,19 @@ impl RawInput<'_> {
                     Rejection::bad_input(format!("input does not fit: {reason}"))
                 }
             }),
-            RawInput::Form(text) => I::deserialize(FormInput(serde_urlencoded::Deserializer::new(
-                form_urlencoded::parse(text.as_bytes()),
-            )))
-            .map_err(|_| Rejection::bad_input("the form fields do not fit the action's input")),
+            RawInput::Form(text) => {
+                // A repeated name, which a proxy in front and the handler could read
+                // differently (serde_urlencoded keeps the last value for a map or a `Value`),
+                // is refused, as a repeated member of a JSON input is.
+                let mut names = HashSet::new();
+                if !form_urlencoded::parse(text.as_bytes()).all(|(name, _)| names.insert(name)) {
+                    return Err(Rejection::bad_input("the form repeats a field name"));
+                }
+                I::deserialize(FormInput(serde_urlencoded::Deserializer::new(
+                    form_urlencoded::parse(text.as_bytes()),
+                )))
+                .map_err(|_| Rejection::bad_input("the form fields do not fit the action's input"))
+            }
         }
     }
 }
