@@ -725,9 +725,9 @@ enum RawInput<'a> {
 impl RawInput<'_> {
     fn parse<I: DeserializeOwned>(self) -> Result<I, Rejection> {
         match self {
-            RawInput::None => serde_json::from_str("null").map_err(|e| {
-                Rejection::bad_input(format!("input is required ({})", json_reason(&e)))
-            }),
+            // The `null` is ours, not the client's: no position to report in it.
+            RawInput::None => serde_json::from_str("null")
+                .map_err(|_| Rejection::bad_input("input is required, and none was sent")),
             RawInput::Json(raw) => json_rules::from_str(raw.get()).map_err(|e| match e {
                 JsonRuleError::Rule(rule) => Rejection::bad_input(format!("the input {rule}")),
                 JsonRuleError::DoesNotFit(reason) => {
@@ -908,15 +908,6 @@ fn parse_form(bytes: &Bytes) -> Result<Envelope<'_>, Rejection> {
             RawInput::Form(rest.finish())
         },
     })
-}
-
-/// serde_json's error without its message (which may quote input): category and position.
-fn json_reason(e: &serde_json::Error) -> String {
-    format!(
-        "{} at column {}",
-        tessera_protocol::json_error_category(e),
-        e.column()
-    )
 }
 
 /// serde_urlencoded's deserializer, plus `Option` support at the top level (a form with fields

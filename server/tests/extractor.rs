@@ -604,6 +604,42 @@ async fn a_form_input_that_repeats_a_field_name_is_bad_input_whatever_the_input_
     );
 }
 
+/// A missing input is reported as missing: the detail does not point at a column of a body
+/// the client never sent (the `null` the extractor types an absent input from).
+#[tokio::test]
+async fn a_missing_required_input_says_so_without_a_column() {
+    async fn note(_: tessera_server::Action<Value, Note>) {}
+    let app = axum::Router::new()
+        .route(PRINT.path(), PRINT.post(note))
+        .with_state(state());
+    let token = minter()
+        .token(PRINT.id().as_str())
+        .subject("alice")
+        .mint()
+        .unwrap();
+    let form = Request::post(PRINT.path())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("tessera_token={token}")))
+        .unwrap();
+    for request in [
+        json_click(PRINT.path(), Some(&token), None),
+        json_click(PRINT.path(), Some(&token), Some(Value::Null)),
+        form,
+    ] {
+        let response = send(&app, as_user(request, "alice")).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let problem: tessera_server::Problem = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(problem.code, "bad_input");
+        assert!(
+            problem.detail.contains("input is required"),
+            "{}",
+            problem.detail
+        );
+        assert!(!problem.detail.contains("column"), "{}", problem.detail);
+    }
+}
+
 #[tokio::test]
 async fn a_required_input_is_typed_whether_present_null_or_absent() {
     async fn note(action: tessera_server::Action<Value, Note>) -> axum::Json<Value> {
