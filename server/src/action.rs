@@ -142,6 +142,42 @@ impl fmt::Display for ActionId {
 /// assert_eq!(TRANSFER.id().as_str(), "plugin:stock-tools/action:transfer");
 /// assert_eq!(TRANSFER.path(), "/api/plugins/stock-tools/actions/transfer");
 /// ```
+///
+/// ## Under a path prefix
+///
+/// A button's URL is the route's [`path`](ActionRoute::path) as declared: the full path from
+/// the root of the app. **Do not mount action routes in a router given to
+/// [`Router::nest`]**: the click would be served under the prefix, but the button, which does
+/// not know the prefix, would point the click at a URL nothing serves (404). To place a
+/// plugin's actions under a prefix, give the routes the full path and mount them with
+/// [`Router::merge`]; a prefix chosen at run time goes through [`ActionRoute::owned`]:
+///
+/// ```
+/// use axum::{Router, body::Body, http::Request};
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::{Action, ActionId, ActionRoute, ActionRouterExt, TesseraState};
+/// use tower::ServiceExt;
+///
+/// /// The plugin's one action, under the prefix the host mounts the plugin at.
+/// fn print_route(prefix: &str) -> ActionRoute {
+///     let id = ActionId::from_static("plugin:labels/action:print");
+///     ActionRoute::owned(id, format!("{prefix}/actions/print"))
+/// }
+/// async fn print(_: Action<u32>) -> &'static str { "printed" }
+/// fn plugin(prefix: &str) -> Router<TesseraState> {
+///     Router::new().action(&print_route(prefix), print)
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+/// let button = state.button("Print", &print_route("/plugins/labels"), None, &7u32)?;
+/// assert_eq!(button.url, "/plugins/labels/actions/print");
+/// let app = Router::new().merge(plugin("/plugins/labels")).with_state(state);
+/// let click = Request::post(&button.url).header("tessera-token", button.token.as_str())
+///     .body(Body::empty())?;
+/// assert_eq!(app.oneshot(click).await?.status(), 200);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ActionRoute {
     id: ActionId,
@@ -227,7 +263,8 @@ impl ActionRoute {
         &self.id
     }
 
-    /// The path template the route is mounted at (also the button's URL).
+    /// The path template the route is mounted at (also the button's URL, as is: see
+    /// [Under a path prefix](ActionRoute#under-a-path-prefix)).
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -390,7 +427,9 @@ impl UseRecord {
 
 /// Mounts handlers on [`ActionRoute`]s.
 pub trait ActionRouterExt<S> {
-    /// Mounts `handler` at `route.path()` for `POST`, bound to `route.id()`.
+    /// Mounts `handler` at `route.path()` for `POST`, bound to `route.id()`. Mount it in the
+    /// app's root router (or one merged into it), not in a nested one: buttons point at
+    /// `route.path()` as is (see [Under a path prefix](ActionRoute#under-a-path-prefix)).
     ///
     /// ```
     /// use axum::{Json, Router};
