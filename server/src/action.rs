@@ -6,6 +6,7 @@
 //! it is never guessed from the URL, and a token minted for one action cannot invoke another.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -141,6 +142,42 @@ impl fmt::Display for ActionId {
 /// assert_eq!(TRANSFER.id().as_str(), "plugin:stock-tools/action:transfer");
 /// assert_eq!(TRANSFER.path(), "/api/plugins/stock-tools/actions/transfer");
 /// ```
+///
+/// ## Under a path prefix
+///
+/// A button's URL is the route's [`path`](ActionRoute::path) as declared: the full path from
+/// the root of the app. **Do not mount action routes in a router given to
+/// [`Router::nest`]**: the click would be served under the prefix, but the button, which does
+/// not know the prefix, would point the click at a URL nothing serves (404). To place a
+/// plugin's actions under a prefix, give the routes the full path and mount them with
+/// [`Router::merge`]; a prefix chosen at run time goes through [`ActionRoute::owned`]:
+///
+/// ```
+/// use axum::{Router, body::Body, http::Request};
+/// use tessera_protocol::{Algorithm, KeySet};
+/// use tessera_server::{Action, ActionId, ActionRoute, ActionRouterExt, TesseraState};
+/// use tower::ServiceExt;
+///
+/// /// The plugin's one action, under the prefix the host mounts the plugin at.
+/// fn print_route(prefix: &str) -> ActionRoute {
+///     let id = ActionId::from_static("plugin:labels/action:print");
+///     ActionRoute::owned(id, format!("{prefix}/actions/print"))
+/// }
+/// async fn print(_: Action<u32>) -> &'static str { "printed" }
+/// fn plugin(prefix: &str) -> Router<TesseraState> {
+///     Router::new().action(&print_route(prefix), print)
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+/// let button = state.button("Print", &print_route("/plugins/labels"), None, &7u32)?;
+/// assert_eq!(button.url, "/plugins/labels/actions/print");
+/// let app = Router::new().merge(plugin("/plugins/labels")).with_state(state);
+/// let click = Request::post(&button.url).header("tessera-token", button.token.as_str())
+///     .body(Body::empty())?;
+/// assert_eq!(app.oneshot(click).await?.status(), 200);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ActionRoute {
     id: ActionId,
@@ -226,7 +263,8 @@ impl ActionRoute {
         &self.id
     }
 
-    /// The path template the route is mounted at (also the button's URL).
+    /// The path template the route is mounted at (also the button's URL, as is: see
+    /// [Under a path prefix](ActionRoute#under-a-path-prefix)).
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -389,7 +427,9 @@ impl UseRecord {
 
 /// Mounts handlers on [`ActionRoute`]s.
 pub trait ActionRouterExt<S> {
-    /// Mounts `handler` at `route.path()` for `POST`, bound to `route.id()`.
+    /// Mounts `handler` at `route.path()` for `POST`, bound to `route.id()`. Mount it in the
+    /// app's root router (or one merged into it), not in a nested one: buttons point at
+    /// `route.path()` as is (see [Under a path prefix](ActionRoute#under-a-path-prefix)).
     ///
     /// ```
     /// use axum::{Json, Router};
@@ -429,7 +469,8 @@ where
 /// - a JSON body (`application/json`) `{"token": "...", "input": {...}}` (`input` optional:
 ///   absent or `null` is deserialized from `null`);
 /// - a urlencoded form body with the field [`TOKEN_FIELD`] (`tessera_token`); the other fields
-///   are the input (deserialized like axum's `Form`);
+///   are the input (deserialized like axum's `Form`, except that a repeated field name is
+///   refused);
 /// - the header [`TOKEN_HEADER`] (`Tessera-Token`), with an optional JSON `{"input": ...}` or
 ///   form body for the input.
 ///
@@ -445,7 +486,9 @@ where
 /// the same JSON rules as the token's claims, whatever `I` reads of it
 /// ([`json_rules`](tessera_protocol::json_rules)): a member name repeated in one object
 /// (`{"qty": 1, "qty": 900}`, which a proxy and the handler could read differently), an
-/// unpaired surrogate escape or a number out of range is `bad_input` too.
+/// unpaired surrogate escape or a number out of range is `bad_input` too. Likewise a form
+/// input that repeats a field name (`qty=1&qty=900`) is `bad_input`, never read as one of its
+/// values.
 ///
 /// ```
 /// use axum::{Json, Router, body::Body, http::Request};
@@ -721,19 +764,28 @@ enum RawInput<'a> {
 impl RawInput<'_> {
     fn parse<I: DeserializeOwned>(self) -> Result<I, Rejection> {
         match self {
-            RawInput::None => serde_json::from_str("null").map_err(|e| {
-                Rejection::bad_input(format!("input is required ({})", json_reason(&e)))
-            }),
+            // The `null` is ours, not the client's: no position to report in it.
+            RawInput::None => serde_json::from_str("null")
+                .map_err(|_| Rejection::bad_input("input is required, and none was sent")),
             RawInput::Json(raw) => json_rules::from_str(raw.get()).map_err(|e| match e {
                 JsonRuleError::Rule(rule) => Rejection::bad_input(format!("the input {rule}")),
                 JsonRuleError::DoesNotFit(reason) => {
                     Rejection::bad_input(format!("input does not fit: {reason}"))
                 }
             }),
-            RawInput::Form(text) => I::deserialize(FormInput(serde_urlencoded::Deserializer::new(
-                form_urlencoded::parse(text.as_bytes()),
-            )))
-            .map_err(|_| Rejection::bad_input("the form fields do not fit the action's input")),
+            RawInput::Form(text) => {
+                // A repeated name, which a proxy in front and the handler could read
+                // differently (serde_urlencoded keeps the last value for a map or a `Value`),
+                // is refused, as a repeated member of a JSON input is.
+                let mut names = HashSet::new();
+                if !form_urlencoded::parse(text.as_bytes()).all(|(name, _)| names.insert(name)) {
+                    return Err(Rejection::bad_input("the form repeats a field name"));
+                }
+                I::deserialize(FormInput(serde_urlencoded::Deserializer::new(
+                    form_urlencoded::parse(text.as_bytes()),
+                )))
+                .map_err(|_| Rejection::bad_input("the form fields do not fit the action's input"))
+            }
         }
     }
 }
@@ -895,15 +947,6 @@ fn parse_form(bytes: &Bytes) -> Result<Envelope<'_>, Rejection> {
             RawInput::Form(rest.finish())
         },
     })
-}
-
-/// serde_json's error without its message (which may quote input): category and position.
-fn json_reason(e: &serde_json::Error) -> String {
-    format!(
-        "{} at column {}",
-        tessera_protocol::json_error_category(e),
-        e.column()
-    )
 }
 
 /// serde_urlencoded's deserializer, plus `Option` support at the top level (a form with fields

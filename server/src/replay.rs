@@ -7,7 +7,7 @@
 //!
 //! Three stores: [`MemoryReplayGuard`] (one process; bounded memory; expired entries dropped),
 //! [`FileReplayGuard`] (several processes of one machine: one file per use in a shared folder,
-//! created atomically) and, behind the `redis` cargo feature, [`RedisReplayGuard`] (several
+//! created atomically) and, behind the `redis` cargo feature, `RedisReplayGuard` (several
 //! processes and machines: one `SET key 1 NX EXAT exp` per use).
 
 use std::collections::HashMap;
@@ -120,7 +120,7 @@ pub const DEFAULT_MEMORY_ENTRIES: usize = 100_000;
 /// Entries are dropped once their token has expired. When the map is full of unexpired entries
 /// the guard fails closed (it never evicts a live entry, which would re-open a replay window).
 /// It protects one process only: for several worker processes use a shared store
-/// ([`FileReplayGuard`] on one machine, [`RedisReplayGuard`] with the `redis` feature).
+/// ([`FileReplayGuard`] on one machine, `RedisReplayGuard` with the `redis` feature).
 ///
 /// ```
 /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};

@@ -49,6 +49,7 @@ pub const ENV_BODY_LIMIT: &str = "TESSERA_BODY_LIMIT";
 /// use tessera_protocol::{Algorithm, KeySet};
 /// use tessera_server::{
 ///     Action, ActionRoute, ActionRouterExt, Caller, Panel, Rejection, TesseraConfig, TesseraState,
+///     render,
 /// };
 ///
 /// const TRANSFER: ActionRoute = ActionRoute::new(
@@ -63,9 +64,12 @@ pub const ENV_BODY_LIMIT: &str = "TESSERA_BODY_LIMIT";
 ///     fn from_ref(app: &AppState) -> TesseraState { app.tessera.clone() }
 /// }
 ///
-/// async fn panels(State(app): State<AppState>, Caller(who): Caller) -> Result<Json<Panel>, Rejection> {
+/// // A panel carries tokens: send it with no-store and no-referrer (render::NoStore).
+/// async fn panels(State(app): State<AppState>, Caller(who): Caller)
+///     -> Result<render::NoStore<Json<Panel>>, Rejection>
+/// {
 ///     let button = app.tessera.button("Transfer", &TRANSFER, who.as_ref(), &serde_json::json!({"part": 7}))?;
-///     Ok(Json(Panel::new("stock", app.plugin_name).with_button(button)))
+///     Ok(render::NoStore(Json(Panel::new("stock", app.plugin_name).with_button(button))))
 /// }
 ///
 /// async fn transfer(action: Action<serde_json::Value>) -> Json<serde_json::Value> {
