@@ -490,6 +490,10 @@ where
 /// input that repeats a field name (`qty=1&qty=900`) is `bad_input`, never read as one of its
 /// values.
 ///
+/// A refusal is answered as a problem+json [`Rejection`] and logged. To answer in your own
+/// format, take `Result<Action<T, I>, Rejection>` in the handler and call
+/// [`Rejection::log`] on the error (see its example).
+///
 /// ```
 /// use axum::{Json, Router, body::Body, http::Request};
 /// use serde::{Deserialize, Serialize};

@@ -404,7 +404,39 @@ impl Rejection {
         }
     }
 
-    fn log(&self) {
+    /// Logs the rejection as [`into_response`](IntoResponse::into_response) does: one event,
+    /// target `tessera::rejection`, with the code, status, route and action (and, for a 5xx,
+    /// the cause's code), never the detail or the token. Call it when you answer a rejection in
+    /// your own format (a handler taking `Result<Action<T>, Rejection>`), so that refusals are
+    /// still logged like the others.
+    ///
+    /// ```
+    /// use axum::{Json, Router, body::Body, http::{Request, StatusCode}};
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, Rejection, TesseraState};
+    /// use tower::ServiceExt;
+    ///
+    /// const PRINT: ActionRoute = ActionRoute::new("plugin:labels/action:print", "/labels/print");
+    ///
+    /// /// The plugin's own error format, with the standard log line.
+    /// async fn print(action: Result<Action<u32>, Rejection>) -> (StatusCode, Json<serde_json::Value>) {
+    ///     match action {
+    ///         Ok(action) => (StatusCode::OK, Json(serde_json::json!({"printed": action.payload}))),
+    ///         Err(rejection) => {
+    ///             rejection.log();
+    ///             (rejection.status(), Json(serde_json::json!({"error": rejection.code().as_str()})))
+    ///         }
+    ///     }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+    /// let app = Router::new().action(&PRINT, print).with_state(state);
+    /// let click = Request::post(PRINT.path()).body(Body::empty())?;
+    /// assert_eq!(app.oneshot(click).await?.status(), StatusCode::BAD_REQUEST); // missing_token
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn log(&self) {
         let code = self.code.as_str();
         let status = self.status().as_u16();
         let route = self.route.as_deref().unwrap_or("-");

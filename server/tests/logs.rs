@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::Request;
 use serde_json::json;
+use tessera_server::ActionRouterExt as _;
+use tower::ServiceExt as _;
 use tracing_subscriber::fmt::MakeWriter;
 
 // Its own test binary: tracing's callsite interest is process-wide, so a log-capture test must
@@ -118,4 +120,39 @@ async fn rejected_tokens_never_appear_in_the_logs() {
         }
     }
     assert!(!logs.contains(&b64(HS_SECRET)));
+
+    // A handler that answers a rejection in its own format logs it the same way with
+    // `Rejection::log`.
+    let own_format = axum::Router::new()
+        .action(&PRINT, own_format_print)
+        .with_state(state());
+    let request = Request::post(PRINT.path())
+        .header("tessera-token", flip_signature(&valid))
+        .body(Body::empty())
+        .unwrap();
+    let response = own_format.oneshot(as_user(request, "bob")).await.unwrap();
+    assert_eq!(response.status(), 401);
+    let logs = buffer.text();
+    assert_eq!(
+        logs.matches("request rejected").count(),
+        tokens.len() * 3 + 1,
+        "{logs}"
+    );
+    let line = logs.lines().last().unwrap();
+    assert!(line.contains("bad_signature"), "{line}");
+    assert!(line.contains(PRINT.path()), "{line}");
+    assert!(line.contains(PRINT.id().as_str()), "{line}");
+}
+
+/// Answers a refused click with the plugin's own body, not problem+json.
+async fn own_format_print(
+    action: Result<tessera_server::Action<serde_json::Value>, tessera_server::Rejection>,
+) -> (axum::http::StatusCode, String) {
+    match action {
+        Ok(_) => (axum::http::StatusCode::OK, "printed".to_owned()),
+        Err(rejection) => {
+            rejection.log();
+            (rejection.status(), format!("error: {}", rejection.code()))
+        }
+    }
 }
