@@ -487,7 +487,9 @@ impl TesseraConfig {
     }
 
     /// The cap on an action request's body, at least the token cap; a larger body is refused
-    /// with `too_large` (413) before it is read whole. Defaults to 65536 bytes.
+    /// with `too_large` (413) before it is read whole. Defaults to 65536 bytes. This cap, not
+    /// axum's `DefaultBodyLimit`, is the one the [`Action`](crate::Action) extractor applies:
+    /// a route that takes larger inputs needs it raised here.
     ///
     /// ```
     /// use axum::{Router, body::Body, http::Request};
