@@ -91,7 +91,11 @@ pub trait IdentitySource: Send + Sync + 'static {
     /// The principal of this request, or `None` if there is none.
     fn identify(&self, parts: &Parts) -> Option<Principal>;
 
-    /// Tries `self`, then `other` when `self` finds nobody.
+    /// Tries `self`, then `other` when `self` finds nobody. A source that finds its credential
+    /// unusable (a repeated or invalid header or cookie) names nobody too, so `other` decides:
+    /// never put a source the client controls (a cookie, a header your proxy does not set)
+    /// after one that only your authenticating proxy should fill, or a client that adds a
+    /// second copy of the proxy's header gets the identity of its own choosing.
     ///
     /// ```
     /// use axum::http::{HeaderName, Request};
