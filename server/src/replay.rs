@@ -267,7 +267,9 @@ const FILE_TMP_STALE: u64 = 60;
 /// error is [`StoreUnavailable`], so the action fails closed.
 ///
 /// It needs a local file system with hard links (not every network file system gives their
-/// atomicity). Records are not synced to disk: a machine crash may forget recent uses.
+/// atomicity). By default records are not synced to disk: a machine crash (not a process
+/// crash) may forget the last uses, whose tokens could then run once more while they have not
+/// expired. [`FileReplayGuard::synced`] makes each first use durable before it is reported.
 ///
 /// ```
 /// use tessera_server::replay::{FileReplayGuard, ReplayGuard, Use};
@@ -282,6 +284,8 @@ const FILE_TMP_STALE: u64 = 60;
 #[derive(Debug, Clone)]
 pub struct FileReplayGuard {
     inner: Arc<FileStore>,
+    /// Whether a first use is synced to disk before it is reported.
+    sync: bool,
 }
 
 #[derive(Debug)]
@@ -340,7 +344,36 @@ impl FileReplayGuard {
                 clock,
                 cursor: std::sync::atomic::AtomicUsize::new(0),
             }),
+            sync: false,
         })
+    }
+
+    /// The same guard, but each first use is on disk before it is reported: the record's file
+    /// is synced before it is linked to its name, and its shard folder after (when the shard
+    /// folder is new, the guard's folder and that folder's parent too). A machine crash then
+    /// never forgets a use the action ran for. Costs two disk syncs per single-use click; a
+    /// sync that fails is [`StoreUnavailable`] (the action does not run; when the record's
+    /// folder could not be synced, the record is removed again, so its token stays usable).
+    ///
+    /// ```
+    /// use tessera_server::replay::{FileReplayGuard, ReplayGuard, Use};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let dir = tempfile::tempdir()?;
+    /// let guard = FileReplayGuard::new(dir.path().join("replay"))?.synced();
+    /// assert!(guard.is_synced());
+    /// assert_eq!(guard.first_use("a", "jti-1", u64::MAX / 2).await?, Use::First);
+    /// assert_eq!(guard.first_use("a", "jti-1", u64::MAX / 2).await?, Use::Replayed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn synced(mut self) -> FileReplayGuard {
+        self.sync = true;
+        self
+    }
+
+    /// Whether first uses are synced to disk ([`FileReplayGuard::synced`]).
+    pub fn is_synced(&self) -> bool {
+        self.sync
     }
 
     /// The folder holding the records.
@@ -362,6 +395,11 @@ impl FileReplayGuard {
     }
 }
 
+/// Syncs a folder's entries (the names created or linked in it) to disk.
+fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
 fn io_unavailable(what: &str, e: &std::io::Error) -> StoreUnavailable {
     StoreUnavailable {
         reason: format!("{what} ({})", e.kind()),
@@ -380,15 +418,31 @@ impl FileStore {
         self.dir.join(&name[..2]).join(name)
     }
 
-    fn record(&self, path: &std::path::Path, expires_at: u64) -> Result<Use, StoreUnavailable> {
+    fn record(
+        &self,
+        path: &std::path::Path,
+        expires_at: u64,
+        sync: bool,
+    ) -> Result<Use, StoreUnavailable> {
         use std::io::Write as _;
         use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
         let shard = path.parent().unwrap_or(&self.dir);
+        let new_shard = sync && !shard.is_dir();
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(shard)
             .map_err(|e| io_unavailable("cannot create a replay shard folder", &e))?;
+        if new_shard {
+            // The shard's name in the folder, and the folder's own name in its parent.
+            let parent = match self.dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            sync_dir(&self.dir)
+                .and_then(|()| sync_dir(parent))
+                .map_err(|e| io_unavailable("cannot sync the replay folder", &e))?;
+        }
         // A temporary name unique in this process (one counter for every guard) and, by the
         // pid, among live processes; a leftover of a dead process with the same pid is skipped.
         let mut attempt = 0;
@@ -403,7 +457,10 @@ impl FileStore {
                 .create_new(true)
                 .mode(0o600)
                 .open(&tmp)
-                .and_then(|mut file| writeln!(file, "{expires_at}"));
+                .and_then(|mut file| {
+                    writeln!(file, "{expires_at}")?;
+                    if sync { file.sync_all() } else { Ok(()) }
+                });
             match written {
                 Ok(()) => break tmp,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => {
@@ -420,6 +477,14 @@ impl FileStore {
         let linked = std::fs::hard_link(&tmp, path);
         let _ = std::fs::remove_file(&tmp);
         match linked {
+            Ok(()) if sync => match sync_dir(shard) {
+                Ok(()) => Ok(Use::First),
+                Err(e) => {
+                    // Not known to be durable: the action must not run, and its token stays usable.
+                    let _ = std::fs::remove_file(path);
+                    Err(io_unavailable("cannot sync a replay record", &e))
+                }
+            },
             Ok(()) => Ok(Use::First),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Use::Replayed),
             Err(e) => Err(io_unavailable("cannot create a replay record", &e)),
@@ -463,8 +528,9 @@ impl FileStore {
 impl ReplayGuard for FileReplayGuard {
     fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a> {
         let path = self.inner.record_path(scope, jti);
+        let sync = self.sync;
         Box::pin(self.blocking(move |store| {
-            let used = store.record(&path, expires_at);
+            let used = store.record(&path, expires_at, sync);
             store.purge();
             used
         }))

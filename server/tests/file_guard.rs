@@ -34,19 +34,18 @@ fn records(dir: &std::path::Path) -> usize {
 }
 
 /// Sixteen threads, each with its own guard on the same folder and its own runtime (as
-/// separate processes would), race to use one jti: exactly one first use, every time.
-#[test]
-fn concurrent_first_uses_of_one_jti_give_exactly_one_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("replay");
-    for round in 0..20 {
+/// separate processes would), race to use one jti, `rounds` times: exactly one first use each
+/// time.
+fn race_first_uses(path: &std::path::Path, synced: bool, rounds: usize) {
+    for round in 0..rounds {
         let jti = format!("jti-{round}");
         let barrier = std::sync::Barrier::new(16);
         let uses: Vec<Use> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..16)
                 .map(|_| {
                     s.spawn(|| {
-                        let guard = FileReplayGuard::new(&path).unwrap();
+                        let guard = FileReplayGuard::new(path).unwrap();
+                        let guard = if synced { guard.synced() } else { guard };
                         let rt = tokio::runtime::Builder::new_current_thread()
                             .build()
                             .unwrap();
@@ -61,7 +60,31 @@ fn concurrent_first_uses_of_one_jti_give_exactly_one_first() {
         let firsts = uses.iter().filter(|u| **u == Use::First).count();
         assert_eq!(firsts, 1, "round {round}: {uses:?}");
     }
-    assert_eq!(records(&path), 20);
+    assert_eq!(records(path), rounds);
+}
+
+#[test]
+fn concurrent_first_uses_of_one_jti_give_exactly_one_first() {
+    let dir = tempfile::tempdir().unwrap();
+    race_first_uses(&dir.path().join("replay"), false, 20);
+}
+
+#[test]
+fn a_synced_guard_gives_exactly_one_first_use_and_leaves_complete_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("synced").join("replay"); // its parent is created too
+    race_first_uses(&path, true, 8);
+    // Every record holds its expiry; no temporary file is left behind.
+    for shard in std::fs::read_dir(&path).unwrap() {
+        for entry in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(!name.starts_with(".tmp-"), "temporary file left: {name}");
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            assert_eq!(text.trim().parse::<u64>().unwrap(), u64::MAX / 2);
+        }
+    }
+    assert!(!FileReplayGuard::new(&path).unwrap().is_synced());
 }
 
 #[tokio::test]
@@ -140,4 +163,12 @@ async fn an_unwritable_folder_fails_closed() {
     std::fs::write(guard.dir(), b"x").unwrap();
     let err = guard.first_use("a", "j", u64::MAX / 2).await.unwrap_err();
     assert!(!err.reason.contains("j\""), "{err}");
+
+    // The same with a synced guard, which also fails closed.
+    let err = guard
+        .synced()
+        .first_use("a", "j", u64::MAX / 2)
+        .await
+        .unwrap_err();
+    assert!(err.reason.starts_with("cannot "), "{err}");
 }
