@@ -150,7 +150,8 @@ impl KeySet {
         let set = KeySet::from_json(json)?;
         if set.active.is_some() || set.active_sealing.is_some() {
             return Err(Error::invalid_key(
-                "a published key set names no active key (it holds public keys only)",
+                "a published key set must not name an active key (`active` or \
+                 `active_sealing`): it holds public keys only, and this looks like a key file",
             ));
         }
         for key in &set.keys {

@@ -267,10 +267,19 @@ fn a_published_key_set_loads_ed25519_public_keys_and_refuses_anything_secret() {
         ("an HMAC secret beside a public key", hs_beside_ed),
         ("a sealing key", sealing_only),
         ("an active key named", naming_active),
+        ("a key file", ed_private),
     ] {
         let err = KeySet::from_public_jwks(&doc.to_string()).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidKey, "{case}");
         let message = err.to_string();
+        if case == "a key file" {
+            // A private key file given as a JWKS: the message says what is wrong with it
+            // (it used to read "names no active key", the opposite of the case).
+            assert!(
+                message.contains("must not name an active key"),
+                "{case}: {message}"
+            );
+        }
         for secret in ["d", "k"] {
             for jwk in doc["keys"].as_array().unwrap() {
                 if let Some(material) = jwk[secret].as_str() {

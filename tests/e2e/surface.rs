@@ -174,3 +174,44 @@ async fn an_hmac_host_publishes_no_key() {
         .unwrap();
     assert_eq!(jwks, serde_json::json!({"keys": []}));
 }
+
+/// The `Connection` header of a `/healthz` answer from a host started with `args` and `env`.
+async fn connection_header(args: &[&str], env: &[(&str, &str)]) -> Option<String> {
+    let keys = KeyDir::new();
+    let key_arg = keys.arg();
+    let mut all = vec!["--workers", "1", "--keys", &key_arg];
+    all.extend_from_slice(args);
+    let host = tessera_tests::Host::start_with_env(&all, env);
+    let res = fresh_client()
+        .get(host.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.headers()
+        .get("connection")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn keep_alive_is_off_by_default_and_on_with_the_flag_or_its_environment_variable() {
+    assert_eq!(connection_header(&[], &[]).await.as_deref(), Some("close"));
+    assert_eq!(connection_header(&["--keep-alive"], &[]).await, None);
+    // The usual spellings of a boolean environment variable, as for every TESSERA_* option.
+    for on in ["1", "true", "yes", "on"] {
+        let env = [("TESSERA_KEEP_ALIVE", on)];
+        assert_eq!(
+            connection_header(&[], &env).await,
+            None,
+            "TESSERA_KEEP_ALIVE={on}"
+        );
+    }
+    for off in ["0", "false", "no", "off"] {
+        let env = [("TESSERA_KEEP_ALIVE", off)];
+        assert_eq!(
+            connection_header(&[], &env).await.as_deref(),
+            Some("close"),
+            "TESSERA_KEEP_ALIVE={off}"
+        );
+    }
+}

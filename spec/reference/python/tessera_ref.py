@@ -278,7 +278,7 @@ def load_public_jwks(src):
     sealing key, a "d", or an "active" / "active_sealing" member refuses the whole document."""
     key_set = load_key_set(src)
     if key_set.active is not None or key_set.active_sealing is not None:
-        raise TesseraError("invalid_key", "a published key set names no active key")
+        raise TesseraError("invalid_key", "a published key set must not name an active key")
     for key in key_set.keys.values():
         if key.alg != "EdDSA":
             raise TesseraError("invalid_key",

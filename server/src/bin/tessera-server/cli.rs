@@ -165,7 +165,9 @@ pub(crate) struct Cli {
 
     /// Keep HTTP connections open between requests. Off by default: the demo answers with
     /// `Connection: close`, so every request picks a worker anew and clicks cross workers.
-    #[arg(long, env = "TESSERA_KEEP_ALIVE")]
+    /// The environment variable takes 1/0, true/false, yes/no or on/off.
+    #[arg(long, env = "TESSERA_KEEP_ALIVE", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub(crate) keep_alive: bool,
 
     /// Replay guard of single-use actions: `file` (a folder in the data folder, shared by every
