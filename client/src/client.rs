@@ -340,6 +340,12 @@ impl ClientBuilder {
     /// ```
     pub fn build(self) -> Result<Client, ClientError> {
         let config = |reason: String| ClientError::Config { reason };
+        if !self.base.contains("://") {
+            // "127.0.0.1:8080" is no URL, and "localhost:8080" one of scheme "localhost".
+            return Err(config(
+                "the base URL has no scheme: write it as http://HOST:PORT".to_owned(),
+            ));
+        }
         let base = Url::parse(&self.base)
             .map_err(|e| config(format!("the base URL is not a valid URL ({e})")))?;
         if base.scheme() != "http" {

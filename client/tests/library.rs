@@ -42,6 +42,22 @@ pub(crate) fn raw_host(response: impl Fn(&str) -> String + Send + Sync + 'static
 /// A base URL may carry credentials (`http://user:password@host/`, which the HTTP client sends
 /// as Basic authentication): the password never appears in `Debug` output.
 #[test]
+fn a_base_url_without_a_scheme_is_refused_with_the_fix() {
+    for base in [
+        "127.0.0.1:8080",
+        "localhost:8080",
+        "admin:hunter2@127.0.0.1:8080",
+    ] {
+        let err = Client::new(base).unwrap_err();
+        assert_eq!(err.machine_code(), "config", "{base}");
+        let message = err.to_string();
+        assert!(message.contains("http://HOST:PORT"), "{base}: {message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+    assert!(Client::new("http://127.0.0.1:8080").is_ok());
+}
+
+#[test]
 fn debug_output_never_shows_the_base_url_password() {
     let builder = Client::builder("http://admin:hunter2@127.0.0.1:8080/").user("alice");
     let shown = format!("{builder:?}");

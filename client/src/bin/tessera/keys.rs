@@ -165,11 +165,11 @@ pub(crate) fn run(command: Command) -> Result<(), Failure> {
             let mut set = keyfile::load(&file)?;
             set.retire(&Kid::new(kid)?)?;
             keyfile::store(&file, &set, true)?;
-            note(&format!(
-                "retired; {} keys left in {}",
-                set.len(),
-                file.display()
-            ));
+            let left = match set.len() {
+                1 => "1 key".to_owned(),
+                n => format!("{n} keys"),
+            };
+            note(&format!("retired; {left} left in {}", file.display()));
             Ok(())
         }
     }
