@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tessera_protocol::json_rules::{self, JsonRuleError};
 use tessera_protocol::{Accept, Claims, Expected, Header};
+use tokio::task::futures::TaskLocalFuture;
 
 use crate::TesseraState;
 use crate::identity::Principal;
@@ -358,23 +359,30 @@ struct BoundTo<T>(std::marker::PhantomData<T>);
 /// The future of a single-use route's handler, which may release the record afterwards.
 type ReleasingFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
+tokio::task_local! {
+    /// The route whose bound handler is running: where a rejection that the handler raises
+    /// itself (say `Rejection::bad_input`) is logged ([`Rejection::log`]).
+    pub(crate) static CURRENT_ROUTE: ActionRoute;
+}
+
 impl<H, T, S> Handler<BoundTo<T>, S> for Bound<H>
 where
     H: Handler<T, S>,
     T: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    type Future = Either<H::Future, ReleasingFuture>;
+    type Future = Either<TaskLocalFuture<ActionRoute, H::Future>, ReleasingFuture>;
 
     fn call(self, mut req: Request, state: S) -> Self::Future {
+        let current = self.route.clone();
         if !self.route.is_single_use() {
             req.extensions_mut().insert(self.route);
-            return Either::Left(self.handler.call(req, state));
+            return Either::Left(CURRENT_ROUTE.scope(current, self.handler.call(req, state)));
         }
         let record = UseRecord::default();
         req.extensions_mut().insert(self.route);
         req.extensions_mut().insert(record.clone());
-        let handled = self.handler.call(req, state);
+        let handled = CURRENT_ROUTE.scope(current, self.handler.call(req, state));
         Either::Right(Box::pin(async move {
             let response = handled.await;
             if response.status().is_client_error() {

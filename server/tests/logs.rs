@@ -142,6 +142,52 @@ async fn rejected_tokens_never_appear_in_the_logs() {
     assert!(line.contains("bad_signature"), "{line}");
     assert!(line.contains(PRINT.path()), "{line}");
     assert!(line.contains(PRINT.id().as_str()), "{line}");
+
+    // A rejection the handler of a bound route raises itself is logged at that route, and one
+    // raised outside any action route without one.
+    let refusing = axum::Router::new()
+        .action(&PRINT, refuse_print)
+        .route("/elsewhere", axum::routing::post(refuse_elsewhere))
+        .with_state(state());
+    let token = minter()
+        .token(PRINT.id().as_str())
+        .subject("bob")
+        .mint()
+        .unwrap();
+    let request = Request::post(PRINT.path())
+        .header("tessera-token", token.as_str())
+        .body(Body::empty())
+        .unwrap();
+    let response = refusing
+        .clone()
+        .oneshot(as_user(request, "bob"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let elsewhere = Request::post("/elsewhere").body(Body::empty()).unwrap();
+    assert_eq!(refusing.oneshot(elsewhere).await.unwrap().status(), 422);
+    let logs = buffer.text();
+    let lines: Vec<&str> = logs.lines().rev().take(2).collect();
+    let (elsewhere, bound) = (lines[0], lines[1]);
+    assert!(bound.contains("bad_input"), "{bound}");
+    assert!(bound.contains(PRINT.path()), "{bound}");
+    assert!(bound.contains(PRINT.id().as_str()), "{bound}");
+    assert!(elsewhere.contains("bad_input"), "{elsewhere}");
+    assert!(
+        elsewhere.contains("route=\"-\"") || elsewhere.contains("route=-"),
+        "{elsewhere}"
+    );
+    assert!(!logs.contains(&token), "{logs}");
+}
+
+/// Verifies the click, then refuses its input itself.
+async fn refuse_print(_: tessera_server::Action<serde_json::Value>) -> tessera_server::Rejection {
+    tessera_server::Rejection::bad_input("the label printer is out of labels")
+}
+
+/// A plain route (no action bound) that refuses.
+async fn refuse_elsewhere() -> tessera_server::Rejection {
+    tessera_server::Rejection::bad_input("nothing to do here")
 }
 
 /// Answers a refused click with the plugin's own body, not problem+json.
