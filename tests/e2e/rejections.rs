@@ -266,6 +266,13 @@ async fn a_wrong_method_on_an_action_url_is_a_405_problem_with_allow() {
             Some("application/problem+json"),
             "{path}"
         );
+        assert_eq!(
+            res.headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store"),
+            "{path}: like every problem answer"
+        );
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["code"], "method_not_allowed", "{path}: {body}");
         assert_eq!(body["status"], 405, "{body}");
@@ -297,6 +304,13 @@ async fn an_unknown_url_is_a_404_problem_with_a_stable_code() {
                 .and_then(|v| v.to_str().ok()),
             Some("application/problem+json"),
             "{method} {path}"
+        );
+        assert_eq!(
+            res.headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store"),
+            "{method} {path}: like every problem answer"
         );
         let text = res.text().await.unwrap();
         assert!(!text.contains("eyJhbGciOi"), "the path is echoed: {text}");

@@ -186,10 +186,13 @@ fn problem(status: StatusCode, code: &str, title: &str, detail: String) -> Respo
         "code": code,
     });
     let mut res = (status, body.to_string()).into_response();
-    res.headers_mut().insert(
+    let headers = res.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(tessera_server::PROBLEM_JSON),
     );
+    // As the library's rejections: a problem answer is never cached.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
 
