@@ -4,7 +4,11 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// The deepest nesting claims may have (spec §2.4): the claims object is depth 1, and each
+/// array or object inside it adds one, so `dat` may hold 63 levels of containers.
+pub(crate) const MAX_CLAIMS_DEPTH: usize = 64;
 
 /// Deserializes any JSON value under the spec's JSON rules (§2.4), at any depth: an object
 /// with a repeated member name is refused here; serde_json refuses the rest as it reads every
@@ -14,11 +18,40 @@ pub(crate) struct JsonRules;
 
 impl<'de> Deserialize<'de> for JsonRules {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RulesVisitor)
+        Rules { levels: usize::MAX }.deserialize(d)
     }
 }
 
-struct RulesVisitor;
+/// [`JsonRules`] with at most `levels` more levels of arrays and objects.
+#[derive(Clone, Copy)]
+struct Rules {
+    levels: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Rules {
+    type Value = JsonRules;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<JsonRules, D::Error> {
+        d.deserialize_any(RulesVisitor(self))
+    }
+}
+
+impl Rules {
+    /// The seed of the values inside one more container.
+    fn inside<E: de::Error>(self) -> Result<Rules, E> {
+        match self.levels.checked_sub(1) {
+            Some(levels) => Ok(Rules { levels }),
+            None => Err(E::custom(TOO_DEEP)),
+        }
+    }
+}
+
+struct RulesVisitor(Rules);
+
+/// The levels a member of the claims object may still hold.
+const CLAIM_VALUE: Rules = Rules {
+    levels: MAX_CLAIMS_DEPTH - 1,
+};
 
 impl<'de> Visitor<'de> for RulesVisitor {
     type Value = JsonRules;
@@ -50,11 +83,13 @@ impl<'de> Visitor<'de> for RulesVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonRules, A::Error> {
-        while seq.next_element::<JsonRules>()?.is_some() {}
+        let inside = self.0.inside()?;
+        while seq.next_element_seed(inside)?.is_some() {}
         Ok(JsonRules)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonRules, A::Error> {
+        let inside = self.0.inside()?;
         // A short list while objects are small, a hash set beyond: a body of thousands of
         // members costs linear time, not quadratic.
         let mut seen: Vec<Cow<'de, str>> = Vec::new();
@@ -77,7 +112,7 @@ impl<'de> Visitor<'de> for RulesVisitor {
             if repeated {
                 return Err(de::Error::custom(DUPLICATE));
             }
-            map.next_value::<JsonRules>()?;
+            map.next_value_seed(inside)?;
         }
         Ok(JsonRules)
     }
@@ -88,11 +123,20 @@ const LINEAR_NAMES: usize = 16;
 
 /// The error message of a repeated member name.
 const DUPLICATE: &str = "duplicate member";
+/// The error message of nesting beyond the levels allowed.
+const TOO_DEEP: &str = "nested too deep";
 
 /// Checks the JSON text `json` against the spec's JSON rules (see [`JsonRules`]); on failure,
 /// which rule it breaks, in words (never the input).
 pub(crate) fn check_json_rules(json: &str) -> Result<(), &'static str> {
-    let Err(e) = serde_json::from_str::<JsonRules>(json) else {
+    check_json_rules_within(json, usize::MAX)
+}
+
+/// [`check_json_rules`], and at most `levels` levels of arrays and objects (a scalar has
+/// none, `[{}]` two): a claims payload is checked with `MAX_CLAIMS_DEPTH - 1`.
+pub(crate) fn check_json_rules_within(json: &str, levels: usize) -> Result<(), &'static str> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let Err(e) = Rules { levels }.deserialize(&mut de).and_then(|_| de.end()) else {
         return Ok(());
     };
     // serde_json's messages name the rule, then the position; only the rule is kept.
@@ -107,6 +151,8 @@ pub(crate) fn check_json_rules(json: &str) -> Result<(), &'static str> {
         || broken("invalid unicode code point")
     {
         "the payload has an unpaired surrogate escape"
+    } else if broken(TOO_DEEP) {
+        "the claims nest deeper than 64 levels"
     } else if broken("recursion limit exceeded") {
         "the payload nests deeper than 127 levels"
     } else {
@@ -189,11 +235,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for StrOrOther<'a> {
                 Ok(StrOrOther::Other)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<StrOrOther<'a>, A::Error> {
-                RulesVisitor.visit_seq(seq)?;
+                RulesVisitor(CLAIM_VALUE).visit_seq(seq)?;
                 Ok(StrOrOther::Other)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StrOrOther<'a>, A::Error> {
-                RulesVisitor.visit_map(map)?;
+                RulesVisitor(CLAIM_VALUE).visit_map(map)?;
                 Ok(StrOrOther::Other)
             }
         }

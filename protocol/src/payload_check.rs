@@ -11,10 +11,13 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
+use crate::json::{MAX_CLAIMS_DEPTH, check_json_rules_within};
+
 /// Checks `dat` before it is serialized into a token's claims; on failure, what is wrong in
 /// words (never the value).
 pub(crate) fn check_payload<T: Serialize + ?Sized>(dat: &T) -> Result<(), &'static str> {
-    dat.serialize(Probe).map_err(|Refused(reason)| reason)
+    dat.serialize(Probe(MAX_CLAIMS_DEPTH - 1))
+        .map_err(|Refused(reason)| reason)
 }
 
 /// Why a payload is refused.
@@ -37,9 +40,21 @@ impl ser::Error for Refused {
 
 const NOT_FINITE: &str = "the payload has a float that is NaN or infinite, which JSON cannot hold";
 const REPEATED: &str = "the payload repeats a member name in one object";
+const TOO_DEEP: &str = "the payload nests deeper than the 64 levels claims may have";
+/// serde_json's marker for `RawValue`.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
-/// A serializer that writes nothing: it visits every value, refusing non-finite floats.
-struct Probe;
+/// A serializer that writes nothing: it visits every value, refusing non-finite floats and
+/// nesting beyond the levels of arrays and objects it has left (as serde_json writes them).
+#[derive(Clone, Copy)]
+struct Probe(usize);
+
+impl Probe {
+    /// The probe of the values inside `n` more levels of containers.
+    fn inside(self, n: usize) -> Result<Probe, Refused> {
+        self.0.checked_sub(n).map(Probe).ok_or(Refused(TOO_DEEP))
+    }
+}
 
 /// Calls `$then!` with the `Serializer` methods of booleans, integers and chars.
 macro_rules! scalars {
@@ -86,9 +101,13 @@ impl ser::Serializer for Probe {
     scalars!(fine);
     fine!(
         serialize_str: &str,
-        serialize_bytes: &[u8],
         serialize_unit_struct: &'static str,
     );
+
+    /// Written as an array of numbers.
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Refused> {
+        self.inside(1).map(|_| ())
+    }
 
     fn serialize_f32(self, v: f32) -> Result<(), Refused> {
         finite(v.is_finite())
@@ -103,7 +122,7 @@ impl ser::Serializer for Probe {
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Refused> {
-        value.serialize(Probe)
+        value.serialize(self)
     }
 
     fn serialize_unit(self) -> Result<(), Refused> {
@@ -124,9 +143,10 @@ impl ser::Serializer for Probe {
         _: &'static str,
         value: &T,
     ) -> Result<(), Refused> {
-        value.serialize(Probe)
+        value.serialize(self)
     }
 
+    /// Written `{"variant": value}`.
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _: &'static str,
@@ -134,21 +154,22 @@ impl ser::Serializer for Probe {
         _: &'static str,
         value: &T,
     ) -> Result<(), Refused> {
-        value.serialize(Probe)
+        value.serialize(self.inside(1)?)
     }
 
     fn serialize_seq(self, _: Option<usize>) -> Result<Probe, Refused> {
-        Ok(Probe)
+        self.inside(1)
     }
 
     fn serialize_tuple(self, _: usize) -> Result<Probe, Refused> {
-        Ok(Probe)
+        self.inside(1)
     }
 
     fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Probe, Refused> {
-        Ok(Probe)
+        self.inside(1)
     }
 
+    /// Written `{"variant": [...]}`.
     fn serialize_tuple_variant(
         self,
         _: &'static str,
@@ -156,21 +177,29 @@ impl ser::Serializer for Probe {
         _: &'static str,
         _: usize,
     ) -> Result<Probe, Refused> {
-        Ok(Probe)
+        self.inside(2)
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Members<String>, Refused> {
-        Ok(Members::with_capacity(len.unwrap_or(0)))
+        Ok(Members::with_capacity(len.unwrap_or(0), self.inside(1)?))
     }
 
     fn serialize_struct(
         self,
-        _: &'static str,
+        name: &'static str,
         len: usize,
     ) -> Result<Members<&'static str>, Refused> {
-        Ok(Members::with_capacity(len))
+        if name == RAW_VALUE_TOKEN {
+            // serde_json's `RawValue`: one field, the JSON text written as it is.
+            return Ok(Members {
+                raw: true,
+                ..Members::with_capacity(0, self)
+            });
+        }
+        Ok(Members::with_capacity(len, self.inside(1)?))
     }
 
+    /// Written `{"variant": {...}}`.
     fn serialize_struct_variant(
         self,
         _: &'static str,
@@ -178,8 +207,15 @@ impl ser::Serializer for Probe {
         _: &'static str,
         len: usize,
     ) -> Result<Members<&'static str>, Refused> {
-        Ok(Members::with_capacity(len))
+        Ok(Members::with_capacity(len, self.inside(2)?))
     }
+}
+
+/// The JSON text a `RawValue` holds (the string of its one field).
+fn raw_text<T: Serialize + ?Sized>(value: &T) -> Result<String, Refused> {
+    let refused = |_| Refused("the payload's raw JSON text cannot be read");
+    let quoted = serde_json::to_string(value).map_err(refused)?;
+    serde_json::from_str(&quoted).map_err(refused)
 }
 
 fn finite(is_finite: bool) -> Result<(), Refused> {
@@ -198,7 +234,7 @@ macro_rules! elements {
                 type Ok = ();
                 type Error = Refused;
                 fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
-                    value.serialize(Probe)
+                    value.serialize(*self)
                 }
                 fn end(self) -> Result<(), Refused> {
                     Ok(())
@@ -215,15 +251,20 @@ elements!(
     SerializeTupleVariant::serialize_field,
 );
 
-/// An object's member names so far.
+/// An object's member names so far, and the probe of its values.
 struct Members<N> {
     names: Vec<N>,
+    values: Probe,
+    /// A `RawValue`, whose field is JSON text to hold to the rules the verifier applies.
+    raw: bool,
 }
 
 impl<N: PartialEq> Members<N> {
-    fn with_capacity(len: usize) -> Members<N> {
+    fn with_capacity(len: usize, values: Probe) -> Members<N> {
         Members {
             names: Vec::with_capacity(len.min(64)),
+            values,
+            raw: false,
         }
     }
 
@@ -249,7 +290,7 @@ impl ser::SerializeMap for Members<String> {
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Refused> {
-        value.serialize(Probe)
+        value.serialize(self.values)
     }
 
     fn end(self) -> Result<(), Refused> {
@@ -269,8 +310,12 @@ macro_rules! fields {
                     name: &'static str,
                     value: &T,
                 ) -> Result<(), Refused> {
+                    if self.raw {
+                        let text = raw_text(value)?;
+                        return check_json_rules_within(&text, self.values.0).map_err(Refused);
+                    }
                     self.add(name)?;
-                    value.serialize(Probe)
+                    value.serialize(self.values)
                 }
                 fn end(self) -> Result<(), Refused> {
                     Ok(())

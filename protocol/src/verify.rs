@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::claims::{MAX_FPR_LEN, RawClaims};
-use crate::json::check_json_rules;
+use crate::json::{MAX_CLAIMS_DEPTH, check_json_rules_within};
 use crate::strict::Strict;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
 use crate::{
@@ -396,7 +396,7 @@ impl Verifier {
         // unpaired surrogate), whatever the payload type later reads or skips of it.
         let raw: RawClaims<'_, &RawValue> = serde_json::from_slice(claims_json)
             .map_err(|_| Error::malformed("the claims are not a valid tessera claims object"))?;
-        check_json_rules(raw.dat.get()).map_err(Error::malformed)?;
+        check_json_rules_within(raw.dat.get(), MAX_CLAIMS_DEPTH - 1).map_err(Error::malformed)?;
         // Steps 8 (times, fingerprint) to 15.
         let times = self.check_claims(&raw, expected)?;
         // Step 16: the payload's type.

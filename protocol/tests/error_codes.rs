@@ -919,3 +919,115 @@ fn minting_refuses_a_payload_json_would_change_or_verifiers_would_refuse() {
         .unwrap();
     assert_eq!(ok.claims.dat, vec![0.1, -2.5e300]);
 }
+
+/// JSON text of `levels` nested containers, objects and arrays in turn, around `0`.
+fn nested_text(levels: usize) -> String {
+    let mut text = String::from("0");
+    for level in (0..levels).rev() {
+        text = if level % 2 == 0 {
+            format!(r#"{{"n":{text}}}"#)
+        } else {
+            format!("[{text}]")
+        };
+    }
+    text
+}
+
+#[test]
+fn claims_nested_deeper_than_64_are_malformed_whatever_the_payload_type() {
+    let keys = hs_keys();
+    let v = verifier(&keys);
+    // The claims object is depth 1: a `dat` of 63 levels makes 64 (accepted), 64 makes 65.
+    for (levels, accepted) in [(63, true), (64, false), (200, false)] {
+        let dat: Value = serde_json::from_str(&nested_text(levels.min(100))).unwrap_or(Value::Null);
+        let token = if levels <= 100 {
+            with(|c| {
+                c.insert("dat".into(), dat);
+            })
+        } else {
+            // Deeper than serde_json builds a Value: the claims as text.
+            let base = serde_json::to_string(&claims()).unwrap();
+            let dat_at = base.find(r#""dat":"#).unwrap() + 6;
+            let end = base.len() - 1;
+            forge(
+                HEADER,
+                &format!("{}{}{}", &base[..dat_at], nested_text(levels), &base[end..]),
+            )
+        };
+        let as_value = v.verify::<Value>(&token, &expected()).map(|_| ());
+        let skipped = v
+            .verify::<serde::de::IgnoredAny>(&token, &expected())
+            .map(|_| ());
+        for (outcome, how) in [(as_value, "as a Value"), (skipped, "ignored")] {
+            match (accepted, outcome) {
+                (true, Ok(())) => {}
+                (false, Err(e)) => {
+                    assert_eq!(e.code(), ErrorCode::Malformed, "{levels} {how}: {e}")
+                }
+                (_, other) => panic!("{levels} levels {how}: {other:?}"),
+            }
+        }
+    }
+    // An iss nested as deep is malformed too (not a wrong issuer): the limit is the claims'.
+    let token = with(|c| {
+        c.insert(
+            "iss".into(),
+            serde_json::from_str(&nested_text(64)).unwrap(),
+        );
+    });
+    assert_eq!(code_of(&token), ErrorCode::Malformed);
+    let token = with(|c| {
+        c.insert(
+            "iss".into(),
+            serde_json::from_str(&nested_text(63)).unwrap(),
+        );
+    });
+    assert_eq!(code_of(&token), ErrorCode::WrongIssuer);
+}
+
+#[test]
+fn minting_a_payload_nested_deeper_than_claims_may_be_is_bad_payload() {
+    #[derive(serde::Serialize)]
+    enum Wrapped {
+        Inner(Value),
+    }
+    let keys = hs_keys();
+    let m = minter(&keys);
+    let value = |levels| serde_json::from_str::<Value>(&nested_text(levels)).unwrap();
+    let raw = |levels| serde_json::value::RawValue::from_string(nested_text(levels)).unwrap();
+    // 63 levels of `dat` mint and verify; 64 do not mint, however the payload is written.
+    let token = m
+        .token(AUD)
+        .subject(SUB)
+        .payload(&value(63))
+        .mint()
+        .unwrap();
+    let ok = verifier(&keys)
+        .verify::<Value>(&token, &expected())
+        .unwrap();
+    assert_eq!(ok.claims.dat, value(63));
+    assert!(m.token(AUD).payload(&*raw(63)).mint().is_ok());
+    // A newtype variant is written {"Inner": ...}: one level more.
+    assert!(
+        m.token(AUD)
+            .payload(&Wrapped::Inner(value(62)))
+            .mint()
+            .is_ok()
+    );
+    for (err, how) in [
+        (m.token(AUD).payload(&value(64)).mint(), "a Value"),
+        (m.token(AUD).payload(&*raw(64)).mint(), "raw JSON text"),
+        (
+            m.token(AUD).payload(&Wrapped::Inner(value(63))).mint(),
+            "a variant",
+        ),
+    ] {
+        let err = err.expect_err(how);
+        assert_eq!(err.code(), ErrorCode::BadPayload, "{how}");
+        assert!(err.to_string().contains("64 levels"), "{how}: {err}");
+    }
+    // Raw JSON text is held to the other rules as well: a repeated name does not mint.
+    let repeated = serde_json::value::RawValue::from_string(r#"{"a":1,"a":2}"#.into()).unwrap();
+    let err = m.token(AUD).payload(&*repeated).mint().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadPayload);
+}

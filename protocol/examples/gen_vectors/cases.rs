@@ -25,7 +25,12 @@ pub(crate) const REFERENCE: &str = r#"{"part_id":1234,"location":"WH-01/A/3","qt
 pub(crate) struct Case {
     pub(crate) name: String,
     pub(crate) description: String,
+    /// The key set as a JSON value; `null` when `keys_text` gives it.
     pub(crate) keys: Box<RawValue>,
+    /// The key set as text, for a document that a vector file could not embed without the
+    /// runner's JSON parser changing it (a repeated member name): written only when set.
+    #[serde(rename = "keys-text", skip_serializing_if = "Option::is_none")]
+    pub(crate) keys_text: Option<String>,
     pub(crate) now: u64,
     pub(crate) iss: String,
     pub(crate) aud: String,
@@ -295,6 +300,13 @@ impl Builder {
     }
     /// A key-set document refused at load time: the case fails with `invalid_key` whatever
     /// the token (a valid one is given, so that nothing else can be the cause).
+    /// The same, with the document given as text (`keys-text`).
+    fn bad_key_set_text(&mut self, desc: &str, doc: &str, token: String) {
+        self.bad_key_set(desc, "null", token);
+        if let Some(case) = self.cases.last_mut() {
+            case.keys_text = Some(doc.to_owned());
+        }
+    }
     fn bad_key_set(&mut self, desc: &str, doc: &str, token: String) {
         self.push(
             desc,
@@ -324,6 +336,7 @@ impl Builder {
             name,
             description: desc.to_owned(),
             keys,
+            keys_text: None,
             now,
             iss: ISS.to_owned(),
             aud: aud.to_owned(),
@@ -494,6 +507,71 @@ pub(crate) fn hs256_cases() -> Vec<Case> {
         REFERENCE,
     );
     b.anonymous();
+    // §3.3, §5.2: kids are compared after unescaping.
+    b.ok(
+        "a header kid written with a JSON escape (hs\\u002da) names the key hs-a",
+        &k,
+        Some(SUB),
+        forge_hs(
+            r#"{"alg":"HS256","typ":"tessera+jwt","kid":"hs\u002da"}"#,
+            &Claims::standard().text(),
+            "hs-a",
+        ),
+        REFERENCE,
+    );
+    // §2.3: fpr is counted in UTF-8 bytes of the unescaped string, not in JSON text.
+    b.ok(
+        "fpr of 128 escaped letters (\\u0041): 768 bytes of JSON text, 128 bytes unescaped",
+        &k,
+        Some(SUB),
+        forge_hs(
+            &hs_header("hs-a"),
+            &Claims::standard()
+                .set("fpr", &format!("\"{}\"", "\\u0041".repeat(128)))
+                .text(),
+            "hs-a",
+        ),
+        REFERENCE,
+    );
+    // A key set given as text (`keys-text`), as the failure cases that repeat a member are: a
+    // runner that ignores `keys-text` fails here.
+    b.ok(
+        "the key set given as text in keys-text (keys is null)",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 300),
+        REFERENCE,
+    );
+    if let Some(case) = b.cases.last_mut() {
+        case.keys_text = Some(k.to_private_json());
+        case.keys = raw("null");
+    }
+    // §2.3: jti is any string; the verifier checks its type only.
+    b.ok(
+        "an empty jti (the verifier checks its type only)",
+        &k,
+        Some(SUB),
+        forge_hs(
+            &hs_header("hs-a"),
+            &Claims::standard().set("jti", "\"\"").text(),
+            "hs-a",
+        ),
+        REFERENCE,
+    );
+    // §2.4 rule 4: a number is refused only if it rounds to an infinity.
+    b.ok(
+        "numbers at the edges of binary64: 1.7976931348623158e308 rounds to the largest double, 1e-400 to 0",
+        &k,
+        Some(SUB),
+        forge_hs(
+            &hs_header("hs-a"),
+            &Claims::standard()
+                .set("dat", "[1.7976931348623158e308,1e-400]")
+                .text(),
+            "hs-a",
+        ),
+        "[1.7976931348623157e308,0.0]",
+    );
     b.cases
 }
 
@@ -1229,6 +1307,69 @@ pub(crate) fn failure_cases() -> Vec<Case> {
     ] {
         b.bad_key_set(description, &doc, good.clone());
     }
+    // §2.4: claims deeper than 64 are refused by every verifier.
+    b.fail(
+        "claims nested 65 deep, one more than a verifier accepts",
+        &k,
+        f(&std.clone().set("dat", &nested(64))),
+        "malformed",
+    );
+    // Step 11 on its own: nbf within the leeway, iat beyond it.
+    b.fail(
+        "iat in the future with an earlier nbf that has passed (step 11)",
+        &k,
+        f(&std
+            .clone()
+            .set("iat", &(NOW + 100).to_string())
+            .set("nbf", &NOW.to_string())
+            .set("exp", &(NOW + 400).to_string())),
+        "not_yet_valid",
+    );
+    b.fail(
+        "iat written -0",
+        &k,
+        f(&std.clone().set("iat", "-0")),
+        "malformed",
+    );
+    b.fail(
+        "exp with a leading zero",
+        &k,
+        f(&std.clone().set("exp", &format!("0{}", NOW + 300))),
+        "malformed",
+    );
+    // §2.3: fpr is counted in UTF-8 bytes of the unescaped string.
+    b.fail(
+        "fpr of 43 characters that are 129 UTF-8 bytes (\u{20ac} each)",
+        &k,
+        f(&std
+            .clone()
+            .set("fpr", &format!("\"{}\"", "\u{20ac}".repeat(43)))),
+        "malformed",
+    );
+    b.bad_key_set(
+        "invalid_key: \"active_sealing\": null names no key",
+        &format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}}],"active":"hs-a","active_sealing":null}}"#
+        ),
+        good.clone(),
+    );
+    // §3.4: a key-set document follows the JSON rules of §2.4 (given as text: the vector file
+    // itself must not repeat a member name).
+    b.bad_key_set_text(
+        "invalid_key: a JWK that repeats its member k (two different secrets)",
+        &format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}","k":"{}"}}],"active":"hs-a"}}"#,
+            b64(hs_secret("hs-b"))
+        ),
+        good.clone(),
+    );
+    b.bad_key_set_text(
+        "invalid_key: a key set that repeats its member active",
+        &format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}}],"active":"hs-a","active":"hs-a"}}"#
+        ),
+        good.clone(),
+    );
     b.cases
 }
 

@@ -132,6 +132,19 @@ def _parse(data, what, code="malformed"):
     except (ValueError, RecursionError, OverflowError):
         raise TesseraError(code, f"{what} is not strict UTF-8 JSON") from None
 
+MAX_CLAIMS_DEPTH = 64  # §2.4: the claims object is depth 1, each array or object inside adds one
+
+def _depth(value):
+    """Nesting depth of a parsed JSON value: a scalar 0, [] or {} 1, [[]] 2."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            todo.extend((child, level + 1) for child in children)
+    return deepest
+
 def _compact(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -351,6 +364,8 @@ def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr
         parse_json(claims_json)
     except (ValueError, TypeError, RecursionError):
         raise TesseraError("bad_payload", "the payload does not serialize to strict JSON") from None
+    if _depth(claims) > MAX_CLAIMS_DEPTH:
+        raise TesseraError("bad_payload", "the claims would nest deeper than 64 levels")
     if sealed:
         token = _seal(key, claims_json)
     else:
@@ -477,6 +492,8 @@ def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max
             raise TesseraError("bad_signature", "sealed token does not decrypt")
     # Step 8: claims (only now, after the signature or decryption, is the claims JSON parsed).
     claims = _parse(claims_bytes, "claims")
+    if _depth(claims) > MAX_CLAIMS_DEPTH:
+        raise malformed("the claims nest deeper than 64 levels")
     problem = _check_claims(claims)
     if problem:
         raise malformed(problem)

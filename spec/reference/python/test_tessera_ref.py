@@ -382,6 +382,26 @@ class Steps(Base):
         ok = verify(token(c=dat_text % '[1.5,-3,1e3,{"\\ud83d\\ude00":[[[]]]},"\\u00e9",-0,true]'), sub=None)
         self.assertEqual(json.dumps(ok["dat"]), '[1.5, -3, 1000.0, {"\\ud83d\\ude00": [[[]]]}, "\\u00e9", -0.0, true]')
 
+    def test_step8_claims_nested_deeper_than_64_are_malformed(self):
+        def nested(levels):
+            text = "0"
+            for level in reversed(range(levels)):
+                text = f'{{"n":{text}}}' if level % 2 == 0 else f"[{text}]"
+            return text
+        dat_text = f'{{"iss":"{ISS}","aud":"{AUD}","iat":{NOW},"exp":{NOW + 60},"jti":"j","dat":%s}}'
+        ok = verify(token(c=dat_text % nested(63)), sub=None)  # the claims are 64 deep
+        self.assertEqual(ok["dat"], json.loads(nested(63)))
+        self.assertCode("malformed", token(c=dat_text % nested(64)), sub=None)
+        iss_text = f'{{"iss":%s,"aud":"{AUD}","iat":{NOW},"exp":{NOW + 60},"jti":"j","dat":1}}'
+        self.assertCode("wrong_issuer", token(c=iss_text % nested(63)), sub=None)
+        self.assertCode("malformed", token(c=iss_text % nested(64)), sub=None)
+        keys = ref.load_key_set({"keys": [{"kty": "oct", "kid": "k1", "alg": "HS256", "k": b64(SECRET)}],
+                                 "active": "k1"})
+        ref.mint(keys, ISS, AUD, json.loads(nested(63)), NOW)
+        with self.assertRaises(TesseraError) as e:
+            ref.mint(keys, ISS, AUD, json.loads(nested(64)), NOW)
+        self.assertEqual(e.exception.code, "bad_payload")
+
     def test_step9_expired(self):
         tok = token()  # exp = NOW + 290, leeway 30
         self.assertEqual(verify(tok, now=NOW + 319)["iss"], ISS)
