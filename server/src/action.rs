@@ -30,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tessera_protocol::json_rules::{self, JsonRuleError};
 use tessera_protocol::{Accept, Claims, Expected, Header};
-use tokio::task::futures::TaskLocalFuture;
 
 use crate::TesseraState;
 use crate::identity::Principal;
@@ -270,8 +269,36 @@ impl ActionRoute {
         &self.path
     }
 
-    /// `rejection`, located at this route and action (for the logs and the problem document).
-    fn reject(&self, rejection: Rejection) -> Rejection {
+    /// `rejection`, located at this route and action: its log line names them
+    /// ([`Rejection::log`]). The extractor locates its own rejections; call this on those
+    /// your handler raises itself (a refused input, a rule of your plugin).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::Request};
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, Rejection, TesseraState};
+    /// use tower::ServiceExt;
+    ///
+    /// const PRINT: ActionRoute = ActionRoute::new("plugin:labels/action:print", "/print");
+    /// async fn print(action: Action<u32, u32>) -> Result<String, Rejection> {
+    ///     if action.input > 10 {
+    ///         return Err(action.route.reject(Rejection::bad_input("at most 10 copies")));
+    ///     }
+    ///     Ok(format!("{} copies of label {}", action.input, action.payload))
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let refused = PRINT.reject(Rejection::bad_input("at most 10 copies"));
+    /// assert_eq!(refused.route(), Some("/print"));
+    /// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+    /// let token = state.button("Print", &PRINT, None, &7u32)?.token;
+    /// let app = Router::new().action(&PRINT, print).with_state(state);
+    /// let click = Request::post("/print").header("content-type", "application/json")
+    ///     .body(Body::from(format!(r#"{{"token":"{token}","input":11}}"#)))?;
+    /// assert_eq!(app.oneshot(click).await?.status(), 422); // bad_input, logged at /print
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn reject(&self, rejection: Rejection) -> Rejection {
         rejection.at(Some(self.path().to_owned()), Some(self.id().clone()))
     }
 
@@ -359,30 +386,23 @@ struct BoundTo<T>(std::marker::PhantomData<T>);
 /// The future of a single-use route's handler, which may release the record afterwards.
 type ReleasingFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
-tokio::task_local! {
-    /// The route whose bound handler is running: where a rejection that the handler raises
-    /// itself (say `Rejection::bad_input`) is logged ([`Rejection::log`]).
-    pub(crate) static CURRENT_ROUTE: ActionRoute;
-}
-
 impl<H, T, S> Handler<BoundTo<T>, S> for Bound<H>
 where
     H: Handler<T, S>,
     T: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    type Future = Either<TaskLocalFuture<ActionRoute, H::Future>, ReleasingFuture>;
+    type Future = Either<H::Future, ReleasingFuture>;
 
     fn call(self, mut req: Request, state: S) -> Self::Future {
-        let current = self.route.clone();
         if !self.route.is_single_use() {
             req.extensions_mut().insert(self.route);
-            return Either::Left(CURRENT_ROUTE.scope(current, self.handler.call(req, state)));
+            return Either::Left(self.handler.call(req, state));
         }
         let record = UseRecord::default();
         req.extensions_mut().insert(self.route);
         req.extensions_mut().insert(record.clone());
-        let handled = CURRENT_ROUTE.scope(current, self.handler.call(req, state));
+        let handled = self.handler.call(req, state);
         Either::Right(Box::pin(async move {
             let response = handled.await;
             if response.status().is_client_error() {

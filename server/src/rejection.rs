@@ -408,13 +408,9 @@ impl Rejection {
     /// target `tessera::rejection`, with the code, status, route and action (and, for a 5xx,
     /// the cause's code), never the detail or the token. Call it when you answer a rejection in
     /// your own format (a handler taking `Result<Action<T>, Rejection>`), so that refusals are
-    /// still logged like the others.
-    ///
-    /// The route and action are those the rejection was located at ([`Rejection::at`]; the
-    /// extractor locates its own); a rejection that the handler of an action route raises
-    /// itself (mounted with [`ActionRouterExt::action`](crate::ActionRouterExt::action) or
-    /// [`ActionRoute::post`](crate::ActionRoute::post)) is logged at that route; anywhere else
-    /// the log shows `-` for both.
+    /// still logged like the others. The route and action logged are those the rejection was
+    /// located at: the extractor locates its own, and [`ActionRoute::reject`](crate::ActionRoute::reject)
+    /// locates one your handler raises; any other is logged with `-` for both.
     ///
     /// ```
     /// use axum::{Json, Router, body::Body, http::{Request, StatusCode}};
@@ -443,26 +439,10 @@ impl Rejection {
     /// # }).unwrap();
     /// ```
     pub fn log(&self) {
-        match (&self.route, &self.action) {
-            (None, None) => {
-                // Raised by the handler of a bound action route (not by the extractor, which
-                // locates its rejections): logged at that route.
-                let logged = crate::action::CURRENT_ROUTE
-                    .try_with(|route| self.emit(route.path(), route.id().as_str()));
-                if logged.is_err() {
-                    self.emit("-", "-");
-                }
-            }
-            (route, action) => self.emit(
-                route.as_deref().unwrap_or("-"),
-                action.as_ref().map_or("-", ActionId::as_str),
-            ),
-        }
-    }
-
-    fn emit(&self, route: &str, action: &str) {
         let code = self.code.as_str();
         let status = self.status().as_u16();
+        let route = self.route.as_deref().unwrap_or("-");
+        let action = self.action.as_ref().map_or("-", ActionId::as_str);
         let cause = self.cause.map_or("-", ErrorCode::as_str);
         if self.status().is_server_error() {
             tracing::error!(target: LOG_TARGET, code, status, route, action, cause, "request rejected");

@@ -143,8 +143,8 @@ async fn rejected_tokens_never_appear_in_the_logs() {
     assert!(line.contains(PRINT.path()), "{line}");
     assert!(line.contains(PRINT.id().as_str()), "{line}");
 
-    // A rejection the handler of a bound route raises itself is logged at that route, and one
-    // raised outside any action route without one.
+    // A rejection the handler of an action route raises and locates is logged at that route,
+    // and one raised outside any action route without one.
     let refusing = axum::Router::new()
         .action(&PRINT, refuse_print)
         .route("/elsewhere", axum::routing::post(refuse_elsewhere))
@@ -181,8 +181,11 @@ async fn rejected_tokens_never_appear_in_the_logs() {
 }
 
 /// Verifies the click, then refuses its input itself.
-async fn refuse_print(_: tessera_server::Action<serde_json::Value>) -> tessera_server::Rejection {
-    tessera_server::Rejection::bad_input("the label printer is out of labels")
+async fn refuse_print(
+    action: tessera_server::Action<serde_json::Value>,
+) -> tessera_server::Rejection {
+    let refused = tessera_server::Rejection::bad_input("the label printer is out of labels");
+    action.route.reject(refused)
 }
 
 /// A plain route (no action bound) that refuses.

@@ -351,3 +351,43 @@ async fn a_405_problem_names_the_allowed_methods_in_its_detail() {
         );
     }
 }
+
+/// A refusal the plugin's handler raises itself (a quantity the panel did not offer) is
+/// logged with the action's route, like the extractor's refusals, and without the token.
+#[tokio::test]
+async fn a_refusal_raised_by_the_handler_is_logged_at_its_route() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let (url, token, _) = render(&host, "alice", TRANSFER).await;
+    let refused = post_json(
+        &fresh_client(),
+        &host,
+        &url,
+        Some("alice"),
+        &json!({"token": token, "input": {"qty": 0}}),
+    )
+    .await;
+    assert_refused(&refused, 422, "bad_input", &token);
+    let route = format!("route=\"{url}\"");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let logs = host.logs();
+        let line = logs
+            .lines()
+            .find(|l| l.contains("request rejected") && l.contains("bad_input"));
+        if let Some(line) = line {
+            assert!(line.contains(&route), "{line}");
+            assert!(
+                line.contains("plugin:stock-tools/action:transfer"),
+                "{line}"
+            );
+            assert!(!logs.contains(&token), "the token was logged:\n{logs}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no rejection logged:\n{logs}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -368,6 +368,7 @@ async fn transfer(
         app.worker.as_str(),
     )
     .map(Json)
+    .map_err(|refused| action.route.reject(refused))
 }
 
 async fn print_label(
@@ -377,9 +378,9 @@ async fn print_label(
     let p = action.payload;
     let copies = action.input.unwrap_or_default().copies.unwrap_or(1);
     if copies == 0 || copies > MAX_COPIES {
-        return Err(Rejection::bad_input(format!(
+        return Err(action.route.reject(Rejection::bad_input(format!(
             "copies must be 1 to {MAX_COPIES}"
-        )));
+        ))));
     }
     let lines = [
         p.part_name.clone(),
@@ -416,10 +417,10 @@ async fn process_data(
         "sum" => match i64::try_from(wide_sum()) {
             Ok(sum) => json!(sum),
             Err(_) => {
-                return Err(Rejection::new(
+                return Err(action.route.reject(Rejection::new(
                     Code::Protocol(ErrorCode::BadPayload),
                     "the sum of these values is out of range (beyond 64-bit integers)",
-                ));
+                )));
             }
         },
         "min" => json!(values.iter().min()),
@@ -428,9 +429,9 @@ async fn process_data(
         // Counts are small; i128 → f64 is exact for them (and close for any others).
         "mean" => json!(wide_sum() as f64 / values.len() as f64),
         _ => {
-            return Err(Rejection::bad_input(
+            return Err(action.route.reject(Rejection::bad_input(
                 "op must be one of sum, mean, min, max",
-            ));
+            )));
         }
     };
     Ok(Json(json!({
@@ -462,11 +463,14 @@ async fn confirm_transfer(
     let qty = action.input.unwrap_or_default().qty.unwrap_or(1);
     let (from, to) = (p.from.clone(), p.to.clone());
     let part_id = p.part_id;
+    let route = action.route.clone();
     let change = ledger::update(&app.ledger, move |ledger| {
         if ledger.part_id != part_id {
-            return Err(Rejection::bad_input("this button is for another part"));
+            return Err(route.reject(Rejection::bad_input("this button is for another part")));
         }
-        ledger.move_stock(&from, &to, qty)
+        ledger
+            .move_stock(&from, &to, qty)
+            .map_err(|refused| route.reject(refused))
     })
     .await?;
     let after = &change.after;
@@ -503,16 +507,19 @@ async fn return_all(
     let change = ledger::update(&app.ledger, move |ledger| {
         action.require_fingerprint(&ledger.fingerprint())?;
         let p = &action.payload;
+        let route = &action.route;
         if ledger.part_id != p.part_id {
-            return Err(Rejection::bad_input("this button is for another part"));
+            return Err(route.reject(Rejection::bad_input("this button is for another part")));
         }
         if p.qty == 0 {
-            return Err(Rejection::bad_input(format!(
+            return Err(route.reject(Rejection::bad_input(format!(
                 "there was nothing at {} to return when the panel was rendered",
                 p.from
-            )));
+            ))));
         }
-        ledger.move_stock(&p.from, &p.to, p.qty)?;
+        ledger
+            .move_stock(&p.from, &p.to, p.qty)
+            .map_err(|refused| route.reject(refused))?;
         Ok(action.principal.clone())
     })
     .await?;
