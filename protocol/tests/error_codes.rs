@@ -10,6 +10,7 @@ use tessera_protocol::{
 };
 
 use crate::util::*;
+use crate::vectors::cases::nested;
 
 fn with(f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
     let mut c = claims();
@@ -920,26 +921,13 @@ fn minting_refuses_a_payload_json_would_change_or_verifiers_would_refuse() {
     assert_eq!(ok.claims.dat, vec![0.1, -2.5e300]);
 }
 
-/// JSON text of `levels` nested containers, objects and arrays in turn, around `0`.
-fn nested_text(levels: usize) -> String {
-    let mut text = String::from("0");
-    for level in (0..levels).rev() {
-        text = if level % 2 == 0 {
-            format!(r#"{{"n":{text}}}"#)
-        } else {
-            format!("[{text}]")
-        };
-    }
-    text
-}
-
 #[test]
 fn claims_nested_deeper_than_64_are_malformed_whatever_the_payload_type() {
     let keys = hs_keys();
     let v = verifier(&keys);
     // The claims object is depth 1: a `dat` of 63 levels makes 64 (accepted), 64 makes 65.
     for (levels, accepted) in [(63, true), (64, false), (200, false)] {
-        let dat: Value = serde_json::from_str(&nested_text(levels.min(100))).unwrap_or(Value::Null);
+        let dat: Value = serde_json::from_str(&nested(levels.min(100))).unwrap_or(Value::Null);
         let token = if levels <= 100 {
             with(|c| {
                 c.insert("dat".into(), dat);
@@ -951,7 +939,7 @@ fn claims_nested_deeper_than_64_are_malformed_whatever_the_payload_type() {
             let end = base.len() - 1;
             forge(
                 HEADER,
-                &format!("{}{}{}", &base[..dat_at], nested_text(levels), &base[end..]),
+                &format!("{}{}{}", &base[..dat_at], nested(levels), &base[end..]),
             )
         };
         let as_value = v.verify::<Value>(&token, &expected()).map(|_| ());
@@ -970,17 +958,11 @@ fn claims_nested_deeper_than_64_are_malformed_whatever_the_payload_type() {
     }
     // An iss nested as deep is malformed too (not a wrong issuer): the limit is the claims'.
     let token = with(|c| {
-        c.insert(
-            "iss".into(),
-            serde_json::from_str(&nested_text(64)).unwrap(),
-        );
+        c.insert("iss".into(), serde_json::from_str(&nested(64)).unwrap());
     });
     assert_eq!(code_of(&token), ErrorCode::Malformed);
     let token = with(|c| {
-        c.insert(
-            "iss".into(),
-            serde_json::from_str(&nested_text(63)).unwrap(),
-        );
+        c.insert("iss".into(), serde_json::from_str(&nested(63)).unwrap());
     });
     assert_eq!(code_of(&token), ErrorCode::WrongIssuer);
 }
@@ -993,8 +975,8 @@ fn minting_a_payload_nested_deeper_than_claims_may_be_is_bad_payload() {
     }
     let keys = hs_keys();
     let m = minter(&keys);
-    let value = |levels| serde_json::from_str::<Value>(&nested_text(levels)).unwrap();
-    let raw = |levels| serde_json::value::RawValue::from_string(nested_text(levels)).unwrap();
+    let value = |levels| serde_json::from_str::<Value>(&nested(levels)).unwrap();
+    let raw = |levels| serde_json::value::RawValue::from_string(nested(levels)).unwrap();
     // 63 levels of `dat` mint and verify; 64 do not mint, however the payload is written.
     let token = m
         .token(AUD)

@@ -9,7 +9,7 @@ use tessera_protocol::{Accept, Expected, FixedClock, KeySet, Verifier};
 
 #[path = "../examples/gen_vectors/cases.rs"]
 #[allow(dead_code)] // Shared with the generator, which uses other items.
-mod cases;
+pub(crate) mod cases;
 
 fn vectors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors")

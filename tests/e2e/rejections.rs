@@ -35,6 +35,17 @@ fn assert_refused(answer: &Answer, status: u16, code: &str, token: &str) {
     );
 }
 
+/// The headers of a problem answer from the demo host: problem+json, never cached.
+fn assert_problem_headers(res: &reqwest::Response, what: &str) {
+    let header = |name| res.headers().get(name).and_then(|v| v.to_str().ok());
+    assert_eq!(
+        header("content-type"),
+        Some("application/problem+json"),
+        "{what}"
+    );
+    assert_eq!(header("cache-control"), Some("no-store"), "{what}");
+}
+
 /// Flips one character in the middle of the signature segment (keeping it canonical
 /// base64url: a middle character's bits are all used).
 fn flip_signature_byte(token: &str) -> String {
@@ -259,20 +270,7 @@ async fn a_wrong_method_on_an_action_url_is_a_405_problem_with_allow() {
             allow.is_some_and(|a| a.contains("POST")),
             "{path}: {allow:?}"
         );
-        assert_eq!(
-            res.headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some("application/problem+json"),
-            "{path}"
-        );
-        assert_eq!(
-            res.headers()
-                .get("cache-control")
-                .and_then(|v| v.to_str().ok()),
-            Some("no-store"),
-            "{path}: like every problem answer"
-        );
+        assert_problem_headers(&res, path);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["code"], "method_not_allowed", "{path}: {body}");
         assert_eq!(body["status"], 405, "{body}");
@@ -298,20 +296,7 @@ async fn an_unknown_url_is_a_404_problem_with_a_stable_code() {
             .unwrap();
         assert_eq!(res.status(), 404, "{method} {path}");
         assert!(res.headers().contains_key("tessera-worker"), "{path}");
-        assert_eq!(
-            res.headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok()),
-            Some("application/problem+json"),
-            "{method} {path}"
-        );
-        assert_eq!(
-            res.headers()
-                .get("cache-control")
-                .and_then(|v| v.to_str().ok()),
-            Some("no-store"),
-            "{method} {path}: like every problem answer"
-        );
+        assert_problem_headers(&res, &format!("{method} {path}"));
         let text = res.text().await.unwrap();
         assert!(!text.contains("eyJhbGciOi"), "the path is echoed: {text}");
         let body: Value = serde_json::from_str(&text).unwrap();

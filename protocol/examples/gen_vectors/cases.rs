@@ -577,7 +577,7 @@ pub(crate) fn hs256_cases() -> Vec<Case> {
 
 /// A payload of `levels` nested containers, objects and arrays in turn: with the claims
 /// object around it, claims nested `levels + 1` deep.
-fn nested(levels: usize) -> String {
+pub(crate) fn nested(levels: usize) -> String {
     let mut text = String::from("0");
     for level in (0..levels).rev() {
         text = if level % 2 == 0 {
