@@ -478,11 +478,7 @@ async fn input_of_the_wrong_type_is_bad_input() {
 #[tokio::test]
 async fn a_json_input_that_repeats_a_member_name_is_bad_input_whatever_the_input_type() {
     let app = app(state());
-    let print_token = minter()
-        .token(PRINT.id().as_str())
-        .subject("alice")
-        .mint()
-        .unwrap();
+    let print_token = print_token("alice");
     let transfer_token = transfer_token("alice");
     let raw = |path: &str, token: &str, input: &str| {
         let body = format!(r#"{{"token": "{token}", "input": {input}}}"#);
@@ -542,11 +538,7 @@ async fn a_json_input_that_repeats_a_member_name_is_bad_input_whatever_the_input
 #[tokio::test]
 async fn a_form_input_that_repeats_a_field_name_is_bad_input_whatever_the_input_type() {
     let app = app(state());
-    let print_token = minter()
-        .token(PRINT.id().as_str())
-        .subject("alice")
-        .mint()
-        .unwrap();
+    let print_token = print_token("alice");
     let transfer_token = transfer_token("alice");
     let form = |path: &str, body: String| {
         as_user(
@@ -612,11 +604,7 @@ async fn a_missing_required_input_says_so_without_a_column() {
     let app = axum::Router::new()
         .route(PRINT.path(), PRINT.post(note))
         .with_state(state());
-    let token = minter()
-        .token(PRINT.id().as_str())
-        .subject("alice")
-        .mint()
-        .unwrap();
+    let token = print_token("alice");
     let form = Request::post(PRINT.path())
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(format!("tessera_token={token}")))
@@ -648,11 +636,7 @@ async fn a_required_input_is_typed_whether_present_null_or_absent() {
     let app = axum::Router::new()
         .route(PRINT.path(), PRINT.post(note))
         .with_state(state());
-    let token = minter()
-        .token(PRINT.id().as_str())
-        .subject("alice")
-        .mint()
-        .unwrap();
+    let token = print_token("alice");
     let click =
         |input: Option<Value>| as_user(json_click(PRINT.path(), Some(&token), input), "alice");
     let (status, body) = call(&app, click(Some(json!({"note": "n", "count": 2})))).await;
@@ -785,11 +769,7 @@ async fn body_of_another_media_type_is_unsupported() {
 #[tokio::test]
 async fn handler_on_a_route_without_an_action_is_refused() {
     let app = app(state());
-    let token = minter()
-        .token(PRINT.id().as_str())
-        .subject("alice")
-        .mint()
-        .unwrap();
+    let token = print_token("alice");
     let request = as_user(json_click(UNBOUND_PATH, Some(&token), None), "alice");
     assert_eq!(
         refusal(&app, request).await,

@@ -110,6 +110,15 @@ pub(crate) fn minter_with(keys: Arc<KeySet>, issuer: &str) -> Minter {
     Minter::new(keys, issuer).with_clock(Arc::new(FixedClock(NOW)))
 }
 
+/// A valid print token (no payload) for `sub`.
+pub(crate) fn print_token(sub: &str) -> String {
+    minter()
+        .token(PRINT.id().as_str())
+        .subject(sub)
+        .mint()
+        .unwrap()
+}
+
 /// A valid transfer token for `sub`.
 pub(crate) fn transfer_token(sub: &str) -> String {
     minter()
