@@ -44,6 +44,9 @@ pub enum Code {
     UnsupportedMediaType,
     /// The host could not mint a button's token, e.g. it has no signing key (`mint_failed`).
     MintFailed,
+    /// The request named the user in a form the host cannot use, e.g. a repeated identity
+    /// header (`bad_identity`).
+    BadIdentity,
     /// Any other code, kept verbatim.
     Other(String),
 }
@@ -56,9 +59,10 @@ impl Code {
     /// use tessera_protocol::ErrorCode;
     /// assert_eq!(Code::parse("expired"), Code::Token(ErrorCode::Expired));
     /// assert_eq!(Code::parse("replayed"), Code::Replayed);
+    /// assert_eq!(Code::parse("bad_identity"), Code::BadIdentity);
     /// assert_eq!(Code::parse("teapot"), Code::Other("teapot".to_owned()));
     /// // The text comes back exactly as it was sent.
-    /// for code in ["expired", "replayed", "teapot"] {
+    /// for code in ["expired", "replayed", "bad_identity", "teapot"] {
     ///     assert_eq!(Code::parse(code).as_str(), code);
     /// }
     /// ```
@@ -75,6 +79,7 @@ impl Code {
             "unbound_action" => Code::UnboundAction,
             "unsupported_media_type" => Code::UnsupportedMediaType,
             "mint_failed" => Code::MintFailed,
+            "bad_identity" => Code::BadIdentity,
             other => Code::Other(other.to_owned()),
         }
     }
@@ -91,6 +96,7 @@ impl Code {
             Code::UnboundAction => "unbound_action",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::MintFailed => "mint_failed",
+            Code::BadIdentity => "bad_identity",
             Code::Other(code) => code,
         }
     }

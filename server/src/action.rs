@@ -646,7 +646,7 @@ impl Head {
         check_content_length(&parts.headers, tessera.body_limit())?;
         Ok(Head {
             token,
-            principal: tessera.identify(parts),
+            principal: tessera.check_identity(parts)?,
             kind: body_kind(&parts.headers),
         })
     }

@@ -5,7 +5,7 @@
 //! identity needs I/O (a session store) resolves it in a middleware, inserts the [`Principal`]
 //! into the request extensions and uses [`ExtensionIdentity`].
 
-use std::convert::Infallible;
+use std::borrow::Cow;
 use std::fmt;
 
 use axum::extract::{FromRef, FromRequestParts};
@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 
 use crate::TesseraState;
+use crate::rejection::Rejection;
 
 /// The longest principal [`Principal::parse`] accepts, in bytes.
 pub const MAX_PRINCIPAL_LEN: usize = 256;
@@ -91,11 +92,29 @@ pub trait IdentitySource: Send + Sync + 'static {
     /// The principal of this request, or `None` if there is none.
     fn identify(&self, parts: &Parts) -> Option<Principal>;
 
-    /// Tries `self`, then `other` when `self` finds nobody. A source that finds its credential
-    /// unusable (a repeated or invalid header or cookie) names nobody too, so `other` decides:
-    /// never put a source the client controls (a cookie, a header your proxy does not set)
-    /// after one that only your authenticating proxy should fill, or a client that adds a
-    /// second copy of the proxy's header gets the identity of its own choosing.
+    /// Like [`identify`](IdentitySource::identify), but a request that carries this source's
+    /// credential in a form it cannot use (a repeated header, a value that is not a valid
+    /// principal) is refused instead of counted as nobody: the [`Action`](crate::Action) and
+    /// [`Caller`] extractors answer it with `bad_identity` (400), and [`or`](IdentitySource::or)
+    /// does not fall back to the next source. The default never refuses.
+    ///
+    /// ```
+    /// use axum::http::{HeaderName, Request};
+    /// use tessera_server::{HeaderIdentity, IdentitySource, Principal};
+    /// let source = HeaderIdentity::new(HeaderName::from_static("x-remote-user"));
+    /// let (parts, ()) = Request::get("/").header("x-remote-user", "alice")
+    ///     .header("x-remote-user", "mallory").body(()).unwrap().into_parts();
+    /// assert!(source.check(&parts).is_err());
+    /// assert_eq!(source.identify(&parts), None);
+    /// ```
+    fn check(&self, parts: &Parts) -> Result<Option<Principal>, BadIdentity> {
+        Ok(self.identify(parts))
+    }
+
+    /// Tries `self`, then `other` when `self` finds nobody. When `self` refuses the request
+    /// ([`check`](IdentitySource::check): its credential is present but unusable), `other` is
+    /// not asked: a client that adds a second copy of a header your proxy sets does not get
+    /// the identity of a later source it controls (a cookie).
     ///
     /// ```
     /// use axum::http::{HeaderName, Request};
@@ -171,8 +190,10 @@ impl IdentitySource for FixedIdentity {
 }
 
 /// Reads the principal from a request header, e.g. `X-Demo-User` (or `X-Remote-User` behind
-/// an authenticating proxy). A missing, repeated or invalid header (see [`Principal::parse`])
-/// names nobody, or the default principal when one is set.
+/// an authenticating proxy). A missing header names nobody, or the default principal when one
+/// is set; a repeated or invalid one (see [`Principal::parse`]) is refused by
+/// [`check`](IdentitySource::check) (`bad_identity`), and names nobody for
+/// [`identify`](IdentitySource::identify).
 ///
 /// **Only trust a header that your own proxy sets**: anyone can send any header to a server
 /// reached directly.
@@ -204,7 +225,7 @@ impl HeaderIdentity {
         }
     }
 
-    /// The principal of a request without a usable header. Defaults to none (anonymous).
+    /// The principal of a request without the header. Defaults to none (anonymous).
     pub fn with_default(mut self, principal: Principal) -> HeaderIdentity {
         self.default = Some(principal);
         self
@@ -218,17 +239,32 @@ impl HeaderIdentity {
 
 impl IdentitySource for HeaderIdentity {
     fn identify(&self, parts: &Parts) -> Option<Principal> {
+        self.check(parts).ok().flatten()
+    }
+
+    fn check(&self, parts: &Parts) -> Result<Option<Principal>, BadIdentity> {
         let mut values = parts.headers.get_all(&self.name).iter();
-        let found = match (values.next(), values.next()) {
-            (Some(value), None) => value.to_str().ok().and_then(Principal::parse),
-            _ => None,
-        };
-        found.or_else(|| self.default.clone())
+        match (values.next(), values.next()) {
+            (None, _) => Ok(self.default.clone()),
+            (Some(value), None) => value
+                .to_str()
+                .ok()
+                .and_then(Principal::parse)
+                .map(Some)
+                .ok_or_else(|| {
+                    BadIdentity::new(format!("the {} header is not a valid user name", self.name))
+                }),
+            (Some(_), Some(_)) => Err(BadIdentity::new(format!(
+                "the {} header is repeated",
+                self.name
+            ))),
+        }
     }
 }
 
-/// Reads the principal from a cookie, e.g. `demo_user=alice`. A missing, repeated or invalid
-/// cookie names nobody.
+/// Reads the principal from a cookie, e.g. `demo_user=alice`. A missing cookie names nobody;
+/// a repeated or invalid one is refused by [`check`](IdentitySource::check) (`bad_identity`),
+/// and names nobody for [`identify`](IdentitySource::identify).
 ///
 /// Like a header, a plain cookie is whatever the browser sends: use it for demos, or put a
 /// value your app has authenticated in it.
@@ -255,27 +291,46 @@ impl CookieIdentity {
 
 impl IdentitySource for CookieIdentity {
     fn identify(&self, parts: &Parts) -> Option<Principal> {
+        self.check(parts).ok().flatten()
+    }
+
+    fn check(&self, parts: &Parts) -> Result<Option<Principal>, BadIdentity> {
         let mut found = None;
         for header in parts.headers.get_all(COOKIE) {
-            let text = header.to_str().ok()?;
-            for pair in text.split(';') {
-                let Some((name, value)) = pair.trim().split_once('=') else {
+            // Cookie text is bytes: the name is looked for in them as they are.
+            for pair in header.as_bytes().split(|&b| b == b';') {
+                let pair = pair.trim_ascii();
+                let Some(at) = pair.iter().position(|&b| b == b'=') else {
                     continue;
                 };
-                if name == self.name {
-                    if found.is_some() {
-                        // Two cookies of the same name: ambiguous, so nobody.
-                        return None;
-                    }
-                    let value = value
-                        .strip_prefix('"')
-                        .and_then(|v| v.strip_suffix('"'))
-                        .unwrap_or(value);
-                    found = Some(Principal::parse(value)?);
+                let (name, value) = (&pair[..at], &pair[at + 1..]);
+                if name != self.name.as_bytes() {
+                    continue;
                 }
+                if found.is_some() {
+                    // Two cookies of the same name: ambiguous.
+                    return Err(BadIdentity::new(format!(
+                        "the {} cookie is repeated",
+                        self.name
+                    )));
+                }
+                let value = value
+                    .strip_prefix(b"\"")
+                    .and_then(|v| v.strip_suffix(b"\""))
+                    .unwrap_or(value);
+                let principal = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(Principal::parse)
+                    .ok_or_else(|| {
+                        BadIdentity::new(format!(
+                            "the {} cookie is not a valid user name",
+                            self.name
+                        ))
+                    })?;
+                found = Some(principal);
             }
         }
-        found
+        Ok(found)
     }
 }
 
@@ -305,7 +360,56 @@ pub struct Or<A, B>(A, B);
 
 impl<A: IdentitySource, B: IdentitySource> IdentitySource for Or<A, B> {
     fn identify(&self, parts: &Parts) -> Option<Principal> {
-        self.0.identify(parts).or_else(|| self.1.identify(parts))
+        self.check(parts).ok().flatten()
+    }
+
+    fn check(&self, parts: &Parts) -> Result<Option<Principal>, BadIdentity> {
+        match self.0.check(parts)? {
+            Some(principal) => Ok(Some(principal)),
+            None => self.1.check(parts),
+        }
+    }
+}
+
+/// Why an [`IdentitySource`] refused a request: its credential is present but unusable. Sent
+/// as `bad_identity` (400); the reason names the header or cookie, never its value.
+///
+/// ```
+/// use tessera_server::{BadIdentity, Code, Rejection};
+/// let refused = BadIdentity::new("the x-remote-user header is repeated");
+/// assert_eq!(refused.reason(), "the x-remote-user header is repeated");
+/// assert_eq!(Rejection::from(refused).code(), Code::BadIdentity);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadIdentity {
+    reason: Cow<'static, str>,
+}
+
+impl BadIdentity {
+    /// A refusal for `reason` (which must not quote the credential).
+    pub fn new(reason: impl Into<Cow<'static, str>>) -> BadIdentity {
+        BadIdentity {
+            reason: reason.into(),
+        }
+    }
+
+    /// What is wrong with the credential.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for BadIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for BadIdentity {}
+
+impl From<BadIdentity> for Rejection {
+    fn from(refused: BadIdentity) -> Rejection {
+        Rejection::bad_identity(refused.reason)
     }
 }
 
@@ -338,9 +442,11 @@ where
     TesseraState: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = Infallible;
+    type Rejection = Rejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, Infallible> {
-        Ok(Caller(TesseraState::from_ref(state).identify(parts)))
+    /// The principal the state's identity source names; `bad_identity` (400) when it refuses
+    /// the request ([`IdentitySource::check`]).
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, Rejection> {
+        Ok(Caller(TesseraState::from_ref(state).check_identity(parts)?))
     }
 }

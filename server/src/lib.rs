@@ -83,8 +83,8 @@ pub use crate::action::{
     Action, ActionId, ActionRoute, ActionRouterExt, TOKEN_FIELD, TOKEN_HEADER,
 };
 pub use crate::identity::{
-    Anonymous, Caller, CookieIdentity, ExtensionIdentity, FixedIdentity, HeaderIdentity,
-    IdentitySource, MAX_PRINCIPAL_LEN, Or, Principal,
+    Anonymous, BadIdentity, Caller, CookieIdentity, ExtensionIdentity, FixedIdentity,
+    HeaderIdentity, IdentitySource, MAX_PRINCIPAL_LEN, Or, Principal,
 };
 pub use crate::panel::{Button, Field, FieldKind, Panel};
 pub use crate::rejection::{Code, LOG_TARGET, PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem, Rejection};

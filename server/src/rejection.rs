@@ -63,6 +63,9 @@ pub enum Code {
     ReplayUnavailable,
     /// `stale`: the state the button was rendered from has changed since (fingerprint mismatch).
     Stale,
+    /// `bad_identity`: the request carries the identity source's credential (a header, a
+    /// cookie) in a form it cannot use: repeated, or not a valid principal.
+    BadIdentity,
 }
 
 impl Code {
@@ -78,7 +81,7 @@ impl Code {
     /// assert_eq!(Code::Replayed.status().as_u16(), 409);
     /// assert_eq!(Code::ReplayUnavailable.status().as_u16(), 503);
     /// ```
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 23] = [
         Code::Protocol(ErrorCode::TooLarge),
         Code::Protocol(ErrorCode::Malformed),
         Code::Protocol(ErrorCode::UnknownKey),
@@ -101,6 +104,7 @@ impl Code {
         Code::Replayed,
         Code::ReplayUnavailable,
         Code::Stale,
+        Code::BadIdentity,
     ];
 
     /// The stable machine code, e.g. `"missing_token"`.
@@ -115,6 +119,7 @@ impl Code {
             Code::Replayed => "replayed",
             Code::ReplayUnavailable => "replay_unavailable",
             Code::Stale => "stale",
+            Code::BadIdentity => "bad_identity",
         }
     }
 
@@ -164,6 +169,7 @@ impl Code {
             Code::Replayed => (S::CONFLICT, "Action already performed with this token"),
             Code::ReplayUnavailable => (S::SERVICE_UNAVAILABLE, "Replay guard unavailable"),
             Code::Stale => (S::CONFLICT, "State changed since the button was rendered"),
+            Code::BadIdentity => (S::BAD_REQUEST, "Unusable identity"),
         }
     }
 }
@@ -246,6 +252,19 @@ impl Rejection {
             Code::Stale,
             "the data changed since this panel was rendered; reload it and try again",
         )
+    }
+
+    /// The caller's credential is present but unusable (see
+    /// [`IdentitySource::check`](crate::IdentitySource::check)): `bad_identity` (400). The
+    /// reason names the header or cookie, never its value.
+    ///
+    /// ```
+    /// use tessera_server::{Code, Rejection};
+    /// let r = Rejection::bad_identity("the x-remote-user header is repeated");
+    /// assert_eq!((r.code(), r.status().as_u16()), (Code::BadIdentity, 400));
+    /// ```
+    pub fn bad_identity(reason: impl Into<Cow<'static, str>>) -> Rejection {
+        Rejection::new(Code::BadIdentity, reason)
     }
 
     /// No token in the request: `missing_token` (400).

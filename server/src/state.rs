@@ -13,6 +13,7 @@ use tessera_protocol::{
 };
 
 use crate::identity::{Anonymous, IdentitySource, Principal};
+use crate::rejection::Rejection;
 use crate::replay::ReplayGuard;
 
 /// The default cap on an action request's body: 64 KiB (a token is at most 8 KiB; the rest
@@ -171,9 +172,31 @@ impl TesseraState {
         &self.inner.identity
     }
 
-    /// The principal of a request, from the identity source.
+    /// The principal of a request, from the identity source (nobody when the source refuses
+    /// the request: see [`TesseraState::check_identity`]).
     pub fn identify(&self, parts: &Parts) -> Option<Principal> {
         self.inner.identity.identify(parts)
+    }
+
+    /// The principal of a request, or `bad_identity` (400) when the identity source refuses
+    /// it ([`IdentitySource::check`](crate::IdentitySource::check)): what the
+    /// [`Action`](crate::Action) and [`Caller`](crate::Caller) extractors use.
+    ///
+    /// ```
+    /// use axum::http::{HeaderName, Request};
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Code, HeaderIdentity, Principal, TesseraConfig};
+    /// let state = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree")
+    ///     .with_identity(HeaderIdentity::new(HeaderName::from_static("x-remote-user")))
+    ///     .build()?;
+    /// let (parts, ()) = Request::get("/").header("x-remote-user", "alice").body(())?.into_parts();
+    /// assert_eq!(state.check_identity(&parts)?, Some(Principal::new("alice")));
+    /// let (parts, ()) = Request::get("/").header("x-remote-user", " alice").body(())?.into_parts();
+    /// assert_eq!(state.check_identity(&parts).unwrap_err().code(), Code::BadIdentity);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_identity(&self, parts: &Parts) -> Result<Option<Principal>, Rejection> {
+        Ok(self.inner.identity.check(parts)?)
     }
 
     /// The replay guard of single-use routes, if one is configured.

@@ -827,3 +827,45 @@ async fn panel_on_a_verify_only_server_is_mint_failed() {
         expect(StatusCode::INTERNAL_SERVER_ERROR, "mint_failed")
     );
 }
+
+/// An identity header that is present but unusable (repeated, as a client adding a copy of a
+/// proxy's header would send it; or not a valid user name) is `bad_identity` (400), on an
+/// action and on a panel, before the token is looked at; the refusal does not quote it.
+#[tokio::test]
+async fn an_unusable_identity_header_is_bad_identity_on_actions_and_panels() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    let repeated = |request: Request<Body>| {
+        let mut request = as_user(request, "alice");
+        request
+            .headers_mut()
+            .append(USER_HEADER, "mallory".parse().unwrap());
+        request
+    };
+    let click = repeated(json_click(TRANSFER.path(), Some(&token), None));
+    let (status, problem) = call(&app, click).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(problem["code"], "bad_identity");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("x-demo-user"), "{problem}");
+    assert!(!detail.contains("mallory"), "{problem}");
+    // Before the token: even a forged one gets bad_identity.
+    let forged = repeated(json_click(TRANSFER.path(), Some("x.y.z"), None));
+    assert_eq!(
+        refusal(&app, forged).await,
+        expect(StatusCode::BAD_REQUEST, "bad_identity")
+    );
+    let panels = repeated(Request::get("/panels").body(Body::empty()).unwrap());
+    assert_eq!(
+        refusal(&app, panels).await,
+        expect(StatusCode::BAD_REQUEST, "bad_identity")
+    );
+    let padded = as_user(json_click(TRANSFER.path(), Some(&token), None), " alice");
+    assert_eq!(
+        refusal(&app, padded).await,
+        expect(StatusCode::BAD_REQUEST, "bad_identity")
+    );
+    // The same click with one clean header goes through.
+    let ok = as_user(json_click(TRANSFER.path(), Some(&token), None), "alice");
+    assert_eq!(send(&app, ok).await.status(), StatusCode::OK);
+}

@@ -1,4 +1,6 @@
-//! Identity sources: header, cookie, extension, fallbacks, and odd values treated as nobody.
+//! Identity sources: header, cookie, extension, fallbacks; a credential that is present but
+//! unusable is refused by `check` (and names nobody for `identify`), never replaced by a default
+//! or a later source.
 
 use axum::http::request::Parts;
 use axum::http::{HeaderName, Request};
@@ -27,7 +29,8 @@ fn header_identity_reads_one_clean_value() {
         Some(Principal::new("alice"))
     );
     assert_eq!(source.identify(&parts(&[])), None);
-    // Repeated, empty, padded or non-UTF-8 values name nobody.
+    assert_eq!(source.check(&parts(&[])), Ok(None));
+    // Repeated, empty, padded or non-UTF-8 values name nobody, and check refuses them.
     assert_eq!(
         source.identify(&parts(&[
             ("x-demo-user", b"alice"),
@@ -43,16 +46,33 @@ fn header_identity_reads_one_clean_value() {
         source.identify(&parts(&[("x-demo-user", long.as_bytes())])),
         None
     );
+    for (headers, why) in [
+        (
+            &[("x-demo-user", &b"alice"[..]), ("x-demo-user", b"bob")][..],
+            "repeated",
+        ),
+        (&[("x-demo-user", b"")], "not a valid user name"),
+        (&[("x-demo-user", b" alice")], "not a valid user name"),
+        (&[("x-demo-user", b"\xffx")], "not a valid user name"),
+        (&[("x-demo-user", long.as_bytes())], "not a valid user name"),
+    ] {
+        let refused = source.check(&parts(headers)).unwrap_err();
+        assert!(refused.reason().contains(why), "{refused}");
+        assert!(refused.reason().contains("x-demo-user"), "{refused}");
+        assert!(
+            !refused.reason().contains("alice"),
+            "the value is quoted: {refused}"
+        );
+    }
 }
 
 #[test]
-fn header_identity_falls_back_to_its_default() {
+fn header_identity_falls_back_to_its_default_only_without_the_header() {
     let source = header_source().with_default(Principal::new("guest"));
     assert_eq!(source.identify(&parts(&[])), Some(Principal::new("guest")));
-    assert_eq!(
-        source.identify(&parts(&[("x-demo-user", b"")])),
-        Some(Principal::new("guest"))
-    );
+    // An unusable header is not replaced by the default.
+    assert_eq!(source.identify(&parts(&[("x-demo-user", b"")])), None);
+    assert!(source.check(&parts(&[("x-demo-user", b"")])).is_err());
     assert_eq!(
         source.identify(&parts(&[("x-demo-user", b"bob")])),
         Some(Principal::new("bob"))
@@ -83,6 +103,29 @@ fn cookie_identity_reads_its_cookie_only() {
         "two cookies of the same name are ambiguous"
     );
     assert_eq!(source.identify(&parts(&[("cookie", b"demo_user=")])), None);
+    // check refuses what identify reads as nobody, and finds the cookie among unreadable
+    // bytes of other cookies.
+    for (cookies, why) in [
+        (
+            &[("cookie", &b"demo_user=a; demo_user=b"[..])][..],
+            "repeated",
+        ),
+        (
+            &[("cookie", b"demo_user=a"), ("cookie", b"demo_user=a")],
+            "repeated",
+        ),
+        (&[("cookie", b"demo_user=")], "not a valid user name"),
+        (&[("cookie", b"demo_user=\xff")], "not a valid user name"),
+    ] {
+        let refused = source.check(&parts(cookies)).unwrap_err();
+        assert!(refused.reason().contains(why), "{refused}");
+        assert!(refused.reason().contains("demo_user"), "{refused}");
+    }
+    assert_eq!(
+        source.check(&parts(&[("cookie", b"other=\xff; demo_user=alice")])),
+        Ok(Some(Principal::new("alice")))
+    );
+    assert_eq!(source.check(&parts(&[("cookie", b"other=1")])), Ok(None));
 }
 
 #[test]
@@ -100,6 +143,16 @@ fn sources_chain_in_order() {
     );
     assert_eq!(source.identify(&parts(&[])), Some(Principal::new("guest")));
     assert_eq!(Anonymous.identify(&parts(&[("x-demo-user", b"h")])), None);
+    // A header that is present but unusable stops the chain: no cookie, no guest.
+    let injected = parts(&[
+        ("x-demo-user", b"alice"),
+        ("x-demo-user", b"mallory"),
+        ("cookie", b"demo_user=mallory"),
+    ]);
+    assert!(source.check(&injected).is_err());
+    assert_eq!(source.identify(&injected), None);
+    let bad_cookie = parts(&[("cookie", b"demo_user= mallory")]);
+    assert!(source.check(&bad_cookie).is_err());
 }
 
 #[test]

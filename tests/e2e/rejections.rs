@@ -376,3 +376,52 @@ async fn a_refusal_raised_by_the_handler_is_logged_at_its_route() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A repeated or invalid `X-Demo-User` (as a client adding its own copy would send it) is
+/// `400 bad_identity` on the panels, the page and an action, and is never read as the
+/// cookie's user or `guest`.
+#[tokio::test]
+async fn an_unusable_user_header_is_bad_identity_not_another_user() {
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &[]);
+    let (url, token, _) = render(&host, "alice", TRANSFER).await;
+    let client = fresh_client();
+    for (path, body) in [
+        (PANELS, None),
+        ("/", None),
+        (
+            url.as_str(),
+            Some(json!({"token": token, "input": {"qty": 1}})),
+        ),
+    ] {
+        let request = match &body {
+            Some(body) => client.post(host.url(path)).json(body),
+            None => client.get(host.url(path)),
+        };
+        let res = request
+            .header("x-demo-user", "alice")
+            .header("x-demo-user", "mallory")
+            .header("cookie", "tessera_demo_user=alice")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{path}");
+        assert_problem_headers(&res, path);
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(problem["code"], "bad_identity", "{path}: {problem}");
+        assert!(
+            !problem.to_string().contains("mallory"),
+            "{path}: {problem}"
+        );
+    }
+    // A value that is not a user name (over 256 bytes) too; one clean header still works.
+    let long = client
+        .get(host.url(PANELS))
+        .header("x-demo-user", "a".repeat(300))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(long.status(), 400);
+    let ok = get(&client, &host, PANELS, Some("alice")).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+}
