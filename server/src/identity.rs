@@ -414,7 +414,8 @@ impl From<BadIdentity> for Rejection {
 }
 
 /// Extractor: the current caller's principal, from the state's identity source. Use it in a
-/// panel handler to mint buttons for the caller.
+/// panel handler to mint buttons for the caller. A request whose credential the source refuses
+/// ([`IdentitySource::check`]) is answered `bad_identity` (400) before the handler runs.
 ///
 /// ```
 /// use axum::{Json, Router, extract::State, routing::get};

@@ -140,7 +140,8 @@ pub struct MemoryReplayGuard {
 
 impl MemoryReplayGuard {
     /// A guard holding at most `max_entries` unexpired token ids. When that many are live, a
-    /// new use fails closed ([`StoreUnavailable`], so `replay_unavailable`) rather than forget one.
+    /// new use fails closed ([`StoreUnavailable`], so `replay_unavailable`) rather than forget one
+    /// (so with 0, every single-use click fails closed).
     ///
     /// ```
     /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
