@@ -8,6 +8,18 @@ use crate::{Algorithm, Error, Key, Kid, json_error_category};
 /// The environment variable [`KeySet::from_env`] reads by default.
 pub const KEYS_ENV: &str = "TESSERA_KEYS";
 
+/// The most keys a key set holds: [`KeySet::insert`] (and so `rotate` and `add`) refuses one
+/// more, and [`KeySet::from_json`] refuses a document that lists more (`invalid_key`). Far
+/// above any rotation schedule (a key a week for twenty years fits), it bounds the work of
+/// loading a set, whose checks compare each new key with every key already held.
+pub const MAX_KEYS: usize = 1024;
+
+/// The largest key set document, in bytes, that [`KeySet::from_json`],
+/// [`KeySet::from_public_jwks`], [`KeySet::from_file`] and [`KeySet::from_env`] read: checked
+/// before parsing (a file is not read past it). [`MAX_KEYS`] keys of any kind fit in a
+/// fraction of it.
+pub const MAX_KEY_SET_BYTES: usize = 1024 * 1024;
+
 /// How many times [`KeySet::rotate`] draws a random kid before giving up on collisions.
 const KID_DRAWS: usize = 32;
 
@@ -100,6 +112,12 @@ impl KeySet {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn from_json(json: &str) -> Result<KeySet, Error> {
+        if json.len() > MAX_KEY_SET_BYTES {
+            return Err(Error::invalid_key(format!(
+                "the key set document is {} bytes, more than the {MAX_KEY_SET_BYTES} allowed",
+                json.len()
+            )));
+        }
         let doc: JwkSetIn = serde_json::from_str(json).map_err(|e| {
             Error::invalid_key(format!(
                 "not a tessera JWK Set ({} at line {} column {})",
@@ -108,6 +126,12 @@ impl KeySet {
                 e.column()
             ))
         })?;
+        if doc.keys.len() > MAX_KEYS {
+            return Err(Error::invalid_key(format!(
+                "the key set lists {} keys, more than the {MAX_KEYS} allowed",
+                doc.keys.len()
+            )));
+        }
         let mut set = KeySet::new();
         for jwk in doc.keys {
             set.insert(JwkIn::into_key(jwk)?)?;
@@ -191,7 +215,7 @@ impl KeySet {
     /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<KeySet, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = read_capped(path).map_err(|e| {
             Error::invalid_key(format!("cannot read key file {}: {e}", path.display()))
         })?;
         KeySet::from_json(&text).map_err(|e| match e {
@@ -241,6 +265,13 @@ impl KeySet {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn insert(&mut self, key: Key) -> Result<(), Error> {
+        if self.keys.len() >= MAX_KEYS {
+            return Err(Error::invalid_key(format!(
+                "cannot add key {}: the key set already holds {MAX_KEYS} keys, the most allowed \
+                 (retire keys no token can still carry)",
+                key.kid()
+            )));
+        }
         if self.get(key.kid().as_str()).is_some() {
             return Err(Error::invalid_key(format!(
                 "key {} appears twice in the key set",
@@ -507,4 +538,22 @@ impl KeySet {
     fn index(&self, kid: &str) -> Option<usize> {
         self.keys.iter().position(|k| k.kid().as_str() == kid)
     }
+}
+
+/// Reads the UTF-8 file at `path`, refusing one longer than [`MAX_KEY_SET_BYTES`] without
+/// reading past the limit (a key file that is a device or an endless pipe stops there too).
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let mut text = String::new();
+    // One byte more than the limit tells a file at the limit from a longer one.
+    let limit = u64::try_from(MAX_KEY_SET_BYTES).map_or(u64::MAX, |n| n.saturating_add(1));
+    file.take(limit).read_to_string(&mut text)?;
+    if text.len() > MAX_KEY_SET_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("longer than the {MAX_KEY_SET_BYTES} bytes a key set document may have"),
+        ));
+    }
+    Ok(text)
 }

@@ -66,7 +66,7 @@ pub use crate::error::{Error, ErrorCode, json_error_category};
 pub use crate::header::{Header, TYP};
 pub use crate::header::{SEALED_ALG, SEALED_ENC};
 pub use crate::key::{A256GCM_KEY_LEN, ED25519_KEY_LEN, Key, Kid, MAX_KID_LEN, MIN_HS256_SECRET};
-pub use crate::key_set::{KEYS_ENV, KeySet};
+pub use crate::key_set::{KEYS_ENV, KeySet, MAX_KEY_SET_BYTES, MAX_KEYS};
 pub use crate::mint::{DEFAULT_TTL, JTI_BYTES, Minter, TokenBuilder};
 pub use crate::token::{
     DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN, SEALED_TAG_LEN, TokenKind, UntrustedToken,

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tessera_protocol::{Algorithm, ErrorCode, Expected, Key, KeySet, Kid};
+use tessera_protocol::{
+    Algorithm, ErrorCode, Expected, Key, KeySet, Kid, MAX_KEY_SET_BYTES, MAX_KEYS,
+};
 
 use crate::util::*;
 
@@ -291,4 +293,83 @@ fn a_published_key_set_loads_ed25519_public_keys_and_refuses_anything_secret() {
     // The same documents load with from_json (a key file may hold secrets): the difference is
     // the point of from_public_jwks.
     assert!(KeySet::from_json(&ed.to_private_json()).is_ok());
+}
+
+/// A document of `n` distinct HS256 keys (no active key), as a key file would hold them
+/// (written by hand: a `KeySet` never holds more than `MAX_KEYS`).
+fn hs256_set_document(n: usize) -> String {
+    let keys: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut secret = [7u8; 32];
+            secret[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            let k =
+                base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, secret);
+            serde_json::json!({"kty": "oct", "kid": format!("k{i}"), "alg": "HS256", "k": k})
+        })
+        .collect();
+    serde_json::json!({ "keys": keys }).to_string()
+}
+
+#[test]
+fn a_key_set_holds_at_most_max_keys() {
+    // The most keys allowed load, and a set at the limit refuses one more key, naming the
+    // way out, whichever way the key comes in.
+    let mut full = KeySet::from_json(&hs256_set_document(MAX_KEYS)).unwrap();
+    assert_eq!(full.len(), MAX_KEYS);
+    let err = full
+        .insert(Key::generate(Algorithm::Hs256, Kid::new("one-more").unwrap()).unwrap())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+    assert!(err.to_string().contains("retire"), "{err}");
+    assert_eq!(
+        full.rotate(Algorithm::Hs256).unwrap_err().code(),
+        ErrorCode::InvalidKey
+    );
+    assert_eq!(
+        full.add(Algorithm::EdDsa).unwrap_err().code(),
+        ErrorCode::InvalidKey
+    );
+    assert_eq!(full.len(), MAX_KEYS);
+
+    // A document listing one more is refused as a whole, before any key is built.
+    let err = KeySet::from_json(&hs256_set_document(MAX_KEYS + 1)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+    assert!(
+        err.to_string().contains(&format!("{} keys", MAX_KEYS + 1)),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_key_set_document_over_the_size_cap_is_refused_before_parsing() {
+    // Valid JSON a byte over the cap (a real set padded with spaces): refused for its size,
+    // from text, from the environment's path (from_json) and from a file, which is not read
+    // past the cap; exactly at the cap it still loads.
+    let doc = hs256_set_document(2);
+    let at_cap = format!("{doc}{}", " ".repeat(MAX_KEY_SET_BYTES - doc.len()));
+    assert_eq!(KeySet::from_json(&at_cap).unwrap().len(), 2);
+    let over = format!("{at_cap} ");
+    let err = KeySet::from_json(&over).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+    assert!(err.to_string().contains("bytes"), "{err}");
+    assert_eq!(
+        KeySet::from_public_jwks(&over).unwrap_err().code(),
+        ErrorCode::InvalidKey
+    );
+
+    let dir = std::env::temp_dir().join(format!("tessera-keyset-cap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("keys.json");
+    std::fs::write(&path, &at_cap).unwrap();
+    assert_eq!(KeySet::from_file(&path).unwrap().len(), 2);
+    std::fs::write(&path, &over).unwrap();
+    let err = KeySet::from_file(&path).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
+    assert!(err.to_string().contains("keys.json") && err.to_string().contains("bytes"));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // A key "file" that never ends (a character device) stops at the cap instead of filling
+    // memory.
+    let err = KeySet::from_file("/dev/zero").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidKey);
 }

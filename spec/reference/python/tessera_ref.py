@@ -236,15 +236,25 @@ _SMALL_ORDER_Y = {0, 1, _P - 1, _P, _P + 1,
 def _is_small_order(x):
     return int.from_bytes(x, "little") & ~(1 << 255) in _SMALL_ORDER_Y
 
+MAX_KEYS = 1024  # the most keys a key set may list (spec 3.4)
+MAX_KEY_SET_BYTES = 1024 * 1024  # the largest key set document, checked before parsing
+
 def load_key_set(src):
     """A key set from a dict or JSON text/bytes:
     {"keys": [JWK, ...], "active": signing kid?, "active_sealing": A256GCM kid?}."""
     if isinstance(src, (str, bytes)):
+        size = len(src.encode("utf-8") if isinstance(src, str) else src)
+        if size > MAX_KEY_SET_BYTES:
+            raise TesseraError("invalid_key", f"the key set document is {size} bytes, more "
+                               f"than the {MAX_KEY_SET_BYTES} allowed")
         src = _parse(src.encode("utf-8") if isinstance(src, str) else src, "key set", "invalid_key")
     if (not isinstance(src, dict) or not isinstance(src.get("keys"), list)
             or set(src) - {"keys", "active", "active_sealing"}):
         raise TesseraError("invalid_key",
                            'a key set is {"keys": [...], "active": kid, "active_sealing": kid}')
+    if len(src["keys"]) > MAX_KEYS:
+        raise TesseraError("invalid_key", f"the key set lists {len(src['keys'])} keys, more "
+                           f"than the {MAX_KEYS} allowed")
     keys = {}
     for jwk in src["keys"]:
         key = _load_jwk(jwk)

@@ -221,6 +221,20 @@ class Roundtrip(Base):
         retired = ref.load_key_set({"keys": [hs_jwk()], "active": "hs-1"})
         self.assertCode("unknown_key", tok, keys=retired)
 
+    def test_key_set_caps(self):
+        many = [hs_jwk(f"k{i}", i.to_bytes(8, "big") + SECRET[8:]) for i in range(ref.MAX_KEYS + 1)]
+        self.assertEqual(len(ref.load_key_set({"keys": many[:-1]}).keys), ref.MAX_KEYS)
+        with self.assertRaises(ref.TesseraError) as e:
+            ref.load_key_set({"keys": many})
+        self.assertEqual(e.exception.code, "invalid_key")
+        doc = json.dumps({"keys": [hs_jwk()]})
+        at_cap = doc + " " * (ref.MAX_KEY_SET_BYTES - len(doc))
+        self.assertEqual(len(ref.load_key_set(at_cap).keys), 1)
+        for over in (at_cap + " ", (at_cap + " ").encode()):
+            with self.assertRaises(ref.TesseraError) as e:
+                ref.load_key_set(over)
+            self.assertEqual(e.exception.code, "invalid_key")
+
     def test_public_export(self):
         doc = ref.public_jwks(KEYS)
         self.assertEqual(doc, {"keys": [ed_jwk(private=False)]})
