@@ -314,6 +314,75 @@ async fn a_worker_that_gets_sighup_while_it_starts_is_not_killed_by_it() {
     );
 }
 
+/// A SIGHUP that reaches the supervisor while it starts (a reload asked for as the service
+/// comes up, say after an edit of the key file) neither kills it nor is lost: the host starts,
+/// then reloads once it is ready. The key file is a FIFO, so the supervisor is caught,
+/// deterministically, in the middle of reading it, and each read is fed by the test.
+#[tokio::test]
+async fn a_supervisor_that_gets_sighup_while_it_loads_its_keys_starts_then_reloads() {
+    let keys = KeyDir::new();
+    let text = KeySet::generate(Algorithm::Hs256)
+        .unwrap()
+        .to_private_json();
+    let made = std::process::Command::new("mkfifo")
+        .args(["-m", "600"])
+        .arg(keys.path())
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    // Waits for the next reader of the FIFO (opening it for writing blocks until one opens
+    // it to read); writing the key set and closing the FIFO then ends that reader's read.
+    let next_reader = |path: std::path::PathBuf| {
+        let (opened_tx, opened_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = opened_tx.send(std::fs::OpenOptions::new().write(true).open(path));
+        });
+        opened_rx
+            .recv_timeout(RELOAD_GUARD)
+            .expect("a reader opens the key file")
+            .expect("the FIFO opens for writing")
+    };
+    let feed =
+        |mut fifo: std::fs::File| std::io::Write::write_all(&mut fifo, text.as_bytes()).unwrap();
+
+    let key_arg = keys.arg();
+    let host = std::thread::spawn(move || {
+        tessera_tests::Host::start(&["--workers", "1", "--keys", &key_arg])
+    });
+    let supervisor_reading = next_reader(keys.path());
+    // The supervisor (the one child of this test reading that FIFO) is now loading its keys.
+    let fifo = keys.path().display().to_string();
+    let supervisor: Vec<u32> = children_of(std::process::id())
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&fifo))
+        })
+        .collect();
+    assert_eq!(supervisor.len(), 1, "one supervisor: {supervisor:?}");
+    assert!(
+        signal(supervisor[0], "HUP"),
+        "SIGHUP to the starting supervisor"
+    );
+    feed(supervisor_reading);
+    // Its worker reads the key file in turn; then, the host ready, the reload's new worker.
+    feed(next_reader(keys.path()));
+    let host = host
+        .join()
+        .expect("the host started although SIGHUP reached it while it loaded its keys");
+    feed(next_reader(keys.path()));
+    wait_for_log(&host, &["generation=1", "reload "]).await;
+    let healthz = get(&fresh_client(), &host, "/healthz", None).await;
+    assert_eq!(healthz.status, 200);
+    let (status, logs) = host.stop_with_logs();
+    assert!(status.success(), "{status}\n{logs}");
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("reload finished") && l.contains("generation=1")),
+        "the SIGHUP sent during startup was acted on once the host was ready:\n{logs}"
+    );
+}
+
 /// SIGTERM while a reload waits for the replaced worker to finish a slow request: the host
 /// stops its new worker at once (it must not go on accepting connections until the old one has
 /// drained or met its grace), while the old one finishes the request it holds.

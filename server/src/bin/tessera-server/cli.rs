@@ -69,7 +69,8 @@ Signals (to the supervisor): SIGTERM or Ctrl-C stops every worker gracefully (10
 then the host. SIGHUP reloads: each worker is replaced by a new one started with the key file
 as it is now, once the new one listens, so the address never goes unserved; a new worker that
 does not start (a key file that does not load) leaves the running one in place, and the log
-says so. Workers ignore SIGHUP. Keys given inline in TESSERA_KEYS are fixed for the host's life.
+says so; a SIGHUP received while the host starts is acted on once it is ready. Workers ignore
+SIGHUP. Keys given inline in TESSERA_KEYS are fixed for the host's life.
 To rotate keys with no click refused: `tessera keys rotate FILE --inactive`, SIGHUP (every
 worker now knows the new key), `tessera keys activate FILE KID`, SIGHUP (buttons carry it).
 

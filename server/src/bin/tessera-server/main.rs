@@ -42,6 +42,21 @@ fn main() -> ExitCode {
     match cli.worker_id {
         Some(id) => worker::run(&cli, id, &source, replay),
         None => {
+            // The runtime and the SIGHUP handler first, before anything that takes time (the
+            // key file may sit on a slow disk, or be a pipe): a reload asked for while the
+            // host starts must not kill it. (SIGTERM and Ctrl-C keep their default until the
+            // supervisor runs: before it starts a worker, stopping at once loses nothing.)
+            let runtime = match workers::runtime() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("tessera-server: cannot start the supervisor runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if let Err(e) = workers::survive_hangup(&runtime) {
+                eprintln!("tessera-server: cannot install signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
             // The supervisor creates the key file once, before any worker reads it.
             if let Err(e) = keys::load(&source, cli.key_alg.algorithm(), true) {
                 eprintln!("tessera-server: {e}");
@@ -72,7 +87,7 @@ fn main() -> ExitCode {
                      use --replay-store file (the default) or redis"
                 );
             }
-            workers::supervise(&cli, &source, data_dir.path())
+            workers::supervise(&runtime, &cli, &source, data_dir.path())
         }
     }
 }

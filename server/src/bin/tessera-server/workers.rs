@@ -77,8 +77,32 @@ pub(crate) fn worker_listener(addr: SocketAddr) -> std::io::Result<TcpListener> 
     Ok(reuseport_socket(addr, Some(1024))?.into())
 }
 
+/// The supervisor's runtime: one thread (it only waits on workers and signals).
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Makes SIGHUP harmless from now on: the process keeps a handler for it, so the signal no
+/// longer terminates it. A SIGHUP that arrives before [`supervise`] runs is kept by the
+/// runtime (nothing drives it yet) and reaches the supervisor's own listener, created before
+/// its first wait: the host reloads once it is ready, so a reload asked for during startup is
+/// not lost.
+pub(crate) fn survive_hangup(runtime: &tokio::runtime::Runtime) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let _runtime = runtime.enter();
+    // The handler stays installed when this listener is dropped (tokio never uninstalls one).
+    signal(SignalKind::hangup()).map(drop)
+}
+
 /// Runs the supervisor until SIGTERM or Ctrl-C. Returns the process exit code.
-pub(crate) fn supervise(cli: &Cli, keys: &KeySource, data_dir: &Path) -> ExitCode {
+pub(crate) fn supervise(
+    runtime: &tokio::runtime::Runtime,
+    cli: &Cli,
+    keys: &KeySource,
+    data_dir: &Path,
+) -> ExitCode {
     let bind = match probe_free(cli.bind) {
         Ok(addr) => addr,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -113,16 +137,6 @@ pub(crate) fn supervise(cli: &Cli, keys: &KeySource, data_dir: &Path) -> ExitCod
         Ok(exe) => exe,
         Err(e) => {
             eprintln!("tessera-server: cannot find my own executable to start workers: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tessera-server: cannot start the supervisor runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
