@@ -336,3 +336,45 @@ fn a_host_that_never_answers_is_cut_off_after_the_given_timeout() {
         .assert()
         .code(2);
 }
+
+/// Without `--input`, `click` promises to send what the host's page sends for fields left as
+/// rendered (README, `click --help`, `Panel::default_input`). The page's click script
+/// (server/assets/click.js) sends a `number` field's value as `Number(value)`, serialized by
+/// `JSON.stringify`: `"25.0"` and `"1e2"` (valid HTML numbers) go as the integers `25` and
+/// `100`. Sent as the floats `25.0` and `100.0` instead, a host whose input type reads an
+/// integer (the demo's `qty: u32`) refuses the click with `bad_input` while the page's click
+/// works.
+#[test]
+fn click_without_input_sends_number_fields_the_way_the_page_does() {
+    use std::sync::{Arc, Mutex};
+    let posted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&posted);
+    let url = fake_host_with_body(move |method, _path, body| {
+        if method == "POST" {
+            seen.lock().unwrap().push(body.to_owned());
+            return (200, "application/json", "{\"ok\": true}".to_owned());
+        }
+        let doc = serde_json::json!({"plugin": "p", "panels": [
+            {"key": "k", "title": "t",
+             "fields": [{"name": "qty", "type": "number", "value": "25.0"},
+                        {"name": "copies", "type": "number", "value": "1e2"},
+                        {"name": "ratio", "type": "number", "value": "2.50"}],
+             "buttons": [{"label": "Go", "action": "go", "url": "/go", "token": "h.c.s"}]},
+        ]});
+        (200, "application/json", doc.to_string())
+    });
+    tessera()
+        .args(["click", &url, "--plugin", "p", "--action", "go"])
+        .assert()
+        .success();
+    let posted = posted.lock().unwrap();
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    let body: serde_json::Value = serde_json::from_str(&posted[0]).unwrap();
+    // What the page posts: {"qty":25,"copies":100,"ratio":2.5}.
+    assert_eq!(
+        body["input"],
+        serde_json::json!({"qty": 25, "copies": 100, "ratio": 2.5}),
+        "posted {}",
+        posted[0]
+    );
+}

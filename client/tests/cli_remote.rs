@@ -187,3 +187,30 @@ fn panels_json_keeps_every_member_the_host_sent() {
     assert_eq!(doc["user"], "dora", "{doc}");
     assert!(doc["rendered_by"].is_string(), "{doc}");
 }
+
+/// `--user` names the user to click as. HTTP drops whitespace around a header's value (RFC 9110
+/// §5.5), so a name with surrounding whitespace cannot travel as it is: the client must refuse
+/// it (`ClientBuilder::build`: "a user name that cannot be sent in a header" is a `config`
+/// error), or the host must (spec §8.5: surrounding whitespace is `400 bad_identity`). It must
+/// never click as another user (`" alice"` acting as `alice`).
+#[test]
+fn a_user_name_with_surrounding_whitespace_never_clicks_as_another_user() {
+    let host = Host::start(&[]);
+    for user in [" alice", "alice ", "\talice"] {
+        let a = tessera()
+            .args(["click", &host.url, "--plugin", PLUGIN, "--action", TRANSFER])
+            .args(["--input", r#"{"qty": 1}"#, "--user", user])
+            .assert();
+        let (out, err) = (stdout(&a), stderr(&a));
+        assert_eq!(
+            a.get_output().status.code(),
+            Some(1),
+            "--user {user:?} clicked as another user: {out}"
+        );
+        assert!(
+            err.starts_with("error: config: ") || err.starts_with("error: bad_identity: "),
+            "--user {user:?}: {err}"
+        );
+        assert!(out.is_empty(), "--user {user:?}: {out}");
+    }
+}

@@ -841,3 +841,25 @@ fn an_empty_token_is_reported_as_no_token() {
         stderr(&a)
     );
 }
+
+/// Two tokens on standard input (a paste of two lines, `cat a.txt b.txt | tessera verify`)
+/// are one text of five dot-separated parts, which reads like a sealed token with a non-empty
+/// encrypted-key segment. It is `malformed`, but the message says the opposite of what is
+/// wrong: "a sealed token's encrypted-key segment is empty (alg dir)" when that segment is
+/// NOT empty (and the user gave no sealed token). The message must not state a falsehood
+/// about the input (it should say the segment must be empty, or that the input holds more
+/// than one token / inner whitespace).
+#[test]
+fn two_tokens_on_stdin_are_malformed_with_a_message_that_is_true() {
+    let f = fixture("hs256");
+    let stdin = format!("{}\n{}\n", f.token, f.token);
+    for cmd in [&mut f.verify(&["-"]), tessera().args(["inspect", "-"])] {
+        let a = cmd.write_stdin(stdin.clone()).assert().code(1);
+        let err = stderr(&a);
+        assert!(err.starts_with("error: malformed: "), "{err}");
+        assert!(
+            !err.contains("segment is empty"),
+            "the encrypted-key segment here is not empty: {err}"
+        );
+    }
+}

@@ -137,3 +137,18 @@ async fn a_redirect_is_reported_with_its_target() {
         stderr(&a)
     );
 }
+
+/// `ClientBuilder::build` promises a `config` error for "a user name that cannot be sent in a
+/// header". Whitespace around a header value is not part of the value (RFC 9110 §5.5): the
+/// host reads `" alice"` as `alice`. Such a name must be refused, not sent as another user.
+#[test]
+fn a_user_name_with_surrounding_whitespace_is_a_config_error() {
+    for user in [" alice", "alice ", "\talice", "alice\t"] {
+        let built = Client::builder("http://127.0.0.1:8080").user(user).build();
+        assert!(
+            matches!(built, Err(ClientError::Config { .. })),
+            "user {user:?} was accepted and would be sent as {:?}: {built:?}",
+            user.trim()
+        );
+    }
+}
