@@ -119,7 +119,10 @@ impl Panel {
     /// The input the host's own page sends when this panel's fields are left as rendered (its
     /// click script reads every field): each field under its name, with its declared value, or
     /// `""` for a field that declares none; the value of a `number` field that holds a finite
-    /// number as a JSON number, every other value as a string.
+    /// number as a JSON number (a whole number as an integer: `"25.0"` goes as `25`, as the
+    /// page's `JSON.stringify` writes it), and as `""` when it is not a valid HTML
+    /// floating-point number (`"+5"`, `" 25"`: a browser clears such a field); every other
+    /// value as a string.
     ///
     /// A panel without fields gives an empty map, but the page then sends no input at all:
     /// send `null` (which a host reads as no input) to do the same.
@@ -140,15 +143,17 @@ impl Panel {
         let mut input = serde_json::Map::new();
         for field in &self.fields {
             let value = field.value.as_deref().unwrap_or("");
-            let number = if field.kind == "number" {
-                number(value.trim())
+            let sent = if field.kind != "number" {
+                Value::String(value.to_owned())
+            } else if !is_html_float(value) {
+                // A browser clears a number field whose value is not a valid floating-point
+                // number (HTML's value sanitization: "+5", " 25", "0x10", "5."), so the page
+                // sends "" for it.
+                Value::String(String::new())
             } else {
-                None
+                number(value).unwrap_or_else(|| Value::String(value.to_owned()))
             };
-            input.insert(
-                field.name.clone(),
-                number.unwrap_or_else(|| Value::String(value.to_owned())),
-            );
+            input.insert(field.name.clone(), sent);
         }
         input
     }
@@ -158,7 +163,67 @@ impl Panel {
     }
 }
 
-/// `text` as a JSON number if it is one (an integer stays an integer), else `None`.
+/// The longest user name the demo host accepts, in bytes (spec §8.5).
+const MAX_USER_LEN: usize = 256;
+
+/// Whether `user` is a name the demo host accepts as it is (spec §8.5); else what is wrong.
+fn check_user(user: &str) -> Result<(), &'static str> {
+    if user.is_empty() {
+        return Err("is empty (leave the user out to be the host's guest)");
+    }
+    if user.len() > MAX_USER_LEN {
+        return Err("is longer than 256 bytes");
+    }
+    if !user.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Err(
+            "has a character other than printable ASCII (letters, digits, punctuation, spaces)",
+        );
+    }
+    if user.starts_with(' ') || user.ends_with(' ') {
+        return Err("has spaces around it, which HTTP drops: it would be sent as another name");
+    }
+    Ok(())
+}
+
+/// Whether `text` is an HTML "valid floating-point number": an optional `-`, digits with an
+/// optional fraction (`.` and digits; or the fraction alone), an optional exponent (`e` or `E`,
+/// an optional sign, digits). Nothing else, not even surrounding whitespace.
+fn is_html_float(text: &str) -> bool {
+    fn digits(s: &[u8]) -> usize {
+        s.iter().take_while(|b| b.is_ascii_digit()).count()
+    }
+    let s = text.as_bytes();
+    let mut i = usize::from(s.first() == Some(&b'-'));
+    let whole = digits(&s[i..]);
+    i += whole;
+    let mut fraction = 0;
+    if s.get(i) == Some(&b'.') {
+        fraction = digits(&s[i + 1..]);
+        if fraction == 0 {
+            return false;
+        }
+        i += 1 + fraction;
+    }
+    if whole == 0 && fraction == 0 {
+        return false;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exponent = digits(&s[i..]);
+        if exponent == 0 {
+            return false;
+        }
+        i += exponent;
+    }
+    i == s.len()
+}
+
+/// `text` as the JSON number the page's click script sends for it (`Number(value)` written by
+/// `JSON.stringify`), if it is a finite number: a whole number is written as an integer
+/// (`"25.0"` and `"1e2"` go as `25` and `100`), others as they are (`"2.50"` as `2.5`).
 fn number(text: &str) -> Option<Value> {
     if let Ok(n) = text.parse::<i64>() {
         return Some(Value::from(n));
@@ -166,10 +231,22 @@ fn number(text: &str) -> Option<Value> {
     if let Ok(n) = text.parse::<u64>() {
         return Some(Value::from(n));
     }
-    text.parse::<f64>()
-        .ok()
-        .and_then(serde_json::Number::from_f64)
-        .map(Value::Number)
+    let f = text.parse::<f64>().ok().filter(|f| f.is_finite())?;
+    // Every whole f64 in these ranges converts exactly (no rounding, no saturation).
+    const I64_RANGE: std::ops::Range<f64> =
+        -9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0;
+    const U64_RANGE: std::ops::Range<f64> = 0.0..18_446_744_073_709_551_616.0;
+    if f.fract() == 0.0 {
+        if I64_RANGE.contains(&f) {
+            #[allow(clippy::cast_possible_truncation)]
+            return Some(Value::from(f as i64));
+        }
+        if U64_RANGE.contains(&f) {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            return Some(Value::from(f as u64));
+        }
+    }
+    serde_json::Number::from_f64(f).map(Value::Number)
 }
 
 impl Panels {
@@ -281,7 +358,17 @@ fn without_password(url: &Url) -> String {
 
 impl ClientBuilder {
     /// Sends `user` as the [`USER_HEADER`] on every request, the way the demo host identifies
-    /// its user. Defaults to no header (the demo host's `guest`).
+    /// its user. Defaults to no header (the demo host's `guest`). [`ClientBuilder::build`]
+    /// refuses a name the host would refuse (spec §8.5: empty, over 256 bytes, not printable
+    /// ASCII, or with whitespace around it — HTTP drops that whitespace, so `" alice"` would
+    /// otherwise act as `alice`).
+    ///
+    /// ```
+    /// use tessera_client::Client;
+    /// assert!(Client::builder("http://127.0.0.1:8080").user("Dora Smith").build().is_ok());
+    /// let err = Client::builder("http://127.0.0.1:8080").user(" alice").build().unwrap_err();
+    /// assert_eq!(err.machine_code(), "config");
+    /// ```
     pub fn user(mut self, user: impl Into<String>) -> ClientBuilder {
         self.user = Some(user.into());
         self
@@ -364,6 +451,7 @@ impl ClientBuilder {
         }
         let mut headers = HeaderMap::new();
         if let Some(user) = &self.user {
+            check_user(user).map_err(|problem| config(format!("the user name {problem}")))?;
             let value = HeaderValue::from_str(user).map_err(|_| {
                 config("the user name contains characters a header cannot carry".to_owned())
             })?;
@@ -401,7 +489,7 @@ impl ClientBuilder {
 /// for button in panels.buttons() {
 ///     println!("{} -> {}", button.label, button.action);
 /// }
-/// let button = client.find_button("stock-tools", "transfer").await?;
+/// let button = client.find_button("stock-tools", "plugin:stock-tools/action:transfer").await?;
 /// match client.click(&button, &json!({"qty": 5})).await {
 ///     Ok(result) => println!("done: {result}"),
 ///     Err(e) if e.code() == Some(&Code::Token(ErrorCode::WrongSubject)) => {
@@ -414,6 +502,12 @@ impl ClientBuilder {
 /// ```
 ///
 /// `Debug` does not print a password the base URL carries.
+///
+/// Redirects are never followed (a token goes only where the caller pointed it). Proxies
+/// named in the environment (`HTTP_PROXY` or `http_proxy`; `NO_PROXY` exempts
+/// hosts) are used, as by curl, even for a loopback address: the proxy then sees every token
+/// and the user header in the clear. Set `NO_PROXY=127.0.0.1,localhost` (or unset the proxy)
+/// where that is not wanted.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -474,7 +568,8 @@ impl Client {
         }
     }
 
-    /// The host's base URL, as given (a password in it included; `Debug` hides it).
+    /// The host's base URL, as given but normalized (a path ends with `/`, so that the API's
+    /// paths join under it; a password in it included, which `Debug` hides).
     ///
     /// ```
     /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
@@ -506,8 +601,9 @@ impl Client {
             .map(|(panels, _)| panels)
     }
 
-    /// Like [`Client::panels`], and also returns the host's JSON document exactly as it was
-    /// sent: members [`Panels`] does not model (a host's own additions) are kept, and members
+    /// Like [`Client::panels`], and also returns the host's JSON document as parsed (not its
+    /// bytes: members come back sorted by name, a repeated member the document's shape does not
+    /// check with its last value, integers beyond 64 bits as the nearest float): members [`Panels`] does not model (a host's own additions) are kept, and members
     /// the host left out are not filled with defaults. For tools that show or forward the
     /// document; the document has passed the same shape check as [`Client::panels`].
     ///
@@ -555,7 +651,7 @@ impl Client {
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera_client::ClientError> {
     /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
-    /// let button = client.find_button("stock-tools", "transfer").await?;
+    /// let button = client.find_button("stock-tools", "plugin:stock-tools/action:transfer").await?;
     /// println!("{} posts to {}", button.label, button.url);
     /// # Ok(())
     /// # }
@@ -572,7 +668,7 @@ impl Client {
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera_client::ClientError> {
     /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
-    /// let (button, panel) = client.find_button_and_panel("stock-tools", "transfer").await?;
+    /// let (button, panel) = client.find_button_and_panel("stock-tools", "plugin:stock-tools/action:transfer").await?;
     /// let input = serde_json::Value::Object(panel.default_input());
     /// let result = client.click(&button, &input).await?;
     /// # Ok(())
@@ -603,7 +699,7 @@ impl Client {
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera_client::ClientError> {
     /// let client = tessera_client::Client::new("http://127.0.0.1:8080")?;
-    /// let button = client.find_button("stock-tools", "transfer").await?;
+    /// let button = client.find_button("stock-tools", "plugin:stock-tools/action:transfer").await?;
     /// let result = client.click(&button, &serde_json::json!({"qty": 5})).await?;
     /// println!("{result}");
     /// # Ok(())
@@ -618,7 +714,11 @@ impl Client {
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera_client::ClientError> {
     /// let client = tessera_client::Client::builder("http://127.0.0.1:8080").user("bob").build()?;
-    /// let result = client.click_action("stock-tools", "print-label", &serde_json::json!({})).await?;
+    /// let result = client.click_action(
+    ///     "stock-tools",
+    ///     "plugin:stock-tools/action:print-label",
+    ///     &serde_json::json!({}),
+    /// ).await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -644,7 +744,7 @@ impl Client {
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera_client::ClientError> {
     /// let client = tessera_client::Client::builder("http://127.0.0.1:8080").retry_expired(true).build()?;
-    /// let button = client.find_button("stock-tools", "print-label").await?;
+    /// let button = client.find_button("stock-tools", "plugin:stock-tools/action:print-label").await?;
     /// // ... the user waits too long before clicking ...
     /// let clicked = client.click_detailed(&button, &serde_json::json!({})).await?;
     /// if clicked.retried {

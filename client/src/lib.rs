@@ -19,7 +19,7 @@
 //!     .user("alice")            // sent as X-Demo-User, the demo host's identity source
 //!     .retry_expired(true)      // re-fetch the panel and retry once on `expired`
 //!     .build()?;
-//! let button = client.find_button("stock-tools", "transfer").await?;
+//! let button = client.find_button("stock-tools", "plugin:stock-tools/action:transfer").await?;
 //! match client.click(&button, &json!({"qty": 5})).await {
 //!     Ok(result) => println!("{result}"),
 //!     Err(e) if e.code() == Some(&Code::Token(ErrorCode::WrongSubject)) => {

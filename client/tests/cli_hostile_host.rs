@@ -358,7 +358,11 @@ fn click_without_input_sends_number_fields_the_way_the_page_does() {
             {"key": "k", "title": "t",
              "fields": [{"name": "qty", "type": "number", "value": "25.0"},
                         {"name": "copies", "type": "number", "value": "1e2"},
-                        {"name": "ratio", "type": "number", "value": "2.50"}],
+                        {"name": "ratio", "type": "number", "value": "2.50"},
+                        {"name": "plus", "type": "number", "value": "+5"},
+                        {"name": "spaced", "type": "number", "value": " 25"},
+                        {"name": "hex", "type": "number", "value": "0x10"},
+                        {"name": "huge", "type": "number", "value": "1e400"}],
              "buttons": [{"label": "Go", "action": "go", "url": "/go", "token": "h.c.s"}]},
         ]});
         (200, "application/json", doc.to_string())
@@ -370,10 +374,12 @@ fn click_without_input_sends_number_fields_the_way_the_page_does() {
     let posted = posted.lock().unwrap();
     assert_eq!(posted.len(), 1, "{posted:?}");
     let body: serde_json::Value = serde_json::from_str(&posted[0]).unwrap();
-    // What the page posts: {"qty":25,"copies":100,"ratio":2.5}.
+    // What the page posts: a browser clears a number field whose value is not a valid
+    // floating-point number ("" is sent), and keeps one that is not finite as text.
     assert_eq!(
         body["input"],
-        serde_json::json!({"qty": 25, "copies": 100, "ratio": 2.5}),
+        serde_json::json!({"qty": 25, "copies": 100, "ratio": 2.5,
+                           "plus": "", "spaced": "", "hex": "", "huge": "1e400"}),
         "posted {}",
         posted[0]
     );

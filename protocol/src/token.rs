@@ -132,7 +132,8 @@ impl<'t> UntrustedToken<'t> {
                 // encrypted key is empty.
                 if dots[1] != dots[0] + 1 {
                     return Err(Error::malformed(
-                        "a sealed token's encrypted-key segment is empty (alg dir)",
+                        "a token of five segments is sealed, and a sealed token's second \
+                         (encrypted-key) segment must be empty (alg dir); this one's is not",
                     ));
                 }
                 (

@@ -114,6 +114,14 @@ fn a_flipped_byte_in_any_of_the_five_segments_is_refused() {
             _ => [ErrorCode::BadSignature, ErrorCode::BadSignature],
         };
         assert!(want.contains(&err.code()), "segment {i}: {:?}", err.code());
+        if i == 1 {
+            // The message states the rule the segment breaks, not the opposite.
+            let message = err.to_string();
+            assert!(
+                message.contains("must be empty") && !message.contains("segment is empty"),
+                "{message}"
+            );
+        }
     }
 }
 

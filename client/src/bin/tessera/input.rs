@@ -15,7 +15,8 @@ pub(crate) const STDIN_LIMIT: usize = DEFAULT_MAX_TOKEN_LEN + WHITESPACE_SLACK;
 
 /// The token text: from the argument, or from stdin when the argument is `-` or absent.
 /// Surrounding ASCII whitespace is removed; anything else is left for the verifier to judge,
-/// except nothing at all, which is `malformed` with a message saying no token was given.
+/// except nothing at all and whitespace inside (two tokens, a token split across lines),
+/// which are `malformed` with a message saying so.
 pub(crate) fn token(arg: Option<&str>) -> Result<String, Failure> {
     let (text, origin) = match arg {
         Some(token) if token != "-" => (token.to_owned(), "the TOKEN argument is empty or blank"),
@@ -26,6 +27,15 @@ pub(crate) fn token(arg: Option<&str>) -> Result<String, Failure> {
         return Err(Failure::new(
             "malformed",
             format!("no token was given: {origin} (give the token as an argument or on stdin)"),
+        ));
+    }
+    if token.contains(|c: char| c.is_ascii_whitespace()) {
+        // No token holds whitespace: this is more than one token, or a token cut by a line
+        // break. Said plainly rather than through what the verifier would make of the joint.
+        return Err(Failure::new(
+            "malformed",
+            "the input holds whitespace inside the token (more than one token, or a token split \
+             across lines?); give exactly one token",
         ));
     }
     Ok(token.to_owned())

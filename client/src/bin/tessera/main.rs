@@ -34,7 +34,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Generate a key file: a JWK Set with one active signing key (mode 0600).
+    /// Generate a key file: a JWK Set with one active key, signing or (a256gcm) sealing (mode 0600).
     Keygen(keygen::Args),
     /// Manage a key file: list, export public keys, rotate, activate, retire.
     #[command(subcommand)]
