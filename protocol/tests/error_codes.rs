@@ -141,6 +141,26 @@ fn header_problems_are_malformed() {
     assert_eq!(code_of(&tok), ErrorCode::Malformed);
 }
 
+/// Spec §2.4 rule 5 and step 3: the header is a JSON *object*. serde's derived `Deserialize`
+/// also reads a struct from a JSON array, positionally; an array holding the three values in
+/// field order must still be malformed (the one-element `["HS256"]` above fails only for its
+/// missing elements).
+#[test]
+fn a_header_written_as_a_json_array_of_its_three_values_is_malformed() {
+    let c = serde_json::to_string(&claims()).unwrap();
+    for header in [
+        r#"["HS256","tessera+jwt","hs1"]"#,
+        r#"["HS256","tessera+jwt","hs1"] "#,
+    ] {
+        let token = forge(header, &c);
+        assert_eq!(
+            verify_json(&hs_keys(), &token).map(|_| ()).map_err(|e| e.code()),
+            Err(ErrorCode::Malformed),
+            "{header}"
+        );
+    }
+}
+
 #[test]
 fn embedded_key_header_is_refused_and_never_fetched() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
