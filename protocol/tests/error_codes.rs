@@ -154,7 +154,9 @@ fn a_header_written_as_a_json_array_of_its_three_values_is_malformed() {
     ] {
         let token = forge(header, &c);
         assert_eq!(
-            verify_json(&hs_keys(), &token).map(|_| ()).map_err(|e| e.code()),
+            verify_json(&hs_keys(), &token)
+                .map(|_| ())
+                .map_err(|e| e.code()),
             Err(ErrorCode::Malformed),
             "{header}"
         );
@@ -172,7 +174,9 @@ fn claims_written_as_a_json_array_of_their_values_are_malformed() {
     );
     let token = forge(HEADER, &claims);
     assert_eq!(
-        verify_json(&hs_keys(), &token).map(|_| ()).map_err(|e| e.code()),
+        verify_json(&hs_keys(), &token)
+            .map(|_| ())
+            .map_err(|e| e.code()),
         Err(ErrorCode::Malformed)
     );
     // The same through the typed fast path.

@@ -300,7 +300,9 @@ fn a_published_key_set_loads_ed25519_public_keys_and_refuses_anything_secret() {
 fn a_key_set_written_as_a_json_array_is_invalid_key() {
     let k = b64([1u8; 32]);
     let key_file = format!(r#"[[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}"}}],"k"]"#);
-    let loaded = KeySet::from_json(&key_file).map(|_| ()).map_err(|e| e.code());
+    let loaded = KeySet::from_json(&key_file)
+        .map(|_| ())
+        .map_err(|e| e.code());
     assert_eq!(loaded, Err(ErrorCode::InvalidKey), "{key_file}");
 
     let ed = KeySet::generate(Algorithm::EdDsa).unwrap();
