@@ -141,6 +141,52 @@ fn header_problems_are_malformed() {
     assert_eq!(code_of(&tok), ErrorCode::Malformed);
 }
 
+/// Spec §2.4 rule 5 and step 3: the header is a JSON *object*. serde's derived `Deserialize`
+/// also reads a struct from a JSON array, positionally; an array holding the three values in
+/// field order must still be malformed (the one-element `["HS256"]` above fails only for its
+/// missing elements).
+#[test]
+fn a_header_written_as_a_json_array_of_its_three_values_is_malformed() {
+    let c = serde_json::to_string(&claims()).unwrap();
+    for header in [
+        r#"["HS256","tessera+jwt","hs1"]"#,
+        r#"["HS256","tessera+jwt","hs1"] "#,
+    ] {
+        let token = forge(header, &c);
+        assert_eq!(
+            verify_json(&hs_keys(), &token)
+                .map(|_| ())
+                .map_err(|e| e.code()),
+            Err(ErrorCode::Malformed),
+            "{header}"
+        );
+    }
+}
+
+/// Spec §2.4 rule 5 and step 8: the claims are a JSON *object*. An array of the claim values
+/// in field order (iss, aud, sub, iat, nbf, exp, jti, fpr, dat), correctly signed, must be
+/// malformed, as every other verifier (the Python reference included) refuses it.
+#[test]
+fn claims_written_as_a_json_array_of_their_values_are_malformed() {
+    let exp = NOW + 300;
+    let claims = format!(
+        r#"["{ISS}","{AUD}","{SUB}",{NOW},{NOW},{exp},"AAAAAAAAAAAAAAAAAAAAAA","v1",{{"part_id":1234,"qty":25}}]"#
+    );
+    let token = forge(HEADER, &claims);
+    assert_eq!(
+        verify_json(&hs_keys(), &token)
+            .map(|_| ())
+            .map_err(|e| e.code()),
+        Err(ErrorCode::Malformed)
+    );
+    // The same through the typed fast path.
+    let typed = verifier(&hs_keys())
+        .verify::<Transfer>(&token, &expected())
+        .map(|_| ())
+        .map_err(|e| e.code());
+    assert_eq!(typed, Err(ErrorCode::Malformed));
+}
+
 #[test]
 fn embedded_key_header_is_refused_and_never_fetched() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

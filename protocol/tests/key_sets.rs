@@ -373,3 +373,24 @@ fn a_key_set_document_over_the_size_cap_is_refused_before_parsing() {
     let err = KeySet::from_file("/dev/zero").unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidKey);
 }
+
+/// Spec §3.4: a key set is a JSON *object* `{"keys": [...], "active": ..., "active_sealing": ...}`.
+/// serde's derived `Deserialize` also reads it from a JSON array, positionally; such a
+/// document is not a key set and must be `invalid_key`, for key files and published JWKS alike.
+#[test]
+fn a_key_set_written_as_a_json_array_is_invalid_key() {
+    let k = b64([1u8; 32]);
+    let key_file = format!(r#"[[{{"kty":"oct","kid":"k","alg":"HS256","k":"{k}"}}],"k"]"#);
+    let loaded = KeySet::from_json(&key_file)
+        .map(|_| ())
+        .map_err(|e| e.code());
+    assert_eq!(loaded, Err(ErrorCode::InvalidKey), "{key_file}");
+
+    let ed = KeySet::generate(Algorithm::EdDsa).unwrap();
+    let public = ed.public_jwks();
+    let published = format!("[{}]", public["keys"]);
+    let loaded = KeySet::from_public_jwks(&published)
+        .map(|_| ())
+        .map_err(|e| e.code());
+    assert_eq!(loaded, Err(ErrorCode::InvalidKey), "{published}");
+}

@@ -370,6 +370,36 @@ fn sealed_tokens_get_the_same_claim_checks() {
     assert_eq!(err.code(), ErrorCode::WrongSubject);
 }
 
+/// Spec §9.2 and §2.4 rule 5: the protected header and the plaintext claims are JSON objects.
+/// Arrays holding the same values in field order, sealed with the right key, are malformed.
+#[test]
+fn a_sealed_header_or_claims_written_as_json_arrays_are_malformed() {
+    let keys = keys();
+    let claims_object = serde_json::to_string(&claims()).unwrap();
+    let header_object = r#"{"alg":"dir","enc":"A256GCM","typ":"tessera+jwt","kid":"enc1"}"#;
+    let code = |token: &str| {
+        verifier(&keys)
+            .verify::<Value>(token, &expect_sealed())
+            .map(|_| ())
+            .map_err(|e| e.code())
+    };
+    // Header as an array (alg, typ, kid, enc), claims an object.
+    let header_array = r#"["dir","tessera+jwt","enc1","A256GCM"]"#;
+    assert_eq!(
+        code(&seal_raw(header_array, &claims_object)),
+        Err(ErrorCode::Malformed)
+    );
+    // Claims as an array (iss, aud, sub, iat, nbf, exp, jti, fpr, dat), header an object.
+    let exp = NOW + 300;
+    let claims_array = format!(
+        r#"["{ISS}","{AUD}","{SUB}",{NOW},{NOW},{exp},"AAAAAAAAAAAAAAAAAAAAAA","v1",null]"#
+    );
+    assert_eq!(
+        code(&seal_raw(header_object, &claims_array)),
+        Err(ErrorCode::Malformed)
+    );
+}
+
 #[test]
 fn a_sealed_tokens_errors_do_not_disclose_its_times_or_payload_positions() {
     let keys = keys();

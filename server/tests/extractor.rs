@@ -869,3 +869,67 @@ async fn an_unusable_identity_header_is_bad_identity_on_actions_and_panels() {
     let ok = as_user(json_click(TRANSFER.path(), Some(&token), None), "alice");
     assert_eq!(send(&app, ok).await.status(), StatusCode::OK);
 }
+
+/// Spec §8.1: a JSON body is an *object* `{"token": ..., "input": ...}`; "a JSON body that is
+/// not an object of the members of point 1" is `malformed`. The envelope's derived
+/// `Deserialize` also reads a JSON array positionally, so `["<token>", <input>]` is taken as a
+/// click (a proxy or WAF that looks for `.token` in the JSON object sees no token at all).
+/// The existing case `["a"]` is refused only because "a" is not a token.
+#[tokio::test]
+async fn a_json_body_that_is_an_array_is_malformed_even_with_a_valid_token() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    for body in [
+        format!(r#"["{token}"]"#),
+        format!(r#"["{token}", {{"note": "x", "count": 1}}]"#),
+    ] {
+        let request = as_user(
+            Request::post(TRANSFER.path())
+                .header("content-type", "application/json")
+                .body(Body::from(body.clone()))
+                .unwrap(),
+            "alice",
+        );
+        let response = send(&app, request).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{}",
+            &body[..20]
+        );
+        assert_eq!(
+            refused(response).await,
+            expect(StatusCode::BAD_REQUEST, "malformed")
+        );
+    }
+}
+
+/// Spec §8.1 order: "the Tessera-Token header appears at most once and is visible ASCII
+/// (`malformed`)" comes before "the caller's identity (`bad_identity`)". A header value with
+/// a space or a tab is not visible ASCII (VCHAR is 0x21-0x7E), but `HeaderValue::to_str`
+/// lets both through, so the identity is judged first and the answer is `bad_identity`.
+#[tokio::test]
+async fn a_token_header_with_a_space_or_tab_is_malformed_before_the_identity_is_checked() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    for value in [format!("{token} x"), format!("{token}\tx")] {
+        let mut request = Request::post(TRANSFER.path()).body(Body::empty()).unwrap();
+        request.headers_mut().insert(
+            "tessera-token",
+            axum::http::HeaderValue::from_str(&value).unwrap(),
+        );
+        // The identity header repeated: bad_identity, but only after the token header check.
+        request
+            .headers_mut()
+            .append(USER_HEADER, "alice".parse().unwrap());
+        request
+            .headers_mut()
+            .append(USER_HEADER, "mallory".parse().unwrap());
+        assert_eq!(
+            refusal(&app, request).await,
+            expect(StatusCode::BAD_REQUEST, "malformed"),
+            "{:?}",
+            value.contains('\t')
+        );
+    }
+}

@@ -255,3 +255,38 @@ async fn four_workers_with_the_default_file_store_run_a_single_use_click_once() 
     let ledger = keys.ledger().unwrap();
     assert_eq!(ledger["stock"][SHELF], INITIAL_SHELF - 1, "{ledger}");
 }
+
+/// Spec §10.1 point 3: a replay-guard entry "MUST be kept at least until the token can no
+/// longer verify". With inline keys (`TESSERA_KEYS`, the form `--help` recommends over a
+/// command-line value) the host's default file store lives in a private temporary data folder
+/// that is removed when the host stops, while the keys, and so every unexpired token, stay
+/// valid for the next run with the same `TESSERA_KEYS`: a used single-use button runs again
+/// after a restart.
+#[tokio::test]
+async fn with_inline_keys_a_used_single_use_button_stays_used_after_a_restart() {
+    let keys = tessera_protocol::KeySet::generate(tessera_protocol::Algorithm::Hs256)
+        .unwrap()
+        .to_private_json();
+    let env = [("TESSERA_KEYS", keys.as_str())];
+    let client = fresh_client();
+
+    let first = tessera_tests::Host::start_with_env(&["--workers", "1"], &env);
+    let panels = get(&client, &first, PANELS, Some("alice")).await;
+    assert_eq!(panels.status, 200, "{panels:?}");
+    let (url, token) = url_and_token(button(&panels.body, CONFIRM_TRANSFER));
+    let body = json!({"token": token, "input": {"qty": 2}});
+    let used = post_json(&client, &first, &url, Some("alice"), &body).await;
+    assert_eq!(used.status, 200, "{used:?}");
+    let again = post_json(&client, &first, &url, Some("alice"), &body).await;
+    assert_eq!((again.status, again.code()), (409, "replayed"));
+    assert!(first.stop().success());
+
+    // Same keys, a new run, well within the token's 300 s lifetime.
+    let second = tessera_tests::Host::start_with_env(&["--workers", "1"], &env);
+    let after_restart = post_json(&client, &second, &url, Some("alice"), &body).await;
+    assert_eq!(
+        (after_restart.status, after_restart.body["code"].as_str()),
+        (409, Some("replayed")),
+        "the used button ran again after a restart: {after_restart:?}"
+    );
+}

@@ -132,3 +132,57 @@ async fn a_click_after_the_ledger_changed_is_stale_and_before_it_succeeds() {
         "every stale refusal came from the worker that made the change: {pairs:?}"
     );
 }
+
+/// Spec §10.2: a route that requires a fingerprint refuses a click rendered from other state.
+/// The demo's fingerprint is `ledger:PART:vN`, a version counter that starts again at v1 in
+/// a new ledger. With inline keys (`TESSERA_KEYS`) the ledger lives in a temporary data
+/// folder removed when the host stops, while tokens stay valid across the restart: a
+/// return-all button rendered at v2 of the first run matches v2 of the second run, whose
+/// stock differs, and moves the quantity counted in the first run.
+#[tokio::test]
+async fn with_inline_keys_a_return_all_button_from_before_a_restart_is_stale() {
+    let keys = KeySet::generate(tessera_protocol::Algorithm::Hs256)
+        .unwrap()
+        .to_private_json();
+    let env = [("TESSERA_KEYS", keys.as_str())];
+    let client = fresh_client();
+    let confirm = |qty: u64| json!({"input": {"qty": qty}});
+
+    // First run: one transfer of 2 (v1 -> v2), then render return-all at v2 (it moves 42).
+    let first = Host::start_with_env(&["--workers", "1"], &env);
+    let panels = get(&client, &first, PANELS, USER).await;
+    let (url, token) = url_and_token(button(&panels.body, CONFIRM_TRANSFER));
+    let mut body = confirm(2);
+    body["token"] = Value::from(token);
+    assert_eq!(
+        post_json(&client, &first, &url, USER, &body).await.status,
+        200
+    );
+    let panels = get(&client, &first, PANELS, USER).await;
+    let (back_url, back_token) = url_and_token(button(&panels.body, RETURN_ALL));
+    assert!(first.stop().success());
+
+    // Second run: a transfer of 100 (v1 -> v2): the bin now holds 140, not 42.
+    let second = Host::start_with_env(&["--workers", "1"], &env);
+    let panels = get(&client, &second, PANELS, USER).await;
+    let (url, token) = url_and_token(button(&panels.body, CONFIRM_TRANSFER));
+    let mut body = confirm(100);
+    body["token"] = Value::from(token);
+    let moved = post_json(&client, &second, &url, USER, &body).await;
+    assert_eq!((moved.status, &moved.body["version"]), (200, &json!(2)));
+
+    // The button from the first run's v2 is stale here.
+    let click = post_json(
+        &client,
+        &second,
+        &back_url,
+        USER,
+        &json!({"token": back_token}),
+    )
+    .await;
+    assert_eq!(
+        (click.status, click.body["code"].as_str()),
+        (409, Some("stale")),
+        "a button rendered from other state ran: {click:?}"
+    );
+}
