@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
 use crate::key::Material;
+use crate::object::ObjectOnly;
 use crate::{Algorithm, Error, Key, Kid};
 
 /// An optional member: absent is `None`, and a member that is present must hold a value of
@@ -26,7 +27,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct JwkSetIn {
-    pub(crate) keys: Vec<JwkIn>,
+    pub(crate) keys: Vec<ObjectOnly<JwkIn>>,
     #[serde(default, deserialize_with = "present")]
     pub(crate) active: Option<String>,
     #[serde(default, deserialize_with = "present")]

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::jwk::{JwkIn, JwkOut, JwkSetIn, JwkSetOut};
+use crate::object::ObjectOnly;
 use crate::{Algorithm, Error, Key, Kid, json_error_category};
 
 /// The environment variable [`KeySet::from_env`] reads by default.
@@ -118,7 +119,7 @@ impl KeySet {
                 json.len()
             )));
         }
-        let doc: JwkSetIn = serde_json::from_str(json).map_err(|e| {
+        let ObjectOnly(doc): ObjectOnly<JwkSetIn> = serde_json::from_str(json).map_err(|e| {
             Error::invalid_key(format!(
                 "not a tessera JWK Set ({} at line {} column {})",
                 json_error_category(&e),
@@ -133,7 +134,7 @@ impl KeySet {
             )));
         }
         let mut set = KeySet::new();
-        for jwk in doc.keys {
+        for ObjectOnly(jwk) in doc.keys {
             set.insert(JwkIn::into_key(jwk)?)?;
         }
         if let Some(active) = doc.active {

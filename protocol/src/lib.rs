@@ -50,6 +50,7 @@ mod jwk;
 mod key;
 mod key_set;
 mod mint;
+mod object;
 mod payload_check;
 mod strict;
 mod token;

@@ -3,6 +3,7 @@
 use std::ops::Range;
 
 use crate::header::{RawHeader, SEALED_ALG, SEALED_ENC, TYP};
+use crate::object::ObjectOnly;
 use crate::{Algorithm, Error};
 
 /// The default cap on a token's length, in bytes (checked before any decoding).
@@ -200,8 +201,10 @@ impl<'t> UntrustedToken<'t> {
             }));
         }
         // Step 3: the header is a JSON object of exactly the allowed members, all strings.
-        let header: RawHeader<'_> = serde_json::from_slice(&decoded[..ends[0]])
-            .map_err(|_| Error::malformed("the header is not a JSON object of alg, typ and kid"))?;
+        let ObjectOnly(header): ObjectOnly<RawHeader<'_>> =
+            serde_json::from_slice(&decoded[..ends[0]]).map_err(|_| {
+                Error::malformed("the header is not a JSON object of alg, typ and kid")
+            })?;
         // Step 4: explicit typing.
         if header.typ.0 != TYP {
             return Err(Error::malformed("the header typ is not tessera+jwt"));

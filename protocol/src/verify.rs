@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 
 use crate::claims::{MAX_FPR_LEN, RawClaims};
 use crate::json::{MAX_CLAIMS_DEPTH, check_json_rules_within};
+use crate::object::ObjectOnly;
 use crate::strict::Strict;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
 use crate::{
@@ -367,7 +368,8 @@ impl Verifier {
         // path, so the error is always the first failing step's. UTF-8 is checked once for the
         // whole text. The errors of a sealed token do not repeat its claims (its times).
         let outcome = if let Ok(claims_text) = std::str::from_utf8(claims_json)
-            && let Ok(raw) = serde_json::from_str::<RawClaims<'_, Strict<T>>>(claims_text)
+            && let Ok(ObjectOnly(raw)) =
+                serde_json::from_str::<ObjectOnly<RawClaims<'_, Strict<T>>>>(claims_text)
         {
             self.check_claims(&raw, expected)
                 .map(|times| self.verified(key, expected, raw, |dat| dat.0, times))
@@ -394,8 +396,10 @@ impl Verifier {
         // Step 8: the claims' structure (members, types, integers), then the JSON rules
         // inside the payload at any depth (no repeated member name, numbers in range, no
         // unpaired surrogate), whatever the payload type later reads or skips of it.
-        let raw: RawClaims<'_, &RawValue> = serde_json::from_slice(claims_json)
-            .map_err(|_| Error::malformed("the claims are not a valid tessera claims object"))?;
+        let ObjectOnly(raw): ObjectOnly<RawClaims<'_, &RawValue>> =
+            serde_json::from_slice(claims_json).map_err(|_| {
+                Error::malformed("the claims are not a valid tessera claims object")
+            })?;
         check_json_rules_within(raw.dat.get(), MAX_CLAIMS_DEPTH - 1).map_err(Error::malformed)?;
         // Steps 8 (times, fingerprint) to 15.
         let times = self.check_claims(&raw, expected)?;

@@ -1370,6 +1370,35 @@ pub(crate) fn failure_cases() -> Vec<Case> {
         ),
         good.clone(),
     );
+    // §2.4 rule 5, steps 3 and 8, §3.4: the header, the claims and a key set are JSON
+    // objects. A reader that fills a record from an array of its values in order (serde's
+    // derived structs do) must not accept these.
+    b.fail(
+        "header is a JSON array of the values alg, typ, kid",
+        &k,
+        fh(r#"["HS256","tessera+jwt","hs-a"]"#),
+        "malformed",
+    );
+    b.fail(
+        "claims are a JSON array of the values iss, aud, sub, iat, nbf, exp, jti, fpr, dat",
+        &k,
+        forge_hs(
+            &hh,
+            &format!(
+                r#"["{ISS}","{AUD}","{SUB}",{NOW},{NOW},{},"{JTI}","f",{REFERENCE}]"#,
+                NOW + 300
+            ),
+            "hs-a",
+        ),
+        "malformed",
+    );
+    b.bad_key_set_text(
+        "invalid_key: a key set written as a JSON array of the values keys, active",
+        &format!(
+            r#"[[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}}],"hs-a"]"#
+        ),
+        good.clone(),
+    );
     b.cases
 }
 
