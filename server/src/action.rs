@@ -837,9 +837,13 @@ fn header_token(headers: &HeaderMap) -> Result<Option<String>, Rejection> {
     let mut values = headers.get_all(TOKEN_HEADER_NAME).iter();
     match (values.next(), values.next()) {
         (None, _) => Ok(None),
-        (Some(value), None) => value.to_str().map(|t| Some(t.to_owned())).map_err(|_| {
-            Rejection::malformed_body("the Tessera-Token header is not visible ASCII")
-        }),
+        // `HeaderValue::to_str` lets space and tab through; a token has neither.
+        (Some(value), None) => match value.to_str() {
+            Ok(token) if token.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(token.to_owned())),
+            _ => Err(Rejection::malformed_body(
+                "the Tessera-Token header is not visible ASCII",
+            )),
+        },
         (Some(_), Some(_)) => Err(Rejection::malformed_body(
             "the Tessera-Token header appears more than once",
         )),
@@ -937,11 +941,20 @@ fn parse_body(kind: BodyKind, bytes: &Bytes) -> Result<Envelope<'_>, Rejection> 
 
 /// A JSON body: the token, and the input kept raw.
 fn parse_json(bytes: &Bytes) -> Result<Envelope<'_>, Rejection> {
-    let envelope: JsonEnvelope<'_> = serde_json::from_slice(bytes).map_err(|_| {
+    let not_the_object = || {
         Rejection::malformed_body(
             "the JSON body is not an object of \"token\" (a string) and \"input\"",
         )
-    })?;
+    };
+    // serde would also fill the envelope from an array of its values (`["<token>", {...}]`),
+    // which a proxy that inspects `.token` or `.input` reads as something else (spec §8.1).
+    let first = bytes
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(&b'{') {
+        return Err(not_the_object());
+    }
+    let envelope: JsonEnvelope<'_> = serde_json::from_slice(bytes).map_err(|_| not_the_object())?;
     Ok(Envelope {
         token: envelope.token,
         // `null` counts as no input: both are typed from `null` ("input is required" if refused).

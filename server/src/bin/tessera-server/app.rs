@@ -266,9 +266,15 @@ async fn parse_only(
                 Rejection::malformed_body("the request body could not be read")
             }
         })?;
-    let click: ParseOnly = serde_json::from_slice(&body).map_err(|_| {
-        Rejection::malformed_body("expected {\"token\": \"...\", \"input\": {...}}")
-    })?;
+    let malformed = || Rejection::malformed_body("expected {\"token\": \"...\", \"input\": {...}}");
+    // An object only, as the extractor reads it (serde would also take an array).
+    let first = body
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(&b'{') {
+        return Err(malformed());
+    }
+    let click: ParseOnly = serde_json::from_slice(&body).map_err(|_| malformed())?;
     if click.token.len() > app.tessera.max_token_len() {
         return Err(Rejection::body_too_large(app.tessera.max_token_len()));
     }
