@@ -260,8 +260,10 @@ async fn four_workers_with_the_default_file_store_run_a_single_use_click_once() 
 /// longer verify". With inline keys (`TESSERA_KEYS`, the form `--help` recommends over a
 /// command-line value) the host's default file store lives in a private temporary data folder
 /// that is removed when the host stops, while the keys, and so every unexpired token, stay
-/// valid for the next run with the same `TESSERA_KEYS`: a used single-use button runs again
-/// after a restart.
+/// valid for the next run with the same `TESSERA_KEYS`. The new run cannot know the button
+/// was used (its records went with the folder), but it knows the button was rendered against
+/// another data folder (the fingerprint `ledger:ID`): `409 stale`, never a second run. A button
+/// rendered by the new run works.
 #[tokio::test]
 async fn with_inline_keys_a_used_single_use_button_stays_used_after_a_restart() {
     let keys = tessera_protocol::KeySet::generate(tessera_protocol::Algorithm::Hs256)
@@ -286,7 +288,13 @@ async fn with_inline_keys_a_used_single_use_button_stays_used_after_a_restart() 
     let after_restart = post_json(&client, &second, &url, Some("alice"), &body).await;
     assert_eq!(
         (after_restart.status, after_restart.body["code"].as_str()),
-        (409, Some("replayed")),
+        (409, Some("stale")),
         "the used button ran again after a restart: {after_restart:?}"
     );
+    let panels = get(&client, &second, PANELS, Some("alice")).await;
+    let (url, token) = url_and_token(button(&panels.body, CONFIRM_TRANSFER));
+    let body = json!({"token": token, "input": {"qty": 2}});
+    let fresh = post_json(&client, &second, &url, Some("alice"), &body).await;
+    assert_eq!(fresh.status, 200, "{fresh:?}");
+    assert!(second.stop().success());
 }

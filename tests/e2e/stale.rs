@@ -100,7 +100,10 @@ async fn a_click_after_the_ledger_changed_is_stale_and_before_it_succeeds() {
         // Two panels rendered from the same, current version.
         let b = render(&host, &verifier).await;
         let c = render(&host, &verifier).await;
-        assert_eq!(b.fingerprint, format!("ledger:{LEDGER_PART}:v{version}"));
+        assert_eq!(
+            b.fingerprint,
+            format!("ledger:{}:{LEDGER_PART}:v{version}", keys.data_folder_id())
+        );
         assert_eq!(b.fingerprint, c.fingerprint);
         assert!(b.back_qty > 0, "the transfer put stock in the bin");
         // Before any change: the click succeeds and moves what the panel showed.

@@ -53,12 +53,17 @@ async fn the_panels_document_has_the_documented_shape() {
             assert_eq!(claims.exp - claims.iat, 120);
             assert_eq!(button["expires_at"], claims.exp);
             assert_eq!(claims.dat["rendered_by"], doc["rendered_by"]);
-            // Only the stale-checked button carries a fingerprint: the ledger version.
+            // Only the state-bound buttons carry a fingerprint: the stale-checked one the
+            // ledger's version, the single-use one the ledger (its data folder); both name the
+            // data folder by its id.
+            let id = keys.data_folder_id();
             if action == RETURN_ALL {
                 assert_eq!(
                     claims.fpr.as_deref(),
-                    Some(format!("ledger:{LEDGER_PART}:v1").as_str())
+                    Some(format!("ledger:{id}:{LEDGER_PART}:v1").as_str())
                 );
+            } else if action == CONFIRM_TRANSFER {
+                assert_eq!(claims.fpr.as_deref(), Some(format!("ledger:{id}").as_str()));
             } else {
                 assert_eq!(claims.fpr, None, "{action}");
             }

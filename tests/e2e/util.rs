@@ -26,6 +26,19 @@ impl KeyDir {
         self.path().display().to_string()
     }
 
+    /// The id the host made for its data folder (beside the key file, by default), which its
+    /// state-bound buttons carry in their fingerprints (`ledger:ID`, `ledger:ID:PART:vN`).
+    pub(crate) fn data_folder_id(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.path().join("demo-instance"))
+            .expect("the host made its data folder id");
+        let id = text.trim_end().to_owned();
+        assert!(
+            id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "a data folder id is 32 hex digits: {id:?}"
+        );
+        id
+    }
+
     /// The current shared stock ledger, which the host keeps beside its key file (its default
     /// data folder) as one file per version, `stock-ledger/vN.json`: the highest N; `None`
     /// before the first change.

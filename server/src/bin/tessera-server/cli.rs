@@ -60,8 +60,10 @@ vN, check it, write a temporary file, then create v(N+1).json as a hard link to 
 succeeds only if no other worker created it first (else the change starts over from the newer
 version). Readers only ever see complete versions; the last 16 are kept. Its return-all button
 is bound to the ledger version it was rendered from (the token's fingerprint, fpr =
-ledger:PART:vN): once the ledger has changed, on any worker, the click is refused with 409
-`stale`; reload the panel for fresh buttons.
+ledger:ID:PART:vN): once the ledger has changed, on any worker, the click is refused with 409
+`stale`; reload the panel for fresh buttons. ID names the data folder (DIR/demo-instance, a
+random id made with it): its confirm-transfer button (fpr = ledger:ID) and return-all button are
+refused as `stale` on a host with another data folder, whose records never saw their use.
 Default DIR: the key file's folder; with inline keys, a private temporary folder for this run,
 removed when the host stops (unless it is killed with SIGKILL).
 

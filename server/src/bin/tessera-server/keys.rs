@@ -46,19 +46,31 @@ pub(crate) fn load(source: &KeySource, alg: Algorithm, create: bool) -> Result<K
 /// half-written key file, and a crash leaves at most a stray temporary file, never an empty
 /// key file.
 fn create_key_file(path: &Path, alg: Algorithm) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create key folder {}: {e}", dir.display()))?;
+    }
+    let keys = KeySet::generate(alg).map_err(|e| e.to_string())?;
+    if create_whole(path, keys.to_private_json().as_bytes(), "key file")? {
+        tracing::info!(path = %path.display(), alg = alg.as_str(), "created a new key file");
+    }
+    Ok(())
+}
+
+/// Creates the file `path` (mode 0600) holding `content` and a newline, atomically with
+/// respect to other creators and to crashes: written whole and synced under a temporary name
+/// in the same folder, then hard-linked to `path`, which creates `path` complete in one step
+/// or finds that another process already did (that file wins). Returns whether this call
+/// created it. Errors name the file as a `what` and the path.
+pub(crate) fn create_whole(path: &Path, content: &[u8], what: &str) -> Result<bool, String> {
     let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|e| format!("cannot create key folder {}: {e}", dir.display()))?;
-            dir
-        }
+        Some(dir) => dir,
         None => Path::new("."),
     };
-    let keys = KeySet::generate(alg).map_err(|e| e.to_string())?;
-    let tmp = write_temporary(dir, path, keys.to_private_json().as_bytes())?;
+    let tmp = write_temporary(dir, path, content, what)?;
     let linked = std::fs::hard_link(&tmp, path);
     // The temporary name goes either way; only `path` is kept.
     let _ = std::fs::remove_file(&tmp);
@@ -68,16 +80,15 @@ fn create_key_file(path: &Path, alg: Algorithm) -> Result<(), String> {
             if let Ok(folder) = File::open(dir) {
                 let _ = folder.sync_all();
             }
-            tracing::info!(path = %path.display(), alg = alg.as_str(), "created a new key file");
-            Ok(())
+            Ok(true)
         }
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(format!("cannot create key file {}: {e}", path.display())),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(format!("cannot create {what} {}: {e}", path.display())),
     }
 }
 
 /// Writes `content` and a newline to a new temporary file beside `path` (mode 0600), synced.
-fn write_temporary(dir: &Path, path: &Path, content: &[u8]) -> Result<PathBuf, String> {
+fn write_temporary(dir: &Path, path: &Path, content: &[u8], what: &str) -> Result<PathBuf, String> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let stem = path
         .file_name()
@@ -101,7 +112,7 @@ fn write_temporary(dir: &Path, path: &Path, content: &[u8]) -> Result<PathBuf, S
             Ok(file) => file,
             // A stray file of an earlier process with the same pid: try the next name.
             Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("cannot create key file {}: {e}", path.display())),
+            Err(e) => return Err(format!("cannot create {what} {}: {e}", path.display())),
         };
         let written = file
             .write_all(content)
@@ -110,12 +121,12 @@ fn write_temporary(dir: &Path, path: &Path, content: &[u8]) -> Result<PathBuf, S
         if let Err(e) = written {
             drop(file);
             let _ = std::fs::remove_file(&tmp);
-            return Err(format!("cannot write key file {}: {e}", path.display()));
+            return Err(format!("cannot write {what} {}: {e}", path.display()));
         }
         return Ok(tmp);
     }
     Err(format!(
-        "cannot create key file {}: no free temporary name beside it",
+        "cannot create {what} {}: no free temporary name beside it",
         path.display()
     ))
 }

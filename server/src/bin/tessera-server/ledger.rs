@@ -46,10 +46,19 @@ pub(crate) const SHELF: &str = "A1-07";
 /// The destination location of the ledger's part.
 pub(crate) const BIN: &str = "B2-11";
 
+/// The file in the data folder that names it: a random id, made when the folder is first
+/// used and kept as long as the folder (and so its ledger and its replay records) is.
+pub(crate) const INSTANCE_FILE: &str = "demo-instance";
+/// The bytes of randomness in an instance id (written as hex).
+const INSTANCE_BYTES: usize = 16;
+
 /// The stock of one part at its locations, and the version of this state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Ledger {
+    /// The data folder's instance id (not stored in the version files: the folder's own).
+    #[serde(skip)]
+    pub(crate) instance: String,
     /// Bumped by every change; the button fingerprint is made from it.
     pub(crate) version: u64,
     pub(crate) part_id: u32,
@@ -59,9 +68,10 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
-    /// The stock before any change (what a missing file means).
-    pub(crate) fn initial() -> Ledger {
+    /// The stock before any change (what a missing file means), in the data folder `instance`.
+    pub(crate) fn initial(instance: &str) -> Ledger {
         Ledger {
+            instance: instance.to_owned(),
             version: 1,
             part_id: 4321,
             part_name: "M4 brass insert".to_owned(),
@@ -69,9 +79,22 @@ impl Ledger {
         }
     }
 
-    /// The fingerprint of this state, bound into stale-checked buttons: `ledger:PART:vN`.
+    /// The fingerprint of this state, bound into stale-checked buttons:
+    /// `ledger:INSTANCE:PART:vN`. The instance keeps version N of one ledger from matching
+    /// version N of another (a new temporary data folder counts from v1 again).
     pub(crate) fn fingerprint(&self) -> String {
-        format!("ledger:{}:v{}", self.part_id, self.version)
+        format!(
+            "ledger:{}:{}:v{}",
+            self.instance, self.part_id, self.version
+        )
+    }
+
+    /// The fingerprint of this ledger whatever its version, bound into single-use buttons:
+    /// `ledger:INSTANCE`. Their use is recorded beside this ledger; a button from another data
+    /// folder (an earlier temporary one, gone with its records) would find no record of its
+    /// use, so it is refused as stale rather than run again.
+    pub(crate) fn binding(&self) -> String {
+        format!("ledger:{}", self.instance)
     }
 
     /// The quantity at `location` (0 when the location is unknown).
@@ -101,17 +124,32 @@ impl Ledger {
 #[derive(Debug)]
 pub(crate) struct LedgerStore {
     dir: PathBuf,
+    /// The data folder's instance id ([`INSTANCE_FILE`]).
+    instance: String,
 }
 
 /// Makes temporary file names unique within this process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl LedgerStore {
-    /// The ledger in `data_dir`/stock-ledger (created on the first change).
-    pub(crate) fn new(data_dir: &Path) -> LedgerStore {
+    /// The ledger in `data_dir`/stock-ledger (created on the first change), of the data
+    /// folder whose instance id is `instance`.
+    pub(crate) fn new(data_dir: &Path, instance: &str) -> LedgerStore {
         LedgerStore {
             dir: data_dir.join(LEDGER_DIR),
+            instance: instance.to_owned(),
         }
+    }
+
+    /// The ledger of `data_dir`, whose instance file the supervisor made
+    /// ([`DataDir::ensure_instance`]).
+    pub(crate) fn open(data_dir: &Path) -> Result<LedgerStore, String> {
+        Ok(LedgerStore::new(data_dir, &read_instance(data_dir)?))
+    }
+
+    /// [`Ledger::binding`] of this store's ledger.
+    pub(crate) fn binding(&self) -> String {
+        Ledger::initial(&self.instance).binding()
     }
 
     fn version_path(&self, version: u64) -> PathBuf {
@@ -146,7 +184,7 @@ impl LedgerStore {
         for _ in 0..READ_ATTEMPTS {
             let version = self.latest_version()?;
             if version == 1 {
-                return Ok(Ledger::initial());
+                return Ok(Ledger::initial(&self.instance));
             }
             let path = self.version_path(version);
             let file = match File::open(&path) {
@@ -162,8 +200,9 @@ impl LedgerStore {
             if len > MAX_FILE {
                 return Err(LedgerError::corrupt(&path, "the file is too large"));
             }
-            let ledger: Ledger = serde_json::from_reader(std::io::BufReader::new(file))
+            let mut ledger: Ledger = serde_json::from_reader(std::io::BufReader::new(file))
                 .map_err(|_| LedgerError::corrupt(&path, "the file is not a ledger"))?;
+            ledger.instance.clone_from(&self.instance);
             if ledger.version != version {
                 return Err(LedgerError::corrupt(&path, "its version is not its name"));
             }
@@ -441,6 +480,38 @@ impl DataDir {
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The folder's instance id: read from its [`INSTANCE_FILE`], which is made (a fresh
+    /// random id, written whole in one step) when the folder has none. The supervisor calls
+    /// this before any worker starts; workers read the file ([`LedgerStore::open`]).
+    pub(crate) fn ensure_instance(&self) -> Result<String, String> {
+        let path = self.path.join(INSTANCE_FILE);
+        if !path.exists() {
+            let mut bytes = [0u8; INSTANCE_BYTES];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+                .map_err(|_| "cannot draw a random data folder id".to_owned())?;
+            let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            crate::keys::create_whole(&path, id.as_bytes(), "data folder id")?;
+        }
+        read_instance(&self.path)
+    }
+}
+
+/// The instance id in `data_dir`'s [`INSTANCE_FILE`].
+fn read_instance(data_dir: &Path) -> Result<String, String> {
+    let path = data_dir.join(INSTANCE_FILE);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read the data folder id {}: {e}", path.display()))?;
+    let id = text.trim_end_matches('\n');
+    if id.len() != 2 * INSTANCE_BYTES || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "the data folder id {} is damaged (expected {} hex digits); remove the file to \
+             start a new ledger (buttons rendered before are then refused as stale)",
+            path.display(),
+            2 * INSTANCE_BYTES
+        ));
+    }
+    Ok(id.to_owned())
 }
 
 impl Drop for DataDir {
@@ -467,8 +538,8 @@ mod tests {
     #[test]
     fn no_file_is_the_initial_ledger_and_changes_bump_the_version() {
         let dir = tempfile::tempdir().unwrap();
-        let store = LedgerStore::new(dir.path());
-        assert_eq!(store.read().unwrap(), Ledger::initial());
+        let store = LedgerStore::new(dir.path(), "test");
+        assert_eq!(store.read().unwrap(), Ledger::initial("test"));
         let change = store
             .update(|l| l.move_stock(SHELF, BIN, 5).map(|()| "moved"))
             .unwrap();
@@ -485,18 +556,18 @@ mod tests {
     #[test]
     fn a_refused_change_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = LedgerStore::new(dir.path());
+        let store = LedgerStore::new(dir.path(), "test");
         let err = store.update(|l| l.move_stock(SHELF, BIN, 201)).unwrap_err();
         assert!(matches!(err, PluginError::Rejection(_)));
         assert!(files(&store).is_empty());
-        assert_eq!(store.read().unwrap(), Ledger::initial());
+        assert_eq!(store.read().unwrap(), Ledger::initial("test"));
     }
 
     #[test]
     fn a_change_that_loses_the_race_runs_again_on_the_newer_ledger() {
         let dir = tempfile::tempdir().unwrap();
-        let store = LedgerStore::new(dir.path());
-        let other = LedgerStore::new(dir.path());
+        let store = LedgerStore::new(dir.path(), "test");
+        let other = LedgerStore::new(dir.path(), "test");
         let mut runs = Vec::new();
         let change = store
             .update(|l| {
@@ -513,14 +584,14 @@ mod tests {
             [1, 2],
             "the change saw version 1, lost, and re-ran on 2"
         );
-        assert_eq!(change.value, "ledger:4321:v2");
+        assert_eq!(change.value, "ledger:test:4321:v2");
         assert_eq!(store.read().unwrap().version, 3);
     }
 
     #[test]
     fn a_claim_on_a_version_deleted_as_old_is_void() {
         let dir = tempfile::tempdir().unwrap();
-        let store = LedgerStore::new(dir.path());
+        let store = LedgerStore::new(dir.path(), "test");
         for _ in 0..20 {
             store.update(|l| l.move_stock(SHELF, BIN, 1)).unwrap();
         }
@@ -528,7 +599,7 @@ mod tests {
         assert_eq!(current.version, 21);
         assert!(!store.version_path(3).exists(), "v3 was deleted as old");
         // A slow change prepared from version 2 finds the name v3 free again: void.
-        let mut slow = Ledger::initial();
+        let mut slow = Ledger::initial("test");
         slow.version = 3;
         assert!(!store.claim(&slow).unwrap());
         assert!(!store.version_path(3).exists());
@@ -545,7 +616,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let threads: Vec<_> = (0..8)
             .map(|_| {
-                let store = LedgerStore::new(dir.path());
+                let store = LedgerStore::new(dir.path(), "test");
                 std::thread::spawn(move || {
                     for _ in 0..10 {
                         store.update(|l| l.move_stock(SHELF, BIN, 1)).unwrap();
@@ -556,7 +627,7 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        let store = LedgerStore::new(dir.path());
+        let store = LedgerStore::new(dir.path(), "test");
         let ledger = store.read().unwrap();
         assert_eq!(ledger.version, 81);
         assert_eq!(ledger.at(SHELF), 120);
@@ -567,11 +638,37 @@ mod tests {
     #[test]
     fn a_damaged_version_is_an_error_not_a_reset() {
         let dir = tempfile::tempdir().unwrap();
-        let store = LedgerStore::new(dir.path());
+        let store = LedgerStore::new(dir.path(), "test");
         std::fs::create_dir(&store.dir).unwrap();
         std::fs::write(store.dir.join("v7.json"), "{\"version\":").unwrap();
         assert!(store.read().is_err());
         assert!(store.update(|l| l.move_stock(SHELF, BIN, 1)).is_err());
+    }
+
+    #[test]
+    fn a_data_folder_gets_one_id_kept_with_it_and_a_new_folder_a_new_one() {
+        let base = tempfile::tempdir().unwrap();
+        let dir = DataDir::resolve(Some(&base.path().join("data")), None).unwrap();
+        let id = dir.ensure_instance().unwrap();
+        assert_eq!(id.len(), 32);
+        assert_eq!(dir.ensure_instance().unwrap(), id, "made once, then read");
+        let store = LedgerStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.read().unwrap().fingerprint(),
+            format!("ledger:{id}:4321:v1")
+        );
+        assert_eq!(store.binding(), format!("ledger:{id}"));
+        // Another folder (a new temporary one): another id, so other fingerprints at v1.
+        let other = DataDir::resolve(None, None).unwrap();
+        assert_ne!(other.ensure_instance().unwrap(), id);
+        // A damaged id stops the start with a clear message, never a silent new ledger.
+        std::fs::write(dir.path().join(INSTANCE_FILE), "not an id\n").unwrap();
+        let err = dir.ensure_instance().unwrap_err();
+        assert!(
+            err.contains("damaged") && err.contains(INSTANCE_FILE),
+            "{err}"
+        );
+        assert!(LedgerStore::open(dir.path()).is_err());
     }
 
     #[test]

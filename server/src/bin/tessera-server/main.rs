@@ -74,9 +74,18 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            // The folder's id, bound into its state-bound buttons (made on first use).
+            let instance = match data_dir.ensure_instance() {
+                Ok(id) => id,
+                Err(e) => {
+                    eprintln!("tessera-server: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             tracing::info!(
                 replay_store = replay.describe(),
                 data_dir = %data_dir.path().display(),
+                data_dir_id = %instance,
                 "single-use and stale-state checks configured"
             );
             if matches!(replay, ReplayStore::Memory) && cli.worker_count() > 1 {

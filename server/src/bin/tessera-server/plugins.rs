@@ -10,7 +10,10 @@
 //! stateful actions: `confirm-transfer` is **single-use** (a second click of the same button
 //! is refused with 409 `replayed` by the replay guard), and `return-all` is **bound to the
 //! ledger version** it was rendered from (a click after the ledger changed is refused with
-//! 409 `stale`, compared within the ledger's compare-and-swap on its version).
+//! 409 `stale`, compared within the ledger's compare-and-swap on its version). Both are bound
+//! to the data folder too ([`Ledger::binding`]): a button from a ledger this host does not
+//! keep (an earlier temporary data folder) is stale, never run against records that never saw
+//! it.
 
 use axum::extract::State;
 use axum::{Json, Router};
@@ -235,11 +238,12 @@ pub(crate) fn shared_stock_panel(
         ),
     )
     .with_field(Field::number("qty", "Quantity to transfer").with_value("5"))
-    .with_button(tessera.button(
+    .with_button(tessera.button_with_fingerprint(
         format!("Confirm transfer to {BIN} (single use)"),
         &CONFIRM_TRANSFER,
         who,
         &confirm,
+        &ledger.binding(),
     )?)
     .with_button(tessera.button_with_fingerprint(
         format!(
@@ -459,6 +463,9 @@ async fn confirm_transfer(
     State(app): State<AppState>,
     action: Action<ConfirmPayload, Option<QtyInput>>,
 ) -> Result<Json<Value>, PluginError> {
+    // Bound to this ledger (its data folder), whose replay records saw its uses: a button
+    // of another (an earlier temporary folder, gone with its records) is stale.
+    action.require_fingerprint(&app.ledger.binding())?;
     let p = action.payload;
     let qty = action.input.unwrap_or_default().qty.unwrap_or(1);
     let (from, to) = (p.from.clone(), p.to.clone());

@@ -60,6 +60,14 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
             return ExitCode::FAILURE;
         }
     };
+    // The ledger of the data folder the supervisor prepared (its instance id made).
+    let ledger = match LedgerStore::open(data_dir) {
+        Ok(ledger) => ledger,
+        Err(e) => {
+            tracing::error!(worker = %label, "{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let listener = match workers::worker_listener(cli.bind) {
         Ok(l) => l,
         Err(e) => {
@@ -74,7 +82,7 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
         leeway: std::time::Duration::from_secs(cli.leeway),
         keep_alive: cli.keep_alive,
         replay,
-        ledger: LedgerStore::new(data_dir),
+        ledger,
         data_dir: data_dir.to_path_buf(),
         workers: cli.worker_count(),
     };
