@@ -365,7 +365,17 @@ async fn a_supervisor_that_gets_sighup_while_it_loads_its_keys_starts_then_reloa
         "SIGHUP to the starting supervisor"
     );
     feed(supervisor_reading);
-    // Its worker reads the key file in turn; then, the host ready, the reload's new worker.
+    // Its worker reads the key file in turn, once the supervisor has read it to the end (a
+    // writer opening the FIFO before that would extend the supervisor's read): the worker's
+    // start shows it. Then, the host ready, the reload's new worker reads it.
+    let deadline = Instant::now() + RELOAD_GUARD;
+    while children_of(supervisor[0]).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the supervisor starts its worker"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     feed(next_reader(keys.path()));
     let host = host
         .join()
