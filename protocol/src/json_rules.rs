@@ -61,6 +61,12 @@ impl std::error::Error for JsonRuleError {}
 /// deserializer); anything that pass cannot decide cheaply (escaped names, very large or deep
 /// objects) is checked again in full.
 ///
+/// The rules are about the text; what it means is `T`'s. serde's derived `Deserialize` of a
+/// struct also reads a JSON array of the struct's values in field order (`[2]` as
+/// `{"qty": 2}`), so a proxy that looks for `qty` and the application can still disagree on
+/// such an input: type it as a map, or check the text starts with `{`, where that matters.
+/// (The token's own documents — header, claims, key sets — are read from objects only.)
+///
 /// ```
 /// use std::collections::HashMap;
 /// use tessera_protocol::json_rules::{from_str, JsonRuleError};
