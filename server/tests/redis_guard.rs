@@ -169,3 +169,52 @@ async fn redis_guard_release_deletes_the_record() {
     assert_eq!(guard.first_use("s", "j", exp).await.unwrap(), Use::Replayed);
     guard.release("s", "never-used").await.unwrap();
 }
+
+/// A host whose clock runs 2 minutes behind the Redis server's (two machines, NTP drift or a
+/// VM resumed from a snapshot). The host still accepts the token (by its own clock it expires
+/// in 60 s, plus the 30 s leeway); the guard records it with `EXAT exp+leeway`, an absolute
+/// time that Redis reads on *its* clock, where it has already passed: the record is dropped at
+/// once and the same token runs again. The record's lifetime must not depend on Redis's clock
+/// (e.g. `EX until - host_now`, or a margin).
+#[tokio::test]
+async fn a_host_clock_behind_redis_does_not_let_a_single_use_token_run_twice() {
+    use axum::Router;
+    use axum::http::StatusCode;
+    use tessera_protocol::{FixedClock, Minter};
+    use tessera_server::{Action, ActionRoute, ActionRouterExt};
+
+    use crate::util::*;
+
+    const ONCE: ActionRoute = ActionRoute::new("plugin:shop/action:once", "/once").single_use();
+    async fn once(_action: Action<serde_json::Value>) -> &'static str {
+        "ran"
+    }
+
+    let redis = RedisServer::start();
+    let real_now = far_future() - 600;
+    let host_now = real_now - 120;
+    let host_clock = Arc::new(FixedClock(host_now));
+    let state = config(keys())
+        .with_clock(host_clock.clone())
+        .with_replay_guard(RedisReplayGuard::new(&redis.url).unwrap())
+        .build()
+        .unwrap();
+    let app: Router = Router::new().action(&ONCE, once).with_state(state);
+    let token = Minter::new(keys(), ISS)
+        .with_clock(host_clock)
+        .token(ONCE.id().as_str())
+        .subject("alice")
+        .ttl(Duration::from_secs(60))
+        .payload(&serde_json::json!({}))
+        .mint()
+        .unwrap();
+    let click = || as_user(json_click("/once", Some(&token), None), "alice");
+    let (status, _) = call(&app, click()).await;
+    assert_eq!(status, StatusCode::OK, "the first click runs");
+    let response = send(&app, click()).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CONFLICT,
+        "the second click of a single-use token the host still accepts must be `replayed`"
+    );
+}

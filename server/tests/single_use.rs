@@ -443,3 +443,77 @@ async fn the_memory_guard_releases_a_record() {
     // Releasing what is not recorded is not an error.
     guard.release("s", "other").await.unwrap();
 }
+
+/// A clock the test moves (the host's and its guard's: one clock).
+#[derive(Debug)]
+struct MovingClock(std::sync::atomic::AtomicU64);
+
+impl tessera_protocol::Clock for MovingClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The memory guard, reached one second after the extractor verified the token when `late`
+/// is set: a click in the last second of its token's validity, during which the second turns
+/// over (a loaded worker, a blocking-pool hop for the file guard, a network round trip for
+/// Redis).
+#[derive(Debug)]
+struct LateGuard {
+    inner: MemoryReplayGuard,
+    clock: Arc<MovingClock>,
+    late: std::sync::atomic::AtomicBool,
+}
+
+impl ReplayGuard for LateGuard {
+    fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a> {
+        if self.late.load(Ordering::SeqCst) {
+            self.clock.0.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.first_use(scope, jti, expires_at)
+    }
+
+    fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {
+        self.inner.release(scope, jti)
+    }
+}
+
+/// The record of a use lives exactly until the last second its token verifies (`exp` +
+/// leeway), with no margin: a replay verified in that last second whose guard check lands in
+/// the next one finds the record expired and runs the action again. The record must outlive
+/// every instant at which its token can still pass verification (a margin past `exp` +
+/// leeway, or the verifier's `now` handed to the guard).
+#[tokio::test]
+async fn a_replay_verified_in_the_tokens_last_second_is_still_refused() {
+    let clock = Arc::new(MovingClock(std::sync::atomic::AtomicU64::new(NOW)));
+    let guard = Arc::new(LateGuard {
+        inner: MemoryReplayGuard::with_clock(1000, clock.clone()),
+        clock: clock.clone(),
+        late: std::sync::atomic::AtomicBool::new(false),
+    });
+    let state = AppState {
+        tessera: config(keys())
+            .with_clock(clock.clone())
+            .with_shared_replay_guard(guard.clone())
+            .build()
+            .unwrap(),
+        runs: Runs::default(),
+        version: Arc::new(AtomicUsize::new(1)),
+    };
+    let app = Router::new().action(&PAY, pay).with_state(state.clone());
+    let token = pay_token("alice"); // minted at NOW: exp NOW + 300, leeway 30
+    let click = || as_user(json_click("/pay", Some(&token), None), "alice");
+    let (status, body) = call(&app, click()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The token's last valid second: verification passes; the guard is reached a moment later.
+    clock.0.store(NOW + 300 + 30 - 1, Ordering::SeqCst);
+    guard.late.store(true, Ordering::SeqCst);
+    let response = send(&app, click()).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CONFLICT,
+        "the replay ran the single-use action again (runs: {})",
+        state.runs.0.load(Ordering::SeqCst)
+    );
+    assert_eq!(state.runs.0.load(Ordering::SeqCst), 1);
+}

@@ -250,6 +250,46 @@ async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
     assert_eq!(workers_seen(&host, 1, 5).await.len(), 1);
 }
 
+/// A client that sends a complete request head and then its body a byte at a time, slower than
+/// any real client (here: nothing more after the first bytes), holds its connection and the
+/// worker's request forever: `--header-timeout` bounds only the head, and nothing bounds the
+/// body (the action extractor and the parse-only route read it without a deadline). A few
+/// thousand such connections use up a worker's file descriptors (its accept loop then pauses
+/// a second per failure) and keep every one of their requests in memory. The host must cut
+/// such a connection off (with or without a 408), as it does a stalled head.
+#[tokio::test]
+async fn a_client_that_never_finishes_its_request_body_is_disconnected() {
+    use std::io::{Read as _, Write as _};
+    let keys = KeyDir::new();
+    let host = start_host(1, &keys, &["--header-timeout", "1"]);
+    for path in [
+        "/api/plugins/stock-tools/actions/transfer",
+        "/bench/parse-only",
+    ] {
+        let mut stalled = std::net::TcpStream::connect(host.addr()).expect("connect");
+        write!(
+            stalled,
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n\
+             content-length: 100\r\n\r\n{{\"token\":"
+        )
+        .expect("write");
+        stalled
+            .set_read_timeout(Some(Duration::from_secs(12)))
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut answer = Vec::new();
+        let ended = stalled.read_to_end(&mut answer);
+        assert!(
+            ended.is_ok(),
+            "{path}: the host still held a request whose body stalled after {:?} \
+             (--header-timeout 1): {ended:?}",
+            started.elapsed()
+        );
+    }
+    // Other clients are served as before.
+    assert_eq!(workers_seen(&host, 1, 5).await.len(), 1);
+}
+
 /// A graceful stop waits for open connections; a client that never finishes its request head
 /// is cut off by the header timeout (2 s here), so the supervisor never needs its 10 s grace
 /// and its kill. Checked by what the supervisor did, not by how long the stop took.
