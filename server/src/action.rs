@@ -61,6 +61,16 @@ use crate::replay::{ReplayGuard, Use};
 /// # }).unwrap();
 /// ```
 pub const TOKEN_HEADER: &str = "tessera-token";
+
+/// How long a single-use route keeps the record of a use past the last second its token can
+/// verify (`exp` + leeway): a use verified in that second and recorded in the next (a loaded
+/// worker, a round trip to the store) is still seen, and hosts whose clocks differ by less
+/// than this agree on it. Spec §10.1 point 3.
+///
+/// ```
+/// assert_eq!(tessera_server::REPLAY_RECORD_MARGIN.as_secs(), 60);
+/// ```
+pub const REPLAY_RECORD_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
 /// [`TOKEN_HEADER`] as a header name (looked up without parsing the name each time).
 const TOKEN_HEADER_NAME: HeaderName = HeaderName::from_static(TOKEN_HEADER);
 /// The urlencoded form field that may carry the token. The form's other fields are the input.
@@ -737,8 +747,14 @@ async fn first_use(
     })?;
     // Scope the record by issuer and action: a jti is unique per token anyway.
     let scope = format!("{}|{}", claims.iss, claims.aud);
-    let until = claims.exp.saturating_add(tessera.leeway().as_secs());
-    match guard.first_use(&scope, &claims.jti, until).await {
+    // Kept past the last second the token verifies (`exp` + leeway) by a margin: a use
+    // verified in that second whose record is written in the next must still be seen.
+    let until = claims
+        .exp
+        .saturating_add(tessera.leeway().as_secs())
+        .saturating_add(REPLAY_RECORD_MARGIN.as_secs());
+    let now = tessera.clock().now();
+    match guard.first_use_at(&scope, &claims.jti, until, now).await {
         Ok(Use::First) => {
             if let Some(record) = record {
                 record.set(Recorded {

@@ -80,7 +80,7 @@ use axum::Router;
 use axum::extract::FromRef;
 
 pub use crate::action::{
-    Action, ActionId, ActionRoute, ActionRouterExt, TOKEN_FIELD, TOKEN_HEADER,
+    Action, ActionId, ActionRoute, ActionRouterExt, REPLAY_RECORD_MARGIN, TOKEN_FIELD, TOKEN_HEADER,
 };
 pub use crate::identity::{
     Anonymous, BadIdentity, Caller, CookieIdentity, ExtensionIdentity, FixedIdentity,

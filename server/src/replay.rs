@@ -8,7 +8,7 @@
 //! Three stores: [`MemoryReplayGuard`] (one process; bounded memory; expired entries dropped),
 //! [`FileReplayGuard`] (several processes of one machine: one file per use in a shared folder,
 //! created atomically) and, behind the `redis` cargo feature, `RedisReplayGuard` (several
-//! processes and machines: one `SET key 1 NX EXAT exp` per use).
+//! processes and machines: one `SET key 1 NX EX seconds-left` per use).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -104,6 +104,22 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug + 'static {
     /// Records `jti` (namespaced by `scope`, e.g. issuer and action) until `expires_at` (Unix
     /// seconds), and says whether this was its first use.
     fn first_use<'a>(&'a self, scope: &'a str, jti: &'a str, expires_at: u64) -> GuardFuture<'a>;
+
+    /// [`ReplayGuard::first_use`], told the current time `now` (Unix seconds) of the clock that
+    /// verified the token. The extractor calls this one. A guard whose store judges expiry on
+    /// a clock of its own (a Redis server, perhaps on another machine) keeps the record for
+    /// `expires_at - now` seconds of that store's time, so that the two clocks need not agree.
+    /// The default ignores `now` and calls `first_use`.
+    fn first_use_at<'a>(
+        &'a self,
+        scope: &'a str,
+        jti: &'a str,
+        expires_at: u64,
+        now: u64,
+    ) -> GuardFuture<'a> {
+        let _ = now;
+        self.first_use(scope, jti, expires_at)
+    }
 
     /// Forgets the record of `jti` (in `scope`), so the token can be used again. Called when a
     /// single-use route's handler refused the click (answered 4xx) after the use was recorded:
@@ -556,13 +572,18 @@ mod redis_store {
 
     use tokio::sync::Mutex as AsyncMutex;
 
+    use tessera_protocol::{Clock as _, SystemClock};
+
     use super::{GuardFuture, ReleaseFuture, ReplayGuard, StoreUnavailable, Use, store_key};
 
     /// How long one Redis round trip may take before the action fails closed.
     const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
     /// A replay guard in Redis, shared by every process and machine that uses the same server:
-    /// each use is one atomic `SET key 1 NX EXAT expires_at`.
+    /// each use is one atomic `SET key 1 NX EX seconds`, the record's remaining lifetime
+    /// (`expires_at` minus the verifier's `now`, at least 1): a relative lifetime, so Redis's
+    /// clock need not agree with the hosts' ([`ReplayGuard::first_use_at`]; `first_use` takes
+    /// the system clock's now).
     ///
     /// The connection is opened lazily and re-opened after an error; any error or a round trip
     /// over two seconds is [`StoreUnavailable`], so the action fails closed.
@@ -599,12 +620,12 @@ mod redis_store {
             })
         }
 
-        async fn set_nx(&self, key: &str, expires_at: u64) -> Result<Use, StoreUnavailable> {
-            match self.try_set_nx(key, expires_at).await {
+        async fn set_nx(&self, key: &str, seconds: u64) -> Result<Use, StoreUnavailable> {
+            match self.try_set_nx(key, seconds).await {
                 // A connection that died (a Redis restart) fails once; reconnect and try once
                 // more. If the first SET did land and only its reply was lost, the retry answers
                 // "replayed": a refusal, never an unguarded second run.
-                Err(Attempt::ConnectionLost) => match self.try_set_nx(key, expires_at).await {
+                Err(Attempt::ConnectionLost) => match self.try_set_nx(key, seconds).await {
                     Ok(use_) => Ok(use_),
                     Err(e) => Err(e.into()),
                 },
@@ -646,7 +667,7 @@ mod redis_store {
                 .ok_or(Attempt::Failed("connection missing"))
         }
 
-        async fn try_set_nx(&self, key: &str, expires_at: u64) -> Result<Use, Attempt> {
+        async fn try_set_nx(&self, key: &str, seconds: u64) -> Result<Use, Attempt> {
             let mut conn = self.connection().await?;
             let reply: Result<Option<String>, redis::RedisError> = tokio::time::timeout(
                 REDIS_TIMEOUT,
@@ -654,8 +675,8 @@ mod redis_store {
                     .arg(key)
                     .arg(1)
                     .arg("NX")
-                    .arg("EXAT")
-                    .arg(expires_at)
+                    .arg("EX")
+                    .arg(seconds)
                     .query_async(&mut conn),
             )
             .await
@@ -702,8 +723,20 @@ mod redis_store {
             jti: &'a str,
             expires_at: u64,
         ) -> GuardFuture<'a> {
+            self.first_use_at(scope, jti, expires_at, SystemClock.now())
+        }
+
+        fn first_use_at<'a>(
+            &'a self,
+            scope: &'a str,
+            jti: &'a str,
+            expires_at: u64,
+            now: u64,
+        ) -> GuardFuture<'a> {
             let key = store_key(scope, jti);
-            Box::pin(async move { self.set_nx(&key, expires_at).await })
+            // At least one second: Redis refuses `EX 0`, and a record must exist to refuse.
+            let seconds = expires_at.saturating_sub(now).max(1);
+            Box::pin(async move { self.set_nx(&key, seconds).await })
         }
 
         fn release<'a>(&'a self, scope: &'a str, jti: &'a str) -> ReleaseFuture<'a> {

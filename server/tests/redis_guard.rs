@@ -107,9 +107,11 @@ async fn redis_guard_records_first_use_atomically_and_fails_closed_when_stopped(
     }
     assert_eq!(firsts, 1);
 
-    // The record expires at the token's expiry: an already-expired exp leaves nothing behind.
+    // The record expires at the token's expiry: one for an already-expired exp lives for the
+    // shortest lifetime Redis takes, one second, and is then gone.
     let past = far_future() - 1200;
     let _ = guard.first_use("iss|aud", "jti-old", past).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
         guard.first_use("iss|aud", "jti-old", exp).await.unwrap(),
         Use::First
