@@ -160,9 +160,10 @@ pub(crate) struct Cli {
     #[arg(long, env = "TESSERA_KEY_ALG", value_enum, default_value_t = KeyAlg::Hs256)]
     pub(crate) key_alg: KeyAlg,
 
-    /// Seconds a client has to send a request's complete head (request line and headers); a
-    /// slower client is disconnected, so it cannot hold a connection (or a graceful stop) open
-    /// (1 to 300).
+    /// Seconds a client has to send a request's complete head (request line and headers), and
+    /// as long again, from the head's arrival, for its complete body; a slower client is
+    /// disconnected (a stalled body first gets 400 `malformed`), so it cannot hold a
+    /// connection (or a graceful stop) open (1 to 300).
     #[arg(long, env = "TESSERA_HEADER_TIMEOUT", value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub(crate) header_timeout: u64,

@@ -1,20 +1,28 @@
 //! A worker's accept loop: the app on hyper's HTTP/1 connections, with a header-read timeout
-//! (which `axum::serve` does not offer) and a graceful stop.
+//! (which `axum::serve` does not offer), a deadline on each request's body, and a graceful
+//! stop.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use bytes::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::time::{Instant, Sleep};
+use tower::ServiceBuilder;
 
 /// Serves `app` on `listener` until `stop` resolves, then stops accepting and lets the open
 /// connections finish their requests (idle keep-alive connections close at once).
 ///
-/// A client gets `header_timeout` to send each request's head; a slower one (a stalled or
-/// malicious client holding the connection) is disconnected.
+/// A client gets `header_timeout` to send each request's head, and as long again, from the
+/// head's arrival, for its body; a slower one (a stalled or malicious client holding the
+/// connection) is disconnected (a stalled body gets `400 malformed` first).
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
@@ -37,8 +45,13 @@ pub(crate) async fn serve(
             },
             () = &mut stop => break,
         };
+        let service = ServiceBuilder::new()
+            .map_request(move |request: hyper::Request<Incoming>| {
+                request.map(|body| DeadlineBody::new(body, header_timeout))
+            })
+            .service(app.clone());
         let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
@@ -63,4 +76,68 @@ async fn accept_failed(e: std::io::Error) {
     }
     tracing::warn!("accept failed: {e}; pausing one second");
     tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// A request body that must arrive whole within a deadline counted from the request's head.
+/// The timer is armed only when the body is not all there yet (a small body usually comes with
+/// its head), so a request that waits for nothing costs no timer.
+struct DeadlineBody {
+    inner: Incoming,
+    deadline: Instant,
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl DeadlineBody {
+    fn new(inner: Incoming, within: Duration) -> DeadlineBody {
+        DeadlineBody {
+            inner,
+            deadline: Instant::now() + within,
+            timer: None,
+        }
+    }
+}
+
+/// The error of a body that missed its deadline.
+#[derive(Debug)]
+struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+impl Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
+            Poll::Pending => {
+                let deadline = this.deadline;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyTimedOut)))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
