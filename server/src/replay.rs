@@ -311,6 +311,9 @@ struct FileStore {
     clock: Arc<dyn Clock>,
     /// The next shard the purge examines.
     cursor: std::sync::atomic::AtomicUsize,
+    /// Shards whose folder entry this guard has synced (a synced guard syncs each once, even
+    /// one another process created: that process may not have synced it yet).
+    durable_shards: [std::sync::atomic::AtomicBool; 256],
 }
 
 /// Tells this process's temporary files apart (shared by every file guard of the process).
@@ -360,6 +363,7 @@ impl FileReplayGuard {
                 dir,
                 clock,
                 cursor: std::sync::atomic::AtomicUsize::new(0),
+                durable_shards: std::array::from_fn(|_| std::sync::atomic::AtomicBool::new(false)),
             }),
             sync: false,
         })
@@ -444,13 +448,22 @@ impl FileStore {
         use std::io::Write as _;
         use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
         let shard = path.parent().unwrap_or(&self.dir);
-        let new_shard = sync && !shard.is_dir();
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(shard)
             .map_err(|e| io_unavailable("cannot create a replay shard folder", &e))?;
-        if new_shard {
+        // The shard's folder entry must be durable before a record in it counts, whoever
+        // created the folder (another process may have created it and not synced it yet):
+        // synced once per shard by each synced guard.
+        let durable = shard
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| u8::from_str_radix(n, 16).ok())
+            .map(|i| &self.durable_shards[usize::from(i)]);
+        let unsynced =
+            sync && durable.is_none_or(|d| !d.load(std::sync::atomic::Ordering::Acquire));
+        if unsynced {
             // The shard's name in the folder, and the folder's own name in its parent.
             let parent = match self.dir.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p,
@@ -459,6 +472,9 @@ impl FileStore {
             sync_dir(&self.dir)
                 .and_then(|()| sync_dir(parent))
                 .map_err(|e| io_unavailable("cannot sync the replay folder", &e))?;
+            if let Some(durable) = durable {
+                durable.store(true, std::sync::atomic::Ordering::Release);
+            }
         }
         // A temporary name unique in this process (one counter for every guard) and, by the
         // pid, among live processes; a leftover of a dead process with the same pid is skipped.
