@@ -14,6 +14,8 @@ use serde_json::value::RawValue;
 use tessera_protocol::{FixedClock, Key, KeySet, Kid, Minter};
 
 pub(crate) const NOW: u64 = 1_790_000_000;
+/// The largest time a claim can hold, 9999-12-31T23:59:59Z (spec §2.5).
+const MAX_TIME: u64 = 253_402_300_799;
 pub(crate) const ISS: &str = "inventree";
 pub(crate) const AUD: &str = "plugin:stock-tools/action:transfer";
 pub(crate) const SUB: &str = "user:42";
@@ -571,6 +573,29 @@ pub(crate) fn hs256_cases() -> Vec<Case> {
             "hs-a",
         ),
         "[1.7976931348623157e308,0.0]",
+    );
+    // §5.1: now may be past the last time a claim can hold; the leeway still applies.
+    b.ok_at(
+        "now one second past 9999-12-31T23:59:59Z, inside the leeway of a token that expires then",
+        &k,
+        MAX_TIME + 1,
+        Some(SUB),
+        mint(&k, MAX_TIME - 799, Some(SUB), REFERENCE, 799),
+        REFERENCE,
+    );
+    // §2.4: integers beyond 64 bits, and -0, are handed over as binary64.
+    b.ok(
+        "integers beyond the 64-bit range and -0 in dat are read as binary64",
+        &k,
+        Some(SUB),
+        forge_hs(
+            &hs_header("hs-a"),
+            &Claims::standard()
+                .set("dat", "[-0,18446744073709551617,-9223372036854775809]")
+                .text(),
+            "hs-a",
+        ),
+        "[-0.0,1.8446744073709552e19,-9.223372036854776e18]",
     );
     b.cases
 }
@@ -1398,6 +1423,16 @@ pub(crate) fn failure_cases() -> Vec<Case> {
             r#"[[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}}],"hs-a"]"#
         ),
         good.clone(),
+    );
+    // §5.1: a clock past the last time a claim can hold sees every token expired.
+    b.fail_at(
+        "now one second past 9999-12-31T23:59:59Z: the reference token has long expired",
+        &k,
+        MAX_TIME + 1,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        "expired",
     );
     b.cases
 }

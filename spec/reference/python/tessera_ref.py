@@ -431,7 +431,8 @@ def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max
     names a subject is then refused at step 15.
     `payload_check(dat)` stands for the application's payload type: False or an exception
     (ValueError, TypeError, KeyError) means the payload does not fit."""
-    if not (_is_time(now) and type(leeway) is int and 0 <= leeway <= 300
+    # now is any non-negative integer (spec 5.1): past 9999-12-31 every token has expired.
+    if not (type(now) is int and now >= 0 and type(leeway) is int and 0 <= leeway <= 300
             and type(max_len) is int and max_len > 0 and type(max_lifetime) is int and max_lifetime > 0
             and accept in ACCEPT):
         raise TesseraError("invalid_config", "now, leeway (0..=300), max_len, max_lifetime or accept "
