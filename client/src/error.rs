@@ -47,6 +47,10 @@ pub enum Code {
     /// The request named the user in a form the host cannot use, e.g. a repeated identity
     /// header (`bad_identity`).
     BadIdentity,
+    /// The host refused a request a browser sent from a page of another origin
+    /// (`cross_origin`); the client sends no such headers, so it sees this only through a
+    /// proxy that adds them.
+    CrossOrigin,
     /// Any other code, kept verbatim.
     Other(String),
 }
@@ -80,6 +84,7 @@ impl Code {
             "unsupported_media_type" => Code::UnsupportedMediaType,
             "mint_failed" => Code::MintFailed,
             "bad_identity" => Code::BadIdentity,
+            "cross_origin" => Code::CrossOrigin,
             other => Code::Other(other.to_owned()),
         }
     }
@@ -97,6 +102,7 @@ impl Code {
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::MintFailed => "mint_failed",
             Code::BadIdentity => "bad_identity",
+            Code::CrossOrigin => "cross_origin",
             Code::Other(code) => code,
         }
     }

@@ -32,6 +32,7 @@ use tessera_protocol::json_rules::{self, JsonRuleError};
 use tessera_protocol::{Accept, Claims, Expected, Header};
 
 use crate::TesseraState;
+use crate::handler::ActionHandler;
 use crate::identity::Principal;
 use crate::rejection::Rejection;
 use crate::replay::{ReplayGuard, Use};
@@ -236,7 +237,8 @@ impl ActionRoute {
 
     /// Marks the route **single-use**: each token runs the action at most once. The extractor
     /// records the token's `jti` in the state's [`ReplayGuard`](crate::replay::ReplayGuard)
-    /// (atomically, until the token expires) after the token and input are accepted; a second
+    /// (atomically, until the token can no longer verify plus [`REPLAY_RECORD_MARGIN`]) after
+    /// the token and input are accepted; a second
     /// use is refused with `replayed` (409), and if the guard is missing or unreachable the
     /// request fails closed with `replay_unavailable` (503). Routes not marked stay stateless.
     ///
@@ -273,8 +275,11 @@ impl ActionRoute {
         &self.id
     }
 
-    /// The path template the route is mounted at (also the button's URL, as is: see
-    /// [Under a path prefix](ActionRoute#under-a-path-prefix)).
+    /// The path the route is mounted at (also the button's URL, as is: see
+    /// [Under a path prefix](ActionRoute#under-a-path-prefix)). It has no parameters
+    /// ([`ActionRoute::post`] refuses them): the token covers the action and its payload,
+    /// never the URL, so anything a handler reads from the path or the query string is
+    /// unverified client input.
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -351,7 +356,13 @@ impl ActionRoute {
         Extension(self.clone())
     }
 
-    /// `handler` as a `POST` method router bound to this action.
+    /// `handler` as a `POST` method router bound to this action. The handler must take the
+    /// [`Action`] extractor ([`ActionHandler`]).
+    ///
+    /// # Panics
+    /// When the route's path has a parameter (`/items/{id}/delete`): a button's URL is the path
+    /// as is, and the token covers the action, not the URL, so a parameter would be unverified
+    /// client input read as part of what the button was for. Put ids in the payload.
     ///
     /// ```
     /// use axum::Router;
@@ -362,12 +373,22 @@ impl ActionRoute {
     /// Router::new().route(PRINT.path(), PRINT.post(print)).with_state(state)
     /// # }
     /// ```
+    #[track_caller]
     pub fn post<H, T, S>(&self, handler: H) -> MethodRouter<S>
     where
-        H: Handler<T, S>,
+        H: Handler<T, S> + ActionHandler<T>,
         T: 'static,
         S: Clone + Send + Sync + 'static,
     {
+        // A button's URL is the path as is, and the token binds the action, not the URL: a
+        // path parameter would be client input posing as part of what the button was for.
+        assert!(
+            !self.path.contains('{'),
+            "action route {}: its path {:?} has a parameter; a button's URL is the path as \
+             is, and the token does not cover the URL, so put the ids in the button's payload",
+            self.id.as_str(),
+            self.path
+        );
         // Not `.layer(self.layer())`: a layer re-boxes the route's service and its future on
         // every request; the bound handler only inserts the extension.
         axum::routing::post(Bound {
@@ -467,7 +488,9 @@ impl UseRecord {
 pub trait ActionRouterExt<S> {
     /// Mounts `handler` at `route.path()` for `POST`, bound to `route.id()`. Mount it in the
     /// app's root router (or one merged into it), not in a nested one: buttons point at
-    /// `route.path()` as is (see [Under a path prefix](ActionRoute#under-a-path-prefix)).
+    /// `route.path()` as is (see [Under a path prefix](ActionRoute#under-a-path-prefix)). The
+    /// handler must take the [`Action`] extractor ([`ActionHandler`]); a path with a parameter
+    /// panics, as in [`ActionRoute::post`].
     ///
     /// ```
     /// use axum::{Json, Router};
@@ -483,7 +506,7 @@ pub trait ActionRouterExt<S> {
     /// ```
     fn action<H, T>(self, route: &ActionRoute, handler: H) -> Self
     where
-        H: Handler<T, S>,
+        H: Handler<T, S> + ActionHandler<T>,
         T: 'static;
 }
 
@@ -491,9 +514,10 @@ impl<S> ActionRouterExt<S> for Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
+    #[track_caller]
     fn action<H, T>(self, route: &ActionRoute, handler: H) -> Self
     where
-        H: Handler<T, S>,
+        H: Handler<T, S> + ActionHandler<T>,
         T: 'static,
     {
         self.route(route.path(), route.post(handler))
@@ -512,8 +536,12 @@ where
 /// - the header [`TOKEN_HEADER`] (`Tessera-Token`), with an optional JSON `{"input": ...}` or
 ///   form body for the input.
 ///
-/// Checks, in order: the route is bound to an action (else `unbound_action`, 500); the body is
-/// within the state's cap, refused by `Content-Length` or while streaming, never read whole
+/// Checks, in order: the route is bound to an action (else `unbound_action`, 500); the request
+/// is not a browser's from a page of another origin
+/// ([`TesseraState::check_origin`], `cross_origin`, 403); the `Tessera-Token` header appears at
+/// most once and is visible ASCII (`malformed`, 400); a `Content-Length` within the state's
+/// cap (`too_large`, 413; `malformed` if not a number); the caller's identity is usable
+/// (`bad_identity`, 400); the body within the cap while it streams, never read whole
 /// (`too_large`, 413); the body parses (`malformed` 400, `unsupported_media_type` 415); there
 /// is exactly one token (`missing_token` / `malformed`, 400); then the protocol's verification
 /// with the route's action id as audience and the caller's identity as subject (every protocol
@@ -649,9 +677,11 @@ struct Head {
 }
 
 impl Head {
-    /// Reads the token header, the identity and the media type, and refuses a body whose
+    /// Refuses a cross-origin browser request; reads the token header, the identity and the
+    /// media type, and refuses a body whose
     /// `Content-Length` exceeds the state's cap before anything of it is read.
     fn read(tessera: &TesseraState, parts: &Parts) -> Result<Head, Rejection> {
+        tessera.check_origin(parts)?;
         let token = header_token(&parts.headers)?;
         check_content_length(&parts.headers, tessera.body_limit())?;
         Ok(Head {

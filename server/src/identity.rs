@@ -76,17 +76,26 @@ impl fmt::Display for Principal {
 /// The action extractor expects the token's `sub` to equal the principal; for an anonymous
 /// caller it accepts only tokens minted without a subject.
 ///
-/// Closures `Fn(&Parts) -> Option<Principal>` are identity sources too:
+/// Closures `Fn(&Parts) -> Option<Principal>` are identity sources too. The principal must
+/// come from something the server established (its session, a header its proxy sets), never
+/// from what the client writes freely: the token's subject binding (spec §11.12) is only as
+/// strong as this. Here, the session middleware's user, put in the request's extensions:
 ///
 /// ```
 /// use axum::http::{Request, request::Parts};
 /// use tessera_server::{IdentitySource, Principal};
 ///
-/// let from_query = |parts: &Parts| {
-///     parts.uri.query()?.strip_prefix("user=").and_then(Principal::parse)
+/// /// What the app's authentication middleware inserts after checking the session.
+/// #[derive(Clone)]
+/// struct SessionUser(String);
+///
+/// let from_session = |parts: &Parts| {
+///     parts.extensions.get::<SessionUser>().and_then(|u| Principal::parse(&u.0))
 /// };
-/// let (parts, ()) = Request::get("/?user=bob").body(()).unwrap().into_parts();
-/// assert_eq!(from_query.identify(&parts), Some(Principal::new("bob")));
+/// let mut request = Request::get("/").body(()).unwrap();
+/// request.extensions_mut().insert(SessionUser("bob".to_owned()));
+/// let (parts, ()) = request.into_parts();
+/// assert_eq!(from_session.identify(&parts), Some(Principal::new("bob")));
 /// ```
 pub trait IdentitySource: Send + Sync + 'static {
     /// The principal of this request, or `None` if there is none.

@@ -51,6 +51,8 @@
 //!     Json(serde_json::json!({"moved": payload.part_id, "to": payload.to}))
 //! }
 //!
+//! // A demo identity: any client can send this header. In production, read the principal
+//! // from the app's session, or from a header only its proxy sets (spec §11.12).
 //! let tessera = TesseraConfig::new(KeySet::generate(Algorithm::EdDsa)?, "inventree")
 //!     .with_identity(HeaderIdentity::new(HeaderName::from_static("x-demo-user"))
 //!         .with_default(Principal::new("guest")))
@@ -67,6 +69,7 @@
 #![forbid(unsafe_code)]
 
 mod action;
+mod handler;
 mod identity;
 mod panel;
 mod rejection;
@@ -82,6 +85,7 @@ use axum::extract::FromRef;
 pub use crate::action::{
     Action, ActionId, ActionRoute, ActionRouterExt, REPLAY_RECORD_MARGIN, TOKEN_FIELD, TOKEN_HEADER,
 };
+pub use crate::handler::ActionHandler;
 pub use crate::identity::{
     Anonymous, BadIdentity, Caller, CookieIdentity, ExtensionIdentity, FixedIdentity,
     HeaderIdentity, IdentitySource, MAX_PRINCIPAL_LEN, Or, Principal,

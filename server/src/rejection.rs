@@ -66,6 +66,9 @@ pub enum Code {
     /// `bad_identity`: the request carries the identity source's credential (a header, a
     /// cookie) in a form it cannot use: repeated, or not a valid principal.
     BadIdentity,
+    /// `cross_origin`: a browser sent the action request from a page of another origin (its
+    /// `Sec-Fetch-Site` or `Origin` header says so) that the state does not trust.
+    CrossOrigin,
 }
 
 impl Code {
@@ -81,7 +84,7 @@ impl Code {
     /// assert_eq!(Code::Replayed.status().as_u16(), 409);
     /// assert_eq!(Code::ReplayUnavailable.status().as_u16(), 503);
     /// ```
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 24] = [
         Code::Protocol(ErrorCode::TooLarge),
         Code::Protocol(ErrorCode::Malformed),
         Code::Protocol(ErrorCode::UnknownKey),
@@ -105,6 +108,7 @@ impl Code {
         Code::ReplayUnavailable,
         Code::Stale,
         Code::BadIdentity,
+        Code::CrossOrigin,
     ];
 
     /// The stable machine code, e.g. `"missing_token"`.
@@ -120,6 +124,7 @@ impl Code {
             Code::ReplayUnavailable => "replay_unavailable",
             Code::Stale => "stale",
             Code::BadIdentity => "bad_identity",
+            Code::CrossOrigin => "cross_origin",
         }
     }
 
@@ -170,6 +175,7 @@ impl Code {
             Code::ReplayUnavailable => (S::SERVICE_UNAVAILABLE, "Replay guard unavailable"),
             Code::Stale => (S::CONFLICT, "State changed since the button was rendered"),
             Code::BadIdentity => (S::BAD_REQUEST, "Unusable identity"),
+            Code::CrossOrigin => (S::FORBIDDEN, "Cross-origin request refused"),
         }
     }
 }
@@ -265,6 +271,19 @@ impl Rejection {
     /// ```
     pub fn bad_identity(reason: impl Into<Cow<'static, str>>) -> Rejection {
         Rejection::new(Code::BadIdentity, reason)
+    }
+
+    /// A request a browser sent from a page of another origin that the state does not trust
+    /// ([`TesseraConfig::with_trusted_origin`](crate::TesseraConfig::with_trusted_origin)):
+    /// `cross_origin` (403).
+    ///
+    /// ```
+    /// use tessera_server::{Code, Rejection};
+    /// let r = Rejection::cross_origin("sent from https://evil.example");
+    /// assert_eq!((r.code(), r.status().as_u16()), (Code::CrossOrigin, 403));
+    /// ```
+    pub fn cross_origin(reason: impl Into<Cow<'static, str>>) -> Rejection {
+        Rejection::new(Code::CrossOrigin, reason)
     }
 
     /// No token in the request: `missing_token` (400).

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::header;
 use axum::http::request::Parts;
 use bytes::Bytes;
 use tessera_protocol::{
@@ -100,6 +101,7 @@ struct Inner {
     jwks: Bytes,
     replay: Option<Arc<dyn ReplayGuard>>,
     leeway: Duration,
+    trusted_origins: Vec<String>,
 }
 
 impl TesseraState {
@@ -199,6 +201,75 @@ impl TesseraState {
         Ok(self.inner.identity.check(parts)?)
     }
 
+    /// Refuses with `cross_origin` (403) a request a browser sent from a page of another
+    /// origin that is not trusted ([`TesseraConfig::with_trusted_origin`]); the [`Action`]
+    /// extractor calls it first. The rule (as Go's `CrossOriginProtection`): `Sec-Fetch-Site`
+    /// `same-origin` or `none` passes; any other value (`cross-site`, `same-site`) is refused
+    /// unless `Origin` is trusted; without `Sec-Fetch-Site`, a request without `Origin`
+    /// passes (not a browser's), and one with `Origin` passes when it names the request's own
+    /// `Host` or a trusted origin.
+    ///
+    /// ```
+    /// use axum::http::Request;
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Code, TesseraState};
+    /// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
+    /// let check = |headers: &[(&str, &str)]| {
+    ///     let mut request = Request::post("/act");
+    ///     for (name, value) in headers {
+    ///         request = request.header(*name, *value);
+    ///     }
+    ///     let (parts, ()) = request.body(()).unwrap().into_parts();
+    ///     state.check_origin(&parts).map_err(|r| r.code())
+    /// };
+    /// assert_eq!(check(&[]), Ok(())); // curl, the CLI
+    /// assert_eq!(check(&[("sec-fetch-site", "same-origin")]), Ok(()));
+    /// assert_eq!(check(&[("sec-fetch-site", "cross-site")]), Err(Code::CrossOrigin));
+    /// assert_eq!(check(&[("host", "inv.example"), ("origin", "https://inv.example")]), Ok(()));
+    /// assert_eq!(check(&[("host", "inv.example"), ("origin", "https://evil.example")]),
+    ///            Err(Code::CrossOrigin));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_origin(&self, parts: &Parts) -> Result<(), Rejection> {
+        let headers = &parts.headers;
+        let origin = headers.get(header::ORIGIN);
+        let trusted = || {
+            origin.is_some_and(|o| {
+                self.inner
+                    .trusted_origins
+                    .iter()
+                    .any(|t| t.as_bytes() == o.as_bytes())
+            })
+        };
+        if let Some(site) = headers.get("sec-fetch-site") {
+            return match site.as_bytes() {
+                b"same-origin" | b"none" => Ok(()),
+                _ if trusted() => Ok(()),
+                _ => Err(Rejection::cross_origin(
+                    "the browser sent this request from a page of another site",
+                )),
+            };
+        }
+        let Some(origin) = origin else {
+            return Ok(());
+        };
+        let own_host = headers.get(header::HOST).is_some_and(|host| {
+            origin
+                .as_bytes()
+                .split(|&b| b == b'/')
+                .nth(2)
+                .is_some_and(|origin_host| origin_host == host.as_bytes())
+                && origin.as_bytes().starts_with(b"http")
+        });
+        if own_host || trusted() {
+            Ok(())
+        } else {
+            Err(Rejection::cross_origin(
+                "the request's Origin is not this host's",
+            ))
+        }
+    }
+
     /// The replay guard of single-use routes, if one is configured.
     pub fn replay_guard(&self) -> Option<&Arc<dyn ReplayGuard>> {
         self.inner.replay.as_ref()
@@ -263,6 +334,7 @@ pub struct TesseraConfig {
     max_token_len: usize,
     body_limit: usize,
     replay: Option<Arc<dyn ReplayGuard>>,
+    trusted_origins: Vec<String>,
 }
 
 impl TesseraConfig {
@@ -295,6 +367,7 @@ impl TesseraConfig {
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             body_limit: DEFAULT_BODY_LIMIT,
             replay: None,
+            trusted_origins: Vec::new(),
         }
     }
 
@@ -542,6 +615,51 @@ impl TesseraConfig {
         self
     }
 
+    /// Trusts action requests that a browser sends from pages of `origin` (e.g.
+    /// `https://app.example`: scheme, host and port if not the default, as browsers write the
+    /// `Origin` header), on top of the host's own origin. Defaults to none.
+    ///
+    /// The [`Action`](crate::Action) extractor refuses with `cross_origin` (403) a request
+    /// that a browser marks as sent from another site (`Sec-Fetch-Site: cross-site` or
+    /// `same-site`) or, in a browser that does not send that header, whose `Origin` is not the
+    /// request's own host — unless its `Origin` is trusted here. A leaked token is bound to its
+    /// user, but a page on another site could otherwise make that user's browser post it
+    /// (a urlencoded form needs no CORS preflight), with that user's cookies and input of the
+    /// page's choosing (spec §11.13). Requests without those headers (curl, the `tessera`
+    /// CLI, server-to-server) are not browser requests and are not concerned. An origin that
+    /// is not `scheme://host[:port]` fails [`TesseraConfig::build`] with `invalid_config`.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::Request};
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Action, ActionRoute, ActionRouterExt, TesseraConfig};
+    /// use tower::ServiceExt;
+    ///
+    /// const PAY: ActionRoute = ActionRoute::new("plugin:shop/action:pay", "/pay");
+    /// async fn pay(_: Action<u32>) -> &'static str { "paid" }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let state = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "shop")
+    ///     .with_trusted_origin("https://app.example")
+    ///     .build()?;
+    /// let token = state.button("Pay", &PAY, None, &12u32)?.token;
+    /// let app = Router::new().action(&PAY, pay).with_state(state);
+    /// let from = |origin: &str| Request::post("/pay")
+    ///     .header("host", "shop.example")
+    ///     .header("origin", origin)
+    ///     .header("sec-fetch-site", "cross-site")
+    ///     .header("tessera-token", token.as_str())
+    ///     .body(Body::empty())
+    ///     .unwrap();
+    /// assert_eq!(app.clone().oneshot(from("https://app.example")).await?.status(), 200);
+    /// assert_eq!(app.oneshot(from("https://evil.example")).await?.status(), 403);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn with_trusted_origin(mut self, origin: impl Into<String>) -> TesseraConfig {
+        self.trusted_origins.push(origin.into());
+        self
+    }
+
     /// The replay guard that single-use routes ([`ActionRoute::single_use`](crate::ActionRoute::single_use))
     /// record token ids in. Without one, single-use routes fail closed with
     /// `replay_unavailable`. Defaults to none.
@@ -616,6 +734,12 @@ impl TesseraConfig {
         if self.max_token_len == 0 {
             return Err(invalid_config("the token length cap is at least 1 byte"));
         }
+        if let Some(bad) = self.trusted_origins.iter().find(|o| !is_origin(o)) {
+            return Err(invalid_config(format!(
+                "the trusted origin {bad:?} is not an origin (scheme://host or \
+                 scheme://host:port, nothing after it)"
+            )));
+        }
         if self.body_limit < self.max_token_len {
             return Err(invalid_config(format!(
                 "the body cap ({} bytes) is below the token cap ({} bytes)",
@@ -645,6 +769,7 @@ impl TesseraConfig {
                 jwks,
                 replay: self.replay,
                 leeway: self.leeway,
+                trusted_origins: self.trusted_origins,
             }),
         })
     }
@@ -668,4 +793,18 @@ fn invalid_config(reason: impl Into<String>) -> Error {
     Error::InvalidConfig {
         reason: reason.into(),
     }
+}
+
+/// Whether `text` is an origin as browsers write it: `scheme://host` or `scheme://host:port`.
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@'])
+        && rest.bytes().all(|b| b.is_ascii_graphic())
 }

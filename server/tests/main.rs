@@ -26,3 +26,5 @@ mod file_guard;
 // The Redis replay guard against a real redis-server (feature `redis`).
 #[cfg(feature = "redis")]
 mod redis_guard;
+// API review: misuses a plugin author makes (three tests fail on purpose, one defect each).
+mod review_api;
