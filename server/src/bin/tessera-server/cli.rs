@@ -32,8 +32,9 @@ fresh key of --key-alg and reused on every later run, so tokens survive a restar
 
 Single-use actions (--replay-store): confirm-transfer runs at most once per button. Each click
 records the token's id (jti) in a replay guard until the token can no longer verify (exp plus
-the leeway, and a 60 s margin); a second click of the same button is refused with 409 `replayed`. If the store cannot be reached the click fails
-closed with 503 `replay_unavailable` and does not run; the other actions never touch it.
+the leeway, and a 60 s margin); a second click of the same button is refused with 409
+`replayed`. If the store cannot be reached the click fails closed with 503
+`replay_unavailable` and does not run; the other actions never touch it.
     file               (default) one folder shared by every worker process of this machine:
                        DIR/replay-guard/ in the data folder (see --data-dir), one small file
                        per click, created atomically (a hard link that fails if the name
