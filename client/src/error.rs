@@ -29,7 +29,9 @@ pub enum Code {
     Token(ErrorCode),
     /// The request carried no token (`missing_token`).
     MissingToken,
-    /// The user's input or the request body was refused by the action (`bad_input`).
+    /// The user's input does not fit the action's input type, or breaks the JSON rules (a
+    /// repeated member or form field name) (`bad_input`). A body that does not parse is
+    /// `malformed`.
     BadInput,
     /// The token was already used and the action refuses to run twice (`replayed`).
     Replayed,

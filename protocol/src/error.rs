@@ -23,9 +23,12 @@ pub enum ErrorCode {
     Malformed,
     /// The header's `kid` names no key in the key set.
     UnknownKey,
-    /// The header's `alg` is not the algorithm of the key named by `kid`.
+    /// The header's `alg` (and, for a sealed token, `enc`) is not the algorithm of the key
+    /// named by `kid`, or that key is of the other kind (a sealing key for a signed token, a
+    /// signing key for a sealed one).
     UnsupportedAlgorithm,
-    /// The signature does not verify.
+    /// The signature does not verify, or a sealed token does not decrypt (one code for every
+    /// decryption failure).
     BadSignature,
     /// The token's `exp` has passed (beyond the leeway).
     Expired,
@@ -41,9 +44,11 @@ pub enum ErrorCode {
     WrongSubject,
     /// The payload `dat` does not deserialize into the requested type (or does not serialize).
     BadPayload,
-    /// Key material was refused (too short, inconsistent, unreadable, unknown kid to retire...).
+    /// Key material was refused (too short, inconsistent, unreadable, unknown kid to retire...),
+    /// or the key set has no active (sealing) key to mint with. Never the result of verifying.
     InvalidKey,
-    /// A configuration value is out of its allowed range.
+    /// A configuration value is out of its allowed range: an option, or at mint time a ttl of
+    /// 0, an expiry after 9999-12-31, an nbf or fpr out of range. Never the result of verifying.
     InvalidConfig,
 }
 

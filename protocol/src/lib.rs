@@ -7,7 +7,9 @@
 //!
 //! Tokens are JWTs (RFC 7519) in JWS compact form (RFC 7515) with `typ: "tessera+jwt"`,
 //! signed with HS256 or Ed25519 through `jsonwebtoken`'s crypto seam implemented on ring
-//! ([`crypto`]). The profile follows RFC 8725; `spec/PROTOCOL.md` is the normative text.
+//! ([`crypto`]), or *sealed*: the same claims encrypted as a JWE (RFC 7516, `dir` +
+//! `A256GCM`; [`TokenBuilder::seal`], verified with [`Accept::Sealed`]). The profile follows
+//! RFC 8725; `spec/PROTOCOL.md` is the normative text.
 //!
 //! ## Getting started
 //!

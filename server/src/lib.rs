@@ -13,8 +13,9 @@
 //! - [`Panel`], [`Button`], [`TesseraState::button`]; [`render`] for HTML and the click script.
 //! - [`IdentitySource`] ([`HeaderIdentity`], [`CookieIdentity`], …) and the [`Caller`] extractor.
 //! - [`Rejection`] / [`Code`]: `application/problem+json` refusals, one status table.
-//! - [`replay`]: single-use actions ([`ActionRoute::single_use`]) with an in-memory or Redis
-//!   replay guard; [`Action::require_fingerprint`] refuses clicks on stale buttons.
+//! - [`replay`]: single-use actions ([`ActionRoute::single_use`]) with an in-memory, a file
+//!   (the processes of one machine) or a Redis replay guard; [`Action::require_fingerprint`]
+//!   refuses clicks on stale buttons.
 //! - [`jwks::router`]: the public keys at `/.well-known/jwks.json`; [`routes`] merges it with
 //!   the click script's route.
 //!

@@ -174,10 +174,10 @@ async fn redis_guard_release_deletes_the_record() {
 
 /// A host whose clock runs 2 minutes behind the Redis server's (two machines, NTP drift or a
 /// VM resumed from a snapshot). The host still accepts the token (by its own clock it expires
-/// in 60 s, plus the 30 s leeway); the guard records it with `EXAT exp+leeway`, an absolute
-/// time that Redis reads on *its* clock, where it has already passed: the record is dropped at
-/// once and the same token runs again. The record's lifetime must not depend on Redis's clock
-/// (e.g. `EX until - host_now`, or a margin).
+/// in 60 s, plus the 30 s leeway); a guard that recorded it with `EXAT exp+leeway`, an absolute
+/// time that Redis reads on *its* clock, where it has already passed, would see the record
+/// dropped at once and the same token run again. The record's lifetime must not depend on
+/// Redis's clock: the guard sends `EX until - host_now`.
 #[tokio::test]
 async fn a_host_clock_behind_redis_does_not_let_a_single_use_token_run_twice() {
     use axum::Router;

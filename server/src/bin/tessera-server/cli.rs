@@ -31,9 +31,10 @@ else ./tessera-keys.json. It is created on first run (mode 0600, folder mode 070
 fresh key of --key-alg and reused on every later run, so tokens survive a restart.
 
 Single-use actions (--replay-store): confirm-transfer runs at most once per button. Each click
-records the token's id (jti) in a replay guard until the token expires; a second click of the
-same button is refused with 409 `replayed`. If the store cannot be reached the click fails
-closed with 503 `replay_unavailable` and does not run; the other actions never touch it.
+records the token's id (jti) in a replay guard until the token can no longer verify (exp plus
+the leeway, and a 60 s margin); a second click of the same button is refused with 409
+`replayed`. If the store cannot be reached the click fails closed with 503
+`replay_unavailable` and does not run; the other actions never touch it.
     file               (default) one folder shared by every worker process of this machine:
                        DIR/replay-guard/ in the data folder (see --data-dir), one small file
                        per click, created atomically (a hard link that fails if the name
@@ -46,7 +47,8 @@ closed with 503 `replay_unavailable` and does not run; the other actions never t
                        --workers 1, or for a quick look.
     redis://HOST:PORT/DB
                        one Redis server shared by every worker (and host): an atomic
-                       SET key 1 NX EXAT exp per click, exact across processes and machines.
+                       SET key 1 NX EX <seconds left> per click (the record's remaining
+                       lifetime on the host's clock), exact across processes and machines.
                        Only in builds with the `redis` feature
                        (cargo build --release -p tessera-server --features redis). No TLS.
                        Contacted on the first single-use click, not at startup.
