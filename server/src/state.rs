@@ -202,7 +202,7 @@ impl TesseraState {
     }
 
     /// Refuses with `cross_origin` (403) a request a browser sent from a page of another
-    /// origin that is not trusted ([`TesseraConfig::with_trusted_origin`]); the [`Action`]
+    /// origin that is not trusted ([`TesseraConfig::with_trusted_origin`]); the [`Action`](crate::Action)
     /// extractor calls it first. The rule (as Go's `CrossOriginProtection`): `Sec-Fetch-Site`
     /// `same-origin` or `none` passes; any other value (`cross-site`, `same-site`) is refused
     /// unless `Origin` is trusted; without `Sec-Fetch-Site`, a request without `Origin`
