@@ -22,7 +22,56 @@ pub(crate) fn parse_given(text: &str, origin: &str, code: &'static str) -> Resul
             ),
         ));
     }
+    if let Some(literal) = integer_beyond_64_bits(text) {
+        return Err(Failure::new(
+            code,
+            format!(
+                "{origin} has the integer {literal}, beyond 64 bits: JSON readers (this one \
+                 included) would round it to the nearest float, so it would not arrive as \
+                 given; write it as a string"
+            ),
+        ));
+    }
     Ok(value)
+}
+
+/// The first integer literal (no fraction, no exponent) in the JSON text `text` that fits
+/// neither `i64` nor `u64`, shortened for a message; `None` when every integer fits. Strings
+/// are skipped (an escaped quote does not end one).
+fn integer_beyond_64_bits(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let literal = &text[start..i];
+                let integer = !literal.contains(['.', 'e', 'E']);
+                if integer && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
+                    let shown: String = literal.chars().take(40).collect();
+                    return Some(if shown.len() < literal.len() {
+                        format!("{shown}…")
+                    } else {
+                        shown
+                    });
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// The members repeated within one JSON object anywhere in `bytes` (JSON text), as JSON
