@@ -21,6 +21,9 @@ use crate::replay::ReplayGuard;
 /// is the user's input).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
+/// The fetch-metadata header a browser sends with the site a request comes from.
+const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-fetch-site");
+
 /// Environment variable: the key set as a JWK Set document (same as [`KEYS_ENV`]).
 pub const ENV_KEYS: &str = KEYS_ENV;
 /// Environment variable: the path of a JWK Set file (exclusive with [`ENV_KEYS`]).
@@ -241,7 +244,7 @@ impl TesseraState {
                     .any(|t| t.as_bytes() == o.as_bytes())
             })
         };
-        if let Some(site) = headers.get("sec-fetch-site") {
+        if let Some(site) = headers.get(SEC_FETCH_SITE) {
             return match site.as_bytes() {
                 b"same-origin" | b"none" => Ok(()),
                 _ if trusted() => Ok(()),
