@@ -143,12 +143,28 @@ impl<'a> Expected<'a> {
 /// assert_eq!(verified.claims.sub.as_deref(), Some("user:42"));
 /// # Ok::<(), tessera_protocol::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` of a sealed token's `VerifiedToken` leaves its claims out (they are the secret
+/// plaintext, spec §9: a log line must not reveal them); print the fields you mean to show.
+#[derive(Clone, PartialEq, Eq)]
 pub struct VerifiedToken<T> {
     /// Which key and algorithm signed it.
     pub header: Header,
     /// The claims, all checks passed.
     pub claims: Claims<T>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for VerifiedToken<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = f.debug_struct("VerifiedToken");
+        out.field("header", &self.header);
+        if self.header.alg.is_signature() {
+            out.field("claims", &self.claims);
+        } else {
+            out.field("claims", &format_args!("<sealed: not shown>"));
+        }
+        out.finish()
+    }
 }
 
 /// Verifies tokens of one issuer against a key set.

@@ -529,3 +529,27 @@ fn rfc7516_a1_content_layer_decrypts_with_ring_aes_256_gcm() {
         b"The true sign of intelligence is not knowledge but imagination."
     );
 }
+
+/// `Debug` of a verified sealed token leaves its claims out (payload and times are the secret
+/// plaintext); a signed token's `Debug` shows them.
+#[test]
+fn debug_of_a_verified_sealed_token_shows_no_claim() {
+    let keys = keys();
+    let ok = verifier(&keys)
+        .verify::<Value>(&sealed(&keys), &expect_sealed())
+        .unwrap();
+    let shown = format!("{ok:?}");
+    assert!(!shown.contains(MARKER), "{shown}");
+    assert!(!shown.contains(&ok.claims.exp.to_string()), "{shown}");
+    assert!(shown.contains("enc1"), "the header is shown: {shown}");
+    let signed = minter(&keys)
+        .token(AUD)
+        .subject(SUB)
+        .payload(&json!({"note": MARKER}))
+        .mint()
+        .unwrap();
+    let ok = verifier(&keys)
+        .verify::<Value>(&signed, &expected())
+        .unwrap();
+    assert!(format!("{ok:?}").contains(MARKER));
+}

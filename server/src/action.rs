@@ -603,7 +603,10 @@ where
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+///
+/// `Debug` of an action whose token was sealed leaves out its payload and claims (the secret
+/// plaintext, spec §9); the rest (input, header, principal, route) is shown.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Action<T, I = serde_json::Value> {
     /// The token's payload (`dat`).
@@ -618,6 +621,24 @@ pub struct Action<T, I = serde_json::Value> {
     pub principal: Option<Principal>,
     /// The route and action the request was bound to.
     pub route: ActionRoute,
+}
+
+impl<T: std::fmt::Debug, I: std::fmt::Debug> std::fmt::Debug for Action<T, I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = f.debug_struct("Action");
+        if self.header.alg.is_signature() {
+            out.field("payload", &self.payload)
+                .field("claims", &self.claims);
+        } else {
+            let hidden = format_args!("<sealed: not shown>");
+            out.field("payload", &hidden).field("claims", &hidden);
+        }
+        out.field("input", &self.input)
+            .field("header", &self.header)
+            .field("principal", &self.principal)
+            .field("route", &self.route)
+            .finish()
+    }
 }
 
 impl<S, T, I> FromRequest<S> for Action<T, I>

@@ -933,3 +933,43 @@ async fn a_token_header_with_a_space_or_tab_is_malformed_before_the_identity_is_
         );
     }
 }
+
+/// `Debug` of an `Action` whose token was sealed leaves its payload and claims out (the
+/// secret plaintext), while a signed token's action shows them: a handler that logs the
+/// action with `{:?}` does not write a sealed payload to its logs.
+#[tokio::test]
+async fn debug_of_a_sealed_action_shows_neither_payload_nor_claims() {
+    use tessera_protocol::Accept;
+    use tessera_server::{Action, ActionRoute, ActionRouterExt};
+    async fn debug(action: Action<serde_json::Value>) -> String {
+        format!("{action:?}")
+    }
+    const SIGNED_DEBUG: ActionRoute = ActionRoute::new("plugin:t/action:debug-signed", "/ds");
+    let sealed_debug = ActionRoute::owned(SEALED.id().clone(), "/dz").accepting(Accept::Sealed);
+    let state = state();
+    let app: axum::Router = axum::Router::new()
+        .action(&SIGNED_DEBUG, debug)
+        .action(&sealed_debug, debug)
+        .with_state(state.clone());
+    let alice = tessera_server::Principal::new("alice");
+    let payload = json!({"salary": 98765});
+    for (route, shown) in [(&SIGNED_DEBUG, true), (&sealed_debug, false)] {
+        let button = state.button("B", route, Some(&alice), &payload).unwrap();
+        let request = as_user(json_click(route.path(), Some(&button.token), None), "alice");
+        let response = send(&app, request).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let text = String::from_utf8(
+            axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap();
+        assert_eq!(text.contains("98765"), shown, "{text}");
+        assert_eq!(text.contains(&(NOW + 300).to_string()), shown, "{text}");
+        assert!(
+            text.contains("alice") && text.contains(route.path()),
+            "{text}"
+        );
+    }
+}

@@ -510,8 +510,11 @@ def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max
         raise malformed(problem)
     iat, exp = claims["iat"], claims["exp"]
     # Step 9
+    # A sealed token's times are part of its secret plaintext: its messages leave them out.
+    shown = kind != "sealed"
     if now >= exp + leeway:
-        raise TesseraError("expired", f"token expired at {exp} (now {now})")
+        raise TesseraError("expired", f"token expired at {exp} (now {now})" if shown
+                           else "token expired")
     # Step 10: a missing nbf is iat.
     if now + leeway < claims.get("nbf", iat):
         raise TesseraError("not_yet_valid", "token is not valid yet (nbf)")
@@ -520,7 +523,8 @@ def verify(token, key_set, now, iss, aud, sub=None, max_len=8192, leeway=30, max
         raise TesseraError("not_yet_valid", "token is issued in the future (iat)")
     # Step 12
     if exp - iat > max_lifetime:
-        raise TesseraError("lifetime_too_long", f"lifetime {exp - iat}s exceeds {max_lifetime}s")
+        raise TesseraError("lifetime_too_long", f"lifetime {exp - iat}s exceeds {max_lifetime}s"
+                           if shown else f"lifetime exceeds {max_lifetime}s")
     # Step 13: exactly one string, compared exactly (arrays never match).
     if not isinstance(claims.get("iss"), str) or claims["iss"] != iss:
         raise TesseraError("wrong_issuer", "token was issued by another issuer")

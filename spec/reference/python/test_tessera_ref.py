@@ -607,6 +607,18 @@ class Sealed(Base):
         fpr = verify(sealed_token(c=claims(fpr="v7")), keys=SEALING_KEYS, accept="sealed")["fpr"]
         self.assertEqual(fpr, "v7")
 
+    def test_errors_do_not_disclose_the_sealed_times(self):
+        # Spec §6: messages MUST NOT contain the plaintext of a sealed token. Its exp, iat
+        # and lifetime are plaintext (the Rust verifier withholds them, sealed.rs
+        # a_sealed_tokens_errors_do_not_disclose_its_times_or_payload_positions).
+        iat, exp = NOW - 10, NOW + 290
+        tok = sealed_token(c=claims(iat=iat, exp=exp))
+        errors = [self.assertSealedCode("expired", tok, now=NOW + 400),
+                  self.assertSealedCode("lifetime_too_long", tok, max_lifetime=60)]
+        for e in errors:
+            for secret in (str(exp), str(iat), f"{exp - iat}s"):
+                self.assertNotIn(secret, e.message, e.code)
+
     def test_length_cap_counts_the_whole_token(self):
         tok = ref.mint(SEALING_KEYS, ISS, AUD, "x" * 5000, NOW, sealed=True)
         self.assertEqual(verify(tok, keys=SEALING_KEYS, accept="sealed", sub=None)["dat"], "x" * 5000)

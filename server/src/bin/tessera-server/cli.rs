@@ -118,7 +118,8 @@ fn after_help() -> String {
 
 /// The demo plugin host: a prefork server whose worker processes share one listening address,
 /// serving the `stock-tools` plugin with tessera action tokens beside a naive in-memory panel.
-#[derive(Debug, Parser)]
+/// (No `Debug`: `--keys` may hold a key set's JSON.)
+#[derive(Parser)]
 #[command(name = "tessera-server", version, after_help = after_help())]
 pub(crate) struct Cli {
     /// Address to listen on. Port 0 picks a free port.
@@ -218,13 +219,22 @@ impl KeyAlg {
     }
 }
 
-/// Where the keys come from.
-#[derive(Clone, Debug)]
+/// Where the keys come from. `Debug` shows a file's path, never inline key material.
+#[derive(Clone)]
 pub(crate) enum KeySource {
     /// A key file, created when missing.
     File(PathBuf),
     /// The JSON of a key set, given inline through --keys or TESSERA_KEYS.
     Inline(String),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::File(path) => f.debug_tuple("File").field(path).finish(),
+            KeySource::Inline(_) => f.write_str("Inline(<key set not shown>)"),
+        }
+    }
 }
 
 /// The replay guard store of single-use actions, from --replay-store.
@@ -418,5 +428,13 @@ mod tests {
         assert!(Cli::try_parse_from(["tessera-server", "--ttl", "0"]).is_err());
         assert!(Cli::try_parse_from(["tessera-server", "--ttl", "86401"]).is_err());
         assert!(Cli::try_parse_from(["tessera-server", "--leeway", "301"]).is_err());
+    }
+
+    #[test]
+    fn debug_of_inline_keys_shows_no_key_material() {
+        let inline = KeySource::Inline(r#"{"keys":[{"k":"SECRET-BYTES"}]}"#.to_owned());
+        assert!(!format!("{inline:?}").contains("SECRET-BYTES"));
+        let file = KeySource::File(PathBuf::from("/etc/tessera/keys.json"));
+        assert!(format!("{file:?}").contains("keys.json"));
     }
 }
