@@ -100,6 +100,12 @@ async fn the_page_jwks_health_and_script_are_served() {
         "no-store",
         "pages with tokens are not cached"
     );
+    // Not to be framed by another site (clickjacking).
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
     let html = res.text().await.unwrap();
     assert!(html.contains(&format!("data-tessera-rendered-by=\"{worker}\"")));
     assert!(html.contains("<script src=\"/tessera/click.js\" defer></script>"));

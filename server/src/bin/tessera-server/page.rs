@@ -2,6 +2,7 @@
 //! showing which worker rendered the page and which handled each click.
 
 use axum::extract::State;
+use axum::http::header;
 use axum::response::Html;
 use tessera_server::Caller;
 use tessera_server::render::{NoStore, SCRIPT_TAG, escape_html, panel_html, panels_html};
@@ -75,11 +76,24 @@ const PAGE_JS: &str = r#"
 })();
 "#;
 
+/// The page may not be framed by another site (clickjacking: a page elsewhere overlaying its
+/// buttons), in old browsers and new.
+const NO_FRAMING: [(header::HeaderName, &str); 2] = [
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+];
+
 /// Renders the page for the caller; every button's token is minted now, on this worker.
 pub(crate) async fn index(
     State(app): State<AppState>,
     Caller(who): Caller,
-) -> Result<NoStore<Html<String>>, PluginError> {
+) -> Result<
+    (
+        [(header::HeaderName, &'static str); 2],
+        NoStore<Html<String>>,
+    ),
+    PluginError,
+> {
     let worker = app.worker.as_str();
     let tessera_panels = plugins::stateless_panels(&app.tessera, who.as_ref(), worker)?;
     let ledger = ledger::read(&app.ledger).await?;
@@ -125,7 +139,7 @@ pub(crate) async fn index(
     html.push_str("</script>\n</body>\n</html>\n");
     // Tokens are minted per render and per user: the page is never cached nor leaked
     // through a Referer.
-    Ok(NoStore(Html(html)))
+    Ok((NO_FRAMING, NoStore(Html(html))))
 }
 
 /// The shared-stock section: what single-use and stale-state mean here, which replay store
