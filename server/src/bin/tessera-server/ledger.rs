@@ -453,8 +453,16 @@ impl DataDir {
             });
         }
         let base = std::env::temp_dir();
-        for attempt in 0..100u32 {
-            let dir = base.join(format!("tessera-demo-{}-{attempt}", std::process::id()));
+        let rng = ring::rand::SystemRandom::new();
+        for _ in 0..100u32 {
+            // A random name: another user cannot take the names in advance to stop the host
+            // (and a folder this process did not create is never used: `create`, not
+            // `create_all`, refuses one that exists).
+            let mut bytes = [0u8; 8];
+            ring::rand::SecureRandom::fill(&rng, &mut bytes)
+                .map_err(|_| "cannot draw a random data folder name".to_owned())?;
+            let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let dir = base.join(format!("tessera-demo-{}-{suffix}", std::process::id()));
             match DirBuilder::new().mode(0o700).create(&dir) {
                 Ok(()) => {
                     return Ok(DataDir {
@@ -676,6 +684,18 @@ mod tests {
         let temp = DataDir::resolve(None, None).unwrap();
         let path = temp.path().to_owned();
         assert!(path.is_dir());
+        // Its name ends in 64 random bits: no other user can take it in advance.
+        let other = DataDir::resolve(None, None).unwrap();
+        for dir in [&temp, &other] {
+            let name = dir.path().file_name().unwrap().to_str().unwrap().to_owned();
+            let suffix = name.rsplit('-').next().unwrap();
+            assert!(
+                suffix.len() == 16 && suffix.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{name}"
+            );
+        }
+        assert_ne!(temp.path(), other.path());
+        drop(other);
         drop(temp);
         assert!(!path.exists());
 
