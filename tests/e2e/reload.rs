@@ -30,8 +30,18 @@ fn kid_of(token: &str) -> String {
 
 /// Writes `set` to the key file the way the CLI does: a whole new file renamed into place.
 fn write_keys(keys: &KeyDir, text: &str) {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
     let tmp = keys.path().with_extension("tmp");
-    std::fs::write(&tmp, text).unwrap();
+    // Private whatever the umask: the host refuses a key file others may write to.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    drop(file);
     std::fs::rename(&tmp, keys.path()).unwrap();
 }
 

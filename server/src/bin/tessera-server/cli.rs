@@ -126,9 +126,11 @@ pub(crate) struct Cli {
     #[arg(long, env = "TESSERA_BIND", value_name = "ADDR", default_value = DEFAULT_BIND)]
     pub(crate) bind: SocketAddr,
 
-    /// Key file (a JWK Set). Created on first run when missing. A value that starts with `{`
-    /// is the key set's JSON itself, never written to disk (prefer the environment variable
-    /// for that: command lines are visible to other users). [default: see below]
+    /// Key file (a JWK Set). Created on first run when missing (mode 0600). One that other
+    /// users may write to, or that another user owns, is refused (they could have chosen its
+    /// keys). A value that starts with `{` is the key set's JSON itself, never written to
+    /// disk (prefer the environment variable for that: command lines are visible to other
+    /// users). [default: see below]
     #[arg(
         long,
         env = "TESSERA_KEYS",

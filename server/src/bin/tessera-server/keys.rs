@@ -23,6 +23,7 @@ pub(crate) fn load(source: &KeySource, alg: Algorithm, create: bool) -> Result<K
             if create && !path.exists() {
                 create_key_file(path, alg)?;
             }
+            refuse_if_others_control(path)?;
             warn_if_readable_by_others(path);
             KeySet::from_file(path).map_err(|e| e.to_string())
         }
@@ -131,6 +132,37 @@ fn write_temporary(dir: &Path, path: &Path, content: &[u8], what: &str) -> Resul
     ))
 }
 
+/// Refuses a key file that someone else could have written: one that other users may write to
+/// (group or others), or that belongs to a user other than this process's or root. Its keys
+/// would then be theirs, and with an HS256 key they could mint any button (a key file under a
+/// shared folder such as /tmp, planted before the host starts).
+fn refuse_if_others_control(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(()); // reading it reports the problem
+    };
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "key file {}: other users may write to it (mode {:o}); chmod 600 it",
+            path.display(),
+            meta.mode() & 0o777
+        ));
+    }
+    // This process's user: the owner of its /proc entry (where /proc is mounted).
+    if let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid())
+        && meta.uid() != me
+        && meta.uid() != 0
+    {
+        return Err(format!(
+            "key file {}: it belongs to another user (uid {}), who could have chosen its keys; \
+             use a key file of your own",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    Ok(())
+}
+
 fn warn_if_readable_by_others(path: &Path) {
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().mode() & 0o077 != 0
@@ -216,6 +248,36 @@ mod tests {
                 .map(|e| e.unwrap().file_name())
                 .collect();
             assert_eq!(left, ["keys.json"], "no temporary file is left behind");
+        }
+    }
+
+    /// A key file others may write to, or one another user owns, is refused (they could have
+    /// chosen its keys); one only readable by others loads (with a warning).
+    #[test]
+    fn a_key_file_others_control_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.json");
+        let source = KeySource::File(path.clone());
+        load(&source, Algorithm::Hs256, true).unwrap();
+        for mode in [0o620, 0o602, 0o666] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = load(&source, Algorithm::Hs256, false).unwrap_err();
+            assert!(
+                err.contains("other users may write") && err.contains("keys.json"),
+                "{err}"
+            );
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        load(&source, Algorithm::Hs256, false).unwrap();
+        // Owned by another (non-root) user: only root can arrange that here.
+        let root = std::fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap_or(false);
+        if root {
+            std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+            let err = load(&source, Algorithm::Hs256, false).unwrap_err();
+            assert!(err.contains("another user (uid 65534)"), "{err}");
         }
     }
 }
