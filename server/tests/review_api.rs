@@ -271,3 +271,140 @@ async fn same_origin_and_trusted_origins_pass_and_a_bad_trusted_origin_is_refuse
         );
     }
 }
+
+/// Defect: `ActionRoute::layer()` mounts an action route with neither of the two mount-time
+/// guarantees of `ActionRouterExt::action` / `ActionRoute::post`. SECURITY.md says "An action
+/// route cannot run unverified: its handler must take the `Action` extractor (a compile error
+/// otherwise) ... and its path has no parameters ... (refused when it is mounted)", and the
+/// README "both enforced when it is mounted". But `layer()` is the documented way "to mount by
+/// hand" (`.route(route.path(), post(handler).layer(route.layer()))`): any handler compiles
+/// (`ActionHandler` is not required) and the route is bound to the action, so a single-use
+/// route's handler without the extractor runs with no token, any number of times.
+///
+/// Expected: a route bound through `layer()` cannot run a handler that did not verify the
+/// click (e.g. `layer()` removed or made crate-private, or the binding refuses at mount).
+#[tokio::test]
+async fn a_handler_bound_through_the_route_layer_does_not_run_unverified() {
+    use axum::routing::post;
+    const PAY: ActionRoute = ActionRoute::new("plugin:shop/action:pay", "/pay").single_use();
+    async fn pay(State(app): State<App>) -> &'static str {
+        app.runs.fetch_add(1, Ordering::SeqCst);
+        "paid, unverified"
+    }
+    let app = app_state();
+    let mounted = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        Router::new()
+            .route(PAY.path(), post(pay).layer(PAY.layer()))
+            .with_state(app.clone())
+    }));
+    let Ok(router) = mounted else {
+        return; // refused at mount time: fine
+    };
+    for _ in 0..3 {
+        // No token at all.
+        let click = as_user(json_click("/pay", None, None), "alice");
+        let _ = call(&router, click).await;
+    }
+    assert_eq!(
+        app.runs.load(Ordering::SeqCst),
+        0,
+        "a single-use action route bound with ActionRoute::layer ran its handler with no token"
+    );
+}
+
+/// Defect: the path-parameter refusal of `ActionRoute::post` is skipped by `layer()`: a route
+/// `/items/{id}/delete` bound by hand mounts, and a button minted for item 7 deletes item 8
+/// (the same hole as `a_path_parameter_of_an_action_route_is_not_taken_from_the_unverified_url`,
+/// through the other documented way to mount an action route).
+#[tokio::test]
+async fn a_path_parameter_is_refused_when_the_route_is_bound_through_its_layer() {
+    use axum::routing::post;
+    const DELETE: ActionRoute =
+        ActionRoute::new("plugin:stock-tools/action:delete", "/items/{id}/delete");
+    async fn delete(
+        State(app): State<App>,
+        Path(id): Path<u32>,
+        action: Action<Value>,
+    ) -> Json<Value> {
+        app.runs.fetch_add(1, Ordering::SeqCst);
+        Json(json!({"deleted": id, "button_was_for": action.payload["item"]}))
+    }
+    let app = app_state();
+    let button = app
+        .tessera
+        .button(
+            "Delete item 7",
+            &DELETE,
+            Some(&Principal::new("alice")),
+            &json!({"item": 7}),
+        )
+        .unwrap();
+    let mounted = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        Router::new()
+            .route(DELETE.path(), post(delete).layer(DELETE.layer()))
+            .with_state(app.clone())
+    }));
+    let Ok(router) = mounted else {
+        return; // refused at mount time: fine
+    };
+    let click = as_user(
+        json_click("/items/8/delete", Some(&button.token), None),
+        "alice",
+    );
+    let (status, body) = call(&router, click).await;
+    assert_eq!(
+        app.runs.load(Ordering::SeqCst),
+        0,
+        "item 7's button ran the action on item 8 through a layer-bound route ({status} {body})"
+    );
+}
+
+/// Defect (false refusal): `check_origin` compares `Origin` with the `Host` header only. Over
+/// HTTP/2 a browser sends no `Host` header (the authority is the `:authority` pseudo-header,
+/// which hyper puts in the request URI), and an HTTP/1.1 request may carry it in the
+/// absolute-form target. A browser that sends `Origin` but not `Sec-Fetch-Site` (the fallback
+/// the doc describes) posting from the host's own page is then refused with `cross_origin`.
+/// The doc promises "one with `Origin` passes when it names the request's own host" (Go's
+/// `CrossOriginProtection`, which it cites, compares with `req.Host`, which covers both).
+#[tokio::test]
+async fn a_same_origin_request_whose_host_is_only_in_the_uri_is_not_cross_origin() {
+    const TAKE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:take", "/take");
+    async fn take(_: Action<Value>) -> &'static str {
+        "taken"
+    }
+    let app = app_state();
+    let router = Router::new().action(&TAKE, take).with_state(app.clone());
+    let token = app
+        .tessera
+        .button("Take", &TAKE, None, &json!(1))
+        .unwrap()
+        .token;
+    // As hyper hands over an HTTP/2 request: the authority in the URI, no Host header.
+    let request = Request::post("https://inventory.example/take")
+        .header("origin", "https://inventory.example")
+        .header("tessera-token", token.as_str())
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = call(&router, request).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the host's own origin was refused: {body}"
+    );
+}
+
+/// Doc mismatch made observable: `TesseraConfig::with_trusted_origin` says "An origin that is
+/// not `scheme://host[:port]` fails `TesseraConfig::build` with `invalid_config`", but
+/// `is_origin` accepts a port that is not a number and an empty port; such an entry can never
+/// equal an `Origin` a browser sends, so the mistake is silent.
+#[test]
+fn a_trusted_origin_with_a_port_that_is_not_a_number_is_invalid_config() {
+    for bad in ["https://app.example:", "https://app.example:https"] {
+        let built = config(keys()).with_trusted_origin(bad).build();
+        assert_eq!(
+            built.err().map(|e| e.code()),
+            Some(tessera_protocol::ErrorCode::InvalidConfig),
+            "{bad}"
+        );
+    }
+}
