@@ -225,12 +225,8 @@ fn is_html_float(text: &str) -> bool {
 /// `JSON.stringify`), if it is a finite number: a whole number is written as an integer
 /// (`"25.0"` and `"1e2"` go as `25` and `100`), others as they are (`"2.50"` as `2.5`).
 fn number(text: &str) -> Option<Value> {
-    if let Ok(n) = text.parse::<i64>() {
-        return Some(Value::from(n));
-    }
-    if let Ok(n) = text.parse::<u64>() {
-        return Some(Value::from(n));
-    }
+    // Through binary64 first, as `Number(value)` reads it: "9007199254740993" is
+    // 9007199254740992 on the page, and so here.
     let f = text.parse::<f64>().ok().filter(|f| f.is_finite())?;
     // Every whole f64 in these ranges converts exactly (no rounding, no saturation).
     const I64_RANGE: std::ops::Range<f64> =

@@ -152,3 +152,37 @@ fn a_user_name_with_surrounding_whitespace_is_a_config_error() {
         );
     }
 }
+
+/// `Panel::default_input` promises the input "the host's own page sends" for fields left as
+/// rendered, a number field's value "as the page's `JSON.stringify` writes it". The page's
+/// click script (server/assets/click.js) sends `Number(value)`, a binary64: an integer beyond
+/// 2^53 arrives rounded (`"9007199254740993"` as `9007199254740992`, `"18446744073709551615"`
+/// as `18446744073709551616`, written `18446744073709552000`). `default_input` parses such a
+/// value exactly as an `i64`/`u64` first and sends it unrounded, so the CLI's click and the
+/// page's click of the same panel hand the action different numbers.
+#[test]
+fn default_input_rounds_a_number_field_beyond_2_pow_53_as_the_page_does() {
+    let panel: tessera_client::Panel = serde_json::from_value(serde_json::json!({
+        "key": "k", "title": "t",
+        "fields": [{"name": "a", "type": "number", "value": "9007199254740993"},
+                   {"name": "b", "type": "number", "value": "18446744073709551615"}],
+        "buttons": []
+    }))
+    .unwrap();
+    let input = panel.default_input();
+    // What `JSON.stringify(Number(value))` gives, as a host reads it: never the unrounded
+    // integer (as an integer or a float, the value is 2^53 and 2^64).
+    assert_ne!(
+        input["a"].as_u64(),
+        Some(9_007_199_254_740_993),
+        "sent {}, the page sends 9007199254740992",
+        input["a"]
+    );
+    assert_eq!(input["a"].as_f64(), Some(9_007_199_254_740_992.0));
+    assert_ne!(
+        input["b"].as_u64(),
+        Some(u64::MAX),
+        "sent {}, the page sends 18446744073709552000",
+        input["b"]
+    );
+}

@@ -12,7 +12,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, MatchedPath, Request};
@@ -242,13 +241,12 @@ impl ActionRoute {
     /// use is refused with `replayed` (409), and if the guard is missing or unreachable the
     /// request fails closed with `replay_unavailable` (503). Routes not marked stay stateless.
     ///
-    /// **Refusals do not use up the token** (spec §10.1): when the route is mounted with
-    /// [`ActionRoute::post`] or [`ActionRouterExt::action`] and the handler answers a client
+    /// **Refusals do not use up the token** (spec §10.1): when the handler answers a client
     /// error (4xx, e.g. `bad_input` for a quantity too large), the record is released
     /// ([`ReplayGuard::release`](crate::replay::ReplayGuard::release)) and the same button can
     /// be clicked again. The contract: **a handler that answers 4xx must not have performed
     /// its effect**. A success (2xx) or a server error (5xx, the effect may have happened)
-    /// keeps the record. (A route mounted by hand with [`ActionRoute::layer`] never releases.)
+    /// keeps the record.
     ///
     /// ```
     /// use tessera_server::ActionRoute;
@@ -322,40 +320,6 @@ impl ActionRoute {
         Method::POST
     }
 
-    /// A layer that binds a handler to this action, to mount by hand:
-    /// `.route(route.path(), post(handler).layer(route.layer()))`. [`ActionRoute::post`] binds
-    /// the same way without a layer, which saves re-boxing the route's service and future on
-    /// every request.
-    ///
-    /// A handler that extracts [`Action`] on a route bound to no action is refused with
-    /// `unbound_action` (500): the extractor never guesses the action from the URL.
-    ///
-    /// ```
-    /// use axum::{Router, body::Body, http::Request, routing::post};
-    /// use tessera_protocol::{Algorithm, KeySet};
-    /// use tessera_server::{Action, ActionRoute, TesseraState};
-    /// use tower::ServiceExt;
-    ///
-    /// const PRINT: ActionRoute = ActionRoute::new("plugin:stock-tools/action:print", "/print");
-    /// async fn print(_: Action<()>) -> &'static str { "printed" }
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
-    /// let token = state.button("Print", &PRINT, None, &())?.token;
-    /// let app = Router::new()
-    ///     .route(PRINT.path(), post(print).layer(PRINT.layer()))
-    ///     .route("/print-unbound", post(print)) // forgot the layer
-    ///     .with_state(state);
-    /// let click = |path| Request::post(path).header("tessera-token", token.as_str())
-    ///     .body(Body::empty()).unwrap();
-    /// assert_eq!(app.clone().oneshot(click("/print")).await?.status(), 200);
-    /// assert_eq!(app.oneshot(click("/print-unbound")).await?.status(), 500); // unbound_action
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn layer(&self) -> Extension<ActionRoute> {
-        Extension(self.clone())
-    }
-
     /// `handler` as a `POST` method router bound to this action. The handler must take the
     /// [`Action`] extractor ([`ActionHandler`]).
     ///
@@ -389,8 +353,8 @@ impl ActionRoute {
             self.id.as_str(),
             self.path
         );
-        // Not `.layer(self.layer())`: a layer re-boxes the route's service and its future on
-        // every request; the bound handler only inserts the extension.
+        // Not a layer: a layer re-boxes the route's service and its future on every request;
+        // the bound handler only inserts the extension.
         axum::routing::post(Bound {
             route: self.clone(),
             handler,

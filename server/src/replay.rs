@@ -1,7 +1,8 @@
 //! Single-use actions: a replay guard keyed on the token's `jti`.
 //!
 //! A signed token can be posted again within its lifetime. A route marked single-use records
-//! each token's `jti` the first time it is used, atomically, until the token expires; a second
+//! each token's `jti` the first time it is used, atomically, until the token can no longer
+//! verify plus a margin ([`REPLAY_RECORD_MARGIN`](crate::REPLAY_RECORD_MARGIN)); a second
 //! use is refused with `replayed` (409). If the store cannot be reached, the action fails closed
 //! with `replay_unavailable` (503) and never runs unguarded. Routes not marked stay stateless.
 //!
@@ -49,7 +50,8 @@ impl fmt::Display for StoreUnavailable {
 
 impl std::error::Error for StoreUnavailable {}
 
-/// Records the first use of each token id, atomically, until the token expires.
+/// Records the first use of each token id, atomically, until the time it is given (the
+/// extractor gives `exp` + leeway + [`REPLAY_RECORD_MARGIN`](crate::REPLAY_RECORD_MARGIN)).
 ///
 /// Implementations must be atomic across every process that shares the store: two concurrent
 /// first uses of one `jti` give exactly one [`Use::First`]. An implementation that cannot

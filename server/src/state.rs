@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use bytes::Bytes;
 use tessera_protocol::{
     Clock, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_LEN, DEFAULT_TTL, Error,
@@ -256,12 +256,18 @@ impl TesseraState {
         let Some(origin) = origin else {
             return Ok(());
         };
-        let own_host = headers.get(header::HOST).is_some_and(|host| {
+        // The request's own host: its `Host` header, or (HTTP/2, which has none) the
+        // authority of its URI.
+        let host = headers
+            .get(header::HOST)
+            .map(HeaderValue::as_bytes)
+            .or_else(|| parts.uri.authority().map(|a| a.as_str().as_bytes()));
+        let own_host = host.is_some_and(|host| {
             origin
                 .as_bytes()
                 .split(|&b| b == b'/')
                 .nth(2)
-                .is_some_and(|origin_host| origin_host == host.as_bytes())
+                .is_some_and(|origin_host| origin_host == host)
                 && origin.as_bytes().starts_with(b"http")
         });
         if own_host || trusted() {
@@ -629,8 +635,10 @@ impl TesseraConfig {
     /// user, but a page on another site could otherwise make that user's browser post it
     /// (a urlencoded form needs no CORS preflight), with that user's cookies and input of the
     /// page's choosing (spec §11.13). Requests without those headers (curl, the `tessera`
-    /// CLI, server-to-server) are not browser requests and are not concerned. An origin that
-    /// is not `scheme://host[:port]` fails [`TesseraConfig::build`] with `invalid_config`.
+    /// CLI, server-to-server) are not browser requests and are not concerned. An origin not
+    /// written as browsers write it — `scheme://host[:port]`, lowercase, no default port
+    /// (`:443`, `:80`), nothing after it — fails [`TesseraConfig::build`] with
+    /// `invalid_config` (it could never match).
     ///
     /// ```
     /// use axum::{Router, body::Body, http::Request};
@@ -798,16 +806,41 @@ fn invalid_config(reason: impl Into<String>) -> Error {
     }
 }
 
-/// Whether `text` is an origin as browsers write it: `scheme://host` or `scheme://host:port`.
+/// Whether `text` is an origin as browsers write it in `Origin`: `scheme://host` or
+/// `scheme://host:port`, lowercase, the port a number of 1 to 65535 and not the scheme's
+/// default (browsers leave `:443` and `:80` out), nothing after it. Anything else could never
+/// match a browser's `Origin`, so a typo would silently trust nothing.
 fn is_origin(text: &str) -> bool {
     let Some((scheme, rest)) = text.split_once("://") else {
         return false;
     };
-    !scheme.is_empty()
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_lowercase())
         && scheme
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-        && !rest.is_empty()
-        && !rest.contains(['/', '?', '#', '@'])
-        && rest.bytes().all(|b| b.is_ascii_graphic())
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
+    // An IPv6 literal keeps its colons inside brackets.
+    let (host, port) = match rest.rfind(':') {
+        Some(at) if !rest[at..].contains(']') => (&rest[..at], Some(&rest[at + 1..])),
+        _ => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.[]:".contains(&b));
+    let port_ok = match port {
+        None => true,
+        Some(port) => {
+            let default = match scheme {
+                "https" => Some(443),
+                "http" => Some(80),
+                _ => None,
+            };
+            port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port
+                    .parse::<u32>()
+                    .is_ok_and(|p| (1..=65535).contains(&p) && Some(p) != default)
+        }
+    };
+    scheme_ok && host_ok && port_ok
 }

@@ -778,14 +778,17 @@ async fn handler_on_a_route_without_an_action_is_refused() {
 }
 
 #[tokio::test]
-async fn a_handler_mounted_by_hand_with_the_route_layer_is_bound_to_its_action() {
+async fn a_route_mounted_by_hand_with_its_post_and_more_layers_is_bound_to_its_action() {
     async fn print(action: tessera_server::Action<Value>) -> axum::Json<Value> {
         axum::Json(json!({"aud": action.claims.aud, "payload": action.payload}))
     }
+    // `ActionRoute::post` is a method router: the app's own middleware goes on top of it.
     let app = axum::Router::new()
         .route(
             PRINT.path(),
-            axum::routing::post(print).layer(PRINT.layer()),
+            PRINT.post(print).layer(axum::middleware::map_response(
+                |r: axum::response::Response| async { r },
+            )),
         )
         .with_state(state());
     let token = minter()

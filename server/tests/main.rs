@@ -26,5 +26,5 @@ mod file_guard;
 // The Redis replay guard against a real redis-server (feature `redis`).
 #[cfg(feature = "redis")]
 mod redis_guard;
-// API review: misuses a plugin author makes (three tests fail on purpose, one defect each).
+// API review: misuses a plugin author makes, each refused now.
 mod review_api;

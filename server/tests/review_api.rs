@@ -262,11 +262,80 @@ async fn same_origin_and_trusted_origins_pass_and_a_bad_trusted_origin_is_refuse
         "https://app.example/",
         "https://",
         "https://a.example/x",
+        "https://App.example",
+        "https://app.example:443",
+        "http://app.example:80",
+        "https://app.example:0",
+        "https://app.example:70000",
     ] {
         let err = config(keys()).with_trusted_origin(bad).build().unwrap_err();
         assert_eq!(
             err.code(),
             tessera_protocol::ErrorCode::InvalidConfig,
+            "{bad}"
+        );
+    }
+    for good in [
+        "http://localhost:8080",
+        "https://[::1]:8443",
+        "https://app.example:8443",
+    ] {
+        assert!(
+            config(keys()).with_trusted_origin(good).build().is_ok(),
+            "{good}"
+        );
+    }
+}
+
+// `ActionRoute::layer()` bound an action route by hand with neither mount-time guarantee
+// (a handler without `Action` compiled; a path parameter mounted). It is gone: `post` and
+// `action` are the only ways to bind a handler to an action, and both check.
+
+/// Defect (false refusal): `check_origin` compares `Origin` with the `Host` header only. Over
+/// HTTP/2 a browser sends no `Host` header (the authority is the `:authority` pseudo-header,
+/// which hyper puts in the request URI), and an HTTP/1.1 request may carry it in the
+/// absolute-form target. A browser that sends `Origin` but not `Sec-Fetch-Site` (the fallback
+/// the doc describes) posting from the host's own page is then refused with `cross_origin`.
+/// The doc promises "one with `Origin` passes when it names the request's own host" (Go's
+/// `CrossOriginProtection`, which it cites, compares with `req.Host`, which covers both).
+#[tokio::test]
+async fn a_same_origin_request_whose_host_is_only_in_the_uri_is_not_cross_origin() {
+    const TAKE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:take", "/take");
+    async fn take(_: Action<Value>) -> &'static str {
+        "taken"
+    }
+    let app = app_state();
+    let router = Router::new().action(&TAKE, take).with_state(app.clone());
+    let token = app
+        .tessera
+        .button("Take", &TAKE, None, &json!(1))
+        .unwrap()
+        .token;
+    // As hyper hands over an HTTP/2 request: the authority in the URI, no Host header.
+    let request = Request::post("https://inventory.example/take")
+        .header("origin", "https://inventory.example")
+        .header("tessera-token", token.as_str())
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = call(&router, request).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the host's own origin was refused: {body}"
+    );
+}
+
+/// Doc mismatch made observable: `TesseraConfig::with_trusted_origin` says "An origin that is
+/// not `scheme://host[:port]` fails `TesseraConfig::build` with `invalid_config`", but
+/// `is_origin` accepts a port that is not a number and an empty port; such an entry can never
+/// equal an `Origin` a browser sends, so the mistake is silent.
+#[test]
+fn a_trusted_origin_with_a_port_that_is_not_a_number_is_invalid_config() {
+    for bad in ["https://app.example:", "https://app.example:https"] {
+        let built = config(keys()).with_trusted_origin(bad).build();
+        assert_eq!(
+            built.err().map(|e| e.code()),
+            Some(tessera_protocol::ErrorCode::InvalidConfig),
             "{bad}"
         );
     }

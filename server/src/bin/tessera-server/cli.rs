@@ -83,7 +83,8 @@ When the host is ready it prints exactly one line on stdout:
 where ADDR is the bound address (with the real port when --bind asks for port 0).
 
 HTTP surface (identity: header X-Demo-User, else cookie tessera_demo_user, else `guest`;
-a repeated or invalid header or cookie: 400 bad_identity):
+a repeated or invalid header or cookie: 400 bad_identity; an action posted by a browser from
+a page of another origin: 403 cross_origin):
     GET  /                                   demo page: panels, naive panel, click log
     GET  /api/plugins/stock-tools/panels     panels with buttons and their tokens (JSON)
     POST /api/plugins/stock-tools/actions/{transfer,print-label,process-data}
