@@ -217,6 +217,27 @@ pub(crate) async fn try_post(
     Answer::from(req.send().await?).await
 }
 
+/// Posts an oversized `body` and returns the host's answer. The host answers before reading
+/// the rest of such a body and closes the connection; a client still sending can then get a
+/// reset that discards the answer (hyper closes without lingering). That race is in the
+/// delivery, not in the answer, so a few attempts are made; a host that never answers fails.
+pub(crate) async fn post_oversized(
+    client: &reqwest::Client,
+    host: &Host,
+    path: &str,
+    user: Option<&str>,
+    body: &str,
+) -> Answer {
+    let mut last_error = String::new();
+    for _ in 0..5 {
+        match try_post(client, host, path, user, body.to_owned()).await {
+            Ok(answer) => return answer,
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    panic!("no answer to a {}-byte body: {last_error}", body.len())
+}
+
 /// Posts the same JSON `body` to `path` as `user` from `n` tasks at once, each over its own
 /// fresh connection (all released together by a barrier); returns every answer.
 pub(crate) async fn post_concurrently(
