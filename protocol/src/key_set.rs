@@ -13,12 +13,28 @@ pub const KEYS_ENV: &str = "TESSERA_KEYS";
 /// more, and [`KeySet::from_json`] refuses a document that lists more (`invalid_key`). Far
 /// above any rotation schedule (a key a week for twenty years fits), it bounds the work of
 /// loading a set, whose checks compare each new key with every key already held.
+///
+/// ```
+/// use tessera_protocol::{Algorithm, ErrorCode, KeySet, MAX_KEYS};
+/// let mut keys = KeySet::new();
+/// for _ in 0..MAX_KEYS {
+///     keys.add(Algorithm::Hs256)?;
+/// }
+/// assert_eq!(keys.add(Algorithm::Hs256).unwrap_err().code(), ErrorCode::InvalidKey);
+/// # Ok::<(), tessera_protocol::Error>(())
+/// ```
 pub const MAX_KEYS: usize = 1024;
 
 /// The largest key set document, in bytes, that [`KeySet::from_json`],
 /// [`KeySet::from_public_jwks`], [`KeySet::from_file`] and [`KeySet::from_env`] read: checked
 /// before parsing (a file is not read past it). [`MAX_KEYS`] keys of any kind fit in a
 /// fraction of it.
+///
+/// ```
+/// use tessera_protocol::{ErrorCode, KeySet, MAX_KEY_SET_BYTES};
+/// let padded = format!(r#"{{"keys": []}}{}"#, " ".repeat(MAX_KEY_SET_BYTES));
+/// assert_eq!(KeySet::from_json(&padded).unwrap_err().code(), ErrorCode::InvalidKey);
+/// ```
 pub const MAX_KEY_SET_BYTES: usize = 1024 * 1024;
 
 /// How many times [`KeySet::rotate`] draws a random kid before giving up on collisions.

@@ -112,6 +112,16 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug + 'static {
     /// a clock of its own (a Redis server, perhaps on another machine) keeps the record for
     /// `expires_at - now` seconds of that store's time, so that the two clocks need not agree.
     /// The default ignores `now` and calls `first_use`.
+    ///
+    /// ```
+    /// use tessera_server::replay::{MemoryReplayGuard, ReplayGuard, Use};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let guard = MemoryReplayGuard::new(100);
+    /// let (now, exp) = (4_000_000_000, 4_000_000_300);
+    /// assert_eq!(guard.first_use_at("iss|aud", "jti-1", exp, now).await.unwrap(), Use::First);
+    /// assert_eq!(guard.first_use_at("iss|aud", "jti-1", exp, now).await.unwrap(), Use::Replayed);
+    /// # });
+    /// ```
     fn first_use_at<'a>(
         &'a self,
         scope: &'a str,
