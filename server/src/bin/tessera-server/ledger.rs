@@ -453,15 +453,11 @@ impl DataDir {
             });
         }
         let base = std::env::temp_dir();
-        let rng = ring::rand::SystemRandom::new();
         for _ in 0..100u32 {
             // A random name: another user cannot take the names in advance to stop the host
             // (and a folder this process did not create is never used: `create`, not
             // `create_all`, refuses one that exists).
-            let mut bytes = [0u8; 8];
-            ring::rand::SecureRandom::fill(&rng, &mut bytes)
-                .map_err(|_| "cannot draw a random data folder name".to_owned())?;
-            let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let suffix = random_hex::<8>("data folder name")?;
             let dir = base.join(format!("tessera-demo-{}-{suffix}", std::process::id()));
             match DirBuilder::new().mode(0o700).create(&dir) {
                 Ok(()) => {
@@ -495,14 +491,19 @@ impl DataDir {
     pub(crate) fn ensure_instance(&self) -> Result<String, String> {
         let path = self.path.join(INSTANCE_FILE);
         if !path.exists() {
-            let mut bytes = [0u8; INSTANCE_BYTES];
-            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-                .map_err(|_| "cannot draw a random data folder id".to_owned())?;
-            let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let id = random_hex::<INSTANCE_BYTES>("data folder id")?;
             crate::keys::create_whole(&path, id.as_bytes(), "data folder id")?;
         }
         read_instance(&self.path)
     }
+}
+
+/// `N` random bytes as lowercase hex, for a random `what`.
+fn random_hex<const N: usize>(what: &str) -> Result<String, String> {
+    let mut bytes = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| format!("cannot draw a random {what}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The instance id in `data_dir`'s [`INSTANCE_FILE`].
