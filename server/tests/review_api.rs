@@ -45,6 +45,17 @@ fn app_state() -> App {
     }
 }
 
+/// The route the cross-origin tests click.
+const TAKE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:take", "/take");
+
+/// A token for [`TAKE`] minted by `app`'s state, without a subject.
+fn take_token(app: &App) -> String {
+    app.tessera
+        .button("Take", &TAKE, None, &json!(1))
+        .unwrap()
+        .token
+}
+
 /// Defect: a path parameter of an action route is not covered by the token.
 ///
 /// `ActionRoute::path` is documented as "the path template the route is mounted at (also the
@@ -119,7 +130,6 @@ async fn a_path_parameter_of_an_action_route_is_not_taken_from_the_unverified_ur
 /// refused, at least for a form-carried token (or form transport is opt-in per route).
 #[tokio::test]
 async fn a_cross_site_form_post_of_a_leaked_token_is_refused() {
-    const TAKE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:take", "/take");
     async fn take(State(app): State<App>, action: Action<Value, Value>) -> Json<Value> {
         app.runs.fetch_add(1, Ordering::SeqCst);
         Json(json!({"took": action.input["qty"]}))
@@ -203,7 +213,6 @@ async fn a_single_use_handler_that_panics_keeps_the_token_used_up() {
 /// origin that is not `scheme://host[:port]` is a configuration error.
 #[tokio::test]
 async fn same_origin_and_trusted_origins_pass_and_a_bad_trusted_origin_is_refused() {
-    const TAKE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:take", "/take");
     async fn take(State(app): State<App>, _: Action<Value>) -> &'static str {
         app.runs.fetch_add(1, Ordering::SeqCst);
         "taken"
@@ -214,11 +223,7 @@ async fn same_origin_and_trusted_origins_pass_and_a_bad_trusted_origin_is_refuse
         .build()
         .unwrap();
     let router = Router::new().action(&TAKE, take).with_state(app.clone());
-    let token = app
-        .tessera
-        .button("Take", &TAKE, None, &json!(1))
-        .unwrap()
-        .token;
+    let token = take_token(&app);
     let click = |headers: &[(&str, &str)]| {
         let mut request = Request::post("/take")
             .header("host", "inventory.example")
@@ -300,17 +305,12 @@ async fn same_origin_and_trusted_origins_pass_and_a_bad_trusted_origin_is_refuse
 /// `CrossOriginProtection`, which it cites, compares with `req.Host`, which covers both).
 #[tokio::test]
 async fn a_same_origin_request_whose_host_is_only_in_the_uri_is_not_cross_origin() {
-    const TAKE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:take", "/take");
     async fn take(_: Action<Value>) -> &'static str {
         "taken"
     }
     let app = app_state();
     let router = Router::new().action(&TAKE, take).with_state(app.clone());
-    let token = app
-        .tessera
-        .button("Take", &TAKE, None, &json!(1))
-        .unwrap()
-        .token;
+    let token = take_token(&app);
     // As hyper hands over an HTTP/2 request: the authority in the URI, no Host header.
     let request = Request::post("https://inventory.example/take")
         .header("origin", "https://inventory.example")
