@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP benchmark of the demo plugin host (tessera-server), loopback only, bounded in time.
+# HTTP benchmark of the demo plugin host (tessera-demo), loopback only, bounded in time.
 #
 # Compares, against the same running host and with the same request body, the real transfer
 # action (POST /api/plugins/stock-tools/actions/transfer: token verified, payload decoded)
@@ -37,8 +37,8 @@ if ! command -v wrk >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2
 fi
 
-cargo build --release --quiet -p tessera-server --bin tessera-server
-BIN=target/release/tessera-server
+cargo build --release --quiet -p tessera-demo --bin tessera-demo
+BIN=target/release/tessera-demo
 
 WORK=$(mktemp -d)
 HOST_PID=""
@@ -186,7 +186,7 @@ measure() {
         "$name" "$body_len" "${parse[*]}" "${verify[*]}" >&2
 }
 
-echo "tessera-server HTTP benchmark: $(nproc) cores, wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION x $ROUNDS rounds (median), key $KEY_ALG" >&2
+echo "tessera-demo HTTP benchmark: $(nproc) cores, wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION x $ROUNDS rounds (median), key $KEY_ALG" >&2
 measure "1 worker x 1 thread" --workers 1 --threads 1
 measure "$WORKERS workers x 1 thread" --workers "$WORKERS" --threads 1
 measure "1 worker x $WORKERS threads" --workers 1 --threads "$WORKERS"

@@ -1,4 +1,4 @@
-//! `tessera panels` and `tessera click` against the real `tessera-server` binary.
+//! `tessera panels` and `tessera click` against the demo plugin host (its app served in process).
 
 use predicates::prelude::*;
 
@@ -7,7 +7,7 @@ use crate::util::{stderr, stdout, tessera};
 
 #[test]
 fn panels_prints_a_summary_or_the_json_document() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     let a = tessera()
         .args(["panels", &host.url, "--plugin", PLUGIN, "--user", "alice"])
         .assert()
@@ -39,7 +39,7 @@ fn panels_prints_a_summary_or_the_json_document() {
 
 #[test]
 fn click_prints_the_result_and_sends_the_user() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     for (user, want) in [(Some("bob"), "bob"), (None, "guest")] {
         let mut cmd = tessera();
         cmd.args(["click", &host.url, "--plugin", PLUGIN, "--action", TRANSFER])
@@ -56,7 +56,7 @@ fn click_prints_the_result_and_sends_the_user() {
 
 #[test]
 fn click_failures_print_the_code_and_exit_1() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     let click = |extra: &[&str]| {
         let mut cmd = tessera();
         cmd.args(["click", &host.url, "--plugin", PLUGIN])
@@ -117,32 +117,8 @@ fn unreachable_or_unsupported_hosts_are_reported() {
 }
 
 #[test]
-fn the_click_example_runs_against_the_host() {
-    let host = Host::start(&[]);
-    let run = |args: &[&str]| {
-        let mut cmd = assert_cmd::Command::new(crate::host::click_example());
-        cmd.timeout(crate::util::HANG_GUARD)
-            .arg(&host.url)
-            .args(args);
-        cmd.assert()
-    };
-    let a = run(&["carol"]).success();
-    let out = stdout(&a);
-    assert!(out.contains("clicking [Transfer"), "{out}");
-    assert!(out.contains("\"user\": \"carol\""), "{out}");
-    assert!(out.contains("\"moved\": 5"), "{out}");
-    let a = run(&["carol", TRANSFER, r#"{"qty": 0}"#]).code(1);
-    assert!(stdout(&a).contains("the action refused the input"));
-    assert!(
-        stderr(&a).starts_with("error: bad_input: "),
-        "{}",
-        stderr(&a)
-    );
-}
-
-#[test]
 fn click_sends_the_panels_declared_field_values_unless_input_replaces_them() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     // The panel shows `input qty (number): … [default 25]`: a click without --input moves 25,
     // as the host's page does when the field is left as rendered.
     let a = tessera()
@@ -176,7 +152,7 @@ fn click_sends_the_panels_declared_field_values_unless_input_replaces_them() {
 /// plugin says `"naive": true`, who rendered it and for whom; none of that may be dropped.
 #[test]
 fn panels_json_keeps_every_member_the_host_sent() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     let a = tessera()
         .args(["panels", &host.url, "--plugin", "naive-stock", "--json"])
         .args(["--user", "dora"])
@@ -195,7 +171,7 @@ fn panels_json_keeps_every_member_the_host_sent() {
 /// never click as another user (`" alice"` acting as `alice`).
 #[test]
 fn a_user_name_with_surrounding_whitespace_never_clicks_as_another_user() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     for user in [" alice", "alice ", "\talice"] {
         let a = tessera()
             .args(["click", &host.url, "--plugin", PLUGIN, "--action", TRANSFER])

@@ -13,7 +13,7 @@ mod cli_hostile;
 mod cli_hostile_host;
 // The library alone: Debug output, answers no tessera host gives (from a fake host).
 mod library;
-// The library against the real `tessera-server` binary: panels, click, typed errors, retry.
+// The library against the demo host (its app in process): panels, click, typed errors, retry.
 mod remote;
-// `tessera panels` and `tessera click` against the real `tessera-server` binary.
+// `tessera panels` and `tessera click` against the demo host (its app in process).
 mod cli_remote;

@@ -1,4 +1,4 @@
-//! The client library against the real `tessera-server` binary.
+//! The client library against the demo plugin host (its app served in process).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,7 +63,7 @@ fn problem(result: Result<Value, ClientError>) -> Problem {
 
 #[tokio::test(flavor = "current_thread")]
 async fn panels_list_buttons_whose_tokens_verify_for_the_user() {
-    let host = Host::start(&["--workers", "2"]);
+    let host = Host::start();
     let keys = Arc::new(KeySet::from_file(&host.keys).unwrap());
     for (user, client) in [
         ("alice", client(&host, "alice")),
@@ -97,7 +97,7 @@ async fn panels_list_buttons_whose_tokens_verify_for_the_user() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn click_returns_the_actions_result() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     let alice = client(&host, "alice");
     let button = alice.find_button(PLUGIN, TRANSFER).await.unwrap();
     assert_eq!(button.action, TRANSFER);
@@ -123,7 +123,7 @@ async fn click_returns_the_actions_result() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn rejections_carry_the_hosts_typed_code_and_status() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     let alice = client(&host, "alice");
     let transfer = alice.find_button(PLUGIN, TRANSFER).await.unwrap();
     let print = alice.find_button(PLUGIN, PRINT_LABEL).await.unwrap();
@@ -240,7 +240,7 @@ async fn rejections_carry_the_hosts_typed_code_and_status() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn lookup_and_transport_failures_are_typed() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     let alice = client(&host, "alice");
     match alice
         .find_button(PLUGIN, "plugin:stock-tools/action:nope")
@@ -275,7 +275,7 @@ async fn lookup_and_transport_failures_are_typed() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_expired_click_is_retried_once_with_a_fresh_panel_when_allowed() {
-    let host = Host::start(&[]);
+    let host = Host::start();
     let input = json!({"qty": 2});
     let plain = client(&host, "alice");
     let stale = expire(&host, &plain.find_button(PLUGIN, TRANSFER).await.unwrap());
@@ -345,7 +345,11 @@ async fn retry_after_a_real_short_ttl_expiry() {
     // token must survive its panel fetch and click on a loaded machine, hence more than the
     // 2 s that left a one-second margin.
     const TTL: u64 = 4;
-    let host = Host::start(&["--ttl", &TTL.to_string(), "--leeway", "0"]);
+    let host = Host::start_with(|config| {
+        config
+            .with_ttl(Duration::from_secs(TTL))
+            .with_leeway(Duration::ZERO)
+    });
     let plain = client(&host, "alice");
     let retrying = Client::builder(&host.url)
         .user("alice")

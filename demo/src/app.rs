@@ -1,0 +1,349 @@
+//! The demo host's HTTP app, as served by each worker.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{FromRef, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tessera_protocol::KeySet;
+use tessera_protocol::json_rules;
+use tessera_server::replay::{DEFAULT_MEMORY_ENTRIES, FileReplayGuard, MemoryReplayGuard};
+use tessera_server::{
+    Caller, CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySource, Principal, Rejection,
+    TesseraConfig, TesseraState,
+};
+
+use crate::cli::{ISSUER, REPLAY_DIR, ReplayStore};
+use crate::ledger::LedgerStore;
+use crate::naive::{self, NaiveStore};
+use crate::page;
+use crate::plugins::{self, STOCK_ITEM, TransferInput, TransferPayload, transfer_result};
+
+/// The response header naming the worker that served a request.
+pub(crate) const WORKER_HEADER: HeaderName = HeaderName::from_static("tessera-worker");
+
+/// Names one worker process: `wK/pidP`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WorkerLabel(Arc<str>);
+
+impl WorkerLabel {
+    pub(crate) fn new(id: u16, pid: u32) -> WorkerLabel {
+        WorkerLabel(format!("w{id}/pid{pid}").into())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for WorkerLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What one worker's app is built from: its key set and its data folder (the shared stock
+/// ledger and the file replay guard's records live there), and the options of
+/// `tessera-demo --help`, with the same defaults.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use tessera_protocol::{Algorithm, KeySet};
+///
+/// let data = tempfile::tempdir()?;
+/// let keys = Arc::new(KeySet::generate(Algorithm::Hs256)?);
+/// let config = tessera_demo::AppConfig::new(keys, data.path())?.with_ttl(Duration::from_secs(60));
+/// let app = tessera_demo::router(config)?;
+/// # let _ = app;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct AppConfig {
+    pub(crate) label: WorkerLabel,
+    pub(crate) keys: Arc<KeySet>,
+    pub(crate) ttl: Duration,
+    pub(crate) leeway: Duration,
+    pub(crate) keep_alive: bool,
+    /// The replay guard store of single-use actions.
+    pub(crate) replay: ReplayStore,
+    /// The shared stock ledger (its folder is shared by every worker).
+    pub(crate) ledger: LedgerStore,
+    /// The host's data folder (shared by every worker): the ledger's and the file replay
+    /// guard's folders are in it.
+    pub(crate) data_dir: std::path::PathBuf,
+    /// How many worker processes the host runs (shown on the page).
+    pub(crate) workers: u16,
+}
+
+impl AppConfig {
+    /// The app of worker 1 (of 1) of this process, over `keys` and the data folder `data_dir`
+    /// (created, mode 0700, when missing; its id made on first use, as the supervisor does),
+    /// with the command line's defaults: tokens live 300 s, 30 s of leeway, keep-alive on, the
+    /// file replay store in the data folder.
+    ///
+    /// # Errors
+    /// A sentence naming the data folder, when it cannot be created or its id cannot be made
+    /// or read.
+    pub fn new(keys: Arc<KeySet>, data_dir: &std::path::Path) -> Result<AppConfig, String> {
+        let dir = crate::ledger::DataDir::resolve(Some(data_dir), None)?;
+        dir.ensure_instance()?;
+        Ok(AppConfig {
+            label: WorkerLabel::new(1, std::process::id()),
+            keys,
+            ttl: Duration::from_secs(crate::cli::DEFAULT_TTL),
+            leeway: Duration::from_secs(crate::cli::DEFAULT_LEEWAY),
+            keep_alive: true,
+            replay: ReplayStore::File,
+            ledger: LedgerStore::open(dir.path())?,
+            data_dir: dir.path().to_owned(),
+            workers: 1,
+        })
+    }
+
+    /// How long the buttons' tokens live (`--ttl`).
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: Duration) -> AppConfig {
+        self.ttl = ttl;
+        self
+    }
+
+    /// The clock leeway granted when checking a token's times (`--leeway`).
+    #[must_use]
+    pub fn with_leeway(mut self, leeway: Duration) -> AppConfig {
+        self.leeway = leeway;
+        self
+    }
+}
+
+/// The state of every handler: the tessera state (reached by the library's extractors through
+/// `FromRef`), this worker's label, the naive panel's in-process memory, and the shared stock
+/// ledger.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) tessera: TesseraState,
+    pub(crate) worker: WorkerLabel,
+    pub(crate) naive: Arc<NaiveStore>,
+    pub(crate) ledger: Arc<LedgerStore>,
+    pub(crate) replay: ReplayStore,
+    pub(crate) workers: u16,
+}
+
+impl FromRef<AppState> for TesseraState {
+    fn from_ref(app: &AppState) -> TesseraState {
+        app.tessera.clone()
+    }
+}
+
+/// The demo's identity source: the `X-Demo-User` header, else the `tessera_demo_user` cookie
+/// (set by the page), else `guest`.
+pub(crate) fn identity() -> impl IdentitySource {
+    HeaderIdentity::new(HeaderName::from_static(USER_HEADER))
+        .or(CookieIdentity::new(USER_COOKIE))
+        .or(FixedIdentity::new(Principal::new(GUEST)))
+}
+
+/// The header naming the demo user.
+pub(crate) const USER_HEADER: &str = "x-demo-user";
+/// The cookie naming the demo user (set by the page's user switcher).
+pub(crate) const USER_COOKIE: &str = "tessera_demo_user";
+/// The user of a request that names none.
+pub(crate) const GUEST: &str = "guest";
+/// The parse-only twin of the transfer action, for the HTTP benchmark.
+pub(crate) const PARSE_ONLY_PATH: &str = "/bench/parse-only";
+
+/// Builds the router one worker serves: the page, the `stock-tools` and naive plugins, the
+/// JWKS and health routes (see the README's table of requests).
+///
+/// # Errors
+/// A sentence when the replay store cannot be opened or the worker label is not a header
+/// value.
+pub fn router(config: AppConfig) -> Result<Router, String> {
+    let tessera = TesseraConfig::new(config.keys, ISSUER)
+        .with_ttl(config.ttl)
+        .with_leeway(config.leeway)
+        .with_identity(identity());
+    // Each worker builds its own guard: over the shared folder, its own memory, or its own
+    // connection to the shared Redis server.
+    let tessera = match &config.replay {
+        ReplayStore::File => tessera.with_replay_guard(
+            FileReplayGuard::new(config.data_dir.join(REPLAY_DIR)).map_err(|e| e.to_string())?,
+        ),
+        ReplayStore::Memory => {
+            tessera.with_replay_guard(MemoryReplayGuard::new(DEFAULT_MEMORY_ENTRIES))
+        }
+        #[cfg(feature = "redis")]
+        ReplayStore::Redis(url) => tessera.with_replay_guard(
+            tessera_server::replay::RedisReplayGuard::new(url).map_err(|e| e.to_string())?,
+        ),
+    };
+    let tessera = tessera.build().map_err(|e| e.to_string())?;
+    let label = config.label;
+    let header_value = HeaderValue::from_str(label.as_str())
+        .map_err(|_| "the worker label is not a header value".to_owned())?;
+    let keep_alive = config.keep_alive;
+    let state = AppState {
+        naive: Arc::new(NaiveStore::new(config.ttl)),
+        worker: label,
+        tessera,
+        ledger: Arc::new(config.ledger),
+        replay: config.replay,
+        workers: config.workers,
+    };
+    let app = Router::new()
+        .route("/", get(page::index))
+        .route("/healthz", get(healthz))
+        .route(PARSE_ONLY_PATH, post(parse_only))
+        .merge(plugins::router())
+        .merge(naive::router())
+        .merge(tessera_server::routes())
+        .fallback(not_found)
+        .with_state(state);
+    // The headers layer wraps the whole router (as its fallback service), not each route: a
+    // route's `Allow` header is added around the route, outside a layer applied per route, and
+    // the 405 problem must see it to name the allowed methods.
+    let app = Router::new()
+        .fallback_service(app)
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let header_value = header_value.clone();
+            async move {
+                let mut res = next.run(req).await;
+                if res.status() == StatusCode::METHOD_NOT_ALLOWED {
+                    res = method_not_allowed(res);
+                }
+                let headers = res.headers_mut();
+                headers.insert(WORKER_HEADER, header_value);
+                if !keep_alive {
+                    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                res
+            }
+        }));
+    Ok(app)
+}
+
+/// The stable problem code of a request whose method the route does not serve.
+pub(crate) const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+
+/// The stable problem code of a request for a URL the host does not serve (an unknown plugin,
+/// page or action).
+pub(crate) const NOT_FOUND: &str = "not_found";
+
+/// A problem+json answer of the demo host (codes outside the protocol's §6).
+fn problem(status: StatusCode, code: &str, title: &str, detail: String) -> Response {
+    let body = serde_json::json!({
+        "type": format!("{}{code}", tessera_server::PROBLEM_TYPE_BASE),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+    });
+    let mut res = (status, body.to_string()).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(tessera_server::PROBLEM_JSON),
+    );
+    // As the library's rejections: a problem answer is never cached.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// axum's empty 405 (a GET on an action URL, say) as a problem+json document with the code
+/// [`METHOD_NOT_ALLOWED`], keeping its `Allow` header.
+fn method_not_allowed(res: Response) -> Response {
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let allowed = allow
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut res = problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        format!("this URL answers only {allowed}"),
+    );
+    if let Some(allow) = allow {
+        res.headers_mut().insert(header::ALLOW, allow);
+    }
+    res
+}
+
+/// Any URL no route serves: 404 problem+json with the code [`NOT_FOUND`]. The path is not
+/// repeated in the answer (it may carry anything a client put there).
+async fn not_found() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        NOT_FOUND,
+        "Not found",
+        "nothing is served at this URL: the plugins' panels are listed at \
+         /api/plugins/stock-tools/panels and /api/plugins/naive-stock/panels"
+            .to_owned(),
+    )
+}
+
+async fn healthz(State(app): State<AppState>) -> Response {
+    Json(serde_json::json!({"status": "ok", "worker": app.worker.as_str()})).into_response()
+}
+
+/// The body the parse-only endpoint accepts: the same as the transfer action's, the input kept
+/// raw and typed under the JSON rules as the `Action` extractor does.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParseOnly<'a> {
+    #[serde(borrow)]
+    token: Cow<'a, str>,
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+}
+
+/// **Benchmark baseline, verifies nothing.** Parses the same body as the transfer action and
+/// answers the same result, built from the demo's stock item instead of a verified token, so
+/// the benchmark can measure what verification adds.
+async fn parse_only(
+    State(app): State<AppState>,
+    Caller(who): Caller,
+    request: Request,
+) -> Result<Json<serde_json::Value>, Rejection> {
+    // The same cap as the action's, read the same way (no extra layer on this route).
+    let limit = app.tessera.body_limit();
+    let body = axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|e| {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over {
+                Rejection::body_too_large(limit)
+            } else {
+                Rejection::malformed_body("the request body could not be read")
+            }
+        })?;
+    let malformed = || Rejection::malformed_body("expected {\"token\": \"...\", \"input\": {...}}");
+    // An object only, as the extractor reads it (serde would also take an array).
+    let first = body
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(&b'{') {
+        return Err(malformed());
+    }
+    let click: ParseOnly = serde_json::from_slice(&body).map_err(|_| malformed())?;
+    if click.token.len() > app.tessera.max_token_len() {
+        return Err(Rejection::body_too_large(app.tessera.max_token_len()));
+    }
+    let payload = TransferPayload::for_item(&STOCK_ITEM, "B2-11", app.worker.as_str());
+    let input: TransferInput = match click.input.filter(|raw| raw.get() != "null") {
+        Some(raw) => json_rules::from_str::<Option<TransferInput>>(raw.get())
+            .map_err(|e| Rejection::bad_input(format!("input: {e}")))?
+            .unwrap_or_default(),
+        None => TransferInput::default(),
+    };
+    transfer_result(&payload, &input, who.as_ref(), app.worker.as_str()).map(Json)
+}
