@@ -1,12 +1,11 @@
 //! The demo host's HTTP app, as served by each worker.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,39 +15,16 @@ use serde_json::value::RawValue;
 use tessera_protocol::KeySet;
 use tessera_protocol::json_rules;
 use tessera_server::replay::{DEFAULT_MEMORY_ENTRIES, FileReplayGuard, MemoryReplayGuard};
-use tessera_server::{
-    Caller, CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySource, Principal, Rejection,
-    TesseraConfig, TesseraState,
-};
+use tessera_server::{Caller, Rejection, TesseraConfig};
 
 use crate::cli::{ISSUER, REPLAY_DIR, ReplayStore};
 use crate::ledger::LedgerStore;
-use crate::naive::{self, NaiveStore};
+use crate::naive;
+use crate::naive_store::NaiveStore;
 use crate::page;
-use crate::plugins::{self, STOCK_ITEM, TransferInput, TransferPayload, transfer_result};
-
-/// The response header naming the worker that served a request.
-pub(crate) const WORKER_HEADER: HeaderName = HeaderName::from_static("tessera-worker");
-
-/// Names one worker process: `wK/pidP`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct WorkerLabel(Arc<str>);
-
-impl WorkerLabel {
-    pub(crate) fn new(id: u16, pid: u32) -> WorkerLabel {
-        WorkerLabel(format!("w{id}/pid{pid}").into())
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for WorkerLabel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::plugins;
+use crate::state::{AppState, WORKER_HEADER, WorkerLabel, identity};
+use crate::stock::{STOCK_ITEM, TransferInput, TransferPayload, transfer_result};
 
 /// What one worker's app is built from: its key set and its data folder (the shared stock
 /// ledger and the file replay guard's records live there), and the options of
@@ -123,39 +99,6 @@ impl AppConfig {
     }
 }
 
-/// The state of every handler: the tessera state (reached by the library's extractors through
-/// `FromRef`), this worker's label, the naive panel's in-process memory, and the shared stock
-/// ledger.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub(crate) tessera: TesseraState,
-    pub(crate) worker: WorkerLabel,
-    pub(crate) naive: Arc<NaiveStore>,
-    pub(crate) ledger: Arc<LedgerStore>,
-    pub(crate) replay: ReplayStore,
-    pub(crate) workers: u16,
-}
-
-impl FromRef<AppState> for TesseraState {
-    fn from_ref(app: &AppState) -> TesseraState {
-        app.tessera.clone()
-    }
-}
-
-/// The demo's identity source: the `X-Demo-User` header, else the `tessera_demo_user` cookie
-/// (set by the page), else `guest`.
-pub(crate) fn identity() -> impl IdentitySource {
-    HeaderIdentity::new(HeaderName::from_static(USER_HEADER))
-        .or(CookieIdentity::new(USER_COOKIE))
-        .or(FixedIdentity::new(Principal::new(GUEST)))
-}
-
-/// The header naming the demo user.
-pub(crate) const USER_HEADER: &str = "x-demo-user";
-/// The cookie naming the demo user (set by the page's user switcher).
-pub(crate) const USER_COOKIE: &str = "tessera_demo_user";
-/// The user of a request that names none.
-pub(crate) const GUEST: &str = "guest";
 /// The parse-only twin of the transfer action, for the HTTP benchmark.
 pub(crate) const PARSE_ONLY_PATH: &str = "/bench/parse-only";
 

@@ -27,9 +27,12 @@ mod in_process;
 mod keys;
 mod ledger;
 mod naive;
+mod naive_store;
 mod page;
 mod plugins;
 mod serve;
+mod state;
+mod stock;
 mod supervisor;
 mod worker;
 

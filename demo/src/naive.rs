@@ -7,11 +7,6 @@
 //! `410 Gone` and the code `render_state_missing`. The tessera panels carry the data in a
 //! signed token instead, and succeed on every worker.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
 use axum::Json;
 use axum::Router;
 use axum::extract::{Request, State};
@@ -25,8 +20,8 @@ use tessera_server::{
     ActionId, Button, Caller, Field, PROBLEM_JSON, PROBLEM_TYPE_BASE, Panel, Principal, Rejection,
 };
 
-use crate::app::AppState;
-use crate::plugins::{STOCK_ITEM, TransferInput, TransferPayload, transfer_result};
+use crate::state::AppState;
+use crate::stock::{STOCK_ITEM, TransferInput, TransferPayload, transfer_result};
 
 /// The naive plugin's name.
 pub(crate) const NAIVE_PLUGIN: &str = "naive-stock";
@@ -37,73 +32,8 @@ pub(crate) const NAIVE_TRANSFER_PATH: &str = "/api/plugins/naive-stock/actions/t
 /// The code of a click whose render state is not in this worker's memory.
 pub(crate) const RENDER_STATE_MISSING: &str = "render_state_missing";
 
-/// How many renders one worker remembers (oldest forgotten first), so memory stays bounded.
-const CAPACITY: usize = 10_000;
 /// The largest naive click body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
-
-/// Render state kept in this process's memory: the naive design.
-#[derive(Debug)]
-pub(crate) struct NaiveStore {
-    next: AtomicU64,
-    ttl: Duration,
-    entries: Mutex<Entries>,
-}
-
-#[derive(Debug, Default)]
-struct Entries {
-    by_id: HashMap<String, Entry>,
-    order: VecDeque<String>,
-}
-
-#[derive(Clone, Debug)]
-struct Entry {
-    user: Option<Principal>,
-    payload: TransferPayload,
-    created: Instant,
-}
-
-impl NaiveStore {
-    pub(crate) fn new(ttl: Duration) -> NaiveStore {
-        NaiveStore {
-            next: AtomicU64::new(1),
-            ttl,
-            entries: Mutex::new(Entries::default()),
-        }
-    }
-
-    /// Remembers `payload` for `user` and returns its render id.
-    fn remember(&self, worker: &str, user: Option<Principal>, payload: TransferPayload) -> String {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        // The id names the rendering worker so the failure can say where the data lives.
-        let id = format!("naive:{worker}:{n}");
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.order.len() >= CAPACITY
-            && let Some(oldest) = entries.order.pop_front()
-        {
-            entries.by_id.remove(&oldest);
-        }
-        entries.order.push_back(id.clone());
-        entries.by_id.insert(
-            id.clone(),
-            Entry {
-                user,
-                payload,
-                created: Instant::now(),
-            },
-        );
-        id
-    }
-
-    fn recall(&self, id: &str) -> Option<Entry> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .by_id
-            .get(id)
-            .filter(|e| e.created.elapsed() < self.ttl)
-            .cloned()
-    }
-}
 
 /// The naive panel's routes.
 pub(crate) fn router() -> Router<AppState> {

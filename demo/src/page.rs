@@ -7,10 +7,11 @@ use axum::response::Html;
 use tessera_server::Caller;
 use tessera_server::render::{NoStore, SCRIPT_TAG, escape_html, panel_html, panels_html};
 
-use crate::app::{AppState, USER_COOKIE};
 use crate::cli::{REPLAY_DIR, ReplayStore};
 use crate::ledger::{self, LEDGER_DIR, PluginError};
-use crate::{naive, plugins};
+use crate::naive;
+use crate::plugins;
+use crate::state::{AppState, USER_COOKIE};
 
 const STYLE: &str = r#"
 body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; color: #1d2430; }

@@ -22,15 +22,14 @@ use serde_json::{Value, json};
 use tessera_protocol::ErrorCode;
 use tessera_server::render::NoStore;
 use tessera_server::{
-    Action, ActionRoute, ActionRouterExt, Caller, Code, Field, Panel, Principal, Rejection,
-    TesseraState,
+    Action, ActionRoute, ActionRouterExt, Caller, Code, Field, Panel, PanelsDocument, Principal,
+    Rejection, TesseraState,
 };
 
-use crate::app::AppState;
 use crate::ledger::{self, BIN, Ledger, PluginError, SHELF};
+use crate::state::AppState;
+use crate::stock::{PLUGIN, STOCK_ITEM, TransferInput, TransferPayload, transfer_result};
 
-/// The plugin's name in URLs and JSON.
-pub(crate) const PLUGIN: &str = "stock-tools";
 /// Where the plugin's panels are rendered as JSON.
 pub(crate) const PANELS_PATH: &str = "/api/plugins/stock-tools/panels";
 
@@ -62,58 +61,6 @@ pub(crate) const RETURN_ALL: ActionRoute = ActionRoute::new(
     "plugin:stock-tools/action:return-all",
     "/api/plugins/stock-tools/actions/return-all",
 );
-
-/// The demo's stock item, as a real plugin would load it from its database at render time.
-pub(crate) const STOCK_ITEM: StockItem = StockItem {
-    part_id: 1234,
-    part_name: "M3×8 hex bolt",
-    location: "A1-03",
-    quantity: 500,
-};
-
-/// A stock item shown on the `stock-item` panel.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct StockItem {
-    pub(crate) part_id: u32,
-    pub(crate) part_name: &'static str,
-    pub(crate) location: &'static str,
-    pub(crate) quantity: u32,
-}
-
-/// Payload of a transfer token: everything the transfer needs.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct TransferPayload {
-    pub(crate) part_id: u32,
-    pub(crate) part_name: String,
-    pub(crate) from: String,
-    pub(crate) to: String,
-    /// The quantity on hand at render time: the most the user may move.
-    pub(crate) available: u32,
-    /// The worker that rendered the panel.
-    pub(crate) rendered_by: String,
-}
-
-impl TransferPayload {
-    pub(crate) fn for_item(item: &StockItem, to: &str, rendered_by: &str) -> TransferPayload {
-        TransferPayload {
-            part_id: item.part_id,
-            part_name: item.part_name.to_owned(),
-            from: item.location.to_owned(),
-            to: to.to_owned(),
-            available: item.quantity,
-            rendered_by: rendered_by.to_owned(),
-        }
-    }
-}
-
-/// The user's input to a transfer (the panel's fields).
-#[derive(Clone, Debug, Default, Deserialize)]
-pub(crate) struct TransferInput {
-    /// How many to move. Defaults to 1.
-    pub(crate) qty: Option<u32>,
-    /// A free-text note.
-    pub(crate) note: Option<String>,
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct LabelPayload {
@@ -174,9 +121,6 @@ pub(crate) struct ReturnPayload {
 
 /// The most label copies one click may print.
 const MAX_COPIES: u32 = 50;
-/// The longest note kept with a transfer, in characters.
-const MAX_NOTE_CHARS: usize = 200;
-
 /// The plugin's routes: the panels (JSON) and its five actions.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -238,23 +182,31 @@ pub(crate) fn shared_stock_panel(
         ),
     )
     .with_field(Field::number("qty", "Quantity to transfer").with_value("5"))
-    .with_button(tessera.button_with_fingerprint(
-        format!("Confirm transfer to {BIN} (single use)"),
-        &CONFIRM_TRANSFER,
-        who,
-        &confirm,
-        &ledger.binding(),
-    )?)
-    .with_button(tessera.button_with_fingerprint(
-        format!(
-            "Return all {} from {BIN} to {SHELF} (as of v{})",
-            back.qty, ledger.version
-        ),
-        &RETURN_ALL,
-        who,
-        &back,
-        &ledger.fingerprint(),
-    )?))
+    .with_button(
+        tessera
+            .button(
+                &CONFIRM_TRANSFER,
+                format!("Confirm transfer to {BIN} (single use)"),
+            )
+            .caller(who)
+            .payload(&confirm)
+            .fingerprint(&ledger.binding())
+            .mint()?,
+    )
+    .with_button(
+        tessera
+            .button(
+                &RETURN_ALL,
+                format!(
+                    "Return all {} from {BIN} to {SHELF} (as of v{})",
+                    back.qty, ledger.version
+                ),
+            )
+            .caller(who)
+            .payload(&back)
+            .fingerprint(&ledger.fingerprint())
+            .mint()?,
+    ))
 }
 
 /// Renders the stateless panels (stock item, data tools) for `who`, minting each button's
@@ -288,76 +240,44 @@ pub(crate) fn stateless_panels(
     )
     .with_field(Field::number("qty", "Quantity to move").with_value("25"))
     .with_field(Field::number("copies", "Label copies").with_value("1"))
-    .with_button(tessera.button(
-        format!("Transfer to {}", transfer.to),
-        &TRANSFER,
-        who,
-        &transfer,
-    )?)
-    .with_button(tessera.button("Print label", &PRINT_LABEL, who, &label)?);
+    .with_button(
+        tessera
+            .button(&TRANSFER, format!("Transfer to {}", transfer.to))
+            .caller(who)
+            .payload(&transfer)
+            .mint()?,
+    )
+    .with_button(
+        tessera
+            .button(&PRINT_LABEL, "Print label")
+            .caller(who)
+            .payload(&label)
+            .mint()?,
+    );
     let tools = Panel::new("data-tools", format!("Data tools · {}", data.dataset))
         .with_field(Field::text("op", "Operation (sum, mean, min, max)").with_value("sum"))
-        .with_button(tessera.button("Process data", &PROCESS_DATA, who, &data)?);
+        .with_button(
+            tessera
+                .button(&PROCESS_DATA, "Process data")
+                .caller(who)
+                .payload(&data)
+                .mint()?,
+        );
     Ok(vec![stock, tools])
 }
 
 async fn panels_json(
     State(app): State<AppState>,
     Caller(who): Caller,
-) -> Result<NoStore<Json<Value>>, PluginError> {
+) -> Result<NoStore<Json<PanelsDocument>>, PluginError> {
     let ledger = ledger::read(&app.ledger).await?;
     let panels = panels(&app.tessera, who.as_ref(), app.worker.as_str(), &ledger)?;
-    Ok(NoStore(Json(json!({
-        "plugin": PLUGIN,
-        "user": who,
-        "rendered_by": app.worker.as_str(),
-        "panels": panels,
-    }))))
-}
-
-/// The transfer result, shared with the parse-only benchmark endpoint so that both answer
-/// the same body.
-pub(crate) fn transfer_result(
-    payload: &TransferPayload,
-    input: &TransferInput,
-    user: Option<&Principal>,
-    handled_by: &str,
-) -> Result<Value, Rejection> {
-    let qty = input.qty.unwrap_or(1);
-    if qty == 0 || qty > payload.available {
-        return Err(Rejection::bad_input(format!(
-            "qty must be 1 to {} (the quantity on hand when the panel was rendered)",
-            payload.available
-        )));
-    }
-    let note = input
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        return Err(Rejection::bad_input(format!(
-            "note is at most {MAX_NOTE_CHARS} characters"
-        )));
-    }
-    Ok(json!({
-        "plugin": PLUGIN,
-        "action": "transfer",
-        "ok": true,
-        "message": format!(
-            "moved {qty} × {} (#{}) from {} to {}",
-            payload.part_name, payload.part_id, payload.from, payload.to
-        ),
-        "part_id": payload.part_id,
-        "moved": qty,
-        "from": payload.from,
-        "to": payload.to,
-        "remaining_at_source": payload.available - qty,
-        "note": note,
-        "user": user,
-        "rendered_by": payload.rendered_by,
-        "handled_by": handled_by,
-    }))
+    Ok(NoStore(Json(PanelsDocument {
+        plugin: PLUGIN.to_owned(),
+        user: who.map(|p| p.as_str().to_owned()),
+        rendered_by: Some(app.worker.as_str().to_owned()),
+        panels,
+    })))
 }
 
 async fn transfer(

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 
-use crate::app::{self, AppConfig, WorkerLabel};
+use crate::app::{self, AppConfig};
 use crate::cli::{Cli, KeySource, ReplayStore};
 use crate::keys;
 use crate::ledger::LedgerStore;
 use crate::serve;
+use crate::state::WorkerLabel;
 use crate::supervisor::{self, READY_LINE, Signals};
 
 /// Runs worker `id` until its stdin closes or it gets SIGTERM / SIGINT.

@@ -135,7 +135,7 @@ pub enum Error {
     /// See [`ErrorCode::UnsupportedAlgorithm`].
     UnsupportedAlgorithm {
         /// The algorithm of the key named by `kid`.
-        key_alg: crate::Algorithm,
+        key_alg: crate::algorithm::Algorithm,
     },
     /// See [`ErrorCode::BadSignature`].
     BadSignature,
@@ -255,7 +255,7 @@ impl fmt::Display for Error {
             Error::Malformed { reason } => write!(f, "token is malformed: {reason}"),
             Error::UnknownKey => f.write_str("token names a key (kid) that is not in the key set"),
             Error::UnsupportedAlgorithm {
-                key_alg: crate::Algorithm::A256Gcm,
+                key_alg: crate::algorithm::Algorithm::A256Gcm,
             } => f.write_str(
                 "token's alg and enc are not dir and A256GCM, the only algorithm of the sealing \
                  key it names",

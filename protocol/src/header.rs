@@ -2,8 +2,9 @@
 
 use serde::Deserialize;
 
+use crate::algorithm::Algorithm;
 use crate::json::CowStr;
-use crate::{Algorithm, Kid};
+use crate::kid::Kid;
 
 /// The explicit type of every tessera token (RFC 8725 §3.11): the header's `typ`.
 pub const TYP: &str = "tessera+jwt";

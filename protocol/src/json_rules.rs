@@ -101,7 +101,7 @@ fn from_str_in_full<T: DeserializeOwned>(json: &str) -> Result<T, JsonRuleError>
     serde_json::from_str(json).map_err(|e| {
         JsonRuleError::DoesNotFit(format!(
             "{} at column {}",
-            crate::json_error_category(&e),
+            crate::error::json_error_category(&e),
             e.column()
         ))
     })

@@ -13,9 +13,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
+use crate::algorithm::Algorithm;
+use crate::error::Error;
+use crate::key::Key;
 use crate::key::Material;
+use crate::kid::Kid;
 use crate::object::ObjectOnly;
-use crate::{Algorithm, Error, Key, Kid};
 
 /// An optional member: absent is `None`, and a member that is present must hold a value of
 /// its type. `null` is refused rather than read as absent: `"d": null` would otherwise turn a

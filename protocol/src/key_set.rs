@@ -2,9 +2,12 @@
 
 use std::path::Path;
 
+use crate::algorithm::Algorithm;
+use crate::error::{Error, json_error_category};
 use crate::jwk::{JwkIn, JwkOut, JwkSetIn, JwkSetOut};
+use crate::key::Key;
+use crate::kid::Kid;
 use crate::object::ObjectOnly;
-use crate::{Algorithm, Error, Key, Kid, json_error_category};
 
 /// The environment variable [`KeySet::from_env`] reads by default.
 pub const KEYS_ENV: &str = "TESSERA_KEYS";

@@ -42,6 +42,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod action_id;
 mod algorithm;
 mod claims;
 mod clock;
@@ -51,9 +52,11 @@ mod json;
 mod jwk;
 mod key;
 mod key_set;
+mod kid;
 mod mint;
 mod object;
 mod payload_check;
+mod principal;
 mod strict;
 mod token;
 mod verify;
@@ -61,16 +64,20 @@ mod verify;
 pub mod crypto;
 pub mod dangerous;
 pub mod json_rules;
+pub mod wire;
 
+pub use crate::action_id::ActionId;
 pub use crate::algorithm::Algorithm;
 pub use crate::claims::{Claims, MAX_FPR_LEN};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
 pub use crate::error::{Error, ErrorCode, json_error_category};
 pub use crate::header::{Header, TYP};
 pub use crate::header::{SEALED_ALG, SEALED_ENC};
-pub use crate::key::{A256GCM_KEY_LEN, ED25519_KEY_LEN, Key, Kid, MAX_KID_LEN, MIN_HS256_SECRET};
+pub use crate::key::{A256GCM_KEY_LEN, ED25519_KEY_LEN, Key, MIN_HS256_SECRET};
 pub use crate::key_set::{KEYS_ENV, KeySet, MAX_KEY_SET_BYTES, MAX_KEYS};
+pub use crate::kid::{Kid, MAX_KID_LEN};
 pub use crate::mint::{DEFAULT_TTL, JTI_BYTES, Minter, TokenBuilder};
+pub use crate::principal::{MAX_PRINCIPAL_LEN, Principal};
 pub use crate::token::{
     DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN, SEALED_TAG_LEN, TokenKind, UntrustedToken,
 };

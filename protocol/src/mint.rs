@@ -9,11 +9,13 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use crate::claims::{ClaimsOut, MAX_FPR_LEN};
+use crate::clock::{Clock, SystemClock};
+use crate::error::Error;
 use crate::json::MAX_TIME;
+use crate::key_set::KeySet;
 use crate::payload_check::check_payload;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN};
 use crate::verify::DEFAULT_MAX_LIFETIME;
-use crate::{Clock, Error, KeySet, SystemClock};
 
 /// The default time-to-live of a minted token: 5 minutes.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
@@ -498,7 +500,7 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
         serde_json::to_vec(&claims).map_err(|e| Error::BadPayload {
             reason: format!(
                 "the payload does not serialize to JSON ({})",
-                crate::json_error_category(&e)
+                crate::error::json_error_category(&e)
             ),
         })
     }

@@ -2,9 +2,10 @@
 
 use std::ops::Range;
 
+use crate::algorithm::Algorithm;
+use crate::error::Error;
 use crate::header::{RawHeader, SEALED_ALG, SEALED_ENC, TYP};
 use crate::object::ObjectOnly;
-use crate::{Algorithm, Error};
 
 /// The default cap on a token's length, in bytes (checked before any decoding).
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -95,7 +96,7 @@ impl<'t> UntrustedToken<'t> {
     pub(crate) fn parse_for(
         token: &'t str,
         max_len: usize,
-        keys: Option<&crate::KeySet>,
+        keys: Option<&crate::key_set::KeySet>,
     ) -> Result<UntrustedToken<'t>, Error> {
         // Step 1: the length cap, before anything else looks at the bytes.
         if token.len() > max_len {

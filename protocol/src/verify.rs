@@ -7,15 +7,17 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use crate::claims::Claims;
 use crate::claims::{MAX_FPR_LEN, RawClaims};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, json_error_category};
+use crate::header::Header;
 use crate::json::{MAX_CLAIMS_DEPTH, check_json_rules_within};
+use crate::key_set::KeySet;
 use crate::object::ObjectOnly;
 use crate::strict::Strict;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
-use crate::{
-    Claims, Clock, Error, Header, KeySet, SystemClock, TokenKind, UntrustedToken,
-    json_error_category,
-};
+use crate::token::{TokenKind, UntrustedToken};
 
 /// The default leeway for `exp`, `nbf` and `iat`: 30 seconds.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -404,7 +406,7 @@ impl Verifier {
     #[inline(never)]
     fn claims_step_by_step<T: DeserializeOwned>(
         &self,
-        key: &crate::Key,
+        key: &crate::key::Key,
         expected: &Expected<'_>,
         claims_json: &[u8],
         sealed: bool,
@@ -500,7 +502,7 @@ impl Verifier {
     /// The verified token, from checked claims and the payload `dat(raw.dat)`.
     fn verified<D, T>(
         &self,
-        key: &crate::Key,
+        key: &crate::key::Key,
         expected: &Expected<'_>,
         raw: RawClaims<'_, D>,
         dat: impl FnOnce(D) -> T,

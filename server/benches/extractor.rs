@@ -157,12 +157,10 @@ impl Fixture {
             .build()
             .expect("tessera state");
         let token = state
-            .button(
-                "Transfer",
-                &TRANSFER,
-                Some(&Principal::new("bench")),
-                &payload(),
-            )
+            .button(&TRANSFER, "Transfer")
+            .caller(Some(&Principal::new("bench")))
+            .payload(&payload())
+            .mint()
             .expect("button")
             .token;
         let body = Bytes::from(json!({"token": token, "input": {"qty": 1}}).to_string());

@@ -1,6 +1,7 @@
 //! The handlers an action route accepts: those that verify the click.
 
-use crate::{Action, Rejection};
+use crate::extractor::Action;
+use crate::rejection::Rejection;
 
 /// A handler whose **last argument is the [`Action`] extractor** (or
 /// `Result<Action<T, I>, Rejection>`, to answer refusals in a format of your own): the only

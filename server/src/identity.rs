@@ -8,68 +8,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::{COOKIE, HeaderName};
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
+use tessera_protocol::Principal;
 
-use crate::TesseraState;
 use crate::rejection::Rejection;
-
-/// The longest principal [`Principal::parse`] accepts, in bytes.
-pub const MAX_PRINCIPAL_LEN: usize = 256;
-
-/// A principal: the user (or service) a token is minted for and checked against.
-///
-/// ```
-/// use tessera_server::Principal;
-/// let me = Principal::new("user:42");
-/// assert_eq!(me.as_str(), "user:42");
-/// // Untrusted text (a header, a cookie) goes through parse, which refuses odd values.
-/// assert_eq!(Principal::parse("alice"), Some(Principal::new("alice")));
-/// assert_eq!(Principal::parse(""), None);
-/// assert_eq!(Principal::parse("a\nb"), None);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Principal(String);
-
-impl Principal {
-    /// Wraps a principal chosen by the application (not checked).
-    pub fn new(principal: impl Into<String>) -> Principal {
-        Principal(principal.into())
-    }
-
-    /// Parses a principal from untrusted text: 1 to [`MAX_PRINCIPAL_LEN`] bytes, no control
-    /// characters, no leading or trailing whitespace. Anything else is `None`.
-    ///
-    /// ```
-    /// use tessera_server::{MAX_PRINCIPAL_LEN, Principal};
-    /// assert_eq!(Principal::parse("user:42"), Some(Principal::new("user:42")));
-    /// assert!(Principal::parse(&"a".repeat(MAX_PRINCIPAL_LEN)).is_some());
-    /// assert_eq!(Principal::parse(&"a".repeat(MAX_PRINCIPAL_LEN + 1)), None);
-    /// assert_eq!(Principal::parse(" alice"), None);
-    /// assert_eq!(Principal::parse("alice\u{7f}"), None); // DEL is a control character
-    /// ```
-    pub fn parse(text: &str) -> Option<Principal> {
-        let ok = !text.is_empty()
-            && text.len() <= MAX_PRINCIPAL_LEN
-            && text.trim() == text
-            && !text.chars().any(char::is_control);
-        ok.then(|| Principal(text.to_owned()))
-    }
-
-    /// The principal as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Principal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Names the principal of a request from its head, or `None` for an anonymous caller.
 ///
@@ -104,7 +47,7 @@ pub trait IdentitySource: Send + Sync + 'static {
     /// Like [`identify`](IdentitySource::identify), but a request that carries this source's
     /// credential in a form it cannot use (a repeated header, a value that is not a valid
     /// principal) is refused instead of counted as nobody: the [`Action`](crate::Action) and
-    /// [`Caller`] extractors answer it with `bad_identity` (400), and [`or`](IdentitySource::or)
+    /// [`Caller`](crate::Caller) extractors answer it with `bad_identity` (400), and [`or`](IdentitySource::or)
     /// does not fall back to the next source. The default never refuses.
     ///
     /// ```
@@ -156,7 +99,7 @@ where
 }
 
 /// Nobody: every caller is anonymous, so only tokens minted without a subject are accepted.
-/// The default identity source of a [`TesseraState`].
+/// The default identity source of a [`TesseraState`](crate::TesseraState).
 ///
 /// ```
 /// use axum::http::Request;
@@ -419,44 +362,5 @@ impl std::error::Error for BadIdentity {}
 impl From<BadIdentity> for Rejection {
     fn from(refused: BadIdentity) -> Rejection {
         Rejection::bad_identity(refused.reason)
-    }
-}
-
-/// Extractor: the current caller's principal, from the state's identity source. Use it in a
-/// panel handler to mint buttons for the caller. A request whose credential the source refuses
-/// ([`IdentitySource::check`]) is answered `bad_identity` (400) before the handler runs.
-///
-/// ```
-/// use axum::{Json, Router, extract::State, routing::get};
-/// use tessera_server::{Caller, TesseraState};
-///
-/// async fn whoami(Caller(who): Caller) -> String {
-///     who.map_or_else(|| "anonymous".to_owned(), |p| p.to_string())
-/// }
-/// # fn app(state: TesseraState) -> Router {
-/// Router::new().route("/whoami", get(whoami)).with_state(state)
-/// # }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller(pub Option<Principal>);
-
-impl Caller {
-    /// The principal, if any.
-    pub fn principal(&self) -> Option<&Principal> {
-        self.0.as_ref()
-    }
-}
-
-impl<S> FromRequestParts<S> for Caller
-where
-    TesseraState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Rejection;
-
-    /// The principal the state's identity source names; `bad_identity` (400) when it refuses
-    /// the request ([`IdentitySource::check`]).
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, Rejection> {
-        Ok(Caller(TesseraState::from_ref(state).check_identity(parts)?))
     }
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::TesseraState;
+use crate::state::TesseraState;
 
 /// Where the public keys are served.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";

@@ -43,7 +43,7 @@
 //!     -> Result<render::NoStore<Html<String>>, Rejection>
 //! {
 //!     let payload = Transfer { part_id: 1234, from: "A1".into(), to: "B2".into() };
-//!     let button = tessera.button("Move 1234 to B2", &TRANSFER, who.as_ref(), &payload)?;
+//!     let button = tessera.button(&TRANSFER, "Move 1234 to B2").caller(who.as_ref()).payload(&payload).mint()?;
 //!     let panel = Panel::new("stock", "Stock tools").with_button(button);
 //!     Ok(render::NoStore(Html(render::page("Stock", &[panel]))))
 //! }
@@ -69,11 +69,19 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod action;
+mod body;
+mod button;
+mod caller;
+mod config;
+mod extractor;
+mod form;
 mod handler;
 mod identity;
-mod panel;
+mod mount;
+mod origin;
 mod rejection;
+mod route;
+mod single_use;
 mod state;
 
 pub mod jwks;
@@ -83,21 +91,30 @@ pub mod replay;
 use axum::Router;
 use axum::extract::FromRef;
 
-pub use crate::action::{
-    Action, ActionId, ActionRoute, ActionRouterExt, REPLAY_RECORD_MARGIN, TOKEN_FIELD, TOKEN_HEADER,
+pub use crate::button::ButtonBuilder;
+pub use crate::caller::Caller;
+pub use crate::config::{
+    DEFAULT_BODY_LIMIT, ENV_BODY_LIMIT, ENV_ISSUER, ENV_KEYS, ENV_KEYS_FILE, ENV_LEEWAY,
+    ENV_MAX_LIFETIME, ENV_MAX_TOKEN_LEN, ENV_TTL, TesseraConfig,
 };
+pub use crate::extractor::Action;
 pub use crate::handler::ActionHandler;
 pub use crate::identity::{
-    Anonymous, BadIdentity, Caller, CookieIdentity, ExtensionIdentity, FixedIdentity,
-    HeaderIdentity, IdentitySource, MAX_PRINCIPAL_LEN, Or, Principal,
+    Anonymous, BadIdentity, CookieIdentity, ExtensionIdentity, FixedIdentity, HeaderIdentity,
+    IdentitySource, Or,
 };
-pub use crate::panel::{Button, Field, FieldKind, Panel};
-pub use crate::rejection::{Code, LOG_TARGET, PROBLEM_JSON, PROBLEM_TYPE_BASE, Problem, Rejection};
-pub use crate::state::{
-    DEFAULT_BODY_LIMIT, ENV_BODY_LIMIT, ENV_ISSUER, ENV_KEYS, ENV_KEYS_FILE, ENV_LEEWAY,
-    ENV_MAX_LIFETIME, ENV_MAX_TOKEN_LEN, ENV_TTL, TesseraConfig, TesseraState,
-};
+pub use crate::mount::ActionRouterExt;
+pub use crate::rejection::{LOG_TARGET, Rejection};
+pub use crate::route::ActionRoute;
+pub use crate::single_use::REPLAY_RECORD_MARGIN;
+pub use crate::state::TesseraState;
+// The protocol's concepts and the HTTP binding's vocabulary, shared with clients.
 pub use tessera_protocol as protocol;
+pub use tessera_protocol::wire::{
+    Button, Code, Field, FieldKind, PROBLEM_JSON, PROBLEM_TYPE_BASE, Panel, PanelsDocument,
+    Problem, TOKEN_FIELD, TOKEN_HEADER,
+};
+pub use tessera_protocol::{ActionId, MAX_PRINCIPAL_LEN, Principal};
 
 /// The library's own routes: the JWKS endpoint ([`jwks::router`]) and the click script
 /// ([`render::script_router`]). Merge them into your app.

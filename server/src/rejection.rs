@@ -10,187 +10,11 @@ use std::fmt;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use tessera_protocol::{Error, ErrorCode};
-
-use crate::action::ActionId;
-
-/// The media type of every rejection body (RFC 9457 §3).
-pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// The prefix of a problem's `type` URI; the code follows it, e.g.
-/// `https://tessera.invalid/problems/expired`. An identifier, not a page to fetch (`.invalid`
-/// is a reserved domain).
-pub const PROBLEM_TYPE_BASE: &str = "https://tessera.invalid/problems/";
+use tessera_protocol::wire::{Code, PROBLEM_JSON, Problem};
+use tessera_protocol::{ActionId, Error, ErrorCode};
 
 /// The log target of rejection events.
 pub const LOG_TARGET: &str = "tessera::rejection";
-
-/// A stable machine code of a rejection: either a protocol [`ErrorCode`] (verification
-/// failures, and `too_large` / `malformed` for request bodies) or one of the codes only the
-/// server binding has.
-///
-/// ```
-/// use axum::http::StatusCode;
-/// use tessera_protocol::ErrorCode;
-/// use tessera_server::Code;
-///
-/// assert_eq!(Code::Protocol(ErrorCode::Expired).status(), StatusCode::UNAUTHORIZED);
-/// assert_eq!(Code::Protocol(ErrorCode::WrongAudience).as_str(), "wrong_audience");
-/// assert_eq!(Code::MissingToken.status(), StatusCode::BAD_REQUEST);
-/// assert_eq!(Code::from_name("bad_input"), Some(Code::BadInput));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Code {
-    /// A protocol code (`malformed`, `expired`, `wrong_audience`, …).
-    Protocol(ErrorCode),
-    /// `missing_token`: no token in the JSON body, the form field or the `Tessera-Token` header.
-    MissingToken,
-    /// `unsupported_media_type`: a non-empty body that is neither JSON nor a urlencoded form.
-    UnsupportedMediaType,
-    /// `bad_input`: the user's `input` does not fit the action's input type.
-    BadInput,
-    /// `unbound_action`: the handler's route was not declared with an
-    /// [`ActionRoute`](crate::ActionRoute), so the server does not know which action it is.
-    UnboundAction,
-    /// `mint_failed`: the server could not mint a button's token (e.g. no signing key).
-    MintFailed,
-    /// `replayed`: a single-use action's token was used before.
-    Replayed,
-    /// `replay_unavailable`: the replay guard's store could not be reached; the single-use
-    /// action failed closed and did not run.
-    ReplayUnavailable,
-    /// `stale`: the state the button was rendered from has changed since (fingerprint mismatch).
-    Stale,
-    /// `bad_identity`: the request carries the identity source's credential (a header, a
-    /// cookie) in a form it cannot use: repeated, or not a valid principal.
-    BadIdentity,
-    /// `cross_origin`: a browser sent the action request from a page of another origin (its
-    /// `Sec-Fetch-Site` or `Origin` header says so) that the state does not trust.
-    CrossOrigin,
-}
-
-impl Code {
-    /// Every code: the protocol's, in verification-step order, then the server's.
-    ///
-    /// ```
-    /// use tessera_server::Code;
-    /// for code in Code::ALL {
-    ///     // Each machine code parses back, and maps to a client (4xx) or server (5xx) error.
-    ///     assert_eq!(Code::from_name(code.as_str()), Some(code));
-    ///     assert!(code.status().is_client_error() || code.status().is_server_error());
-    /// }
-    /// assert_eq!(Code::Replayed.status().as_u16(), 409);
-    /// assert_eq!(Code::ReplayUnavailable.status().as_u16(), 503);
-    /// ```
-    pub const ALL: [Code; 24] = [
-        Code::Protocol(ErrorCode::TooLarge),
-        Code::Protocol(ErrorCode::Malformed),
-        Code::Protocol(ErrorCode::UnknownKey),
-        Code::Protocol(ErrorCode::UnsupportedAlgorithm),
-        Code::Protocol(ErrorCode::BadSignature),
-        Code::Protocol(ErrorCode::Expired),
-        Code::Protocol(ErrorCode::NotYetValid),
-        Code::Protocol(ErrorCode::LifetimeTooLong),
-        Code::Protocol(ErrorCode::WrongIssuer),
-        Code::Protocol(ErrorCode::WrongAudience),
-        Code::Protocol(ErrorCode::WrongSubject),
-        Code::Protocol(ErrorCode::BadPayload),
-        Code::Protocol(ErrorCode::InvalidKey),
-        Code::Protocol(ErrorCode::InvalidConfig),
-        Code::MissingToken,
-        Code::UnsupportedMediaType,
-        Code::BadInput,
-        Code::UnboundAction,
-        Code::MintFailed,
-        Code::Replayed,
-        Code::ReplayUnavailable,
-        Code::Stale,
-        Code::BadIdentity,
-        Code::CrossOrigin,
-    ];
-
-    /// The stable machine code, e.g. `"missing_token"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Code::Protocol(code) => code.as_str(),
-            Code::MissingToken => "missing_token",
-            Code::UnsupportedMediaType => "unsupported_media_type",
-            Code::BadInput => "bad_input",
-            Code::UnboundAction => "unbound_action",
-            Code::MintFailed => "mint_failed",
-            Code::Replayed => "replayed",
-            Code::ReplayUnavailable => "replay_unavailable",
-            Code::Stale => "stale",
-            Code::BadIdentity => "bad_identity",
-            Code::CrossOrigin => "cross_origin",
-        }
-    }
-
-    /// Parses a machine code; unknown strings give `None`.
-    pub fn from_name(name: &str) -> Option<Code> {
-        Code::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-
-    /// The HTTP status of this code.
-    pub const fn status(self) -> StatusCode {
-        self.entry().0
-    }
-
-    /// A short human title for the problem body.
-    pub const fn title(self) -> &'static str {
-        self.entry().1
-    }
-
-    /// THE table: status and title of every code, in one place.
-    const fn entry(self) -> (StatusCode, &'static str) {
-        use StatusCode as S;
-        match self {
-            Code::Protocol(code) => match code {
-                ErrorCode::TooLarge => (S::PAYLOAD_TOO_LARGE, "Request or token too large"),
-                ErrorCode::Malformed => (S::BAD_REQUEST, "Malformed token or request"),
-                ErrorCode::UnknownKey => (S::UNAUTHORIZED, "Unknown signing key"),
-                ErrorCode::UnsupportedAlgorithm => (S::UNAUTHORIZED, "Unsupported algorithm"),
-                ErrorCode::BadSignature => (S::UNAUTHORIZED, "Bad signature"),
-                ErrorCode::Expired => (S::UNAUTHORIZED, "Token expired"),
-                ErrorCode::NotYetValid => (S::UNAUTHORIZED, "Token not yet valid"),
-                ErrorCode::LifetimeTooLong => (S::UNAUTHORIZED, "Token lifetime too long"),
-                ErrorCode::WrongIssuer => (S::FORBIDDEN, "Wrong issuer"),
-                ErrorCode::WrongAudience => (S::FORBIDDEN, "Token is for another action"),
-                ErrorCode::WrongSubject => (S::FORBIDDEN, "Token is for another user"),
-                ErrorCode::BadPayload => (S::UNPROCESSABLE_ENTITY, "Token payload does not fit"),
-                ErrorCode::InvalidKey => (S::INTERNAL_SERVER_ERROR, "Invalid key material"),
-                ErrorCode::InvalidConfig => (S::INTERNAL_SERVER_ERROR, "Invalid configuration"),
-                // ErrorCode is non-exhaustive: a code added later is a server error until
-                // this table names it (a test checks that every known code is listed).
-                _ => (S::INTERNAL_SERVER_ERROR, "Internal error"),
-            },
-            Code::MissingToken => (S::BAD_REQUEST, "Missing token"),
-            Code::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
-            Code::BadInput => (S::UNPROCESSABLE_ENTITY, "Input does not fit"),
-            Code::UnboundAction => (S::INTERNAL_SERVER_ERROR, "Route not bound to an action"),
-            Code::MintFailed => (S::INTERNAL_SERVER_ERROR, "Could not mint a token"),
-            Code::Replayed => (S::CONFLICT, "Action already performed with this token"),
-            Code::ReplayUnavailable => (S::SERVICE_UNAVAILABLE, "Replay guard unavailable"),
-            Code::Stale => (S::CONFLICT, "State changed since the button was rendered"),
-            Code::BadIdentity => (S::BAD_REQUEST, "Unusable identity"),
-            Code::CrossOrigin => (S::FORBIDDEN, "Cross-origin request refused"),
-        }
-    }
-}
-
-impl From<ErrorCode> for Code {
-    fn from(code: ErrorCode) -> Code {
-        Code::Protocol(code)
-    }
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A refused request: a [`Code`], a safe human `detail`, and the route and action it happened
 /// on (for the log line). Its [`IntoResponse`] gives an RFC 9457 problem body and logs the
@@ -329,7 +153,7 @@ impl Rejection {
     /// }
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let state = TesseraState::new(KeySet::generate(Algorithm::Hs256)?, "inventree")?;
-    /// let token = state.button("Move", &MOVE, None, &10u32)?.token;
+    /// let token = state.button(&MOVE, "Move").payload(&10u32).mint()?.token;
     /// let body = serde_json::json!({"token": token, "input": {"qty": 11}}).to_string();
     /// let request = Request::post("/move").header("content-type", "application/json").body(Body::from(body))?;
     /// let response = Router::new().action(&MOVE, move_stock).with_state(state).oneshot(request).await?;
@@ -361,7 +185,7 @@ impl Rejection {
     /// // A verify-only state (public keys fetched from the issuer) cannot mint buttons.
     /// let published = KeySet::generate(Algorithm::EdDsa)?.public_jwks().to_string();
     /// let state = TesseraState::new(KeySet::from_public_jwks(&published)?, "inventree")?;
-    /// let rejection = state.button("Print", &PRINT, None, &()).unwrap_err();
+    /// let rejection = state.button(&PRINT, "Print").mint().unwrap_err();
     /// assert_eq!((rejection.code(), rejection.status().as_u16()), (Code::MintFailed, 500));
     /// assert_eq!(rejection.cause(), Some(ErrorCode::InvalidKey));
     /// assert_eq!(rejection.detail(), "the server could not mint a token for this action");
@@ -405,7 +229,8 @@ impl Rejection {
 
     /// The HTTP status, from the one table in [`Code::status`].
     pub fn status(&self) -> StatusCode {
-        self.code.status()
+        // Every status in the table is a valid one (a test walks them all).
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The human detail sent in the body.
@@ -433,13 +258,7 @@ impl Rejection {
     /// assert_eq!(problem.title, "State changed since the button was rendered");
     /// ```
     pub fn problem(&self) -> Problem {
-        Problem {
-            type_: format!("{PROBLEM_TYPE_BASE}{}", self.code.as_str()),
-            title: self.code.title().to_owned(),
-            status: self.status().as_u16(),
-            detail: self.detail.clone().into_owned(),
-            code: self.code.as_str().to_owned(),
-        }
+        Problem::new(self.code, self.detail.clone().into_owned())
     }
 
     /// Logs the rejection as [`into_response`](IntoResponse::into_response) does: one event,
@@ -510,29 +329,4 @@ impl IntoResponse for Rejection {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }
-}
-
-/// An RFC 9457 problem body, as sent by [`Rejection`] (and parsed by clients and tests).
-///
-/// ```
-/// use tessera_server::Problem;
-/// let p: Problem = serde_json::from_str(
-///     r#"{"type":"https://tessera.invalid/problems/expired","title":"Token expired",
-///         "status":401,"detail":"token expired 40s ago","code":"expired"}"#)?;
-/// assert_eq!(p.code, "expired");
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    /// A URI naming the problem type: [`PROBLEM_TYPE_BASE`] followed by the code.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// A short human summary of the problem type.
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// A human explanation of this occurrence (never the token).
-    pub detail: String,
-    /// The stable machine code (see [`Code`]).
-    pub code: String,
 }

@@ -21,7 +21,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::panel::{FieldKind, Panel};
+use tessera_protocol::wire::{FieldKind, Panel};
 
 /// Where [`script_router`] serves the click script.
 pub const SCRIPT_PATH: &str = "/tessera/click.js";

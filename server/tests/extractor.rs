@@ -169,7 +169,10 @@ async fn sealed_route_takes_sealed_buttons_and_refuses_signed_tokens() {
     let state = state();
     let alice = tessera_server::Principal::new("alice");
     let button = state
-        .button("Secret", &SEALED, Some(&alice), &json!({"salary": 1}))
+        .button(&SEALED, "Secret")
+        .caller(Some(&alice))
+        .payload(&json!({"salary": 1}))
+        .mint()
         .unwrap();
     // A sealed token: five segments, the claims are not readable.
     assert_eq!(button.token.split('.').count(), 5);
@@ -957,7 +960,12 @@ async fn debug_of_a_sealed_action_shows_neither_payload_nor_claims() {
     let alice = tessera_server::Principal::new("alice");
     let payload = json!({"salary": 98765});
     for (route, shown) in [(&SIGNED_DEBUG, true), (&sealed_debug, false)] {
-        let button = state.button("B", route, Some(&alice), &payload).unwrap();
+        let button = state
+            .button(route, "B")
+            .caller(Some(&alice))
+            .payload(&payload)
+            .mint()
+            .unwrap();
         let request = as_user(json_click(route.path(), Some(&button.token), None), "alice");
         let response = send(&app, request).await;
         assert_eq!(response.status(), StatusCode::OK);

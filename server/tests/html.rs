@@ -16,12 +16,10 @@ fn nasty_panel() -> Panel {
     let state = state();
     let route = ActionRoute::new("plugin:x/action:\"<>&'", "/act?a=1&b=\"<>'</script>");
     let button = state
-        .button(
-            NASTY,
-            &route,
-            Some(&Principal::new("alice")),
-            &json!({"note": NASTY}),
-        )
+        .button(&route, NASTY)
+        .caller(Some(&Principal::new("alice")))
+        .payload(&json!({"note": NASTY}))
+        .mint()
         .unwrap();
     Panel::new("key\"<>&'", NASTY)
         .with_button(button)

@@ -2,6 +2,9 @@
 
 mod util;
 
+// The module graphs of the workspace's crates have no cycles.
+mod module_graph;
+
 // The extractor: transports, typed payload and input, and every rejection code from a real
 // token or request.
 mod extractor;

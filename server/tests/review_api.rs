@@ -51,7 +51,9 @@ const TAKE: ActionRoute = ActionRoute::new("plugin:stock-tools/action:take", "/t
 /// A token for [`TAKE`] minted by `app`'s state, without a subject.
 fn take_token(app: &App) -> String {
     app.tessera
-        .button("Take", &TAKE, None, &json!(1))
+        .button(&TAKE, "Take")
+        .payload(&json!(1))
+        .mint()
         .unwrap()
         .token
 }
@@ -83,12 +85,10 @@ async fn a_path_parameter_of_an_action_route_is_not_taken_from_the_unverified_ur
     let app = app_state();
     let button = app
         .tessera
-        .button(
-            "Delete item 7",
-            &DELETE,
-            Some(&Principal::new("alice")),
-            &json!({"item": 7}),
-        )
+        .button(&DELETE, "Delete item 7")
+        .caller(Some(&Principal::new("alice")))
+        .payload(&json!({"item": 7}))
+        .mint()
         .unwrap();
     let mounted = std::panic::catch_unwind(AssertUnwindSafe(|| {
         Router::new()
@@ -138,12 +138,10 @@ async fn a_cross_site_form_post_of_a_leaked_token_is_refused() {
     let router = Router::new().action(&TAKE, take).with_state(app.clone());
     let leaked = app
         .tessera
-        .button(
-            "Take 1",
-            &TAKE,
-            Some(&Principal::new("alice")),
-            &json!({"part": 7}),
-        )
+        .button(&TAKE, "Take 1")
+        .caller(Some(&Principal::new("alice")))
+        .payload(&json!({"part": 7}))
+        .mint()
         .unwrap()
         .token;
     // The thief cannot use it himself...
@@ -183,7 +181,10 @@ async fn a_single_use_handler_that_panics_keeps_the_token_used_up() {
     let router = Router::new().action(&PAY, pay).with_state(app.clone());
     let token = app
         .tessera
-        .button("Pay", &PAY, Some(&Principal::new("alice")), &json!(10))
+        .button(&PAY, "Pay")
+        .caller(Some(&Principal::new("alice")))
+        .payload(&json!(10))
+        .mint()
         .unwrap()
         .token;
     let (panicking, token2) = (router.clone(), token.clone());
@@ -200,7 +201,10 @@ async fn a_single_use_handler_that_panics_keeps_the_token_used_up() {
     );
     let fresh = app
         .tessera
-        .button("Pay", &PAY, Some(&Principal::new("alice")), &json!(10))
+        .button(&PAY, "Pay")
+        .caller(Some(&Principal::new("alice")))
+        .payload(&json!(10))
+        .mint()
         .unwrap()
         .token;
     let click = as_user(json_click("/pay", Some(&fresh), None), "alice");

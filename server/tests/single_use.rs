@@ -75,13 +75,13 @@ async fn move_button(
     Caller(who): Caller,
 ) -> Result<Json<Value>, Rejection> {
     let current = format!("part:1234:v{}", s.version.load(Ordering::SeqCst));
-    let button = s.tessera.button_with_fingerprint(
-        "Move 25",
-        &MOVE,
-        who.as_ref(),
-        &json!({"qty": 25}),
-        &current,
-    )?;
+    let button = s
+        .tessera
+        .button(&MOVE, "Move 25")
+        .caller(who.as_ref())
+        .payload(&json!({"qty": 25}))
+        .fingerprint(&current)
+        .mint()?;
     Ok(Json(serde_json::to_value(button).unwrap()))
 }
 

@@ -165,14 +165,17 @@ async fn panels_handler(
     State(tessera): State<TesseraState>,
     Caller(who): Caller,
 ) -> Result<NoStore<Json<Panel>>, Rejection> {
-    let transfer_button = tessera.button("Transfer", &TRANSFER, who.as_ref(), &transfer())?;
-    let print_button = tessera.button_with_ttl(
-        "Print",
-        &PRINT,
-        who.as_ref(),
-        &json!({"label": 1}),
-        Duration::from_secs(60),
-    )?;
+    let transfer_button = tessera
+        .button(&TRANSFER, "Transfer")
+        .caller(who.as_ref())
+        .payload(&transfer())
+        .mint()?;
+    let print_button = tessera
+        .button(&PRINT, "Print")
+        .caller(who.as_ref())
+        .payload(&json!({"label": 1}))
+        .ttl(Duration::from_secs(60))
+        .mint()?;
     Ok(NoStore(Json(
         Panel::new("stock", "Stock tools")
             .with_button(transfer_button)

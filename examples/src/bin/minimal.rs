@@ -51,7 +51,11 @@ fn panel(tessera: &TesseraState, who: Option<&Principal>) -> Result<Panel, Rejec
         from: "A1".to_owned(),
         to: "B2".to_owned(),
     };
-    let button = tessera.button("Move to B2", &MOVE, who, &payload)?;
+    let button = tessera
+        .button(&MOVE, "Move to B2")
+        .caller(who)
+        .payload(&payload)
+        .mint()?;
     Ok(Panel::new("stock", "Stock")
         .with_field(Field::number("qty", "Quantity").with_value("1"))
         .with_button(button))

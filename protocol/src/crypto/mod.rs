@@ -3,7 +3,7 @@
 //! jsonwebtoken 11 ships no ring backend (its features are `aws_lc_rs` and `rust_crypto`), so
 //! this module implements [`jsonwebtoken::crypto::CryptoProvider`] on ring and installs it
 //! idempotently ([`install`]). The same signer and verifier types are held, prepared once, by
-//! every [`Key`](crate::Key): minting and verification never re-parse key material.
+//! every [`Key`](crate::key::Key): minting and verification never re-parse key material.
 
 pub(crate) mod eddsa;
 pub(crate) mod hmac;
@@ -15,7 +15,7 @@ use jsonwebtoken::{Algorithm as JwtAlgorithm, DecodingKey, EncodingKey};
 
 pub(crate) use self::eddsa::{EdDsaSigner, EdDsaVerifier};
 pub(crate) use self::hmac::{Hs256Signer, Hs256Verifier};
-use crate::Algorithm;
+use crate::algorithm::Algorithm;
 
 /// The ring-backed provider: HS256 and EdDSA (Ed25519) only; every other algorithm is refused
 /// with `InvalidAlgorithm` instead of panicking.
