@@ -3,108 +3,45 @@
 
 use std::fmt;
 
-use tessera_protocol::ErrorCode;
+use tessera_protocol::{ErrorCode, wire};
 
-/// A machine code from a host's `application/problem+json` rejection (its `code` member).
-///
-/// Token verification codes reuse [`ErrorCode`] (`Code::Token(ErrorCode::Expired)`); codes a
-/// host adds around tokens have their own variants; anything else is kept verbatim in
-/// [`Code::Other`], so no information is lost when a newer host sends a code this client does
-/// not know yet.
+/// A machine code from a host's `application/problem+json` rejection (its `code` member): one
+/// of the HTTP binding's codes ([`wire::Code`], the same table the server answers from), or
+/// any other, kept verbatim in [`Code::Other`], so no information is lost when a newer host
+/// sends a code this client does not know yet.
 ///
 /// ```
 /// use tessera_client::Code;
-/// use tessera_protocol::ErrorCode;
+/// use tessera_protocol::{ErrorCode, wire};
 ///
-/// assert_eq!(Code::parse("expired"), Code::Token(ErrorCode::Expired));
 /// assert_eq!(Code::parse("expired"), ErrorCode::Expired); // compares with ErrorCode directly
-/// assert_eq!(Code::parse("replayed"), Code::Replayed);
+/// assert_eq!(Code::parse("replayed"), wire::Code::Replayed); // and with the binding's codes
 /// assert_eq!(Code::parse("rate_limited"), Code::Other("rate_limited".to_owned()));
-/// assert_eq!(Code::parse("rate_limited").as_str(), "rate_limited");
+/// // The text comes back exactly as it was sent.
+/// for code in ["expired", "replayed", "bad_identity", "teapot"] {
+///     assert_eq!(Code::parse(code).as_str(), code);
+/// }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum Code {
-    /// A token verification code, as defined by the protocol (`expired`, `bad_signature`, …).
-    Token(ErrorCode),
-    /// The request carried no token (`missing_token`).
-    MissingToken,
-    /// The user's input does not fit the action's input type, or breaks the JSON rules (a
-    /// repeated member or form field name) (`bad_input`). A body that does not parse is
-    /// `malformed`.
-    BadInput,
-    /// The token was already used and the action refuses to run twice (`replayed`).
-    Replayed,
-    /// The host could not check a single-use action's token against its replay store, so the
-    /// action did not run (`replay_unavailable`); safe to retry later.
-    ReplayUnavailable,
-    /// The state the token was minted from has changed since (`stale`).
-    Stale,
-    /// The route handling the action is not bound to an action id on the host (`unbound_action`).
-    UnboundAction,
-    /// The request body was neither JSON nor a form (`unsupported_media_type`).
-    UnsupportedMediaType,
-    /// The host could not mint a button's token, e.g. it has no signing key (`mint_failed`).
-    MintFailed,
-    /// The request named the user in a form the host cannot use, e.g. a repeated identity
-    /// header (`bad_identity`).
-    BadIdentity,
-    /// The host refused a request a browser sent from a page of another origin
-    /// (`cross_origin`); the client sends no such headers, so it sees this only through a
-    /// proxy that adds them.
-    CrossOrigin,
+    /// A code of the HTTP binding (spec §6): a token verification code
+    /// (`wire::Code::Protocol(ErrorCode::Expired)`, …) or one the binding adds around tokens
+    /// (`replayed`, `bad_input`, …).
+    Known(wire::Code),
     /// Any other code, kept verbatim.
     Other(String),
 }
 
 impl Code {
     /// Parses a machine code; never fails (unknown codes become [`Code::Other`]).
-    ///
-    /// ```
-    /// use tessera_client::Code;
-    /// use tessera_protocol::ErrorCode;
-    /// assert_eq!(Code::parse("expired"), Code::Token(ErrorCode::Expired));
-    /// assert_eq!(Code::parse("replayed"), Code::Replayed);
-    /// assert_eq!(Code::parse("bad_identity"), Code::BadIdentity);
-    /// assert_eq!(Code::parse("teapot"), Code::Other("teapot".to_owned()));
-    /// // The text comes back exactly as it was sent.
-    /// for code in ["expired", "replayed", "bad_identity", "teapot"] {
-    ///     assert_eq!(Code::parse(code).as_str(), code);
-    /// }
-    /// ```
     pub fn parse(code: &str) -> Code {
-        if let Some(token) = ErrorCode::from_name(code) {
-            return Code::Token(token);
-        }
-        match code {
-            "missing_token" => Code::MissingToken,
-            "bad_input" => Code::BadInput,
-            "replayed" => Code::Replayed,
-            "replay_unavailable" => Code::ReplayUnavailable,
-            "stale" => Code::Stale,
-            "unbound_action" => Code::UnboundAction,
-            "unsupported_media_type" => Code::UnsupportedMediaType,
-            "mint_failed" => Code::MintFailed,
-            "bad_identity" => Code::BadIdentity,
-            "cross_origin" => Code::CrossOrigin,
-            other => Code::Other(other.to_owned()),
-        }
+        wire::Code::from_name(code).map_or_else(|| Code::Other(code.to_owned()), Code::Known)
     }
 
     /// The machine code as text, exactly as the host sent it.
     pub fn as_str(&self) -> &str {
         match self {
-            Code::Token(code) => code.as_str(),
-            Code::MissingToken => "missing_token",
-            Code::BadInput => "bad_input",
-            Code::Replayed => "replayed",
-            Code::ReplayUnavailable => "replay_unavailable",
-            Code::Stale => "stale",
-            Code::UnboundAction => "unbound_action",
-            Code::UnsupportedMediaType => "unsupported_media_type",
-            Code::MintFailed => "mint_failed",
-            Code::BadIdentity => "bad_identity",
-            Code::CrossOrigin => "cross_origin",
+            Code::Known(code) => code.as_str(),
             Code::Other(code) => code,
         }
     }
@@ -119,15 +56,33 @@ impl Code {
     /// ```
     pub fn token_code(&self) -> Option<ErrorCode> {
         match self {
-            Code::Token(code) => Some(*code),
-            _ => None,
+            Code::Known(code) => code.protocol(),
+            Code::Other(_) => None,
         }
+    }
+}
+
+impl From<wire::Code> for Code {
+    fn from(code: wire::Code) -> Code {
+        Code::Known(code)
+    }
+}
+
+impl From<ErrorCode> for Code {
+    fn from(code: ErrorCode) -> Code {
+        Code::Known(code.into())
     }
 }
 
 impl PartialEq<ErrorCode> for Code {
     fn eq(&self, other: &ErrorCode) -> bool {
         self.token_code() == Some(*other)
+    }
+}
+
+impl PartialEq<wire::Code> for Code {
+    fn eq(&self, other: &wire::Code) -> bool {
+        *self == Code::Known(*other)
     }
 }
 
@@ -161,11 +116,11 @@ pub struct Problem {
 ///
 /// let err = ClientError::Rejected(Problem {
 ///     status: 401,
-///     code: Code::Token(ErrorCode::Expired),
+///     code: Code::from(ErrorCode::Expired),
 ///     title: None,
 ///     detail: Some("token expired 40s ago".to_owned()),
 /// });
-/// assert_eq!(err.code(), Some(&Code::Token(ErrorCode::Expired)));
+/// assert_eq!(err.code(), Some(&Code::from(ErrorCode::Expired)));
 /// assert_eq!(err.machine_code(), "expired");
 /// assert_eq!(err.to_string(), "token expired 40s ago (HTTP 401)");
 /// ```
@@ -309,36 +264,5 @@ impl std::error::Error for ClientError {
 impl From<reqwest::Error> for ClientError {
     fn from(e: reqwest::Error) -> ClientError {
         ClientError::Transport(e)
-    }
-}
-
-#[cfg(test)]
-mod server_codes {
-    use super::Code;
-
-    /// Every code the host's status table defines parses to a named variant, not `Other`.
-    #[test]
-    fn every_host_code_is_named() {
-        let spec =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/PROTOCOL.md"))
-                .unwrap();
-        let mut seen = 0;
-        for line in spec.lines() {
-            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-            let (Some(code), Some(status)) = (cells.get(1), cells.get(2)) else {
-                continue;
-            };
-            let (Some(code), true) = (
-                code.strip_prefix('`').and_then(|c| c.strip_suffix('`')),
-                status.parse::<u16>().is_ok(),
-            ) else {
-                continue;
-            };
-            let parsed = Code::parse(code);
-            assert!(!matches!(parsed, Code::Other(_)), "{code} parses to Other");
-            assert_eq!(parsed.as_str(), code);
-            seen += 1;
-        }
-        assert!(seen >= 20, "only {seen} codes in the spec table");
     }
 }

@@ -75,10 +75,10 @@ fn panels_doc() -> String {
             "key": format!("k{EVIL}"),
             "title": format!("Title{EVIL}"),
             "fields": [{"name": format!("n{EVIL}"), "label": format!("L{EVIL}"),
-                        "type": format!("t{EVIL}"), "value": format!("v{EVIL}")}],
+                        "type": "text", "value": format!("v{EVIL}")}],
             "buttons": [{"label": format!("Go{EVIL}"), "action": "act",
                          "url": "/act", "method": "POST", "token": "h.c.s",
-                         "expires_at": format!("soon{EVIL}")}],
+                         "expires_at": 4_102_444_800_u64}],
         }],
     })
     .to_string()
@@ -175,7 +175,7 @@ fn click_refuses_input_that_repeats_a_member_and_clicks_nothing() {
             return (200, "application/json", "{\"ok\": true}".to_owned());
         }
         let doc = serde_json::json!({"plugin": "p", "panels": [{"key": "k", "title": "t",
-            "buttons": [{"label": "Go", "action": "act", "url": "/act", "token": "h.c.s"}]}]});
+            "buttons": [{"label": "Go", "action": "act", "url": "/act", "token": "h.c.s", "expires_at": 4_102_444_800_u64}]}]});
         (200, "application/json", doc.to_string())
     });
     let a = tessera()
@@ -230,7 +230,7 @@ fn panels_json_prints_the_hosts_document_unchanged() {
             "key": "k", "title": "t", "note": "shown under the title",
             "fields": [{"name": "qty", "type": "number", "value": "1", "min": 1, "max": 5}],
             "buttons": [{"label": "Go", "action": "act", "url": "/act", "token": "h.c.s",
-                         "confirm": "Really?"}],
+                         "expires_at": 4_102_444_800_u64, "confirm": "Really?"}],
         }],
     });
     let body = doc.to_string();
@@ -270,9 +270,9 @@ fn click_without_input_sends_what_the_page_sends() {
             {"key": "with-fields", "title": "t",
              "fields": [{"name": "qty", "type": "number", "value": "2"},
                         {"name": "note", "type": "text", "label": "Note"}],
-             "buttons": [{"label": "Go", "action": "go", "url": "/go", "token": "h.c.s"}]},
+             "buttons": [{"label": "Go", "action": "go", "url": "/go", "token": "h.c.s", "expires_at": 4_102_444_800_u64}]},
             {"key": "no-fields", "title": "t",
-             "buttons": [{"label": "Ping", "action": "ping", "url": "/ping", "token": "h.c.s"}]},
+             "buttons": [{"label": "Ping", "action": "ping", "url": "/ping", "token": "h.c.s", "expires_at": 4_102_444_800_u64}]},
         ]});
         (200, "application/json", doc.to_string())
     });
@@ -363,7 +363,7 @@ fn click_without_input_sends_number_fields_the_way_the_page_does() {
                         {"name": "spaced", "type": "number", "value": " 25"},
                         {"name": "hex", "type": "number", "value": "0x10"},
                         {"name": "huge", "type": "number", "value": "1e400"}],
-             "buttons": [{"label": "Go", "action": "go", "url": "/go", "token": "h.c.s"}]},
+             "buttons": [{"label": "Go", "action": "go", "url": "/go", "token": "h.c.s", "expires_at": 4_102_444_800_u64}]},
         ]});
         (200, "application/json", doc.to_string())
     });

@@ -169,7 +169,7 @@ fn default_input_rounds_a_number_field_beyond_2_pow_53_as_the_page_does() {
         "buttons": []
     }))
     .unwrap();
-    let input = panel.default_input();
+    let input = tessera_client::default_input(&panel);
     // What `JSON.stringify(Number(value))` gives, as a host reads it: never the unrounded
     // integer (as an integer or a float, the value is 2^53 and 2^64).
     assert_ne!(

@@ -17,3 +17,5 @@ mod library;
 mod remote;
 // `tessera panels` and `tessera click` against the demo host (its app in process).
 mod cli_remote;
+// One wire vocabulary: every server code and the panel document read back by the client.
+mod wire;

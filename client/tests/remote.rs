@@ -6,8 +6,11 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use tessera_client::{Button, Client, ClientError, Code, Problem};
+use tessera_client::{
+    Button, Clicked, Client, ClientError, Code, Panels, Problem, demo_panels_path,
+};
 use tessera_protocol::dangerous::decode_unverified;
+use tessera_protocol::wire;
 use tessera_protocol::{
     Algorithm, Clock as _, ErrorCode, Expected, KeySet, Minter, SystemClock, Verifier,
 };
@@ -16,6 +19,39 @@ use crate::host::{Host, PLUGIN, PRINT_LABEL, TRANSFER};
 
 fn client(host: &Host, user: &str) -> Client {
     Client::builder(&host.url).user(user).build().unwrap()
+}
+
+/// The demo plugin's panels, as `client` sees them.
+async fn panels(client: &Client) -> Panels {
+    client.panels(&demo_panels_path(PLUGIN)).await.unwrap()
+}
+
+/// The demo plugin's button for `action`, as rendered for `client`.
+async fn find(client: &Client, action: &str) -> Button {
+    panels(client).await.find(action).unwrap().0.clone()
+}
+
+/// Clicks `button` with `input`; an `expired` click re-fetches the demo plugin's panels when
+/// the client retries.
+async fn click_detailed(
+    client: &Client,
+    button: &Button,
+    input: &Value,
+) -> Result<Clicked, ClientError> {
+    let panels_url = demo_panels_path(PLUGIN);
+    client
+        .click(button)
+        .input(input)
+        .refresh_from(&panels_url)
+        .send()
+        .await
+}
+
+/// [`click_detailed`]'s result alone.
+async fn click(client: &Client, button: &Button, input: &Value) -> Result<Value, ClientError> {
+    click_detailed(client, button, input)
+        .await
+        .map(|clicked| clicked.result)
 }
 
 /// Re-mints `button`'s token with the host's key, the same claims and payload, but issued an
@@ -69,17 +105,16 @@ async fn panels_list_buttons_whose_tokens_verify_for_the_user() {
         ("alice", client(&host, "alice")),
         ("guest", Client::new(&host.url).unwrap()),
     ] {
-        let panels = client.panels(PLUGIN).await.unwrap();
-        assert_eq!(panels.plugin, PLUGIN);
-        assert!(panels.panels.len() >= 2);
+        let panels = panels(&client).await;
+        assert_eq!(panels.document.plugin, PLUGIN);
+        assert!(panels.document.panels.len() >= 2);
         assert!(panels.worker.as_deref().is_some_and(|w| !w.is_empty()));
         let buttons: Vec<&Button> = panels.buttons().collect();
         assert!(buttons.len() >= 3);
         let now = SystemClock.now();
         for b in buttons {
-            assert_eq!(b.plugin.as_deref(), Some(PLUGIN));
             assert_eq!(b.method, "POST");
-            assert!(b.expires_at.as_ref().and_then(Value::as_u64).unwrap() > now);
+            assert!(b.expires_at > now);
             let iss = decode_unverified(&b.token).unwrap().claims.unwrap()["iss"].clone();
             let verifier = Verifier::new(keys.clone(), iss.as_str().unwrap());
             let ok = verifier
@@ -88,10 +123,10 @@ async fn panels_list_buttons_whose_tokens_verify_for_the_user() {
                     &Expected::audience(b.action.as_str()).subject(user),
                 )
                 .unwrap_or_else(|e| panic!("{}: {e}", b.action));
-            assert_eq!(ok.claims.aud, b.action);
+            assert_eq!(ok.claims.aud, b.action.as_str());
         }
-        assert!(panels.button(TRANSFER).is_some());
-        assert!(panels.button(PRINT_LABEL).is_some());
+        assert!(panels.find(TRANSFER).is_ok());
+        assert!(panels.find(PRINT_LABEL).is_ok());
     }
 }
 
@@ -99,25 +134,22 @@ async fn panels_list_buttons_whose_tokens_verify_for_the_user() {
 async fn click_returns_the_actions_result() {
     let host = Host::start();
     let alice = client(&host, "alice");
-    let button = alice.find_button(PLUGIN, TRANSFER).await.unwrap();
+    let button = find(&alice, TRANSFER).await;
     assert_eq!(button.action, TRANSFER);
-    let result = alice.click(&button, &json!({"qty": 5})).await.unwrap();
+    let result = click(&alice, &button, &json!({"qty": 5})).await.unwrap();
     assert_eq!(result["ok"], true, "{result}");
     assert_eq!(result["moved"], 5);
     assert_eq!(result["user"], "alice");
     // The same token again (nothing in the host forbids a repeat), with details.
-    let clicked = alice
-        .click_detailed(&button, &json!({"qty": 7}))
+    let clicked = click_detailed(&alice, &button, &json!({"qty": 7}))
         .await
         .unwrap();
     assert!(!clicked.retried);
     assert_eq!(clicked.result["moved"], 7);
     assert!(clicked.worker.is_some());
     // By action id.
-    let result = alice
-        .click_action(PLUGIN, PRINT_LABEL, &json!({"copies": 2}))
-        .await
-        .unwrap();
+    let print = find(&alice, PRINT_LABEL).await;
+    let result = click(&alice, &print, &json!({"copies": 2})).await.unwrap();
     assert_eq!(result["copies"], 2, "{result}");
 }
 
@@ -125,8 +157,8 @@ async fn click_returns_the_actions_result() {
 async fn rejections_carry_the_hosts_typed_code_and_status() {
     let host = Host::start();
     let alice = client(&host, "alice");
-    let transfer = alice.find_button(PLUGIN, TRANSFER).await.unwrap();
-    let print = alice.find_button(PLUGIN, PRINT_LABEL).await.unwrap();
+    let transfer = find(&alice, TRANSFER).await;
+    let print = find(&alice, PRINT_LABEL).await;
     let input = json!({"qty": 1});
     let with_token = |token: String| Button {
         token,
@@ -134,10 +166,10 @@ async fn rejections_carry_the_hosts_typed_code_and_status() {
     };
 
     // Expired: the panel was rendered long ago.
-    let p = problem(alice.click(&expire(&host, &transfer), &input).await);
+    let p = problem(click(&alice, &expire(&host, &transfer), &input).await);
     assert_eq!(
         (p.code.clone(), p.status),
-        (Code::Token(ErrorCode::Expired), 401)
+        (Code::from(ErrorCode::Expired), 401)
     );
     assert_eq!(p.code, ErrorCode::Expired);
 
@@ -146,13 +178,16 @@ async fn rejections_carry_the_hosts_typed_code_and_status() {
     let mut forged = transfer.token.clone().into_bytes();
     forged[sig] = if forged[sig] == b'A' { b'B' } else { b'A' };
     let p = problem(
-        alice
-            .click(&with_token(String::from_utf8(forged).unwrap()), &input)
-            .await,
+        click(
+            &alice,
+            &with_token(String::from_utf8(forged).unwrap()),
+            &input,
+        )
+        .await,
     );
     assert_eq!(
         (p.code, p.status),
-        (Code::Token(ErrorCode::BadSignature), 401)
+        (Code::from(ErrorCode::BadSignature), 401)
     );
 
     // The transfer token posted to the print-label action.
@@ -160,48 +195,45 @@ async fn rejections_carry_the_hosts_typed_code_and_status() {
         url: print.url.clone(),
         ..transfer.clone()
     };
-    let p = problem(alice.click(&misdirected, &json!({})).await);
+    let p = problem(click(&alice, &misdirected, &json!({})).await);
     assert_eq!(
         (p.code, p.status),
-        (Code::Token(ErrorCode::WrongAudience), 403)
+        (Code::from(ErrorCode::WrongAudience), 403)
     );
 
     // Alice's button clicked by Bob.
-    let p = problem(client(&host, "bob").click(&transfer, &input).await);
+    let p = problem(click(&client(&host, "bob"), &transfer, &input).await);
     assert_eq!(
         (p.code, p.status),
-        (Code::Token(ErrorCode::WrongSubject), 403)
+        (Code::from(ErrorCode::WrongSubject), 403)
     );
 
     // Garbage, an oversized token.
-    let p = problem(alice.click(&with_token("garbage".to_owned()), &input).await);
-    assert_eq!((p.code, p.status), (Code::Token(ErrorCode::Malformed), 400));
-    let p = problem(alice.click(&with_token("a".repeat(9000)), &input).await);
-    assert_eq!((p.code, p.status), (Code::Token(ErrorCode::TooLarge), 413));
+    let p = problem(click(&alice, &with_token("garbage".to_owned()), &input).await);
+    assert_eq!((p.code, p.status), (Code::from(ErrorCode::Malformed), 400));
+    let p = problem(click(&alice, &with_token("a".repeat(9000)), &input).await);
+    assert_eq!((p.code, p.status), (Code::from(ErrorCode::TooLarge), 413));
 
     // A key the host does not have; the right key under another algorithm; another issuer.
     let stranger = Minter::new(Arc::new(KeySet::generate(Algorithm::Hs256).unwrap()), "x");
     let p = problem(
-        alice
-            .click(
-                &with_token(stranger.token(TRANSFER).mint().unwrap()),
-                &input,
-            )
-            .await,
+        click(
+            &alice,
+            &with_token(stranger.token(TRANSFER).mint().unwrap()),
+            &input,
+        )
+        .await,
     );
-    assert_eq!(
-        (p.code, p.status),
-        (Code::Token(ErrorCode::UnknownKey), 401)
-    );
+    assert_eq!((p.code, p.status), (Code::from(ErrorCode::UnknownKey), 401));
     let (header, rest) = transfer.token.split_once('.').unwrap();
     let mut header: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
     header["alg"] = json!("EdDSA");
     let confused = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()));
-    let p = problem(alice.click(&with_token(confused), &input).await);
+    let p = problem(click(&alice, &with_token(confused), &input).await);
     assert_eq!(
         (p.code, p.status),
-        (Code::Token(ErrorCode::UnsupportedAlgorithm), 401)
+        (Code::from(ErrorCode::UnsupportedAlgorithm), 401)
     );
     let other_issuer = remint(&host, &transfer, |_, aud, sub, dat| {
         let keys = Arc::new(KeySet::from_file(&host.keys).unwrap());
@@ -213,20 +245,19 @@ async fn rejections_carry_the_hosts_typed_code_and_status() {
             .mint()
             .unwrap()
     });
-    let p = problem(alice.click(&other_issuer, &input).await);
+    let p = problem(click(&alice, &other_issuer, &input).await);
     assert_eq!(
         (p.code, p.status),
-        (Code::Token(ErrorCode::WrongIssuer), 403)
+        (Code::from(ErrorCode::WrongIssuer), 403)
     );
 
     // A valid token with input the action refuses.
-    let p = problem(alice.click(&transfer, &json!({"qty": 0})).await);
-    assert_eq!(p.code, Code::BadInput);
+    let p = problem(click(&alice, &transfer, &json!({"qty": 0})).await);
+    assert_eq!(p.code, Code::from(wire::Code::BadInput));
     assert!((400..500).contains(&p.status));
 
     // Messages never carry the token.
-    let err = client(&host, "bob")
-        .click(&transfer, &input)
+    let err = click(&client(&host, "bob"), &transfer, &input)
         .await
         .unwrap_err();
     assert_eq!(err.machine_code(), "wrong_subject");
@@ -242,25 +273,25 @@ async fn rejections_carry_the_hosts_typed_code_and_status() {
 async fn lookup_and_transport_failures_are_typed() {
     let host = Host::start();
     let alice = client(&host, "alice");
-    match alice
-        .find_button(PLUGIN, "plugin:stock-tools/action:nope")
-        .await
-    {
+    match panels(&alice).await.find("plugin:stock-tools/action:nope") {
         Err(ClientError::ButtonNotFound { available, .. }) => {
             assert!(available.iter().any(|a| a == TRANSFER), "{available:?}");
         }
         other => panic!("{other:?}"),
     }
-    let err = alice.panels("no-such-plugin").await.unwrap_err();
+    let err = alice
+        .panels(&demo_panels_path("no-such-plugin"))
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, ClientError::Status { status: 404, .. })
             || matches!(&err, ClientError::Rejected(p) if p.status == 404),
         "{err:?}"
     );
     // A button pointing at another origin is refused before anything is sent.
-    let mut button = alice.find_button(PLUGIN, TRANSFER).await.unwrap();
+    let mut button = find(&alice, TRANSFER).await;
     button.url = "http://127.0.0.2:9/steal".to_owned();
-    let err = alice.click(&button, &json!({})).await.unwrap_err();
+    let err = click(&alice, &button, &json!({})).await.unwrap_err();
     assert_eq!(err.machine_code(), "invalid_response", "{err}");
     // Nobody listening.
     let port = {
@@ -268,7 +299,7 @@ async fn lookup_and_transport_failures_are_typed() {
         listener.local_addr().unwrap().port()
     };
     let gone = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();
-    let err = gone.panels(PLUGIN).await.unwrap_err();
+    let err = gone.panels(&demo_panels_path(PLUGIN)).await.unwrap_err();
     assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
     assert_eq!(err.machine_code(), "transport");
 }
@@ -278,11 +309,11 @@ async fn an_expired_click_is_retried_once_with_a_fresh_panel_when_allowed() {
     let host = Host::start();
     let input = json!({"qty": 2});
     let plain = client(&host, "alice");
-    let stale = expire(&host, &plain.find_button(PLUGIN, TRANSFER).await.unwrap());
+    let stale = expire(&host, &find(&plain, TRANSFER).await);
 
     // Off by default.
     assert_eq!(
-        problem(plain.click(&stale, &input).await).code,
+        problem(click(&plain, &stale, &input).await).code,
         ErrorCode::Expired
     );
 
@@ -292,10 +323,10 @@ async fn an_expired_click_is_retried_once_with_a_fresh_panel_when_allowed() {
         .retry_expired(true)
         .build()
         .unwrap();
-    let clicked = retrying.click_detailed(&stale, &input).await.unwrap();
+    let clicked = click_detailed(&retrying, &stale, &input).await.unwrap();
     assert!(clicked.retried);
     assert_eq!(clicked.result["moved"], 2);
-    assert_eq!(retrying.click(&stale, &input).await.unwrap()["ok"], true);
+    assert_eq!(click(&retrying, &stale, &input).await.unwrap()["ok"], true);
 
     // Never for an action marked not safe to repeat, nor for other codes.
     let careful = Client::builder(&host.url)
@@ -305,13 +336,12 @@ async fn an_expired_click_is_retried_once_with_a_fresh_panel_when_allowed() {
         .build()
         .unwrap();
     assert_eq!(
-        problem(careful.click(&stale, &input).await).code,
+        problem(click(&careful, &stale, &input).await).code,
         ErrorCode::Expired
     );
-    let print = careful.find_button(PLUGIN, PRINT_LABEL).await.unwrap();
+    let print = find(&careful, PRINT_LABEL).await;
     assert!(
-        careful
-            .click_detailed(&expire(&host, &print), &json!({}))
+        click_detailed(&careful, &expire(&host, &print), &json!({}))
             .await
             .unwrap()
             .retried
@@ -321,20 +351,15 @@ async fn an_expired_click_is_retried_once_with_a_fresh_panel_when_allowed() {
         .retry_expired(true)
         .build()
         .unwrap();
-    let alices = plain.find_button(PLUGIN, TRANSFER).await.unwrap();
+    let alices = find(&plain, TRANSFER).await;
     assert_eq!(
-        problem(bob.click(&alices, &input).await).code,
+        problem(click(&bob, &alices, &input).await).code,
         ErrorCode::WrongSubject
     );
-    // A button that does not know its plugin cannot be re-fetched: the error stands.
-    let orphan = Button {
-        plugin: None,
-        ..stale.clone()
-    };
-    assert_eq!(
-        problem(retrying.click(&orphan, &input).await).code,
-        ErrorCode::Expired
-    );
+    // A click that does not say where its panels came from cannot be re-fetched: the error
+    // stands.
+    let alone = retrying.click(&stale).input(&input).send().await;
+    assert_eq!(problem(alone.map(|c| c.result)).code, ErrorCode::Expired);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -356,8 +381,8 @@ async fn retry_after_a_real_short_ttl_expiry() {
         .retry_expired(true)
         .build()
         .unwrap();
-    let button = plain.find_button(PLUGIN, PRINT_LABEL).await.unwrap();
-    let expires_at = button.expires_at.as_ref().and_then(Value::as_u64).unwrap();
+    let button = find(&plain, PRINT_LABEL).await;
+    let expires_at = button.expires_at;
     for _ in 0..300 {
         if SystemClock.now() > expires_at {
             break;
@@ -366,10 +391,12 @@ async fn retry_after_a_real_short_ttl_expiry() {
     }
     assert!(SystemClock.now() > expires_at);
     assert_eq!(
-        problem(plain.click(&button, &json!({})).await).code,
+        problem(click(&plain, &button, &json!({})).await).code,
         ErrorCode::Expired
     );
-    let clicked = retrying.click_detailed(&button, &json!({})).await.unwrap();
+    let clicked = click_detailed(&retrying, &button, &json!({}))
+        .await
+        .unwrap();
     assert!(clicked.retried);
     assert_eq!(clicked.result["ok"], true);
 }

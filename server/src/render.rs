@@ -21,7 +21,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use tessera_protocol::wire::{FieldKind, Panel};
+use tessera_protocol::wire::Panel;
 
 /// Where [`script_router`] serves the click script.
 pub const SCRIPT_PATH: &str = "/tessera/click.js";
@@ -80,10 +80,8 @@ pub fn panel_html(panel: &Panel) -> String {
     if !panel.fields.is_empty() {
         out.push_str("  <div class=\"tessera-fields\">\n");
         for field in &panel.fields {
-            let kind = match field.kind {
-                FieldKind::Number => "number",
-                _ => "text",
-            };
+            // The HTML input types are the document's kinds.
+            let kind = field.kind.as_str();
             out.push_str("    <label>");
             push_escaped(&mut out, &field.label);
             let _ = write!(out, r#" <input type="{kind}" data-tessera-input=""#);

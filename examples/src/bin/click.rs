@@ -13,8 +13,9 @@
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
-use tessera_client::{Client, ClientError, Code};
+use tessera_client::{Client, ClientError, demo_panels_path};
 use tessera_protocol::ErrorCode;
+use tessera_protocol::wire::Code;
 
 const PLUGIN: &str = "stock-tools";
 const DEFAULT_ACTION: &str = "plugin:stock-tools/action:transfer";
@@ -53,22 +54,29 @@ async fn run(url: &str, user: &str, action: &str, input: &Value) -> Result<(), C
         .retry_expired(true)
         .build()?;
 
-    let panels = client.panels(PLUGIN).await?;
+    // The demo host serves a plugin's panels at api/plugins/{plugin}/panels.
+    let panels = client.panels(&demo_panels_path(PLUGIN)).await?;
     println!(
         "{} panels of {PLUGIN}, rendered by {}:",
-        panels.panels.len(),
+        panels.document.panels.len(),
         panels.worker.as_deref().unwrap_or("?")
     );
-    for panel in &panels.panels {
+    for panel in &panels.document.panels {
         println!("  {}", panel.title);
         for button in &panel.buttons {
             println!("    [{}] {}", button.label, button.action);
         }
     }
 
-    let button = client.find_button(PLUGIN, action).await?;
+    let (button, _panel) = panels.find(action)?;
     println!("clicking [{}] as {user} with {input}", button.label);
-    match client.click_detailed(&button, input).await {
+    match client
+        .click(button)
+        .input(input)
+        .refresh_from(panels.url.as_str())
+        .send()
+        .await
+    {
         Ok(clicked) => {
             if clicked.retried {
                 println!("(the token had expired; clicked again with a fresh panel)");
@@ -81,11 +89,11 @@ async fn run(url: &str, user: &str, action: &str, input: &Value) -> Result<(), C
             Ok(())
         }
         // A typed code, not a string to parse.
-        Err(e) if e.code() == Some(&Code::Token(ErrorCode::WrongSubject)) => {
+        Err(e) if e.code().is_some_and(|c| *c == ErrorCode::WrongSubject) => {
             println!("this button was rendered for another user");
             Err(e)
         }
-        Err(e) if e.code() == Some(&Code::BadInput) => {
+        Err(e) if e.code().is_some_and(|c| *c == Code::BadInput) => {
             println!("the action refused the input: {e}");
             Err(e)
         }

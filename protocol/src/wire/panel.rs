@@ -172,6 +172,23 @@ pub enum FieldKind {
     Number,
 }
 
+impl FieldKind {
+    /// The kind as the document writes it (`"text"`, `"number"`).
+    ///
+    /// ```
+    /// use tessera_protocol::wire::FieldKind;
+    /// assert_eq!(FieldKind::Number.as_str(), "number");
+    /// assert_eq!(serde_json::to_value(FieldKind::Text)?, FieldKind::Text.as_str());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Number => "number",
+        }
+    }
+}
+
 /// A plugin's panels document, as the demo host serves it at
 /// `GET /api/plugins/{plugin}/panels` (spec §8.5).
 ///

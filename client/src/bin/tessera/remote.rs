@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use tessera_client::{Client, Panels};
+use tessera_client::{Client, Panels, default_input, demo_panels_path};
 use tessera_protocol::{Clock as _, SystemClock};
 
 use crate::failure::{Failure, note, print};
@@ -101,47 +101,45 @@ pub(crate) fn panels(args: &PanelsArgs) -> Result<(), Failure> {
 
 fn panels_of(args: &PanelsArgs) -> Result<(), Failure> {
     let client = client(&args.url, args.user.as_deref(), false, args.timeout)?;
-    let (panels, document) = runtime()?.block_on(client.panels_and_document(&args.plugin))?;
+    let panels = runtime()?.block_on(client.panels(&demo_panels_path(&args.plugin)))?;
     if args.json {
-        return print(&safe::json(&document));
+        return print(&safe::json(&panels.raw));
     }
     print(&summary(&panels, SystemClock.now()))
 }
 
 fn summary(panels: &Panels, now: u64) -> String {
     let mut lines = vec![match &panels.worker {
-        Some(worker) => format!("plugin {} (rendered by worker {worker})", panels.plugin),
-        None => format!("plugin {}", panels.plugin),
+        Some(worker) => format!(
+            "plugin {} (rendered by worker {worker})",
+            panels.document.plugin
+        ),
+        None => format!("plugin {}", panels.document.plugin),
     }];
-    for panel in &panels.panels {
+    for panel in &panels.document.panels {
         lines.push(format!("  panel {}: {}", panel.key, panel.title));
         for field in &panel.fields {
-            let mut line = format!("    input {} ({}): {}", field.name, field.kind, field.label);
+            let mut line = format!(
+                "    input {} ({}): {}",
+                field.name,
+                field.kind.as_str(),
+                field.label
+            );
             if let Some(value) = &field.value {
                 line.push_str(&format!(" [default {value}]"));
             }
             lines.push(line);
         }
         for b in &panel.buttons {
-            let expiry = match &b.expires_at {
-                Some(Value::Number(n)) => n.as_u64().map(|exp| {
-                    if exp > now {
-                        format!("expires in {}", time::human(exp - now))
-                    } else {
-                        format!("expired {} ago", time::human(now - exp))
-                    }
-                }),
-                Some(Value::String(s)) => Some(format!("expires {s}")),
-                _ => None,
+            let expiry = if b.expires_at > now {
+                format!("expires in {}", time::human(b.expires_at - now))
+            } else {
+                format!("expired {} ago", time::human(now - b.expires_at))
             };
-            let mut line = format!(
-                "    [{}] action {} -> {} {}",
+            lines.push(format!(
+                "    [{}] action {} -> {} {} ({expiry})",
                 b.label, b.action, b.method, b.url
-            );
-            if let Some(expiry) = expiry {
-                line.push_str(&format!(" ({expiry})"));
-            }
-            lines.push(line);
+            ));
         }
     }
     // Every line may carry the host's text (names, titles, labels): escape its controls.
@@ -164,21 +162,25 @@ pub(crate) fn click(args: &ClickArgs) -> Result<(), Failure> {
         args.timeout,
     )?;
     let clicked = runtime()?.block_on(async {
-        let (button, panel) = client
-            .find_button_and_panel(&args.plugin, &args.action)
-            .await?;
+        let panels = client.panels(&demo_panels_path(&args.plugin)).await?;
+        let (button, panel) = panels.find(&args.action)?;
         let input = match given {
             Some(Value::Object(members)) => {
-                let mut input = panel.default_input();
+                let mut input = default_input(panel);
                 input.extend(members);
                 Value::Object(input)
             }
             Some(other) => other,
             // The page sends no input for a panel without fields; null means the same.
             None if panel.fields.is_empty() => Value::Null,
-            None => Value::Object(panel.default_input()),
+            None => Value::Object(default_input(panel)),
         };
-        client.click_detailed(&button, &input).await
+        client
+            .click(button)
+            .input(&input)
+            .refresh_from(panels.url.as_str())
+            .send()
+            .await
     })?;
     if clicked.retried {
         note("note: the panel's token had expired; clicked again with a fresh panel");
