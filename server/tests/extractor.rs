@@ -58,11 +58,11 @@ async fn form_field_carries_the_token_and_other_fields_are_the_input() {
     let app = app(state());
     let token = transfer_token("alice");
     let form = format!("note=two+words&tessera_token={token}&count=7");
-    let request = Request::post(TRANSFER.path())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header(USER_HEADER, "alice")
-        .body(Body::from(form))
-        .unwrap();
+    let request = post(TRANSFER.path())
+        .content_type(FORM)
+        .user("alice")
+        .body(form)
+        .build();
     let (status, body) = call(&app, request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["payload"]["part_id"], 1234);
@@ -73,11 +73,11 @@ async fn form_field_carries_the_token_and_other_fields_are_the_input() {
 async fn form_with_only_the_token_gives_null_input() {
     let app = app(state());
     let form = format!("tessera_token={}", transfer_token("alice"));
-    let request = Request::post(TRANSFER.path())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header(USER_HEADER, "alice")
-        .body(Body::from(form))
-        .unwrap();
+    let request = post(TRANSFER.path())
+        .content_type(FORM)
+        .user("alice")
+        .body(form)
+        .build();
     let (status, body) = call(&app, request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["input"], Value::Null);
@@ -86,11 +86,10 @@ async fn form_with_only_the_token_gives_null_input() {
 #[tokio::test]
 async fn header_carries_the_token_with_an_empty_body() {
     let app = app(state());
-    let request = Request::post(TRANSFER.path())
-        .header("tessera-token", transfer_token("alice"))
-        .header(USER_HEADER, "alice")
-        .body(Body::empty())
-        .unwrap();
+    let request = post(TRANSFER.path())
+        .token_header(&transfer_token("alice"))
+        .user("alice")
+        .build();
     let (status, body) = call(&app, request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["payload"]["qty"], 25);
@@ -100,12 +99,12 @@ async fn header_carries_the_token_with_an_empty_body() {
 #[tokio::test]
 async fn header_token_with_a_json_input_body() {
     let app = app(state());
-    let request = Request::post(TRANSFER.path())
-        .header("Tessera-Token", transfer_token("alice"))
-        .header(USER_HEADER, "alice")
-        .header("content-type", "application/json")
-        .body(Body::from(r#"{"input":{"note":"n","count":1}}"#))
-        .unwrap();
+    let request = post(TRANSFER.path())
+        .token_header(&transfer_token("alice"))
+        .user("alice")
+        .content_type("application/json")
+        .body(r#"{"input":{"note":"n","count":1}}"#)
+        .build();
     let (status, body) = call(&app, request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["input"], json!({"note": "n", "count": 1}));
@@ -243,10 +242,7 @@ async fn oversized_token_is_too_large() {
     // In the header (no body to cap): the verifier's 8 KiB cap answers.
     let app = app(state());
     let request = as_user(
-        Request::post(TRANSFER.path())
-            .header("tessera-token", "a".repeat(9000))
-            .body(Body::empty())
-            .unwrap(),
+        post(TRANSFER.path()).token_header(&"a".repeat(9000)).build(),
         "alice",
     );
     assert_eq!(
@@ -461,13 +457,11 @@ async fn input_of_the_wrong_type_is_bad_input() {
         refusal(&app, request).await,
         expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
     );
-    let request = Request::post(TRANSFER.path())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header(USER_HEADER, "alice")
-        .body(Body::from(format!(
-            "tessera_token={token}&note=x&count=many"
-        )))
-        .unwrap();
+    let request = post(TRANSFER.path())
+        .content_type(FORM)
+        .user("alice")
+        .body(format!("tessera_token={token}&note=x&count=many"))
+        .build();
     assert_eq!(
         refusal(&app, request).await,
         expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
@@ -486,10 +480,10 @@ async fn a_json_input_that_repeats_a_member_name_is_bad_input_whatever_the_input
     let raw = |path: &str, token: &str, input: &str| {
         let body = format!(r#"{{"token": "{token}", "input": {input}}}"#);
         as_user(
-            Request::post(path)
-                .header("content-type", "application/json")
-                .body(Body::from(body))
-                .unwrap(),
+            post(path)
+                .content_type("application/json")
+                .body(body)
+                .build(),
             "alice",
         )
     };
@@ -522,11 +516,11 @@ async fn a_json_input_that_repeats_a_member_name_is_bad_input_whatever_the_input
         );
     }
     let request = as_user(
-        Request::post(PRINT.path())
-            .header("tessera-token", &print_token)
-            .header("content-type", "application/json")
-            .body(Body::from(r#"{"input": {"copies": 1, "copies": 9}}"#))
-            .unwrap(),
+        post(PRINT.path())
+            .token_header(&print_token)
+            .content_type("application/json")
+            .body(r#"{"input": {"copies": 1, "copies": 9}}"#)
+            .build(),
         "alice",
     );
     assert_eq!(
@@ -544,13 +538,7 @@ async fn a_form_input_that_repeats_a_field_name_is_bad_input_whatever_the_input_
     let print_token = print_token("alice");
     let transfer_token = transfer_token("alice");
     let form = |path: &str, body: String| {
-        as_user(
-            Request::post(path)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-            "alice",
-        )
+        as_user(post(path).content_type(FORM).body(body).build(), "alice")
     };
     // Without the repetition, the form is served.
     let (status, body) = call(
@@ -587,12 +575,12 @@ async fn a_form_input_that_repeats_a_field_name_is_bad_input_whatever_the_input_
         );
     }
     // With the token in the header.
-    let request = Request::post(PRINT.path())
-        .header("tessera-token", &print_token)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header(USER_HEADER, "alice")
-        .body(Body::from("copies=1&copies=900"))
-        .unwrap();
+    let request = post(PRINT.path())
+        .token_header(&print_token)
+        .content_type(FORM)
+        .user("alice")
+        .body("copies=1&copies=900")
+        .build();
     assert_eq!(
         refusal(&app, request).await,
         expect(StatusCode::UNPROCESSABLE_ENTITY, "bad_input")
@@ -608,10 +596,10 @@ async fn a_missing_required_input_says_so_without_a_column() {
         .route(PRINT.path(), PRINT.post(note))
         .with_state(state());
     let token = print_token("alice");
-    let form = Request::post(PRINT.path())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(format!("tessera_token={token}")))
-        .unwrap();
+    let form = post(PRINT.path())
+        .content_type(FORM)
+        .body(format!("tessera_token={token}"))
+        .build();
     for request in [
         json_click(PRINT.path(), Some(&token), None),
         json_click(PRINT.path(), Some(&token), Some(Value::Null)),
@@ -694,11 +682,11 @@ async fn request_without_a_token_is_missing_token() {
             None,
             Some(json!({"note": "x", "count": 1})),
         ),
-        Request::post(TRANSFER.path()).body(Body::empty()).unwrap(),
-        Request::post(TRANSFER.path())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from("note=x&count=1"))
-            .unwrap(),
+        post(TRANSFER.path()).build(),
+        post(TRANSFER.path())
+            .content_type(FORM)
+            .body("note=x&count=1")
+            .build(),
     ] {
         assert_eq!(
             refusal(&app, as_user(request, "alice")).await,
@@ -730,10 +718,10 @@ async fn unparsable_or_ambiguous_bodies_are_malformed() {
     ];
     for (content_type, body) in bodies {
         let request = as_user(
-            Request::post(TRANSFER.path())
-                .header("content-type", content_type)
-                .body(Body::from(body.clone()))
-                .unwrap(),
+            post(TRANSFER.path())
+                .content_type(content_type)
+                .body(body.clone())
+                .build(),
             "alice",
         );
         assert_eq!(
@@ -757,10 +745,10 @@ async fn unparsable_or_ambiguous_bodies_are_malformed() {
 async fn body_of_another_media_type_is_unsupported() {
     let app = app(state());
     let request = as_user(
-        Request::post(TRANSFER.path())
-            .header("content-type", "text/plain")
-            .body(Body::from(transfer_token("alice")))
-            .unwrap(),
+        post(TRANSFER.path())
+            .content_type("text/plain")
+            .body(transfer_token("alice"))
+            .build(),
         "alice",
     );
     assert_eq!(
@@ -890,10 +878,10 @@ async fn a_json_body_that_is_an_array_is_malformed_even_with_a_valid_token() {
         format!(r#"["{token}", {{"note": "x", "count": 1}}]"#),
     ] {
         let request = as_user(
-            Request::post(TRANSFER.path())
-                .header("content-type", "application/json")
-                .body(Body::from(body.clone()))
-                .unwrap(),
+            post(TRANSFER.path())
+                .content_type("application/json")
+                .body(body.clone())
+                .build(),
             "alice",
         );
         let response = send(&app, request).await;
@@ -919,7 +907,7 @@ async fn a_token_header_with_a_space_or_tab_is_malformed_before_the_identity_is_
     let app = app(state());
     let token = transfer_token("alice");
     for value in [format!("{token} x"), format!("{token}\tx")] {
-        let mut request = Request::post(TRANSFER.path()).body(Body::empty()).unwrap();
+        let mut request = post(TRANSFER.path()).build();
         request.headers_mut().insert(
             "tessera-token",
             axum::http::HeaderValue::from_str(&value).unwrap(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderName, Request, Response, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -136,7 +136,7 @@ pub(crate) fn app(state: TesseraState) -> Router {
         .action(&TRANSFER, transfer_handler)
         .action(&PRINT, print_handler)
         .action(&SEALED, print_handler)
-        .route(UNBOUND_PATH, post(print_handler))
+        .route(UNBOUND_PATH, axum::routing::post(print_handler))
         .route("/panels", get(panels_handler))
         .merge(tessera_server::routes())
         .with_state(state)
@@ -183,6 +183,49 @@ async fn panels_handler(
     )))
 }
 
+/// The form media type.
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
+
+/// An action request being built: `post(path).content_type(FORM).user("alice").body(..).build()`.
+pub(crate) struct Post(axum::http::request::Builder, Body);
+
+/// Starts a `POST` to `path` with no headers and an empty body.
+pub(crate) fn post(path: &str) -> Post {
+    Post(Request::post(path), Body::empty())
+}
+
+impl Post {
+    /// Sets `Content-Type`.
+    pub(crate) fn content_type(self, media_type: &str) -> Post {
+        self.header("content-type", media_type)
+    }
+
+    /// Names the caller in the demo identity header.
+    pub(crate) fn user(self, user: &str) -> Post {
+        self.header(USER_HEADER, user)
+    }
+
+    /// Carries `token` in the `Tessera-Token` header.
+    pub(crate) fn token_header(self, token: &str) -> Post {
+        self.header("tessera-token", token)
+    }
+
+    /// Adds any header.
+    pub(crate) fn header(self, name: &str, value: &str) -> Post {
+        Post(self.0.header(name, value), self.1)
+    }
+
+    /// The body.
+    pub(crate) fn body(self, body: impl Into<Body>) -> Post {
+        Post(self.0, body.into())
+    }
+
+    /// The request.
+    pub(crate) fn build(self) -> Request<Body> {
+        self.0.body(self.1).unwrap()
+    }
+}
+
 /// A JSON click: `{"token": token, "input": input}` (members left out when `None`).
 pub(crate) fn json_click(path: &str, token: Option<&str>, input: Option<Value>) -> Request<Body> {
     let mut body = serde_json::Map::new();
@@ -192,10 +235,10 @@ pub(crate) fn json_click(path: &str, token: Option<&str>, input: Option<Value>) 
     if let Some(input) = input {
         body.insert("input".to_owned(), input);
     }
-    Request::post(path)
-        .header("content-type", "application/json")
-        .body(Body::from(Value::Object(body).to_string()))
-        .unwrap()
+    post(path)
+        .content_type("application/json")
+        .body(Value::Object(body).to_string())
+        .build()
 }
 
 /// Adds the user header.
