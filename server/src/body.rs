@@ -36,6 +36,10 @@ pub(crate) enum RawInput<'a> {
     Json(&'a RawValue),
     /// The form pairs other than the token (at least one), re-encoded.
     Form(String),
+    /// Form fields of which one is not UTF-8 once percent-decoded: refused as `bad_input`
+    /// once the token has verified (never read with U+FFFD in its place, as a JSON input with
+    /// a lone surrogate is refused).
+    FormNotUtf8,
 }
 
 impl RawInput<'_> {
@@ -63,6 +67,9 @@ impl RawInput<'_> {
                 )))
                 .map_err(|_| Rejection::bad_input("the form fields do not fit the action's input"))
             }
+            RawInput::FormNotUtf8 => Err(Rejection::bad_input(
+                "a form field name or value is not UTF-8 once percent-decoded",
+            )),
         }
     }
 }
@@ -139,10 +146,18 @@ pub(crate) enum BodyKind {
     Json,
     Form,
     Other,
+    /// More than one `Content-Type` header: which one describes the body is a guess, so the
+    /// body is refused as `malformed` (as a repeated token header or JSON member is).
+    Repeated,
 }
 
 pub(crate) fn body_kind(headers: &HeaderMap) -> BodyKind {
-    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let mut values = headers.get_all(CONTENT_TYPE).iter();
+    let (first, second) = (values.next(), values.next());
+    if second.is_some() {
+        return BodyKind::Repeated;
+    }
+    let Some(value) = first.and_then(|v| v.to_str().ok()) else {
         return BodyKind::Other;
     };
     let essence = value.split(';').next().unwrap_or_default().trim();
@@ -181,6 +196,9 @@ pub(crate) fn parse_body(kind: BodyKind, bytes: &Bytes) -> Result<Envelope<'_>, 
         BodyKind::Json => parse_json(bytes),
         BodyKind::Form => parse_form(bytes),
         BodyKind::Other => Err(Rejection::unsupported_media_type()),
+        BodyKind::Repeated => Err(Rejection::malformed_body(
+            "the Content-Type header appears more than once",
+        )),
     }
 }
 
@@ -215,7 +233,21 @@ fn parse_form(bytes: &Bytes) -> Result<Envelope<'_>, Rejection> {
     let mut token = None;
     let mut rest = form_urlencoded::Serializer::new(String::new());
     let mut fields = 0usize;
-    for (name, value) in form_urlencoded::parse(bytes) {
+    let mut not_utf8 = false;
+    for (raw, (name, value)) in bytes
+        .split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .zip(form_urlencoded::parse(bytes))
+    {
+        // form_urlencoded decodes bytes that are not UTF-8 as U+FFFD: look at them first.
+        if !decodes_to_utf8(raw) {
+            if name == TOKEN_FIELD {
+                return Err(Rejection::malformed_body(
+                    "the form field tessera_token is not UTF-8 once percent-decoded",
+                ));
+            }
+            not_utf8 = true;
+        }
         if name == TOKEN_FIELD {
             if token.is_some() {
                 return Err(Rejection::malformed_body(
@@ -231,10 +263,41 @@ fn parse_form(bytes: &Bytes) -> Result<Envelope<'_>, Rejection> {
     Ok(Envelope {
         token,
         // No field besides the token: no input, as with a JSON body without "input".
-        input: if fields == 0 {
+        input: if not_utf8 {
+            RawInput::FormNotUtf8
+        } else if fields == 0 {
             RawInput::None
         } else {
             RawInput::Form(rest.finish())
         },
     })
+}
+
+/// Whether a form pair (`name=value`, urlencoded) is UTF-8 once its `+` and `%XX` escapes are
+/// decoded (an escape that is not one is kept as is, as form_urlencoded does).
+fn decodes_to_utf8(pair: &[u8]) -> bool {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut decoded = Vec::with_capacity(pair.len());
+    let mut i = 0;
+    while i < pair.len() {
+        match pair[i] {
+            b'%' => match (
+                pair.get(i + 1).and_then(|&b| hex(b)),
+                pair.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (Some(hi), Some(lo)) => {
+                    // Two hex digits make one byte.
+                    decoded.push(u8::try_from(hi * 16 + lo).unwrap_or(0));
+                    i += 3;
+                    continue;
+                }
+                _ => decoded.push(b'%'),
+            },
+            b'+' => decoded.push(b' '),
+            b => decoded.push(b),
+        }
+        i += 1;
+    }
+    // Name and value are checked together: '=' is ASCII and cannot end a UTF-8 sequence.
+    std::str::from_utf8(&decoded).is_ok()
 }

@@ -242,7 +242,9 @@ async fn oversized_token_is_too_large() {
     // In the header (no body to cap): the verifier's 8 KiB cap answers.
     let app = app(state());
     let request = as_user(
-        post(TRANSFER.path()).token_header(&"a".repeat(9000)).build(),
+        post(TRANSFER.path())
+            .token_header(&"a".repeat(9000))
+            .build(),
         "alice",
     );
     assert_eq!(
@@ -971,4 +973,67 @@ async fn debug_of_a_sealed_action_shows_neither_payload_nor_claims() {
             "{text}"
         );
     }
+}
+
+// ---- defects an outside test found (issue 20) ----------------------------------------
+
+#[tokio::test]
+async fn a_request_with_two_content_type_headers_is_malformed_not_read_by_the_first() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    let json = json!({"token": token, "input": {"note": "n", "count": 1}}).to_string();
+    let request = post(TRANSFER.path())
+        .content_type("application/json")
+        .content_type(FORM)
+        .user("alice")
+        .body(json)
+        .build();
+    assert_eq!(
+        refusal(&app, request).await,
+        (StatusCode::BAD_REQUEST, "malformed".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_form_input_field_that_is_not_utf8_is_bad_input_not_replaced() {
+    let app = app(state());
+    let token = transfer_token("alice");
+    for form in [
+        format!("tessera_token={token}&note=caf%E9&count=1"),
+        format!("tessera_token={token}&n%FFote=x&count=1"),
+    ] {
+        let request = post(TRANSFER.path())
+            .content_type(FORM)
+            .user("alice")
+            .body(form.clone())
+            .build();
+        assert_eq!(
+            refusal(&app, request).await,
+            (StatusCode::UNPROCESSABLE_ENTITY, "bad_input".to_owned()),
+            "{form}"
+        );
+    }
+    // A U+FFFD the client really sent (percent-encoded UTF-8) is input like any other.
+    let request = post(TRANSFER.path())
+        .content_type(FORM)
+        .user("alice")
+        .body(format!("tessera_token={token}&note=%EF%BF%BD&count=1"))
+        .build();
+    let (status, body) = call(&app, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["input"]["note"], "\u{fffd}");
+}
+
+#[tokio::test]
+async fn a_form_token_that_is_not_utf8_is_malformed() {
+    let app = app(state());
+    let request = post(TRANSFER.path())
+        .content_type(FORM)
+        .user("alice")
+        .body("tessera_token=%FF%FE&count=1")
+        .build();
+    assert_eq!(
+        refusal(&app, request).await,
+        (StatusCode::BAD_REQUEST, "malformed".to_owned())
+    );
 }
