@@ -40,6 +40,7 @@ pub struct Rejection {
     code: Code,
     detail: Cow<'static, str>,
     cause: Option<ErrorCode>,
+    log_reason: Option<Cow<'static, str>>,
     route: Option<Cow<'static, str>>,
     action: Option<ActionId>,
 }
@@ -72,8 +73,24 @@ impl Rejection {
     }
 
     /// The replay guard could not answer: `replay_unavailable` (503). The action did not run.
+    /// `reason` (what went wrong with the store) is for the operator: it goes to the log line,
+    /// never to the client, whose detail stays generic.
+    ///
+    /// ```
+    /// use tessera_server::{Code, Rejection};
+    /// let r = Rejection::replay_unavailable("no storage space");
+    /// assert_eq!((r.code(), r.status().as_u16()), (Code::ReplayUnavailable, 503));
+    /// assert!(!r.detail().contains("storage"));
+    /// assert_eq!(r.log_reason(), Some("no storage space"));
+    /// ```
     pub fn replay_unavailable(reason: impl Into<Cow<'static, str>>) -> Rejection {
-        Rejection::new(Code::ReplayUnavailable, reason)
+        let mut rejection = Rejection::new(
+            Code::ReplayUnavailable,
+            "the server could not check whether this button was used before, so the action \
+             did not run; try again later",
+        );
+        rejection.log_reason = Some(reason.into());
+        rejection
     }
 
     /// The state changed since the button was rendered: `stale` (409).
@@ -206,6 +223,7 @@ impl Rejection {
             code,
             detail: detail.into(),
             cause: None,
+            log_reason: None,
             route: None,
             action: None,
         }
@@ -243,6 +261,12 @@ impl Rejection {
         self.cause
     }
 
+    /// What the operator is told in the log line and the client is not (a replay store's
+    /// failure, see [`Rejection::replay_unavailable`]).
+    pub fn log_reason(&self) -> Option<&str> {
+        self.log_reason.as_deref()
+    }
+
     /// The route the rejection happened on, if known.
     pub fn route(&self) -> Option<&str> {
         self.route.as_deref()
@@ -263,7 +287,8 @@ impl Rejection {
 
     /// Logs the rejection as [`into_response`](IntoResponse::into_response) does: one event,
     /// target `tessera::rejection`, with the code, status, route and action (and, for a 5xx,
-    /// the cause's code), never the detail or the token. Call it when you answer a rejection in
+    /// the cause's code and the [`log_reason`](Rejection::log_reason)), never the detail or the
+    /// token. Call it when you answer a rejection in
     /// your own format (a handler taking `Result<Action<T>, Rejection>`), so that refusals are
     /// still logged like the others. The route and action logged are those the rejection was
     /// located at: the extractor locates its own, and [`ActionRoute::reject`](crate::ActionRoute::reject)
@@ -301,8 +326,9 @@ impl Rejection {
         let route = self.route.as_deref().unwrap_or("-");
         let action = self.action.as_ref().map_or("-", ActionId::as_str);
         let cause = self.cause.map_or("-", ErrorCode::as_str);
+        let reason = self.log_reason.as_deref().unwrap_or("-");
         if self.status().is_server_error() {
-            tracing::error!(target: LOG_TARGET, code, status, route, action, cause, "request rejected");
+            tracing::error!(target: LOG_TARGET, code, status, route, action, cause, reason, "request rejected");
         } else {
             tracing::info!(target: LOG_TARGET, code, status, route, action, "request rejected");
         }

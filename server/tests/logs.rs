@@ -178,6 +178,77 @@ async fn rejected_tokens_never_appear_in_the_logs() {
         "{elsewhere}"
     );
     assert!(!logs.contains(&token), "{logs}");
+
+    // A replay store that fails: the log line names the cause for the operator; the client's
+    // detail stays generic (it need not learn how the host's storage is doing).
+    let single_use = PRINT.single_use();
+    let broken = axum::Router::new()
+        .action(
+            &single_use,
+            |_: tessera_server::Action<serde_json::Value>| async { "printed" },
+        )
+        .with_state(config(keys()).with_replay_guard(FullDisk).build().unwrap());
+    let request = Request::post(PRINT.path())
+        .header("tessera-token", token.as_str())
+        .body(Body::empty())
+        .unwrap();
+    let response = broken.oneshot(as_user(request, "bob")).await.unwrap();
+    assert_eq!(response.status(), 503);
+    let (_, code) = refused_detail(response).await;
+    assert_eq!(code.0, "replay_unavailable");
+    assert!(
+        !code.1.contains(FULL_DISK),
+        "the client's detail: {}",
+        code.1
+    );
+    let logs = buffer.text();
+    let line = logs.lines().last().unwrap();
+    assert!(line.contains("replay_unavailable"), "{line}");
+    assert!(
+        line.contains(FULL_DISK),
+        "the log line names the cause: {line}"
+    );
+}
+
+/// The cause a broken replay store gives.
+const FULL_DISK: &str = "no storage space";
+
+/// A replay guard whose store is out of space.
+#[derive(Debug)]
+struct FullDisk;
+
+impl tessera_server::replay::ReplayGuard for FullDisk {
+    fn first_use<'a>(
+        &'a self,
+        _scope: &'a str,
+        _jti: &'a str,
+        _expires_at: u64,
+    ) -> tessera_server::replay::GuardFuture<'a> {
+        Box::pin(async {
+            Err(tessera_server::replay::StoreUnavailable {
+                reason: FULL_DISK.to_owned(),
+            })
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        _scope: &'a str,
+        _jti: &'a str,
+    ) -> tessera_server::replay::ReleaseFuture<'a> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A refusal's status, and its code and detail.
+async fn refused_detail(
+    response: axum::http::Response<Body>,
+) -> (axum::http::StatusCode, (String, String)) {
+    use http_body_util::BodyExt as _;
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let problem: tessera_server::Problem = serde_json::from_slice(&bytes).unwrap();
+    (status, (problem.code, problem.detail))
 }
 
 /// Verifies the click, then refuses its input itself.
