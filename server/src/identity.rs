@@ -215,7 +215,8 @@ impl IdentitySource for HeaderIdentity {
 }
 
 /// Reads the principal from a cookie, e.g. `demo_user=alice`. A missing cookie names nobody;
-/// a repeated or invalid one is refused by [`check`](IdentitySource::check) (`bad_identity`),
+/// a repeated or invalid one (a value of other bytes than RFC 6265's cookie-octets: visible
+/// ASCII but `"` `,` `;` `\`) is refused by [`check`](IdentitySource::check) (`bad_identity`),
 /// and names nobody for [`identify`](IdentitySource::identify).
 ///
 /// Like a header, a plain cookie is whatever the browser sends: use it for demos, or put a
@@ -270,8 +271,15 @@ impl IdentitySource for CookieIdentity {
                     .strip_prefix(b"\"")
                     .and_then(|v| v.strip_suffix(b"\""))
                     .unwrap_or(value);
+                // RFC 6265 cookie-octets only: visible ASCII but `"` `,` `;` `\` (nothing
+                // invisible, so `bob` and `bob` with a zero-width space are never two users that
+                // look alike).
+                let octets = value
+                    .iter()
+                    .all(|&b| b.is_ascii_graphic() && !matches!(b, b'"' | b',' | b';' | b'\\'));
                 let principal = std::str::from_utf8(value)
                     .ok()
+                    .filter(|_| octets)
                     .and_then(Principal::parse)
                     .ok_or_else(|| {
                         BadIdentity::new(format!(

@@ -168,3 +168,27 @@ fn extension_identity_reads_what_a_middleware_inserted() {
         Some(Principal::new("user:42"))
     );
 }
+
+#[test]
+fn cookie_identity_refuses_a_value_outside_the_cookie_octets() {
+    // RFC 6265 cookie-octets only: an invisible character makes `bob\u{200b}` look like `bob`.
+    let source = CookieIdentity::new("demo_user");
+    for value in [
+        "bob\u{200b}".as_bytes(),
+        "bob\u{feff}".as_bytes(),
+        "b\u{f6}b".as_bytes(),
+        b"bob\\",
+        b"b,ob",
+    ] {
+        let mut cookie = b"demo_user=".to_vec();
+        cookie.extend_from_slice(value);
+        let parts = parts(&[("cookie", &cookie)]);
+        assert!(source.check(&parts).is_err(), "{value:?}");
+        assert_eq!(source.identify(&parts), None, "{value:?}");
+    }
+    let parts = parts(&[("cookie", b"demo_user=dora.smith@example-1")]);
+    assert_eq!(
+        source.check(&parts),
+        Ok(Some(Principal::new("dora.smith@example-1")))
+    );
+}
