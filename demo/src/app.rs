@@ -132,7 +132,16 @@ pub fn router(config: AppConfig) -> Result<Router, String> {
     let header_value = HeaderValue::from_str(label.as_str())
         .map_err(|_| "the worker label is not a header value".to_owned())?;
     let keep_alive = config.keep_alive;
+    let single_use_binding = match &config.replay {
+        ReplayStore::Memory => format!(
+            "{}|memory:{}",
+            config.ledger.binding(),
+            crate::ledger::random_hex::<16>("replay memory id")?
+        ),
+        _ => config.ledger.binding(),
+    };
     let state = AppState {
+        single_use_binding,
         naive: Arc::new(NaiveStore::new(config.ttl)),
         worker: label,
         tessera,

@@ -47,9 +47,10 @@ the leeway, and a 60 s margin); a second click of the same button is refused wit
                        exists), so a button runs once whichever worker gets the click.
                        Expired records are removed as clicks come in. Not for several
                        machines, nor for a network file system.
-    memory             an in-memory guard in EACH worker process. It protects within one
-                       worker only: with several workers a second click that lands on
-                       another worker is NOT recognised and runs again. Use it with
+    memory             an in-memory guard in EACH worker process. A single-use button is
+                       bound to the memory of the worker that rendered it: a click on
+                       another worker, or after a reload or a restart (the records are
+                       gone), is refused as stale (409), never run again. Use it with
                        --workers 1, or for a quick look.
     redis://HOST:PORT/DB
                        one Redis server shared by every worker (and host): an atomic
@@ -188,8 +189,8 @@ pub(crate) struct Cli {
     pub(crate) keep_alive: bool,
 
     /// Replay guard of single-use actions: `file` (a folder in the data folder, shared by every
-    /// worker of this machine), `memory` (one guard per worker process: protects within one
-    /// worker only) or `redis://HOST:PORT/DB` (shared by every worker and machine; needs a build
+    /// worker of this machine), `memory` (one guard per worker process: a single-use button
+    /// works only on the worker that rendered it, and not after a reload) or `redis://HOST:PORT/DB` (shared by every worker and machine; needs a build
     /// with `--features redis`). See below.
     #[arg(
         long,

@@ -499,7 +499,7 @@ impl DataDir {
 }
 
 /// `N` random bytes as lowercase hex, for a random `what`.
-fn random_hex<const N: usize>(what: &str) -> Result<String, String> {
+pub(crate) fn random_hex<const N: usize>(what: &str) -> Result<String, String> {
     let mut bytes = [0u8; N];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
         .map_err(|_| format!("cannot draw a random {what}"))?;

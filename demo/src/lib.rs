@@ -114,8 +114,9 @@ pub fn run() -> ExitCode {
                 tracing::warn!(
                     workers = cli.worker_count(),
                     "--replay-store memory with several workers: each worker keeps its own \
-                     record, so a single-use button clicked again on another worker runs again; \
-                     use --replay-store file (the default) or redis"
+                     record, so a single-use button works only on the worker that rendered it \
+                     (elsewhere it is refused as stale); use --replay-store file (the default) \
+                     or redis"
                 );
             }
             supervisor::supervise(&runtime, &cli, &source, data_dir.path())

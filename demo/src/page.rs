@@ -98,7 +98,7 @@ pub(crate) async fn index(
     let worker = app.worker.as_str();
     let tessera_panels = plugins::stateless_panels(&app.tessera, who.as_ref(), worker)?;
     let ledger = ledger::read(&app.ledger).await?;
-    let shared_panel = plugins::shared_stock_panel(&app.tessera, who.as_ref(), worker, &ledger)?;
+    let shared_panel = plugins::shared_stock_panel(&app, who.as_ref(), &ledger)?;
     let naive_panel = naive::panel(&app, who.as_ref());
     let user = who.as_ref().map_or("(anonymous)", |p| p.as_str());
     let mut html = String::with_capacity(16 * 1024);
@@ -173,17 +173,20 @@ fn shared_section(app: &AppState, panel: &tessera_server::Panel) -> String {
         }
         ReplayStore::Memory if app.workers > 1 => {
             html.push_str(&format!(
-                " — <span class=\"warn\">with {} workers, a second click that lands on another \
-                 worker is not recognised by that worker's memory and runs again. Start the host \
-                 with <code>--replay-store file</code> (the default), <code>--workers 1</code> or \
-                 <code>--replay-store redis://…</code> to see \
-                 every replay refused.</span>",
+                " — <span class=\"warn\">with {} workers, the button works only on the worker \
+                 that rendered it (its memory records the use): a click that lands on another \
+                 worker is refused as <code>stale</code>, and so is every click after a reload \
+                 or a restart. Start the host with <code>--replay-store file</code> (the \
+                 default) or <code>--replay-store redis://…</code> for buttons that work on \
+                 every worker.</span>",
                 app.workers
             ));
         }
         ReplayStore::Memory => {
             html.push_str(
-                " — one worker, so every replay reaches the guard that saw the first click.",
+                " — one worker, so every replay reaches the guard that saw the first click; \
+                 the button is bound to this worker process's memory, so after a reload or a \
+                 restart it is refused as <code>stale</code> (it never runs again).",
             );
         }
         #[cfg(feature = "redis")]

@@ -135,13 +135,12 @@ pub(crate) fn router() -> Router<AppState> {
 /// Renders all the plugin's panels for `who`: the stateless ones, then the shared-stock panel
 /// of the current `ledger`.
 pub(crate) fn panels(
-    tessera: &TesseraState,
+    app: &AppState,
     who: Option<&Principal>,
-    rendered_by: &str,
     ledger: &Ledger,
 ) -> Result<Vec<Panel>, Rejection> {
-    let mut panels = stateless_panels(tessera, who, rendered_by)?;
-    panels.push(shared_stock_panel(tessera, who, rendered_by, ledger)?);
+    let mut panels = stateless_panels(&app.tessera, who, app.worker.as_str())?;
+    panels.push(shared_stock_panel(app, who, ledger)?);
     Ok(panels)
 }
 
@@ -151,11 +150,11 @@ pub(crate) const SHARED_STOCK_PANEL: &str = "shared-stock";
 /// The shared-stock panel: the ledger as it is now, a single-use transfer button, and a
 /// return-all button bound to this ledger version.
 pub(crate) fn shared_stock_panel(
-    tessera: &TesseraState,
+    app: &AppState,
     who: Option<&Principal>,
-    rendered_by: &str,
     ledger: &Ledger,
 ) -> Result<Panel, Rejection> {
+    let (tessera, rendered_by) = (&app.tessera, app.worker.as_str());
     let confirm = ConfirmPayload {
         part_id: ledger.part_id,
         from: SHELF.to_owned(),
@@ -190,7 +189,7 @@ pub(crate) fn shared_stock_panel(
             )
             .caller(who)
             .payload(&confirm)
-            .fingerprint(&ledger.binding())
+            .fingerprint(&app.single_use_binding)
             .mint()?,
     )
     .with_button(
@@ -271,7 +270,7 @@ async fn panels_json(
     Caller(who): Caller,
 ) -> Result<NoStore<Json<PanelsDocument>>, PluginError> {
     let ledger = ledger::read(&app.ledger).await?;
-    let panels = panels(&app.tessera, who.as_ref(), app.worker.as_str(), &ledger)?;
+    let panels = panels(&app, who.as_ref(), &ledger)?;
     Ok(NoStore(Json(PanelsDocument {
         plugin: PLUGIN.to_owned(),
         user: who.map(|p| p.as_str().to_owned()),
@@ -383,9 +382,10 @@ async fn confirm_transfer(
     State(app): State<AppState>,
     action: Action<ConfirmPayload, Option<QtyInput>>,
 ) -> Result<Json<Value>, PluginError> {
-    // Bound to this ledger (its data folder), whose replay records saw its uses: a button
-    // of another (an earlier temporary folder, gone with its records) is stale.
-    action.require_fingerprint(&app.ledger.binding())?;
+    // Bound to the store whose records saw its uses (this ledger's data folder, and with the
+    // memory store this worker process): a button of another (an earlier temporary folder, a
+    // worker's memory gone with a reload or a restart, another worker's) is stale.
+    action.require_fingerprint(&app.single_use_binding)?;
     let p = action.payload;
     let qty = action.input.unwrap_or_default().qty.unwrap_or(1);
     let (from, to) = (p.from.clone(), p.to.clone());

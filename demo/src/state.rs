@@ -45,6 +45,12 @@ pub(crate) struct AppState {
     pub(crate) naive: Arc<NaiveStore>,
     pub(crate) ledger: Arc<LedgerStore>,
     pub(crate) replay: ReplayStore,
+    /// What a single-use button is bound to (its fingerprint): the store that records its use.
+    /// The data folder's ledger for the file and Redis stores; with the memory store, also
+    /// this worker process's memory (a random id drawn at start), so that a button never
+    /// outlives the records of its use — a reload, a restart or another worker (whose memory
+    /// never saw it) refuses it as `stale` instead of running it again.
+    pub(crate) single_use_binding: String,
     pub(crate) workers: u16,
 }
 

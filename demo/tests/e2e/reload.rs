@@ -474,3 +474,32 @@ async fn sigterm_while_a_replaced_worker_drains_stops_the_new_worker_at_once() {
     let (status, logs) = host.stop_with_logs();
     assert!(status.success(), "{status}\n{logs}");
 }
+
+/// With the memory store, a used single-use button stays refused after the reloads of a
+/// staged key rotation: the new workers' memory never saw its use, so the button (bound to the
+/// old worker's memory) is `stale`; before the binding it ran again.
+#[tokio::test]
+async fn with_the_memory_store_a_used_single_use_button_is_not_reopened_by_reloads() {
+    let keys = KeyDir::new();
+    let host = crate::util::start_host(1, &keys, &["--replay-store", "memory"]);
+    let client = fresh_client();
+    let panels = crate::util::get(&client, &host, crate::util::PANELS, Some("alice")).await;
+    let (url, token) = crate::util::url_and_token(crate::util::button(
+        &panels.body,
+        crate::util::CONFIRM_TRANSFER,
+    ));
+    let body = json!({"token": token, "input": {"qty": 1}});
+    let first = post_json(&client, &host, &url, Some("alice"), &body).await;
+    assert_eq!(first.status, 200, "{first:?}");
+    for generation in 1..=2 {
+        reload(&host, generation, "reload finished").await;
+        let again = post_json(&client, &host, &url, Some("alice"), &body).await;
+        assert_eq!((again.status, again.code()), (409, "stale"), "{again:?}");
+    }
+    let ledger = keys.ledger().unwrap();
+    assert_eq!(
+        ledger["stock"][crate::util::SHELF],
+        crate::util::INITIAL_SHELF - 1,
+        "{ledger}"
+    );
+}
