@@ -33,6 +33,20 @@ impl ActionId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id as text that lives as long as the program, when it was made from a constant.
+    ///
+    /// ```
+    /// use tessera_protocol::ActionId;
+    /// assert_eq!(ActionId::from_static("a").as_static(), Some("a"));
+    /// assert_eq!(ActionId::new("a").as_static(), None);
+    /// ```
+    pub fn as_static(&self) -> Option<&'static str> {
+        match self.0 {
+            Cow::Borrowed(text) => Some(text),
+            Cow::Owned(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for ActionId {

@@ -231,6 +231,7 @@ where
             // the routes that are not single-use keep a small future.
             Box::pin(first_use(&tessera, &action.route, &action.claims, record)).await?;
         }
+        crate::metrics::verified(action.route.id());
         Ok(action)
     }
 }

@@ -85,6 +85,7 @@ mod single_use;
 mod state;
 
 pub mod jwks;
+pub mod metrics;
 pub mod render;
 pub mod replay;
 

@@ -327,6 +327,7 @@ impl Rejection {
         let action = self.action.as_ref().map_or("-", ActionId::as_str);
         let cause = self.cause.map_or("-", ErrorCode::as_str);
         let reason = self.log_reason.as_deref().unwrap_or("-");
+        crate::metrics::refused(code, self.action.as_ref());
         if self.status().is_server_error() {
             tracing::error!(target: LOG_TARGET, code, status, route, action, cause, reason, "request rejected");
         } else {

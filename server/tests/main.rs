@@ -5,6 +5,9 @@ mod util;
 // The module graphs of the workspace's crates have no cycles.
 mod module_graph;
 
+// Verified actions and refusals are counted by action and code through the metrics facade.
+mod metrics;
+
 // The extractor: transports, typed payload and input, and every rejection code from a real
 // token or request.
 mod extractor;
