@@ -19,6 +19,7 @@ use tessera_server::{Caller, Rejection, TesseraConfig};
 
 use crate::cli::{ISSUER, REPLAY_DIR, ReplayStore};
 use crate::ledger::LedgerStore;
+use crate::metrics::{self, METRICS_PATH, WorkerMetrics};
 use crate::naive;
 use crate::naive_store::NaiveStore;
 use crate::page;
@@ -57,6 +58,8 @@ pub struct AppConfig {
     pub(crate) data_dir: std::path::PathBuf,
     /// How many worker processes the host runs (shown on the page).
     pub(crate) workers: u16,
+    /// This worker's counts, answered (summed with the other workers') at `/metrics`.
+    pub(crate) metrics: Option<WorkerMetrics>,
 }
 
 impl AppConfig {
@@ -81,6 +84,7 @@ impl AppConfig {
             ledger: LedgerStore::open(dir.path())?,
             data_dir: dir.path().to_owned(),
             workers: 1,
+            metrics: None,
         })
     }
 
@@ -148,10 +152,12 @@ pub fn router(config: AppConfig) -> Result<Router, String> {
         ledger: Arc::new(config.ledger),
         replay: config.replay,
         workers: config.workers,
+        metrics: config.metrics,
     };
     let app = Router::new()
         .route("/", get(page::index))
         .route("/healthz", get(healthz))
+        .route(METRICS_PATH, get(metrics::scrape))
         .route(PARSE_ONLY_PATH, post(parse_only))
         .merge(plugins::router())
         .merge(naive::router())

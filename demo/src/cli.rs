@@ -107,6 +107,9 @@ a page of another origin: 403 cross_origin):
     POST /api/plugins/naive-stock/actions/transfer   fails on other workers (410)
     POST /bench/parse-only                   benchmark baseline: parses, verifies nothing
     GET  /.well-known/jwks.json, /healthz, /tessera/click.js
+    GET  /metrics                            the whole host's counts of verified actions and
+                                             refusals by code and action (Prometheus text),
+                                             whichever worker answers
     anything else                            404 problem+json, code not_found
 
 Every response carries the header `Tessera-Worker: wK/pidP` naming the worker process that

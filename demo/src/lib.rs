@@ -26,6 +26,7 @@ mod cli;
 mod in_process;
 mod keys;
 mod ledger;
+mod metrics;
 mod naive;
 mod naive_store;
 mod page;
@@ -104,6 +105,11 @@ pub fn run() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            // The counts at /metrics are this run's: the workers' files of an earlier run go.
+            if let Err(e) = metrics::clear(data_dir.path()) {
+                eprintln!("tessera-demo: {e}");
+                return ExitCode::FAILURE;
+            }
             tracing::info!(
                 replay_store = replay.describe(),
                 data_dir = %data_dir.path().display(),

@@ -10,6 +10,7 @@ use tessera_server::{CookieIdentity, FixedIdentity, HeaderIdentity, IdentitySour
 
 use crate::cli::ReplayStore;
 use crate::ledger::LedgerStore;
+use crate::metrics::WorkerMetrics;
 use crate::naive_store::NaiveStore;
 
 /// The response header naming the worker that served a request.
@@ -52,6 +53,14 @@ pub(crate) struct AppState {
     /// never saw it) refuses it as `stale` instead of running it again.
     pub(crate) single_use_binding: String,
     pub(crate) workers: u16,
+    /// This worker's counts (none in an app served in process, see `InProcessHost`).
+    pub(crate) metrics: Option<WorkerMetrics>,
+}
+
+impl FromRef<AppState> for Option<WorkerMetrics> {
+    fn from_ref(app: &AppState) -> Option<WorkerMetrics> {
+        app.metrics.clone()
+    }
 }
 
 impl FromRef<AppState> for TesseraState {

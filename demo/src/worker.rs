@@ -10,6 +10,7 @@ use crate::app::{self, AppConfig};
 use crate::cli::{Cli, KeySource, ReplayStore};
 use crate::keys;
 use crate::ledger::LedgerStore;
+use crate::metrics::WorkerMetrics;
 use crate::serve;
 use crate::state::WorkerLabel;
 use crate::supervisor::{self, READY_LINE, Signals};
@@ -76,6 +77,13 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
             return ExitCode::FAILURE;
         }
     };
+    let metrics = match WorkerMetrics::install(data_dir, label.as_str()) {
+        Ok(metrics) => metrics,
+        Err(e) => {
+            tracing::error!(worker = %label, "{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = AppConfig {
         label: label.clone(),
         keys: Arc::new(keys),
@@ -86,6 +94,7 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
         ledger,
         data_dir: data_dir.to_path_buf(),
         workers: cli.worker_count(),
+        metrics: Some(metrics.clone()),
     };
     let header_timeout = cli.header_timeout;
     runtime.block_on(async move {
@@ -96,6 +105,7 @@ pub(crate) fn run(cli: &Cli, id: u16, source: &KeySource, replay: ReplayStore) -
                 return ExitCode::FAILURE;
             }
         };
+        tokio::spawn(metrics.keep_written());
         let router = match app::router(config) {
             Ok(r) => r,
             Err(e) => {

@@ -8,6 +8,8 @@ mod browser;
 mod cross_worker;
 // A worker killed mid-run is restarted; clicks keep working.
 mod crash;
+// /metrics: the whole host's counts, whichever worker is scraped.
+mod metrics;
 // Keys inline in the environment; tokens minted by the protocol library are accepted.
 mod keys;
 // Single-use actions with 4 workers sharing one redis-server (`--features redis`).
