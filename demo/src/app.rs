@@ -106,6 +106,20 @@ impl AppConfig {
 /// The parse-only twin of the transfer action, for the HTTP benchmark.
 pub(crate) const PARSE_ONLY_PATH: &str = "/bench/parse-only";
 
+/// What a single-use button is bound to with the Redis store: `redis:` and 16 hex digits of
+/// the SHA-256 of the server's address and database (the URL without its credentials).
+#[cfg(feature = "redis")]
+fn redis_binding(url: &str) -> String {
+    let address = url.strip_prefix("redis://").unwrap_or(url);
+    let address = address.rsplit_once('@').map_or(address, |(_, at)| at);
+    let digest = ring::digest::digest(&ring::digest::SHA256, address.as_bytes());
+    let hex: String = digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("redis:{hex}")
+}
+
 /// Builds the router one worker serves: the page, the `stock-tools` and naive plugins, the
 /// JWKS and health routes (see the README's table of requests).
 ///
@@ -142,7 +156,12 @@ pub fn router(config: AppConfig) -> Result<Router, String> {
             config.ledger.binding(),
             crate::ledger::random_hex::<16>("replay memory id")?
         ),
-        _ => config.ledger.binding(),
+        ReplayStore::File => config.ledger.binding(),
+        // Records in a Redis server serve every host that shares it (each with its own data
+        // folder): the button is bound to that server (a digest of its address, which the
+        // token's reader does not learn), not to this host's folder.
+        #[cfg(feature = "redis")]
+        ReplayStore::Redis(url) => redis_binding(url),
     };
     let state = AppState {
         single_use_binding,

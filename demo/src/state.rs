@@ -47,7 +47,8 @@ pub(crate) struct AppState {
     pub(crate) ledger: Arc<LedgerStore>,
     pub(crate) replay: ReplayStore,
     /// What a single-use button is bound to (its fingerprint): the store that records its use.
-    /// The data folder's ledger for the file and Redis stores; with the memory store, also
+    /// The data folder's ledger for the file store, the Redis server for the Redis store (so
+    /// every host sharing it takes the button); with the memory store, the data folder and
     /// this worker process's memory (a random id drawn at start), so that a button never
     /// outlives the records of its use — a reload, a restart or another worker (whose memory
     /// never saw it) refuses it as `stale` instead of running it again.

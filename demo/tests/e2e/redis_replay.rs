@@ -185,3 +185,55 @@ async fn four_workers_sharing_redis_run_a_single_use_click_once_and_fail_closed_
     drop(host);
     drop(redis);
 }
+
+/// Two hosts — each with its own data folder and 2 workers, two machines in all but name —
+/// with the same key file and one Redis server: a button rendered by one host works on the
+/// other, and a single-use button clicked on both at once runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hosts_sharing_keys_and_redis_take_each_others_buttons_and_run_a_single_use_once() {
+    let redis = RedisServer::start();
+    let store = redis.url();
+    let keys_a = KeyDir::new();
+    let host_a = start_host(2, &keys_a, &["--replay-store", &store]);
+    // The same keys in another folder: host B's data folder is its own.
+    let keys_b = KeyDir::new();
+    std::fs::copy(keys_a.path(), keys_b.path()).unwrap();
+    let host_b = start_host(2, &keys_b, &["--replay-store", &store]);
+    assert_ne!(keys_a.data_folder_id(), keys_b.data_folder_id());
+
+    // Rendered on A, clicked on B (and the reverse).
+    for (render, click) in [(&host_a, &host_b), (&host_b, &host_a)] {
+        let panels = get(&fresh_client(), render, PANELS, USER).await;
+        let (url, token) = url_and_token(button(&panels.body, TRANSFER));
+        let done = post_json(
+            &fresh_client(),
+            click,
+            &url,
+            USER,
+            &json!({"token": token, "input": {"qty": 2}}),
+        )
+        .await;
+        assert_eq!(done.status, 200, "{done:?}");
+        assert_eq!(done.body["rendered_by"], panels.body["rendered_by"]);
+    }
+
+    // One single-use button, rendered on A, clicked 20 times on each host at once.
+    let (url, token) = confirm_button(&host_a).await;
+    let body = json!({"token": token, "input": {"qty": 3}});
+    let (on_a, on_b) = tokio::join!(
+        post_concurrently(&host_a, &url, USER, &body, 20),
+        post_concurrently(&host_b, &url, USER, &body, 20),
+    );
+    let answers: Vec<_> = on_a.into_iter().chain(on_b).collect();
+    let (ok, replayed) = tally(&answers);
+    assert_eq!((ok.len(), replayed.len()), (1, 39), "{answers:?}");
+    // It moved stock once, in the ledger of the host that ran it.
+    let moved: u64 = [keys_a.ledger(), keys_b.ledger()]
+        .iter()
+        .flatten()
+        .map(|ledger| INITIAL_SHELF - ledger["stock"][SHELF].as_u64().unwrap())
+        .sum();
+    assert_eq!(moved, 3);
+    drop((host_a, host_b));
+    drop(redis);
+}
