@@ -503,3 +503,52 @@ async fn with_the_memory_store_a_used_single_use_button_is_not_reopened_by_reloa
         "{ledger}"
     );
 }
+
+/// A reload stops the old worker only after it has answered the requests already on its
+/// connections: connections it accepted before the reload, whose requests arrive after the
+/// new worker took over, are answered, not closed unanswered (they were before: 8 of 8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_answers_the_requests_on_connections_the_old_worker_accepted() {
+    use std::io::{Read as _, Write as _};
+    let keys = KeyDir::new();
+    let host = crate::util::start_host(1, &keys, &["--header-timeout", "5"]);
+    let old = get(&fresh_client(), &host, "/healthz", None).await.worker;
+    // Connections the old worker accepts (its accept loop takes them at once); no request yet.
+    let mut waiting: Vec<std::net::TcpStream> = (0..8)
+        .map(|_| std::net::TcpStream::connect(host.addr()).unwrap())
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The reload: a new worker listens, then the old one is told to stop (and, before the
+    // change, closed these connections at once).
+    assert!(signal(host.pid(), "HUP"), "SIGHUP delivered");
+    let deadline = Instant::now() + RELOAD_GUARD;
+    while get(&fresh_client(), &host, "/healthz", None).await.worker == old {
+        assert!(Instant::now() < deadline, "no new worker");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Only now the requests arrive on the old worker's connections.
+    for stream in &mut waiting {
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .unwrap();
+    }
+    for (n, stream) in waiting.iter_mut().enumerate() {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut answer = String::new();
+        let read = stream.read_to_string(&mut answer);
+        assert!(
+            read.is_ok() && answer.starts_with("HTTP/1.1 200"),
+            "connection {n}: {read:?} {answer:?}"
+        );
+        let worker = format!("tessera-worker: w{}/pid{}", old.id, old.pid);
+        assert!(
+            answer
+                .to_ascii_lowercase()
+                .contains(&worker.to_ascii_lowercase()),
+            "{answer}"
+        );
+    }
+}
