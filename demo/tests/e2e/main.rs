@@ -15,6 +15,10 @@ mod keys;
 // Single-use actions with 4 workers sharing one redis-server (`--features redis`).
 #[cfg(feature = "redis")]
 mod redis_replay;
+// The fault-injection soak: kills, a staged key rotation and a Redis outage under clicks
+// (`--features redis`; TESSERA_SOAK_SECS, default 60).
+#[cfg(feature = "redis")]
+mod soak;
 // Refusals over HTTP: expired, tampered, misdirected, oversized, garbage.
 mod rejections;
 // SIGHUP replaces every worker: a staged key rotation refuses no click.

@@ -21,14 +21,14 @@ const CLICKS: usize = 50;
 const USER: Option<&str> = Some("dora");
 
 /// A `redis-server` child on 127.0.0.1, without persistence; killed on drop.
-struct RedisServer {
+pub(crate) struct RedisServer {
     child: Option<Child>,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl RedisServer {
     /// Starts one on a free port.
-    fn start() -> RedisServer {
+    pub(crate) fn start() -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -37,7 +37,7 @@ impl RedisServer {
     }
 
     /// Starts one on `port` and waits (at most 10 s) until it accepts connections.
-    fn start_on(port: u16) -> RedisServer {
+    pub(crate) fn start_on(port: u16) -> RedisServer {
         let child = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
             .args(["--save", "", "--appendonly", "no"])
@@ -61,11 +61,11 @@ impl RedisServer {
         server
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();

@@ -29,7 +29,7 @@ fn kid_of(token: &str) -> String {
 }
 
 /// Writes `set` to the key file the way the CLI does: a whole new file renamed into place.
-fn write_keys(keys: &KeyDir, text: &str) {
+pub(crate) fn write_keys(keys: &KeyDir, text: &str) {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let tmp = keys.path().with_extension("tmp");
@@ -47,7 +47,7 @@ fn write_keys(keys: &KeyDir, text: &str) {
 
 /// Sends SIGHUP to the supervisor and waits until its log says that reload `generation` ended
 /// with `outcome` ("reload finished" or "reload failed").
-async fn reload(host: &Host, generation: u64, outcome: &str) {
+pub(crate) async fn reload(host: &Host, generation: u64, outcome: &str) {
     assert!(signal(host.pid(), "HUP"), "SIGHUP delivered");
     let deadline = Instant::now() + RELOAD_GUARD;
     let wanted = format!("generation={generation}");

@@ -134,7 +134,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    async fn from(res: reqwest::Response) -> Result<Answer, reqwest::Error> {
+    pub(crate) async fn from(res: reqwest::Response) -> Result<Answer, reqwest::Error> {
         let status = res.status().as_u16();
         let worker = WorkerLabel::of(&res).expect("every response names its worker");
         let content_type = res
