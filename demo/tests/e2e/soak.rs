@@ -176,7 +176,7 @@ async fn user_clicks(
             }
             continue;
         }
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let (url, token) = url_and_token(button(&panels.body, TRANSFER));
             let body = json!({"token": token, "input": {"qty": 1}}).to_string();
             let click = post(&client, &base, &url, &user, body).await;
@@ -259,10 +259,10 @@ async fn faults(
             stage = 4;
         } else if now >= next_kill {
             let health = try_get(&crate::host::fresh_client(), host, "/healthz", None).await;
-            if let Ok(health) = health {
-                if signal(health.worker.pid, "KILL") {
-                    kills += 1;
-                }
+            if let Ok(health) = health
+                && signal(health.worker.pid, "KILL")
+            {
+                kills += 1;
             }
             next_kill = now + Duration::from_secs(4);
         }
