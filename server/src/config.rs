@@ -92,6 +92,7 @@ pub struct TesseraConfig {
     body_limit: usize,
     replay: Option<Arc<dyn ReplayGuard>>,
     trusted_origins: Vec<String>,
+    scheme: String,
 }
 
 impl TesseraConfig {
@@ -125,6 +126,7 @@ impl TesseraConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             replay: None,
             trusted_origins: Vec::new(),
+            scheme: "http".to_owned(),
         }
     }
 
@@ -419,6 +421,34 @@ impl TesseraConfig {
         self
     }
 
+    /// The scheme browsers reach this server by: `http` (the default) or `https` when a
+    /// TLS-terminating proxy stands in front of it. The cross-origin check
+    /// ([`TesseraState::check_origin`]) compares a browser's `Origin` with the request's own
+    /// scheme and host; an HTTP/1 request does not carry its scheme, so this one is used
+    /// (an HTTP/2 request's own is used when it has one). Anything else fails
+    /// [`TesseraConfig::build`] with `invalid_config`.
+    ///
+    /// ```
+    /// use axum::http::Request;
+    /// use tessera_protocol::{Algorithm, KeySet};
+    /// use tessera_server::{Code, TesseraConfig};
+    /// let state = TesseraConfig::new(KeySet::generate(Algorithm::Hs256)?, "inventree")
+    ///     .with_scheme("https")
+    ///     .build()?;
+    /// let from = |origin: &str| {
+    ///     let (parts, ()) = Request::post("/act").header("host", "inv.example")
+    ///         .header("origin", origin).body(()).unwrap().into_parts();
+    ///     state.check_origin(&parts).map_err(|r| r.code())
+    /// };
+    /// assert_eq!(from("https://inv.example"), Ok(()));
+    /// assert_eq!(from("http://inv.example"), Err(Code::CrossOrigin));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_scheme(mut self, scheme: impl Into<String>) -> TesseraConfig {
+        self.scheme = scheme.into();
+        self
+    }
+
     /// The replay guard that single-use routes ([`ActionRoute::single_use`](crate::ActionRoute::single_use))
     /// record token ids in. Without one, single-use routes fail closed with
     /// `replay_unavailable`. Defaults to none.
@@ -493,7 +523,12 @@ impl TesseraConfig {
         if self.max_token_len == 0 {
             return Err(invalid_config("the token length cap is at least 1 byte"));
         }
-        let origins = OriginPolicy::new(self.trusted_origins).map_err(|bad| {
+        let scheme = match self.scheme.as_str() {
+            "http" => "http",
+            "https" => "https",
+            _ => return Err(invalid_config("the scheme is http or https")),
+        };
+        let origins = OriginPolicy::new(self.trusted_origins, scheme).map_err(|bad| {
             invalid_config(format!(
                 "the trusted origin {bad:?} is not an origin (scheme://host or \
                  scheme://host:port, nothing after it)"

@@ -11,18 +11,21 @@ const SEC_FETCH_SITE: header::HeaderName = header::HeaderName::from_static("sec-
 
 /// The origins a state trusts besides the request's own, and the rule that refuses the rest
 /// (see [`TesseraState::check_origin`](crate::TesseraState::check_origin)).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct OriginPolicy {
     trusted: Vec<String>,
+    /// The scheme browsers reach this server by, when the request does not say (an HTTP/1
+    /// request's target has none): `http`, or `https` behind a TLS-terminating proxy.
+    scheme: &'static str,
 }
 
 impl OriginPolicy {
     /// A policy trusting `trusted`, or the first entry that is not an origin (see
     /// [`is_origin`]).
-    pub(crate) fn new(trusted: Vec<String>) -> Result<OriginPolicy, String> {
+    pub(crate) fn new(trusted: Vec<String>, scheme: &'static str) -> Result<OriginPolicy, String> {
         match trusted.iter().find(|o| !is_origin(o)) {
             Some(bad) => Err(bad.clone()),
-            None => Ok(OriginPolicy { trusted }),
+            None => Ok(OriginPolicy { trusted, scheme }),
         }
     }
 
@@ -50,13 +53,15 @@ impl OriginPolicy {
             .get(header::HOST)
             .map(HeaderValue::as_bytes)
             .or_else(|| parts.uri.authority().map(|a| a.as_str().as_bytes()));
+        // ... and its scheme: the request's own (HTTP/2, an absolute target), else the one the
+        // server was configured with. A page of `https://host` is not `http://host`'s.
+        let scheme = parts.uri.scheme_str().unwrap_or(self.scheme);
         let own_host = host.is_some_and(|host| {
             origin
                 .as_bytes()
-                .split(|&b| b == b'/')
-                .nth(2)
+                .strip_prefix(scheme.as_bytes())
+                .and_then(|rest| rest.strip_prefix(b"://"))
                 .is_some_and(|origin_host| origin_host == host)
-                && origin.as_bytes().starts_with(b"http")
         });
         if own_host || trusted() {
             Ok(())

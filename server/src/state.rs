@@ -172,7 +172,8 @@ impl TesseraState {
     /// `same-origin` or `none` passes; any other value (`cross-site`, `same-site`) is refused
     /// unless `Origin` is trusted; without `Sec-Fetch-Site`, a request without `Origin`
     /// passes (not a browser's), and one with `Origin` passes when it names the request's own
-    /// `Host` or a trusted origin.
+    /// scheme and `Host` (the scheme of [`TesseraConfig::with_scheme`](crate::TesseraConfig::with_scheme)
+    /// when the request does not carry one) or a trusted origin.
     ///
     /// ```
     /// use axum::http::Request;
@@ -190,8 +191,12 @@ impl TesseraState {
     /// assert_eq!(check(&[]), Ok(())); // curl, the CLI
     /// assert_eq!(check(&[("sec-fetch-site", "same-origin")]), Ok(()));
     /// assert_eq!(check(&[("sec-fetch-site", "cross-site")]), Err(Code::CrossOrigin));
-    /// assert_eq!(check(&[("host", "inv.example"), ("origin", "https://inv.example")]), Ok(()));
-    /// assert_eq!(check(&[("host", "inv.example"), ("origin", "https://evil.example")]),
+    /// assert_eq!(check(&[("host", "inv.example"), ("origin", "http://inv.example")]), Ok(()));
+    /// assert_eq!(check(&[("host", "inv.example"), ("origin", "http://evil.example")]),
+    ///            Err(Code::CrossOrigin));
+    /// // Served over plain HTTP (the default; see `TesseraConfig::with_scheme`): a page of
+    /// // https://inv.example is another origin.
+    /// assert_eq!(check(&[("host", "inv.example"), ("origin", "https://inv.example")]),
     ///            Err(Code::CrossOrigin));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

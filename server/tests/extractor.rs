@@ -1037,3 +1037,38 @@ async fn a_form_token_that_is_not_utf8_is_malformed() {
         (StatusCode::BAD_REQUEST, "malformed".to_owned())
     );
 }
+
+#[tokio::test]
+async fn an_origin_of_the_same_host_with_another_scheme_is_cross_origin() {
+    let token = transfer_token("alice");
+    let click = |origin: &str| {
+        as_user(
+            post(TRANSFER.path())
+                .header("host", "inv.example")
+                .header("origin", origin)
+                .token_header(&token)
+                .build(),
+            "alice",
+        )
+    };
+    // Served over plain HTTP (the default): a page of https://inv.example is another origin.
+    let http = app(state());
+    assert_eq!(
+        refusal(&http, click("https://inv.example")).await,
+        (StatusCode::FORBIDDEN, "cross_origin".to_owned())
+    );
+    assert_eq!(
+        call(&http, click("http://inv.example")).await.0,
+        StatusCode::OK
+    );
+    // Behind a TLS-terminating proxy the server says so, and the reverse holds.
+    let https = app(config(keys()).with_scheme("https").build().unwrap());
+    assert_eq!(
+        call(&https, click("https://inv.example")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        refusal(&https, click("http://inv.example")).await,
+        (StatusCode::FORBIDDEN, "cross_origin".to_owned())
+    );
+}

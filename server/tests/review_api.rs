@@ -222,8 +222,10 @@ async fn same_origin_and_trusted_origins_pass_and_a_bad_trusted_origin_is_refuse
         "taken"
     }
     let mut app = app_state();
+    // Served over HTTPS (through a TLS-terminating proxy), as browsers reach it.
     app.tessera = config(keys())
         .with_trusted_origin("https://app.example")
+        .with_scheme("https")
         .build()
         .unwrap();
     let router = Router::new().action(&TAKE, take).with_state(app.clone());
