@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 use tessera_protocol::{Accept, Expected, FixedClock, KeySet, Verifier};
@@ -59,23 +60,57 @@ fn there_are_at_least_forty_cases_and_every_verification_code_is_covered() {
         "wrong_audience",
         "wrong_subject",
         "invalid_key",
+        "invalid_config",
     ] {
         assert!(codes.contains(code), "no vector for {code}");
     }
+}
+
+/// The key-set text that a case's `keys-build` describes (spec/vectors/README.md).
+fn build_keys(build: &Value) -> String {
+    let text = |name: &str| build[name].as_str().unwrap();
+    let count = build["count"].as_u64().unwrap();
+    let items: Vec<String> = (0..count)
+        .map(|n| text("item").replace("{n}", &n.to_string()))
+        .collect();
+    let pad = " ".repeat(build["pad"].as_u64().unwrap() as usize);
+    format!(
+        "{}{}{pad}{}",
+        text("head"),
+        items.join(text("separator")),
+        text("tail")
+    )
 }
 
 /// Runs one case through the Rust verifier; `Ok(payload)` or `Err(code)`.
 fn run(case: &Value) -> Result<Value, String> {
     // `keys-text`, when present, is the document exactly as written (the file's parser would
     // merge a repeated member name of an embedded one).
-    let document = match case.get("keys-text") {
-        Some(text) => text.as_str().unwrap().to_owned(),
-        None => case["keys"].to_string(),
+    // `keys-build`, when present, describes a document too large to write out.
+    let document = match (case.get("keys-text"), case.get("keys-build")) {
+        (Some(text), _) => text.as_str().unwrap().to_owned(),
+        (None, Some(build)) => build_keys(build),
+        (None, None) => case["keys"].to_string(),
     };
-    let keys = KeySet::from_json(&document).map_err(|e| e.code().as_str().to_owned())?;
+    let code = |e: tessera_protocol::Error| e.code().as_str().to_owned();
+    let keys = KeySet::from_json(&document).map_err(code)?;
     let now = case["now"].as_u64().unwrap();
-    let verifier = Verifier::new(Arc::new(keys), case["iss"].as_str().unwrap())
+    let mut verifier = Verifier::new(Arc::new(keys), case["iss"].as_str().unwrap())
         .with_clock(Arc::new(FixedClock(now)));
+    let option = |name: &str| case.get("options").and_then(|o| o.get(name)?.as_u64());
+    if let Some(max_len) = option("max_len") {
+        verifier = verifier.with_max_len(max_len as usize).map_err(code)?;
+    }
+    if let Some(leeway) = option("leeway") {
+        verifier = verifier
+            .with_leeway(Duration::from_secs(leeway))
+            .map_err(code)?;
+    }
+    if let Some(max_lifetime) = option("max_lifetime") {
+        verifier = verifier
+            .with_max_lifetime(Duration::from_secs(max_lifetime))
+            .map_err(code)?;
+    }
     let accept = match case["accept"].as_str().unwrap() {
         "signed" => Accept::Signed,
         "sealed" => Accept::Sealed,

@@ -33,6 +33,10 @@ pub(crate) struct Case {
     /// runner's JSON parser changing it (a repeated member name): written only when set.
     #[serde(rename = "keys-text", skip_serializing_if = "Option::is_none")]
     pub(crate) keys_text: Option<String>,
+    /// The key set as text built from a few parts (a document too large to write out, such
+    /// as one of 1 MiB): written only when set, with `keys` `null`.
+    #[serde(rename = "keys-build", skip_serializing_if = "Option::is_none")]
+    pub(crate) keys_build: Option<KeysBuild>,
     pub(crate) now: u64,
     pub(crate) iss: String,
     pub(crate) aud: String,
@@ -43,11 +47,54 @@ pub(crate) struct Case {
     pub(crate) token: String,
     /// Which kinds of token the verifying route accepts: "signed", "sealed" or "either".
     pub(crate) accept: &'static str,
+    /// Verifier options other than the defaults of spec §5.1: written only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) options: Option<Options>,
     #[serde(rename = "expect-fail")]
     pub(crate) expect_fail: bool,
     #[serde(rename = "expected-code")]
     pub(crate) expected_code: Option<&'static str>,
     pub(crate) payload: Option<Box<RawValue>>,
+}
+
+/// A key-set document as text: `head`, then `count` copies of `item` (each with every `{n}`
+/// replaced by its index, 0 to count − 1, in decimal) joined by `separator`, then `pad` spaces,
+/// then `tail`.
+#[derive(Serialize)]
+pub(crate) struct KeysBuild {
+    pub(crate) head: String,
+    pub(crate) item: String,
+    pub(crate) separator: String,
+    pub(crate) count: usize,
+    pub(crate) pad: usize,
+    pub(crate) tail: String,
+}
+
+impl KeysBuild {
+    /// The document the instructions describe.
+    pub(crate) fn text(&self) -> String {
+        let items: Vec<String> = (0..self.count)
+            .map(|n| self.item.replace("{n}", &n.to_string()))
+            .collect();
+        format!(
+            "{}{}{}{}",
+            self.head,
+            items.join(&self.separator),
+            " ".repeat(self.pad),
+            self.tail
+        )
+    }
+}
+
+/// Verifier options (spec §5.1) that differ from the defaults; absent ones keep theirs.
+#[derive(Clone, Copy, Default, Serialize)]
+pub(crate) struct Options {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_len: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) leeway: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_lifetime: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -234,6 +281,19 @@ impl Builder {
             case.anonymous = true;
         }
     }
+    /// Gives the last case verifier options other than the defaults.
+    fn options(&mut self, options: Options) {
+        if let Some(case) = self.cases.last_mut() {
+            case.options = Some(options);
+        }
+    }
+    /// Gives the last case its key set as build instructions (`keys` becomes `null`).
+    fn keys_build(&mut self, build: KeysBuild) {
+        if let Some(case) = self.cases.last_mut() {
+            case.keys = raw("null");
+            case.keys_build = Some(build);
+        }
+    }
     fn ok(&mut self, desc: &str, keys: &KeySet, sub: Option<&str>, token: String, payload: &str) {
         self.push(
             desc,
@@ -339,6 +399,7 @@ impl Builder {
             description: desc.to_owned(),
             keys,
             keys_text: None,
+            keys_build: None,
             now,
             iss: ISS.to_owned(),
             aud: aud.to_owned(),
@@ -346,6 +407,7 @@ impl Builder {
             anonymous: false,
             token,
             accept: self.accept,
+            options: None,
             expect_fail: code.is_some(),
             expected_code: code,
             payload,
@@ -597,7 +659,136 @@ pub(crate) fn hs256_cases() -> Vec<Case> {
         ),
         "[-0.0,1.8446744073709552e19,-9.223372036854776e18]",
     );
+    // §2.4: an integer inside the 64-bit range is handed over exactly, as an integer, even
+    // where binary64 would round it (a parser that reads every number as a double fails).
+    let exact = "[9007199254740993,-9007199254740993,18446744073709551615,-9223372036854775808]";
+    b.ok(
+        "integers beyond 2^53 but inside the 64-bit range are handed over exactly",
+        &k,
+        Some(SUB),
+        forge_hs(
+            &hs_header("hs-a"),
+            &Claims::standard().set("dat", exact).text(),
+            "hs-a",
+        ),
+        exact,
+    );
+    // §2.4: whitespace and member order on input are the producer's choice; verifiers accept
+    // any (they check the signature over the bytes as received).
+    b.ok(
+        "header with whitespace between its members",
+        &k,
+        Some(SUB),
+        forge_hs(
+            "{ \"alg\" : \"HS256\",\n  \"typ\": \"tessera+jwt\",\t\"kid\":\"hs-a\" }\r\n",
+            &Claims::standard().text(),
+            "hs-a",
+        ),
+        REFERENCE,
+    );
+    b.ok(
+        "header members in the order kid, typ, alg",
+        &k,
+        Some(SUB),
+        forge_hs(
+            r#"{"kid":"hs-a","typ":"tessera+jwt","alg":"HS256"}"#,
+            &Claims::standard().text(),
+            "hs-a",
+        ),
+        REFERENCE,
+    );
+    let mut reordered = Claims::standard();
+    reordered.0.reverse();
+    let spaced = reordered
+        .text()
+        .replace(",\"", ", \"")
+        .replace("\":", "\" : ");
+    b.ok(
+        "claims in reverse order, with whitespace",
+        &k,
+        Some(SUB),
+        forge_hs(&hs_header("hs-a"), &spaced, "hs-a"),
+        REFERENCE,
+    );
+    // §3.4: a key set at both caps, 1024 keys and exactly 1 MiB, loads.
+    b.ok(
+        "a key set at both caps: 1024 keys in a document of exactly 1048576 bytes",
+        &k,
+        Some(SUB),
+        forge_hs(&hs_header("k0"), &Claims::standard().text(), "hs-a"),
+        REFERENCE,
+    );
+    b.keys_build(many_keys(1024, Some(1024 * 1024)));
+    // §5.1: options other than the defaults.
+    let five_min = mint(&k, NOW, Some(SUB), REFERENCE, 300);
+    b.ok_at(
+        "leeway 0: valid in the last second before exp",
+        &k,
+        NOW + 299,
+        Some(SUB),
+        five_min.clone(),
+        REFERENCE,
+    );
+    b.options(Options {
+        leeway: Some(0),
+        ..Options::default()
+    });
+    b.ok_at(
+        "leeway 300 (the largest): valid 299 s after exp",
+        &k,
+        NOW + 300 + 299,
+        Some(SUB),
+        five_min.clone(),
+        REFERENCE,
+    );
+    b.options(Options {
+        leeway: Some(300),
+        ..Options::default()
+    });
+    b.ok(
+        "maximum lifetime 600 s: a 600 s token",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 600),
+        REFERENCE,
+    );
+    b.options(Options {
+        max_lifetime: Some(600),
+        ..Options::default()
+    });
+    b.ok(
+        "length cap equal to the token's length",
+        &k,
+        Some(SUB),
+        five_min.clone(),
+        REFERENCE,
+    );
+    b.options(Options {
+        max_len: Some(five_min.len()),
+        ..Options::default()
+    });
     b.cases
+}
+
+/// Instructions for a key set of `count` HS256 keys `k0`, `k1`, … sharing the secret of
+/// `hs-a` (kids renamed in a migration may share one, spec §3.2), `k0` active, padded with
+/// spaces to `size` bytes when given.
+pub(crate) fn many_keys(count: usize, size: Option<usize>) -> KeysBuild {
+    let mut build = KeysBuild {
+        head: r#"{"keys":["#.to_owned(),
+        item: format!(
+            r#"{{"kty":"oct","kid":"k{{n}}","use":"sig","alg":"HS256","k":"{}"}}"#,
+            b64(hs_secret("hs-a"))
+        ),
+        separator: ",".to_owned(),
+        count,
+        pad: 0,
+        tail: r#"],"active":"k0"}"#.to_owned(),
+    };
+    if let Some(size) = size {
+        build.pad = size - build.text().len();
+    }
+    build
 }
 
 /// A payload of `levels` nested containers, objects and arrays in turn: with the claims
@@ -1434,7 +1625,171 @@ pub(crate) fn failure_cases() -> Vec<Case> {
         good.clone(),
         "expired",
     );
+    // §3.1: an Ed25519 signature whose S is not reduced (S + L, the same signature for a
+    // lenient verifier) is refused.
+    let ed_good = mint(&ke, NOW, Some(SUB), REFERENCE, 300);
+    let (ed_input, ed_sig) = ed_good.rsplit_once('.').expect("three segments");
+    let mut sig_bytes = URL_SAFE_NO_PAD.decode(ed_sig).expect("base64url");
+    add_group_order(&mut sig_bytes[32..]);
+    b.fail(
+        "Ed25519 signature with S + L instead of S (S >= L, non-canonical)",
+        &ke,
+        format!("{ed_input}.{}", b64(&sig_bytes)),
+        "bad_signature",
+    );
+    // §2.2, §2.4: the header is flat; any nesting, however deep, is malformed, never a crash.
+    let deep_kid = format!("{}{}", "[".repeat(2000), "]".repeat(2000));
+    b.fail(
+        "header whose kid is nested 2000 arrays deep",
+        &k,
+        fh(&format!(
+            r#"{{"alg":"HS256","typ":"tessera+jwt","kid":{deep_kid}}}"#
+        )),
+        "malformed",
+    );
+    b.fail(
+        "claims nested 2501 deep (dat 2500 arrays), far beyond the 64 levels",
+        &k,
+        f(&std
+            .clone()
+            .set("dat", &format!("{}{}", "[".repeat(2500), "]".repeat(2500)))),
+        "malformed",
+    );
+    // §3.4: nesting, count and size caps of a key set.
+    b.bad_key_set_text(
+        "invalid_key: a key set whose keys member is nested 5000 arrays deep",
+        &format!(r#"{{"keys":{}{}}}"#, "[".repeat(5000), "]".repeat(5000)),
+        good.clone(),
+    );
+    b.bad_key_set(
+        "invalid_key: a key set of 1025 keys, one more than the cap",
+        "null",
+        forge_hs(&hs_header("k0"), &std.text(), "hs-a"),
+    );
+    b.keys_build(many_keys(1025, None));
+    b.bad_key_set(
+        "invalid_key: a key set of one key, 1048577 bytes long (one byte over the cap)",
+        "null",
+        forge_hs(&hs_header("k0"), &std.text(), "hs-a"),
+    );
+    b.keys_build(many_keys(1, Some(1024 * 1024 + 1)));
+    // §5.1: options other than the defaults.
+    b.fail_at(
+        "leeway 0: expired at exp",
+        &k,
+        NOW + 300,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        "expired",
+    );
+    b.options(Options {
+        leeway: Some(0),
+        ..Options::default()
+    });
+    b.fail_at(
+        "leeway 300: expired 300 s after exp",
+        &k,
+        NOW + 600,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        "expired",
+    );
+    b.options(Options {
+        leeway: Some(300),
+        ..Options::default()
+    });
+    b.fail(
+        "leeway 0: nbf one second in the future",
+        &k,
+        f(&std
+            .clone()
+            .set("nbf", &(NOW + 1).to_string())
+            .set("exp", &(NOW + 600).to_string())),
+        "not_yet_valid",
+    );
+    b.options(Options {
+        leeway: Some(0),
+        ..Options::default()
+    });
+    b.fail(
+        "maximum lifetime 599 s: a 600 s token",
+        &k,
+        f(&std.clone().set("exp", &(NOW + 600).to_string())),
+        "lifetime_too_long",
+    );
+    b.options(Options {
+        max_lifetime: Some(599),
+        ..Options::default()
+    });
+    b.fail(
+        "length cap one byte below the token's length",
+        &k,
+        good.clone(),
+        "too_large",
+    );
+    b.options(Options {
+        max_len: Some(good.len() - 1),
+        ..Options::default()
+    });
+    for (desc, options) in [
+        (
+            "invalid_config: leeway 301 s, above the largest",
+            Options {
+                leeway: Some(301),
+                ..Options::default()
+            },
+        ),
+        (
+            "invalid_config: maximum lifetime 0",
+            Options {
+                max_lifetime: Some(0),
+                ..Options::default()
+            },
+        ),
+        (
+            "invalid_config: length cap 0",
+            Options {
+                max_len: Some(0),
+                ..Options::default()
+            },
+        ),
+    ] {
+        b.fail(desc, &k, good.clone(), "invalid_config");
+        b.options(options);
+    }
+    // §2.2: an alg outside the table is unsupported_algorithm (step 6), a non-string alg
+    // malformed (step 3).
+    b.fail(
+        "alg \"\" (an empty string) on an HS256 key",
+        &k,
+        fh(r#"{"alg":"","typ":"tessera+jwt","kid":"hs-a"}"#),
+        "unsupported_algorithm",
+    );
+    b.fail(
+        "alg 256, a number",
+        &k,
+        fh(r#"{"alg":256,"typ":"tessera+jwt","kid":"hs-a"}"#),
+        "malformed",
+    );
     b.cases
+}
+
+/// Adds the Ed25519 group order L = 2^252 + 27742317777372353535851937790883648493 to the
+/// 32-byte little-endian scalar `s` (which stays below 2^256: s < L < 2^253).
+fn add_group_order(s: &mut [u8]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (byte, l) in s.iter_mut().zip(L) {
+        let sum = u16::from(*byte) + u16::from(l) + carry;
+        *byte = sum as u8;
+        carry = sum >> 8;
+    }
 }
 
 /// A key set of one verify-only Ed25519 key whose `x` is `x` (base64url).

@@ -27,16 +27,26 @@ def _has_okp(keys):
         isinstance(k, dict) and k.get("kty") == "OKP" for k in keys.get("keys") or [])
 
 
+def build_keys(build):
+    """The key-set text a case's "keys-build" describes: head, count items ("{n}" replaced by
+    the index) joined by separator, pad spaces, tail."""
+    items = (build["item"].replace("{n}", str(n)) for n in range(build["count"]))
+    return build["head"] + build["separator"].join(items) + " " * build["pad"] + build["tail"]
+
+
 def run_case(case):
     """Returns ("pass" | "fail" | "skip", detail)."""
     try:
         expect_fail, code = case["expect-fail"], case["expected-code"]
         try:
             # keys-text: the document as written (json.load would merge a repeated member).
-            key_set = ref.load_key_set(case["keys-text"] if "keys-text" in case else case["keys"])
+            key_set = ref.load_key_set(case["keys-text"] if "keys-text" in case
+                                       else build_keys(case["keys-build"]) if "keys-build" in case
+                                       else case["keys"])
             claims = ref.verify(case["token"], key_set, case["now"], case["iss"], case["aud"],
                                 sub=case.get("sub"), accept=case["accept"],
-                                anonymous=case.get("anonymous", False))
+                                anonymous=case.get("anonymous", False),
+                                **case.get("options", {}))
             got = ("payload", _canonical(claims["dat"]))
         except ref.TesseraError as e:
             got = ("error", e.code)
