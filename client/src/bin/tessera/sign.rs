@@ -53,7 +53,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         Some(text) => {
             let (text, origin) = match text.strip_prefix('@') {
                 Some(path) => (
-                    input::small_file(Path::new(path), "payload", MAX_PAYLOAD_FILE)?,
+                    input::small_file(Path::new(path), "payload", MAX_PAYLOAD_FILE, "too_large")?,
                     format!("the payload file {path}"),
                 ),
                 None => (text.to_owned(), "the --payload value".to_owned()),
