@@ -98,6 +98,13 @@ pub(crate) struct Options {
 }
 
 #[derive(Serialize)]
+struct MintFile<'a> {
+    name: &'a str,
+    description: &'a str,
+    tests: &'a [MintCase],
+}
+
+#[derive(Serialize)]
 struct File<'a> {
     name: &'a str,
     description: &'a str,
@@ -2145,5 +2152,492 @@ pub(crate) fn files() -> Vec<(&'static str, String)> {
                 &sealed_cases(),
             ),
         ),
+        ("mint.json", {
+            let mut text = serde_json::to_string_pretty(&MintFile {
+                name: "mint",
+                description: "Minting: inputs with a fixed now, jti and IV, and the exact token or the refusal.",
+                tests: &mint_cases(),
+            })
+            .expect("mint cases serialize");
+            text.push('\n');
+            text
+        }),
     ]
+}
+
+// ---- mint vectors (spec §2.6, §4): inputs with a fixed now, jti and IV → the exact token ----
+
+/// One mint case, in the field order of `spec/vectors/README.md`.
+#[derive(Clone, Serialize)]
+pub(crate) struct MintCase {
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) keys: Box<RawValue>,
+    /// "signed" or "sealed".
+    pub(crate) kind: &'static str,
+    pub(crate) now: u64,
+    pub(crate) iss: String,
+    pub(crate) aud: String,
+    pub(crate) sub: Option<String>,
+    pub(crate) ttl: u64,
+    pub(crate) nbf: Option<u64>,
+    pub(crate) fpr: Option<String>,
+    pub(crate) jti: String,
+    /// The 12-byte IV of a sealed token, base64url; `null` for a signed one.
+    pub(crate) iv: Option<String>,
+    /// The payload as JSON text; the minter is handed the value it denotes.
+    #[serde(rename = "dat-text")]
+    pub(crate) dat_text: String,
+    /// Inputs given as the JSON text of a string, replacing the member of the same name: for
+    /// strings a vector file cannot hold (a lone surrogate). Written only when set.
+    #[serde(rename = "text-inputs", skip_serializing_if = "Option::is_none")]
+    pub(crate) text_inputs: Option<std::collections::BTreeMap<&'static str, String>>,
+    /// Minter options other than the defaults: written only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) options: Option<Options>,
+    /// The claims JSON exactly as minted; `null` for a failure case.
+    pub(crate) claims: Option<String>,
+    /// The exact token; `null` for a failure case.
+    pub(crate) token: Option<String>,
+    #[serde(rename = "expect-fail")]
+    pub(crate) expect_fail: bool,
+    #[serde(rename = "expected-code")]
+    pub(crate) expected_code: Option<&'static str>,
+}
+
+/// Runs one mint case (as it reads in a vector file) through the Rust minter:
+/// `Some(Ok(token))`, `Some(Err(code))`, or `None` when an input is a string that Rust's `str`
+/// cannot hold (a lone surrogate given in `text-inputs`).
+pub(crate) fn mint_outcome(case: &serde_json::Value) -> Option<Result<String, String>> {
+    let string = |name: &str| -> Option<Option<String>> {
+        match case.get("text-inputs").and_then(|t| t.get(name)) {
+            Some(text) => serde_json::from_str::<String>(text.as_str()?)
+                .ok()
+                .map(Some),
+            None => Some(case[name].as_str().map(str::to_owned)),
+        }
+    };
+    let (iss, aud, sub, fpr) = (
+        string("iss")?,
+        string("aud")?,
+        string("sub")?,
+        string("fpr")?,
+    );
+    let code = |e: tessera_protocol::Error| e.code().as_str().to_owned();
+    let option = |name: &str| case.get("options").and_then(|o| o.get(name)?.as_u64());
+    let run = || -> Result<String, String> {
+        let keys = KeySet::from_json(&case["keys"].to_string()).map_err(code)?;
+        let mut minter = Minter::new(Arc::new(keys), iss.clone().unwrap_or_default());
+        if let Some(max) = option("max_lifetime") {
+            minter = minter
+                .with_max_lifetime(std::time::Duration::from_secs(max))
+                .map_err(code)?;
+        }
+        if let Some(max) = option("max_len") {
+            minter = minter.with_max_len(max as usize).map_err(code)?;
+        }
+        // The payload is handed over as the value of its text: a RawValue keeps every
+        // literal (an integer beyond 64 bits included) for the minter to judge.
+        let dat: Box<RawValue> = serde_json::from_str(case["dat-text"].as_str().unwrap())
+            .expect("dat-text is JSON text");
+        let aud = aud.clone().unwrap_or_default();
+        let mut b = minter
+            .token(&aud)
+            .payload(&*dat)
+            .ttl(std::time::Duration::from_secs(
+                case["ttl"].as_u64().unwrap(),
+            ))
+            .issued_at(case["now"].as_u64().unwrap());
+        if let Some(sub) = &sub {
+            b = b.subject(sub);
+        }
+        if let Some(nbf) = case["nbf"].as_u64() {
+            b = b.not_before(nbf);
+        }
+        if let Some(fpr) = &fpr {
+            b = b.fingerprint(fpr);
+        }
+        let jti = case["jti"].as_str().unwrap();
+        if case["kind"] == "sealed" {
+            let iv = URL_SAFE_NO_PAD
+                .decode(case["iv"].as_str().unwrap())
+                .expect("base64url IV");
+            b.dangerous_seal_with(jti, iv.try_into().expect("12-byte IV"))
+                .map_err(code)
+        } else {
+            b.mint_with_jti(jti).map_err(code)
+        }
+    };
+    Some(run())
+}
+
+struct MintBuilder {
+    cases: Vec<MintCase>,
+}
+
+impl MintBuilder {
+    /// The reference inputs: HS256 key hs-a, signed, the reference payload, ttl 300.
+    fn base(desc: &str) -> MintCase {
+        MintCase {
+            name: String::new(),
+            description: desc.to_owned(),
+            keys: keys_json(&set(vec![hs("hs-a")], Some("hs-a"))),
+            kind: "signed",
+            now: NOW,
+            iss: ISS.to_owned(),
+            aud: AUD.to_owned(),
+            sub: Some(SUB.to_owned()),
+            ttl: 300,
+            nbf: None,
+            fpr: None,
+            jti: JTI.to_owned(),
+            iv: None,
+            dat_text: REFERENCE.to_owned(),
+            text_inputs: None,
+            options: None,
+            claims: None,
+            token: None,
+            expect_fail: false,
+            expected_code: None,
+        }
+    }
+
+    /// A case that mints; when `dat` is given, the claims must end with `"dat":` and it (the
+    /// minted form of §2.6, written out by hand here).
+    fn ok(&mut self, desc: &str, change: impl FnOnce(&mut MintCase), dat: Option<&str>) {
+        let mut case = Self::base(desc);
+        change(&mut case);
+        case.name = format!("M-{}", self.cases.len() + 1);
+        let value = serde_json::to_value(&case).expect("case serializes");
+        let token = match mint_outcome(&value) {
+            Some(Ok(token)) => token,
+            other => panic!("{}: the Rust minter gives {other:?}", case.name),
+        };
+        // The claims: of the token itself, or of its signed twin for a sealed one (same
+        // inputs, the set's active signing key).
+        let signed = if case.kind == "sealed" {
+            let mut twin = value;
+            twin["kind"] = "signed".into();
+            mint_outcome(&twin)
+                .and_then(Result::ok)
+                .expect("signed twin mints")
+        } else {
+            token.clone()
+        };
+        let claims = String::from_utf8(
+            URL_SAFE_NO_PAD
+                .decode(signed.split('.').nth(1).expect("three segments"))
+                .expect("base64url"),
+        )
+        .expect("UTF-8 claims");
+        if let Some(dat) = dat {
+            assert!(
+                claims.ends_with(&format!(r#""dat":{dat}}}"#)),
+                "{}: minted {claims}, the spec's form is {dat}",
+                case.name
+            );
+        }
+        case.claims = Some(claims);
+        case.token = Some(token);
+        self.cases.push(case);
+    }
+
+    /// A case refused with `code`; the Rust minter must agree (unless it cannot be handed the
+    /// inputs: a lone surrogate).
+    fn fail(&mut self, desc: &str, change: impl FnOnce(&mut MintCase), code: &'static str) {
+        let mut case = Self::base(desc);
+        change(&mut case);
+        case.name = format!("M-{}", self.cases.len() + 1);
+        case.expect_fail = true;
+        case.expected_code = Some(code);
+        let value = serde_json::to_value(&case).expect("case serializes");
+        match mint_outcome(&value) {
+            None => {}
+            Some(Err(got)) if got == code => {}
+            other => panic!(
+                "{}: expected {code}, the Rust minter gives {other:?}",
+                case.name
+            ),
+        }
+        self.cases.push(case);
+    }
+}
+
+/// A text input: the JSON text of a string that holds a lone surrogate.
+fn lone(
+    name: &'static str,
+    text: &str,
+) -> Option<std::collections::BTreeMap<&'static str, String>> {
+    Some(std::collections::BTreeMap::from([(name, text.to_owned())]))
+}
+
+/// All mint cases: successes (with the exact token) and refusals, with their order.
+pub(crate) fn mint_cases() -> Vec<MintCase> {
+    let mut b = MintBuilder { cases: Vec::new() };
+    let beyond = "18446744073709551616";
+    b.ok(
+        "HS256, reference payload given with its members unsorted: written sorted",
+        |_| {},
+        Some(
+            r#"{"location":"WH-01/A/3","mode":"transfer","note":"restock from supplier order PO-2231","part_id":1234,"qty":25}"#,
+        ),
+    );
+    b.ok(
+        "EdDSA, reference payload",
+        |c| c.keys = keys_json(&set(vec![ed("ed-a")], Some("ed-a"))),
+        None,
+    );
+    b.ok(
+        "no subject, null payload",
+        |c| {
+            c.sub = None;
+            c.dat_text = "null".to_owned();
+        },
+        Some("null"),
+    );
+    b.ok(
+        "a not-before later than iat, and a fingerprint",
+        |c| {
+            c.nbf = Some(NOW + 60);
+            c.fpr = Some("stock:1234:v7".to_owned());
+        },
+        None,
+    );
+    b.ok(
+        "a not-before equal to iat is not written",
+        |c| c.nbf = Some(NOW),
+        None,
+    );
+    b.ok(
+        "strings that need escapes, and some that must not be escaped",
+        |c| {
+            c.iss = "iss \"q\" \\ /".to_owned();
+            c.aud = "plugin:x/action:\u{e9}\u{2028}".to_owned();
+            c.sub = Some("user\t42\u{7f}".to_owned());
+            c.fpr = Some("\u{1f}\u{0}".to_owned());
+            c.dat_text = r#"["\"\\\/\b\f\n\r\t\u0000\u0001\u001f\u007f\u00e9\u2028\u2029\ud83d\ude9a","<>&'"]"#.to_owned();
+        },
+        Some("[\"\\\"\\\\/\\b\\f\\n\\r\\t\\u0000\\u0001\\u001f\u{7f}\u{e9}\u{2028}\u{2029}\u{1f69a}\",\"<>&'\"]"),
+    );
+    b.ok(
+        "numbers: integers exact, binary64 numbers in their one minted form",
+        |c| {
+            c.dat_text = "[0,-1,9007199254740993,18446744073709551615,-9223372036854775808,1.0,-0.0,0.1,1E2,100.00,2.5,1e15,1e16,1e21,1.5e300,5e-324,2.4703282292062328e-324,1e-5,1e-6,0.000001234,1.2345e-7,123456789.125,1.7976931348623157e308,12345678901234567890.0,9007199254740993.0,-7.25e-10]".to_owned();
+        },
+        Some(
+            "[0,-1,9007199254740993,18446744073709551615,-9223372036854775808,1.0,-0.0,0.1,100.0,100.0,2.5,1000000000000000.0,1e+16,1e+21,1.5e+300,5e-324,5e-324,0.00001,1e-6,1.234e-6,1.2345e-7,123456789.125,1.7976931348623157e+308,1.2345678901234567e+19,9007199254740992.0,-7.25e-10]",
+        ),
+    );
+    b.ok(
+        "member order inside dat: by code point (not UTF-16), at every depth; arrays keep theirs",
+        |c| {
+            c.dat_text = r#"{"b":1,"a":{"z":[{"y":1,"x":2}],"Z":0},"\ud83d\ude00":2,"\ue000":3,"":4,"é":5,"10":6,"9":7,"a\u0000":8,"A":9}"#.to_owned();
+        },
+        Some(
+            "{\"\":4,\"10\":6,\"9\":7,\"A\":9,\"a\":{\"Z\":0,\"z\":[{\"x\":2,\"y\":1}]},\"a\\u0000\":8,\"b\":1,\"\u{e9}\":5,\"\u{e000}\":3,\"\u{1f600}\":2}",
+        ),
+    );
+    b.ok(
+        "sealed with a fixed IV (claims as for a signed token)",
+        |c| {
+            c.keys = keys_json(&sealing_set(
+                vec![hs("hs-a"), enc("enc-a")],
+                Some("hs-a"),
+                Some("enc-a"),
+            ));
+            c.kind = "sealed";
+            c.iv = Some(b64(nonce(1)));
+        },
+        None,
+    );
+    b.ok(
+        "maximum lifetime 600 s: a 600 s token",
+        |c| {
+            c.ttl = 600;
+            c.options = Some(Options {
+                max_lifetime: Some(600),
+                ..Options::default()
+            });
+        },
+        None,
+    );
+    let reference_len = b.cases[0].token.as_ref().expect("minted").len();
+    b.ok(
+        "length cap equal to the token's length",
+        |c| {
+            c.options = Some(Options {
+                max_len: Some(reference_len),
+                ..Options::default()
+            });
+        },
+        None,
+    );
+    b.ok(
+        "claims nested 64 deep, the most a minter writes",
+        |c| c.dat_text = nested(63),
+        None,
+    );
+    // Refusals, one fault each.
+    b.fail(
+        "no active key",
+        |c| c.keys = raw(r#"{"keys":[]}"#),
+        "invalid_key",
+    );
+    b.fail(
+        "sealed, without an active sealing key",
+        |c| {
+            c.kind = "sealed";
+            c.iv = Some(b64(nonce(2)));
+        },
+        "invalid_key",
+    );
+    b.fail("empty iss", |c| c.iss = String::new(), "invalid_config");
+    b.fail(
+        "empty sub",
+        |c| c.sub = Some(String::new()),
+        "invalid_config",
+    );
+    b.fail("ttl 0", |c| c.ttl = 0, "invalid_config");
+    b.fail(
+        "ttl 86401 s, over the default maximum lifetime",
+        |c| c.ttl = 86_401,
+        "lifetime_too_long",
+    );
+    b.fail(
+        "an integer of 2^64 in dat: a verifier would read a binary64 number",
+        |c| c.dat_text = format!(r#"{{"n":{beyond}}}"#),
+        "bad_payload",
+    );
+    b.fail(
+        "an integer of -2^63 - 1 in dat",
+        |c| c.dat_text = "[-9223372036854775809]".to_owned(),
+        "bad_payload",
+    );
+    b.fail(
+        "an expiry after 9999-12-31T23:59:59Z",
+        |c| c.now = MAX_TIME - 100,
+        "invalid_config",
+    );
+    b.fail(
+        "a not-before earlier than iat",
+        |c| c.nbf = Some(NOW - 1),
+        "invalid_config",
+    );
+    b.fail(
+        "a fingerprint of 129 bytes",
+        |c| c.fpr = Some("f".repeat(129)),
+        "invalid_config",
+    );
+    b.fail(
+        "claims nested 65 deep",
+        |c| c.dat_text = nested(64),
+        "bad_payload",
+    );
+    b.fail(
+        "a token longer than the length cap",
+        |c| {
+            c.options = Some(Options {
+                max_len: Some(100),
+                ..Options::default()
+            });
+        },
+        "too_large",
+    );
+    // Several faults at once: the first in the order of §4 wins.
+    b.fail(
+        "order: a length cap of 0 and no active key (options first)",
+        |c| {
+            c.keys = raw(r#"{"keys":[]}"#);
+            c.options = Some(Options {
+                max_len: Some(0),
+                ..Options::default()
+            });
+        },
+        "invalid_config",
+    );
+    b.fail(
+        "order: no active key and an empty iss (the key first)",
+        |c| {
+            c.keys = raw(r#"{"keys":[]}"#);
+            c.iss = String::new();
+        },
+        "invalid_key",
+    );
+    b.fail(
+        "order: an empty aud and a ttl over the maximum lifetime (iss, aud, sub first)",
+        |c| {
+            c.aud = String::new();
+            c.ttl = 86_401;
+        },
+        "invalid_config",
+    );
+    b.fail(
+        "order: a ttl over the maximum lifetime and an integer beyond 64 bits (ttl first)",
+        |c| {
+            c.ttl = 86_401;
+            c.dat_text = beyond.to_owned();
+        },
+        "lifetime_too_long",
+    );
+    b.fail(
+        "order: a fingerprint of 129 bytes and an integer beyond 64 bits (fpr first)",
+        |c| {
+            c.fpr = Some("f".repeat(129));
+            c.dat_text = beyond.to_owned();
+        },
+        "invalid_config",
+    );
+    b.fail(
+        "order: an integer beyond 64 bits and a token over the length cap (dat first)",
+        |c| {
+            c.dat_text = beyond.to_owned();
+            c.options = Some(Options {
+                max_len: Some(10),
+                ..Options::default()
+            });
+        },
+        "bad_payload",
+    );
+    b.fail(
+        "a lone surrogate in a dat string",
+        |c| c.dat_text = r#"{"note":"a\ud800b"}"#.to_owned(),
+        "bad_payload",
+    );
+    b.fail(
+        "a lone surrogate in a dat member name",
+        |c| c.dat_text = r#"{"\udc00":1}"#.to_owned(),
+        "bad_payload",
+    );
+    b.fail(
+        "a number in dat that rounds to infinity",
+        |c| c.dat_text = "[1e400]".to_owned(),
+        "bad_payload",
+    );
+    b.fail(
+        "maximum lifetime 0",
+        |c| {
+            c.options = Some(Options {
+                max_lifetime: Some(0),
+                ..Options::default()
+            });
+        },
+        "invalid_config",
+    );
+    for name in ["iss", "aud", "sub", "fpr"] {
+        b.fail(
+            &format!("a lone surrogate in {name} (text-inputs)"),
+            |c| c.text_inputs = lone(name, r#""x\ud800""#),
+            "invalid_config",
+        );
+    }
+    b.fail(
+        "order: a lone surrogate in sub and an integer beyond 64 bits (sub first)",
+        |c| {
+            c.text_inputs = lone("sub", r#""\udfff""#);
+            c.dat_text = beyond.to_owned();
+        },
+        "invalid_config",
+    );
+    b.fail("empty aud", |c| c.aud = String::new(), "invalid_config");
+    b.cases
 }
