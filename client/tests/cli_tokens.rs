@@ -879,10 +879,14 @@ fn sign_reports_the_refusal_spec_4_checks_first() {
     std::fs::write(&public, stdout(&out)).unwrap();
     let sign = |keys: &std::path::Path, iss: &str| {
         let mut c = tessera();
-        c.arg("sign")
-            .arg("--keys")
-            .arg(keys)
-            .args(["--iss", iss, "--aud", "a", "--payload", "[18446744073709551616]"]);
+        c.arg("sign").arg("--keys").arg(keys).args([
+            "--iss",
+            iss,
+            "--aud",
+            "a",
+            "--payload",
+            "[18446744073709551616]",
+        ]);
         c
     };
     fails_with(&mut sign(&public, "i"), "invalid_key", "");
