@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde::ser::{self, Impossible};
 
 use crate::json::{MAX_CLAIMS_DEPTH, check_json_rules_within};
+use crate::json_rules::first_integer_beyond_64_bits;
 
 /// Checks `dat` before it is serialized into a token's claims; on failure, what is wrong in
 /// words (never the value).
@@ -236,41 +237,6 @@ fn within_64_bits(fits: bool) -> Result<(), Refused> {
     }
 }
 
-/// Whether the JSON text `text` has an integer literal (no fraction, no exponent) outside
-/// `-2^63..=2^64-1`. Strings are skipped (an escaped quote does not end one).
-fn has_integer_beyond_64_bits(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                while i < bytes.len()
-                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                {
-                    i += 1;
-                }
-                let literal = &text[start..i];
-                if !literal.contains(['.', 'e', 'E'])
-                    && literal.parse::<i64>().is_err()
-                    && literal.parse::<u64>().is_err()
-                {
-                    return true;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    false
-}
-
 fn finite(is_finite: bool) -> Result<(), Refused> {
     if is_finite {
         Ok(())
@@ -366,7 +332,7 @@ macro_rules! fields {
                     if self.raw {
                         let text = raw_text(value)?;
                         check_json_rules_within(&text, self.values.0).map_err(Refused)?;
-                        return within_64_bits(!has_integer_beyond_64_bits(&text));
+                        return within_64_bits(first_integer_beyond_64_bits(&text).is_none());
                     }
                     self.add(name)?;
                     value.serialize(self.values)
