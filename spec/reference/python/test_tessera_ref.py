@@ -863,6 +863,13 @@ class Cli(unittest.TestCase):
             self.assertEqual(self.run_cli("verify", *common, now_default.stdout.strip()).stdout, "null\n")
             self.assertEqual(self.run_cli("mint", *common, "--ttl", "86401").returncode, 1)
             self.assertEqual(self.run_cli("mint", *common, "--payload", '{"a":1,"a":2}').returncode, 2)
+            # Spec 4 step 6: an integer beyond 64 bits is refused, never minted as a binary64.
+            beyond = self.run_cli("mint", *common, "--payload", '[1, 18446744073709551616]')
+            self.assertEqual(beyond.returncode, 1, beyond.stdout)
+            self.assertTrue(beyond.stderr.startswith("error: bad_payload: "), beyond.stderr)
+            signed_zero = self.run_cli("mint", *common, "--now", str(NOW), "--payload", "[-0, 1E2]")
+            self.assertEqual(verify(signed_zero.stdout.strip(), sub=None)["dat"], [-0.0, 100.0])
+            self.assertIn('"dat":[-0.0,100.0]', ref.b64d(signed_zero.stdout.split(".")[1]).decode())
             self.assertEqual(self.run_cli("verify", *common).returncode, 2)
             # Without an active sealing key, --sealed is refused.
             no_sealing = self.run_cli("mint", *common, "--sealed")
