@@ -115,14 +115,23 @@ def _int_or_float(text):
         return _finite_float(text)
     return value
 
-def parse_json(data):
+def _exact_int(text):
+    # For a minter's input (spec 4 step 6): an integer beyond 64 bits stays an integer, which
+    # mint() refuses, instead of becoming the binary64 number a verifier would read. -0 is -0.0.
+    value = int(text)
+    return _finite_float(text) if text.startswith("-") and value == 0 else value
+
+def parse_json(data, exact_integers=False):
     """Strict RFC 8259 JSON from bytes: UTF-8 only (no BOM, no invalid or overlong sequences),
-    no duplicate member names at any depth, no NaN/Infinity, no lone surrogate escapes."""
+    no duplicate member names at any depth, no NaN/Infinity, no lone surrogate escapes.
+    Integers beyond 64 bits are read as a verifier reads them (binary64), or with
+    `exact_integers=True` as the integers written (for text a minter is handed)."""
     if data.startswith(b"\xef\xbb\xbf"):
         raise ValueError("byte order mark")
     text = data.decode("utf-8")  # strict: refuses invalid, overlong and surrogate byte sequences
     value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
-                       parse_float=_finite_float, parse_int=_int_or_float)
+                       parse_float=_finite_float,
+                       parse_int=_exact_int if exact_integers else _int_or_float)
     json.dumps(value, ensure_ascii=False).encode("utf-8")  # "\ud800" parses; encoding refuses it
     return value
 
