@@ -1,8 +1,7 @@
 //! The claims of a tessera token, and their wire forms.
 
+use serde::Serialize;
 use serde::de::{Deserialize, Deserializer};
-use serde::ser::{SerializeMap as _, SerializeSeq as _};
-use serde::{Serialize, Serializer};
 
 use crate::json::{CowStr, StrOrOther, Time};
 
@@ -93,9 +92,10 @@ pub(crate) struct RawClaims<'a, D> {
     pub(crate) dat: D,
 }
 
-/// The claims as minted, members in the spec's order.
+/// The claims as minted but `dat`, members in the spec's order; the minter appends `dat` in
+/// the minted form of spec §2.6 (`crate::minted_form`).
 #[derive(Serialize)]
-pub(crate) struct ClaimsOut<'a, T: ?Sized + Serialize> {
+pub(crate) struct ClaimsOut<'a> {
     pub(crate) iss: &'a str,
     pub(crate) aud: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,138 +107,4 @@ pub(crate) struct ClaimsOut<'a, T: ?Sized + Serialize> {
     pub(crate) jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) fpr: Option<&'a str>,
-    pub(crate) dat: &'a T,
-}
-
-/// A payload in the minted form of spec §2.6: the members of every object sorted by name (in
-/// code point order, which is the byte order of `str`), whatever order the application gave
-/// them in and whether or not serde_json keeps insertion order; scalars as serde_json writes
-/// them (its string escapes and its Ryū number layout are the ones §2.6 defines).
-pub(crate) struct MintedDat<'a>(pub(crate) &'a serde_json::Value);
-
-impl Serialize for MintedDat<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            serde_json::Value::Object(members) => {
-                let mut sorted: Vec<(&String, &serde_json::Value)> = members.iter().collect();
-                sorted.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-                let mut map = serializer.serialize_map(Some(sorted.len()))?;
-                for (name, value) in sorted {
-                    map.serialize_entry(name, &MintedDat(value))?;
-                }
-                map.end()
-            }
-            serde_json::Value::Array(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(&MintedDat(item))?;
-                }
-                seq.end()
-            }
-            serde_json::Value::Number(number) => match number.as_f64() {
-                Some(double) if number.is_f64() => {
-                    serde_json::value::RawValue::from_string(minted_double(double))
-                        .map_err(serde::ser::Error::custom)?
-                        .serialize(serializer)
-                }
-                _ => number.serialize(serializer),
-            },
-            scalar => scalar.serialize(serializer),
-        }
-    }
-}
-
-/// A finite binary64 number in the minted form of spec §2.6, item 6: the shortest digits that
-/// read back as `value` (Rust's `{:e}` gives them), laid out plainly from 1e-5 up to below
-/// 1e16 and with an exponent outside that, keeping `.0` or an exponent on whole numbers.
-///
-/// Written here rather than left to serde_json, whose float layout has changed between
-/// versions (`1e16` under Ryū, `1e+16` since): the minted bytes are the spec's, not a
-/// dependency's.
-pub(crate) fn minted_double(value: f64) -> String {
-    if value == 0.0 {
-        return if value.is_sign_negative() {
-            "-0.0"
-        } else {
-            "0.0"
-        }
-        .to_owned();
-    }
-    let scientific = format!("{:e}", value.abs());
-    let (mantissa, exponent) = scientific
-        .split_once('e')
-        .unwrap_or((scientific.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    // value = 0.d1…dn × 10^k
-    let k = exponent.parse::<i64>().unwrap_or(0) + 1;
-    let n = digits.len() as i64;
-    let mut out = String::with_capacity(digits.len() + 8);
-    if value < 0.0 {
-        out.push('-');
-    }
-    let zeros = |count: i64| "0".repeat(count.max(0) as usize);
-    if n <= k && k <= 16 {
-        out.push_str(&digits);
-        out.push_str(&zeros(k - n));
-        out.push_str(".0");
-    } else if 0 < k && k <= 16 {
-        let (whole, fraction) = digits.split_at(k as usize);
-        out.push_str(whole);
-        out.push('.');
-        out.push_str(fraction);
-    } else if -5 < k && k <= 0 {
-        out.push_str("0.");
-        out.push_str(&zeros(-k));
-        out.push_str(&digits);
-    } else {
-        let (first, rest) = digits.split_at(1);
-        out.push_str(first);
-        if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
-        }
-        out.push_str(if k - 1 < 0 { "e-" } else { "e+" });
-        out.push_str(&(k - 1).abs().to_string());
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::minted_double;
-
-    #[test]
-    fn doubles_are_laid_out_as_the_spec_says_and_read_back_exactly() {
-        for (value, text) in [
-            (0.0, "0.0"),
-            (-0.0, "-0.0"),
-            (1.0, "1.0"),
-            (100.0, "100.0"),
-            (12.5, "12.5"),
-            (0.1, "0.1"),
-            (1e15, "1000000000000000.0"),
-            (1e16, "1e+16"),
-            (1.5e300, "1.5e+300"),
-            (1e-5, "0.00001"),
-            (1.234e-5, "0.00001234"),
-            (1e-6, "1e-6"),
-            (-7.25e-10, "-7.25e-10"),
-            (5e-324, "5e-324"),
-            (f64::MAX, "1.7976931348623157e+308"),
-            (9007199254740993.0, "9007199254740992.0"),
-        ] {
-            assert_eq!(minted_double(value), text);
-        }
-        let mut x = 1.2345e-12_f64;
-        while x < 1e30 {
-            let text = minted_double(x);
-            assert_eq!(
-                text.parse::<f64>().unwrap().to_bits(),
-                x.to_bits(),
-                "{text}"
-            );
-            assert!(text.contains(['.', 'e']), "{text}");
-            x *= 3.7;
-        }
-    }
 }

@@ -52,6 +52,7 @@ mod jwk;
 mod key;
 mod key_set;
 mod mint;
+mod minted_form;
 mod object;
 mod payload_check;
 mod strict;

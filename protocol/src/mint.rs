@@ -8,8 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
-use crate::claims::{ClaimsOut, MAX_FPR_LEN, MintedDat};
+use crate::claims::{ClaimsOut, MAX_FPR_LEN};
 use crate::json::MAX_TIME;
+use crate::minted_form::write_dat;
 use crate::payload_check::check_payload;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN};
 use crate::verify::DEFAULT_MAX_LIFETIME;
@@ -484,14 +485,6 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
         check_payload(self.dat).map_err(|reason| Error::BadPayload {
             reason: reason.to_owned(),
         })?;
-        // The payload's value, written in the minted form (spec §2.6): the same bytes for the
-        // same value, whatever member order or number spelling it was given in.
-        let dat = serde_json::to_value(self.dat).map_err(|e| Error::BadPayload {
-            reason: format!(
-                "the payload does not serialize to JSON ({})",
-                crate::json_error_category(&e)
-            ),
-        })?;
         let claims = ClaimsOut {
             iss: &m.issuer,
             aud: self.aud,
@@ -501,14 +494,21 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
             exp,
             jti,
             fpr: self.fpr,
-            dat: &MintedDat(&dat),
         };
-        serde_json::to_vec(&claims).map_err(|e| Error::BadPayload {
+        // The claims but `dat`, then `dat` in the minted form (spec §2.6): the same bytes for
+        // the same value, whatever member order or number spelling it was given in.
+        let refused = |e: serde_json::Error| Error::BadPayload {
             reason: format!(
                 "the payload does not serialize to JSON ({})",
                 crate::json_error_category(&e)
             ),
-        })
+        };
+        let mut out = serde_json::to_vec(&claims).map_err(refused)?;
+        out.pop(); // the closing brace
+        out.extend_from_slice(b",\"dat\":");
+        write_dat(self.dat, &mut out).map_err(refused)?;
+        out.push(b'}');
+        Ok(out)
     }
 }
 

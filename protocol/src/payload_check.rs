@@ -25,7 +25,7 @@ pub(crate) fn check_payload<T: Serialize + ?Sized>(dat: &T) -> Result<(), &'stat
 
 /// Why a payload is refused.
 #[derive(Debug)]
-struct Refused(&'static str);
+pub(crate) struct Refused(&'static str);
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,7 +47,7 @@ const TOO_DEEP: &str = "the payload nests deeper than the 64 levels claims may h
 const BEYOND_64_BITS: &str = "the payload has an integer outside -2^63..=2^64-1, which a verifier \
                               would read as a binary64 number, not as the integer given";
 /// serde_json's marker for `RawValue`.
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+pub(crate) const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// A serializer that writes nothing: it visits every value, refusing non-finite floats and
 /// nesting beyond the levels of arrays and objects it has left (as serde_json writes them).
@@ -223,7 +223,7 @@ impl ser::Serializer for Probe {
 }
 
 /// The JSON text a `RawValue` holds (the string of its one field).
-fn raw_text<T: Serialize + ?Sized>(value: &T) -> Result<String, Refused> {
+pub(crate) fn raw_text<T: Serialize + ?Sized>(value: &T) -> Result<String, Refused> {
     let refused = |_| Refused("the payload's raw JSON text cannot be read");
     let quoted = serde_json::to_string(value).map_err(refused)?;
     serde_json::from_str(&quoted).map_err(refused)
@@ -349,7 +349,7 @@ fields!(SerializeStruct, SerializeStructVariant);
 
 /// A map key as the member name serde_json writes for it (strings, integers, chars, booleans,
 /// unit variants); `None` for keys it writes otherwise or refuses.
-struct KeyName;
+pub(crate) struct KeyName;
 
 /// Keys serde_json writes as their decimal text.
 macro_rules! decimal_key {
