@@ -115,7 +115,8 @@ def main(argv=None):
     for path in files:
         try:
             document = ref.parse_json(path.read_bytes())
-            cases, runner = document["tests"], run_mint_case if document.get("name") == "mint" else run_case
+            cases = document["tests"]
+            runner = run_mint_case if document.get("name") == "mint" else run_case
             if not isinstance(cases, list):
                 raise TypeError("tests is not a list")
         except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
