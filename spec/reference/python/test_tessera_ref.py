@@ -959,6 +959,22 @@ class Runner(unittest.TestCase):
             self.assertEqual(code, 1)
             self.assertIn("no vector cases found", out)
 
+    def test_a_file_named_mint_runs_through_mint_and_compares_the_token_byte_for_byte(self):
+        case = {"name": "M-x", "keys": key_set_json(), "kind": "signed", "now": NOW, "iss": ISS,
+                "aud": AUD, "sub": SUB, "ttl": 300, "nbf": None, "fpr": None, "jti": "j", "iv": None,
+                "dat-text": '{"b": 1, "a": 2.50}', "expect-fail": False, "expected-code": None}
+        minted = ref.mint(KEYS, ISS, AUD, {"a": 2.5, "b": 1}, NOW, sub=SUB, jti="j")
+        refused = {**case, "name": "M-y", "dat-text": "[18446744073709551616]", "expect-fail": True,
+                   "expected-code": "bad_payload"}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "mint.json")
+            for tok, code, summary in [(minted, 0, "2 passed, 0 failed"),
+                                       (minted[:-1] + "A", 1, "1 passed, 1 failed")]:
+                path.write_text(json.dumps({"name": "mint", "tests": [{**case, "token": tok}, refused]}))
+                got, out = self.run_main(str(path))
+                self.assertEqual(got, code, out)
+                self.assertIn(summary, out)
+
     def test_default_directory_is_relative_to_the_script(self):
         self.assertEqual(run_vectors.DEFAULT_DIR, HERE.parent.parent / "vectors")
 
