@@ -425,6 +425,32 @@ fn key_commands_report_missing_and_invalid_key_files() {
 }
 
 #[test]
+fn a_key_file_over_1_mib_is_invalid_key_and_one_of_exactly_1_mib_loads() {
+    // spec §3.4: the loader refuses a document over 1 MiB before parsing it, with invalid_key
+    // (too_large is for tokens and request bodies, §6.1).
+    let dir = tempdir();
+    let (keys, _) = keygen(dir.path(), "k.json", "hs256");
+    let doc = std::fs::read_to_string(&keys).unwrap();
+    let padded = |size: usize| {
+        let path = dir.path().join(format!("padded-{size}.json"));
+        std::fs::write(&path, format!("{doc}{}", " ".repeat(size - doc.len()))).unwrap();
+        path
+    };
+    let (at_cap, over) = (padded(1024 * 1024), padded(1024 * 1024 + 1));
+    tessera()
+        .args(["keys", "list"])
+        .arg(&at_cap)
+        .assert()
+        .success();
+    let a = tessera().args(["keys", "list"]).arg(&over).assert().code(1);
+    assert!(
+        stderr(&a).starts_with("error: invalid_key: "),
+        "{}",
+        stderr(&a)
+    );
+}
+
+#[test]
 fn round_trip_keygen_sign_verify_rotate_retire() {
     let dir = tempdir();
     let (keys, first) = keygen(dir.path(), "keys.json", "hs256");

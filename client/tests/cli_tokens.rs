@@ -864,6 +864,36 @@ fn two_tokens_on_stdin_are_malformed_with_a_message_that_is_true() {
     }
 }
 
+/// Several faults at once: `sign` reports the one spec §4 checks first (the active key, then
+/// iss/aud/sub, then the payload), as the mint vectors M-26 to M-31 pin for the library.
+#[test]
+fn sign_reports_the_refusal_spec_4_checks_first() {
+    let eddsa = fixture("eddsa");
+    let dir = tempdir();
+    let public = dir.path().join("public.json");
+    let out = tessera()
+        .args(["keys", "public"])
+        .arg(&eddsa.keys)
+        .assert()
+        .success();
+    std::fs::write(&public, stdout(&out)).unwrap();
+    let sign = |keys: &std::path::Path, iss: &str| {
+        let mut c = tessera();
+        c.arg("sign").arg("--keys").arg(keys).args([
+            "--iss",
+            iss,
+            "--aud",
+            "a",
+            "--payload",
+            "[18446744073709551616]",
+        ]);
+        c
+    };
+    fails_with(&mut sign(&public, "i"), "invalid_key", "");
+    fails_with(&mut sign(&eddsa.keys, ""), "invalid_config", "");
+    fails_with(&mut sign(&eddsa.keys, "i"), "bad_payload", "");
+}
+
 /// An integer beyond 64 bits in a payload would be rounded by the JSON reader (the CLI's own
 /// and a verifier's, spec §2.4): refused with a clear message instead of minted as another
 /// number. Integers that fit, floats, and big numbers inside strings are minted as given.

@@ -9,6 +9,8 @@ mod cli_keys;
 mod cli_tokens;
 // Hostile input: a 1 MiB (and an endless) token on stdin is refused with too_large.
 mod cli_hostile;
+// `tessera verify` over the spec's verification vectors.
+mod cli_vectors;
 // A hostile host: its text is printed with control characters escaped.
 mod cli_hostile_host;
 // The library alone: Debug output, answers no tessera host gives (from a fake host).

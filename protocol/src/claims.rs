@@ -92,9 +92,10 @@ pub(crate) struct RawClaims<'a, D> {
     pub(crate) dat: D,
 }
 
-/// The claims as minted, members in the spec's order.
+/// The claims as minted but `dat`, members in the spec's order; the minter appends `dat` in
+/// the minted form of spec §2.6 (`crate::minted_form`).
 #[derive(Serialize)]
-pub(crate) struct ClaimsOut<'a, T: ?Sized> {
+pub(crate) struct ClaimsOut<'a> {
     pub(crate) iss: &'a str,
     pub(crate) aud: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,5 +107,4 @@ pub(crate) struct ClaimsOut<'a, T: ?Sized> {
     pub(crate) jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) fpr: Option<&'a str>,
-    pub(crate) dat: &'a T,
 }

@@ -107,6 +107,54 @@ fn from_str_in_full<T: DeserializeOwned>(json: &str) -> Result<T, JsonRuleError>
     })
 }
 
+/// The first integer literal (no fraction, no exponent) in the JSON text `json` that lies
+/// outside `-2^63..=2^64-1`, or `None`. Strings are skipped (an escaped quote does not end one).
+///
+/// A verifier reads such an integer as a binary64 number (spec §2.4), not as the integer
+/// written, so a minter refuses one in a payload (spec §4 step 6) and a tool that reads JSON a
+/// person typed can name it.
+///
+/// ```
+/// use tessera_protocol::json_rules::first_integer_beyond_64_bits;
+///
+/// let text = r#"{"max": 18446744073709551615, "over": 18446744073709551616, "f": 1e30}"#;
+/// assert_eq!(first_integer_beyond_64_bits(text), Some("18446744073709551616"));
+/// assert_eq!(first_integer_beyond_64_bits(r#"["-9223372036854775809"]"#), None); // a string
+/// assert_eq!(first_integer_beyond_64_bits("[-9223372036854775808, 2.5e400]"), None);
+/// ```
+pub fn first_integer_beyond_64_bits(json: &str) -> Option<&str> {
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let literal = &json[start..i];
+                if !literal.contains(['.', 'e', 'E'])
+                    && literal.parse::<i64>().is_err()
+                    && literal.parse::<u64>().is_err()
+                {
+                    return Some(literal);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,7 @@ mod key;
 mod key_set;
 mod kid;
 mod mint;
+mod minted_form;
 mod object;
 mod payload_check;
 mod principal;

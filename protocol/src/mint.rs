@@ -13,6 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::json::MAX_TIME;
 use crate::key_set::KeySet;
+use crate::minted_form::write_dat;
 use crate::payload_check::check_payload;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN};
 use crate::verify::DEFAULT_MAX_LIFETIME;
@@ -495,14 +496,21 @@ impl<'a, T: Serialize + ?Sized> TokenBuilder<'a, T> {
             exp,
             jti,
             fpr: self.fpr,
-            dat: self.dat,
         };
-        serde_json::to_vec(&claims).map_err(|e| Error::BadPayload {
+        // The claims but `dat`, then `dat` in the minted form (spec §2.6): the same bytes for
+        // the same value, whatever member order or number spelling it was given in.
+        let refused = |e: serde_json::Error| Error::BadPayload {
             reason: format!(
                 "the payload does not serialize to JSON ({})",
                 crate::error::json_error_category(&e)
             ),
-        })
+        };
+        let mut out = serde_json::to_vec(&claims).map_err(refused)?;
+        out.pop(); // the closing brace
+        out.extend_from_slice(b",\"dat\":");
+        write_dat(self.dat, &mut out).map_err(refused)?;
+        out.push(b'}');
+        Ok(out)
     }
 }
 

@@ -3,8 +3,10 @@
 //! serde_json writes a NaN or infinite float as `null`, and writes an object with a repeated
 //! member name (two `#[serde(flatten)]` fields, a custom `Serialize`) as it comes. The first
 //! loses what the caller gave; the second makes a token every verifier refuses as malformed
-//! (spec §2.4). [`check_payload`] walks the payload once through a serializer that writes
-//! nothing and refuses both, so minting fails with `bad_payload` instead.
+//! (spec §2.4). An integer beyond 64 bits (an `i128`, a `u128`, a `RawValue`'s literal) would
+//! reach every verifier as a binary64 number, not as the integer given (spec §4 step 6).
+//! [`check_payload`] walks the payload once through a serializer that writes nothing and
+//! refuses all three, so minting fails with `bad_payload` instead.
 
 use std::fmt;
 
@@ -12,6 +14,7 @@ use serde::Serialize;
 use serde::ser::{self, Impossible};
 
 use crate::json::{MAX_CLAIMS_DEPTH, check_json_rules_within};
+use crate::json_rules::first_integer_beyond_64_bits;
 
 /// Checks `dat` before it is serialized into a token's claims; on failure, what is wrong in
 /// words (never the value).
@@ -22,7 +25,7 @@ pub(crate) fn check_payload<T: Serialize + ?Sized>(dat: &T) -> Result<(), &'stat
 
 /// Why a payload is refused.
 #[derive(Debug)]
-struct Refused(&'static str);
+pub(crate) struct Refused(&'static str);
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -41,8 +44,10 @@ impl ser::Error for Refused {
 const NOT_FINITE: &str = "the payload has a float that is NaN or infinite, which JSON cannot hold";
 const REPEATED: &str = "the payload repeats a member name in one object";
 const TOO_DEEP: &str = "the payload nests deeper than the 64 levels claims may have";
+const BEYOND_64_BITS: &str = "the payload has an integer outside -2^63..=2^64-1, which a verifier \
+                              would read as a binary64 number, not as the integer given";
 /// serde_json's marker for `RawValue`.
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+pub(crate) const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// A serializer that writes nothing: it visits every value, refusing non-finite floats and
 /// nesting beyond the levels of arrays and objects it has left (as serde_json writes them).
@@ -65,12 +70,10 @@ macro_rules! scalars {
             serialize_i16: i16,
             serialize_i32: i32,
             serialize_i64: i64,
-            serialize_i128: i128,
             serialize_u8: u8,
             serialize_u16: u16,
             serialize_u32: u32,
             serialize_u64: u64,
-            serialize_u128: u128,
             serialize_char: char,
         );
     };
@@ -107,6 +110,14 @@ impl ser::Serializer for Probe {
     /// Written as an array of numbers.
     fn serialize_bytes(self, _: &[u8]) -> Result<(), Refused> {
         self.inside(1).map(|_| ())
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<(), Refused> {
+        within_64_bits(i64::try_from(v).is_ok() || u64::try_from(v).is_ok())
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<(), Refused> {
+        within_64_bits(u64::try_from(v).is_ok())
     }
 
     fn serialize_f32(self, v: f32) -> Result<(), Refused> {
@@ -212,10 +223,18 @@ impl ser::Serializer for Probe {
 }
 
 /// The JSON text a `RawValue` holds (the string of its one field).
-fn raw_text<T: Serialize + ?Sized>(value: &T) -> Result<String, Refused> {
+pub(crate) fn raw_text<T: Serialize + ?Sized>(value: &T) -> Result<String, Refused> {
     let refused = |_| Refused("the payload's raw JSON text cannot be read");
     let quoted = serde_json::to_string(value).map_err(refused)?;
     serde_json::from_str(&quoted).map_err(refused)
+}
+
+fn within_64_bits(fits: bool) -> Result<(), Refused> {
+    if fits {
+        Ok(())
+    } else {
+        Err(Refused(BEYOND_64_BITS))
+    }
 }
 
 fn finite(is_finite: bool) -> Result<(), Refused> {
@@ -312,7 +331,8 @@ macro_rules! fields {
                 ) -> Result<(), Refused> {
                     if self.raw {
                         let text = raw_text(value)?;
-                        return check_json_rules_within(&text, self.values.0).map_err(Refused);
+                        check_json_rules_within(&text, self.values.0).map_err(Refused)?;
+                        return within_64_bits(first_integer_beyond_64_bits(&text).is_none());
                     }
                     self.add(name)?;
                     value.serialize(self.values)
@@ -329,7 +349,7 @@ fields!(SerializeStruct, SerializeStructVariant);
 
 /// A map key as the member name serde_json writes for it (strings, integers, chars, booleans,
 /// unit variants); `None` for keys it writes otherwise or refuses.
-struct KeyName;
+pub(crate) struct KeyName;
 
 /// Keys serde_json writes as their decimal text.
 macro_rules! decimal_key {
@@ -520,6 +540,28 @@ mod tests {
             check_payload(&BTreeMap::from([("k", f64::NAN)])),
         ] {
             assert!(refused.unwrap_err().contains("NaN or infinite"));
+        }
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_refused_as_numbers_and_as_raw_text() {
+        use serde_json::value::RawValue;
+        assert_eq!(check_payload(&(u128::from(u64::MAX))), Ok(()));
+        assert_eq!(check_payload(&(i128::from(i64::MIN))), Ok(()));
+        let raw = |text: &str| RawValue::from_string(text.to_owned()).unwrap();
+        assert_eq!(
+            check_payload(&raw(
+                r#"[18446744073709551615,-9223372036854775808,1e30,"1e99999"]"#
+            )),
+            Ok(())
+        );
+        for refused in [
+            check_payload(&(u128::from(u64::MAX) + 1)),
+            check_payload(&(i128::from(i64::MIN) - 1)),
+            check_payload(&vec![raw("18446744073709551616")]),
+            check_payload(&raw(r#"{"a":"x\"y","n":-9223372036854775809}"#)),
+        ] {
+            assert!(refused.unwrap_err().contains("2^64-1"));
         }
     }
 

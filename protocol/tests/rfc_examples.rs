@@ -170,9 +170,14 @@ fn rfc8037_a1_private_key_with_a_foreign_public_key_is_refused() {
     assert_eq!(err.code(), ErrorCode::InvalidKey);
 }
 
-/// Minted with the fixed HS256 test key at NOW with jti "AAAAAAAAAAAAAAAAAAAAAA"; if this
-/// changes, every deployed verifier would refuse old tokens: treat it as a breaking change.
-const PINNED: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6InRlc3NlcmErand0Iiwia2lkIjoiaHMxIn0.eyJpc3MiOiJpbnZlbnRyZWUiLCJhdWQiOiJwbHVnaW46c3RvY2stdG9vbHMvYWN0aW9uOnRyYW5zZmVyIiwic3ViIjoidXNlcjo0MiIsImlhdCI6MTc5MDAwMDAwMCwiZXhwIjoxNzkwMDAwMzAwLCJqdGkiOiJBQUFBQUFBQUFBQUFBQUFBQUFBQUFBIiwiZGF0Ijp7InBhcnRfaWQiOjEyMzQsImxvY2F0aW9uIjoiV0gtMDEvQS8zIiwicXR5IjoyNSwibW9kZSI6InRyYW5zZmVyIiwibm90ZSI6InJlc3RvY2sgZnJvbSBzdXBwbGllciBvcmRlciBQTy0yMjMxIn19.1Qg59NZAm3G9-orRN4cJYsW9MZYtEc-gRSFk87NkwdQ";
+/// Minted with the fixed HS256 test key at NOW with jti "AAAAAAAAAAAAAAAAAAAAAA", in the
+/// minted form of spec §2.6 (the payload struct's members sorted by name). If this changes, the
+/// minter no longer writes the spec's bytes (the mint vectors say where).
+const PINNED: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6InRlc3NlcmErand0Iiwia2lkIjoiaHMxIn0.eyJpc3MiOiJpbnZlbnRyZWUiLCJhdWQiOiJwbHVnaW46c3RvY2stdG9vbHMvYWN0aW9uOnRyYW5zZmVyIiwic3ViIjoidXNlcjo0MiIsImlhdCI6MTc5MDAwMDAwMCwiZXhwIjoxNzkwMDAwMzAwLCJqdGkiOiJBQUFBQUFBQUFBQUFBQUFBQUFBQUFBIiwiZGF0Ijp7ImxvY2F0aW9uIjoiV0gtMDEvQS8zIiwibW9kZSI6InRyYW5zZmVyIiwibm90ZSI6InJlc3RvY2sgZnJvbSBzdXBwbGllciBvcmRlciBQTy0yMjMxIiwicGFydF9pZCI6MTIzNCwicXR5IjoyNX19.2Z1zm92DTWbIkvi-Ejo2oWGT4Saf54YFNPlA07n94C0";
+
+/// The same token as minted before spec §2.6 fixed the member order of `dat` (the struct's
+/// field order): tokens minted then must keep verifying.
+const PINNED_FIELD_ORDER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6InRlc3NlcmErand0Iiwia2lkIjoiaHMxIn0.eyJpc3MiOiJpbnZlbnRyZWUiLCJhdWQiOiJwbHVnaW46c3RvY2stdG9vbHMvYWN0aW9uOnRyYW5zZmVyIiwic3ViIjoidXNlcjo0MiIsImlhdCI6MTc5MDAwMDAwMCwiZXhwIjoxNzkwMDAwMzAwLCJqdGkiOiJBQUFBQUFBQUFBQUFBQUFBQUFBQUFBIiwiZGF0Ijp7InBhcnRfaWQiOjEyMzQsImxvY2F0aW9uIjoiV0gtMDEvQS8zIiwicXR5IjoyNSwibW9kZSI6InRyYW5zZmVyIiwibm90ZSI6InJlc3RvY2sgZnJvbSBzdXBwbGllciBvcmRlciBQTy0yMjMxIn19.1Qg59NZAm3G9-orRN4cJYsW9MZYtEc-gRSFk87NkwdQ";
 
 #[test]
 fn pinned_token_is_minted_byte_identically_and_verifies() {
@@ -184,8 +189,10 @@ fn pinned_token_is_minted_byte_identically_and_verifies() {
         .mint_with_jti("AAAAAAAAAAAAAAAAAAAAAA")
         .unwrap();
     assert_eq!(token, PINNED);
-    let ok = verifier(&keys)
-        .verify::<Transfer>(PINNED, &expected())
-        .unwrap();
-    assert_eq!(ok.claims.dat, transfer());
+    for pinned in [PINNED, PINNED_FIELD_ORDER] {
+        let ok = verifier(&keys)
+            .verify::<Transfer>(pinned, &expected())
+            .unwrap();
+        assert_eq!(ok.claims.dat, transfer());
+    }
 }

@@ -33,6 +33,10 @@ pub(crate) struct Case {
     /// runner's JSON parser changing it (a repeated member name): written only when set.
     #[serde(rename = "keys-text", skip_serializing_if = "Option::is_none")]
     pub(crate) keys_text: Option<String>,
+    /// The key set as text built from a few parts (a document too large to write out, such
+    /// as one of 1 MiB): written only when set, with `keys` `null`.
+    #[serde(rename = "keys-build", skip_serializing_if = "Option::is_none")]
+    pub(crate) keys_build: Option<KeysBuild>,
     pub(crate) now: u64,
     pub(crate) iss: String,
     pub(crate) aud: String,
@@ -43,11 +47,61 @@ pub(crate) struct Case {
     pub(crate) token: String,
     /// Which kinds of token the verifying route accepts: "signed", "sealed" or "either".
     pub(crate) accept: &'static str,
+    /// Verifier options other than the defaults of spec §5.1: written only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) options: Option<Options>,
     #[serde(rename = "expect-fail")]
     pub(crate) expect_fail: bool,
     #[serde(rename = "expected-code")]
     pub(crate) expected_code: Option<&'static str>,
     pub(crate) payload: Option<Box<RawValue>>,
+}
+
+/// A key-set document as text: `head`, then `count` copies of `item` (each with every `{n}`
+/// replaced by its index, 0 to count − 1, in decimal) joined by `separator`, then `pad` spaces,
+/// then `tail`.
+#[derive(Serialize)]
+pub(crate) struct KeysBuild {
+    pub(crate) head: String,
+    pub(crate) item: String,
+    pub(crate) separator: String,
+    pub(crate) count: usize,
+    pub(crate) pad: usize,
+    pub(crate) tail: String,
+}
+
+impl KeysBuild {
+    /// The document the instructions describe.
+    pub(crate) fn text(&self) -> String {
+        let items: Vec<String> = (0..self.count)
+            .map(|n| self.item.replace("{n}", &n.to_string()))
+            .collect();
+        format!(
+            "{}{}{}{}",
+            self.head,
+            items.join(&self.separator),
+            " ".repeat(self.pad),
+            self.tail
+        )
+    }
+}
+
+/// Verifier options (spec §5.1) that differ from the defaults; absent ones keep theirs.
+#[derive(Clone, Copy, Default, Serialize)]
+pub(crate) struct Options {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_len: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) leeway: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_lifetime: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct MintFile<'a> {
+    name: &'a str,
+    description: &'a str,
+    tests: &'a [MintCase],
 }
 
 #[derive(Serialize)]
@@ -234,6 +288,19 @@ impl Builder {
             case.anonymous = true;
         }
     }
+    /// Gives the last case verifier options other than the defaults.
+    fn options(&mut self, options: Options) {
+        if let Some(case) = self.cases.last_mut() {
+            case.options = Some(options);
+        }
+    }
+    /// Gives the last case its key set as build instructions (`keys` becomes `null`).
+    fn keys_build(&mut self, build: KeysBuild) {
+        if let Some(case) = self.cases.last_mut() {
+            case.keys = raw("null");
+            case.keys_build = Some(build);
+        }
+    }
     fn ok(&mut self, desc: &str, keys: &KeySet, sub: Option<&str>, token: String, payload: &str) {
         self.push(
             desc,
@@ -339,6 +406,7 @@ impl Builder {
             description: desc.to_owned(),
             keys,
             keys_text: None,
+            keys_build: None,
             now,
             iss: ISS.to_owned(),
             aud: aud.to_owned(),
@@ -346,6 +414,7 @@ impl Builder {
             anonymous: false,
             token,
             accept: self.accept,
+            options: None,
             expect_fail: code.is_some(),
             expected_code: code,
             payload,
@@ -597,7 +666,136 @@ pub(crate) fn hs256_cases() -> Vec<Case> {
         ),
         "[-0.0,1.8446744073709552e19,-9.223372036854776e18]",
     );
+    // §2.4: an integer inside the 64-bit range is handed over exactly, as an integer, even
+    // where binary64 would round it (a parser that reads every number as a double fails).
+    let exact = "[9007199254740993,-9007199254740993,18446744073709551615,-9223372036854775808]";
+    b.ok(
+        "integers beyond 2^53 but inside the 64-bit range are handed over exactly",
+        &k,
+        Some(SUB),
+        forge_hs(
+            &hs_header("hs-a"),
+            &Claims::standard().set("dat", exact).text(),
+            "hs-a",
+        ),
+        exact,
+    );
+    // §2.4: whitespace and member order on input are the producer's choice; verifiers accept
+    // any (they check the signature over the bytes as received).
+    b.ok(
+        "header with whitespace between its members",
+        &k,
+        Some(SUB),
+        forge_hs(
+            "{ \"alg\" : \"HS256\",\n  \"typ\": \"tessera+jwt\",\t\"kid\":\"hs-a\" }\r\n",
+            &Claims::standard().text(),
+            "hs-a",
+        ),
+        REFERENCE,
+    );
+    b.ok(
+        "header members in the order kid, typ, alg",
+        &k,
+        Some(SUB),
+        forge_hs(
+            r#"{"kid":"hs-a","typ":"tessera+jwt","alg":"HS256"}"#,
+            &Claims::standard().text(),
+            "hs-a",
+        ),
+        REFERENCE,
+    );
+    let mut reordered = Claims::standard();
+    reordered.0.reverse();
+    let spaced = reordered
+        .text()
+        .replace(",\"", ", \"")
+        .replace("\":", "\" : ");
+    b.ok(
+        "claims in reverse order, with whitespace",
+        &k,
+        Some(SUB),
+        forge_hs(&hs_header("hs-a"), &spaced, "hs-a"),
+        REFERENCE,
+    );
+    // §3.4: a key set at both caps, 1024 keys and exactly 1 MiB, loads.
+    b.ok(
+        "a key set at both caps: 1024 keys in a document of exactly 1048576 bytes",
+        &k,
+        Some(SUB),
+        forge_hs(&hs_header("k0"), &Claims::standard().text(), "hs-a"),
+        REFERENCE,
+    );
+    b.keys_build(many_keys(1024, Some(1024 * 1024)));
+    // §5.1: options other than the defaults.
+    let five_min = mint(&k, NOW, Some(SUB), REFERENCE, 300);
+    b.ok_at(
+        "leeway 0: valid in the last second before exp",
+        &k,
+        NOW + 299,
+        Some(SUB),
+        five_min.clone(),
+        REFERENCE,
+    );
+    b.options(Options {
+        leeway: Some(0),
+        ..Options::default()
+    });
+    b.ok_at(
+        "leeway 300 (the largest): valid 299 s after exp",
+        &k,
+        NOW + 300 + 299,
+        Some(SUB),
+        five_min.clone(),
+        REFERENCE,
+    );
+    b.options(Options {
+        leeway: Some(300),
+        ..Options::default()
+    });
+    b.ok(
+        "maximum lifetime 600 s: a 600 s token",
+        &k,
+        Some(SUB),
+        mint(&k, NOW, Some(SUB), REFERENCE, 600),
+        REFERENCE,
+    );
+    b.options(Options {
+        max_lifetime: Some(600),
+        ..Options::default()
+    });
+    b.ok(
+        "length cap equal to the token's length",
+        &k,
+        Some(SUB),
+        five_min.clone(),
+        REFERENCE,
+    );
+    b.options(Options {
+        max_len: Some(five_min.len()),
+        ..Options::default()
+    });
     b.cases
+}
+
+/// Instructions for a key set of `count` HS256 keys `k0`, `k1`, … sharing the secret of
+/// `hs-a` (kids renamed in a migration may share one, spec §3.2), `k0` active, padded with
+/// spaces to `size` bytes when given.
+pub(crate) fn many_keys(count: usize, size: Option<usize>) -> KeysBuild {
+    let mut build = KeysBuild {
+        head: r#"{"keys":["#.to_owned(),
+        item: format!(
+            r#"{{"kty":"oct","kid":"k{{n}}","use":"sig","alg":"HS256","k":"{}"}}"#,
+            b64(hs_secret("hs-a"))
+        ),
+        separator: ",".to_owned(),
+        count,
+        pad: 0,
+        tail: r#"],"active":"k0"}"#.to_owned(),
+    };
+    if let Some(size) = size {
+        build.pad = size - build.text().len();
+    }
+    build
 }
 
 /// A payload of `levels` nested containers, objects and arrays in turn: with the claims
@@ -1434,7 +1632,171 @@ pub(crate) fn failure_cases() -> Vec<Case> {
         good.clone(),
         "expired",
     );
+    // §3.1: an Ed25519 signature whose S is not reduced (S + L, the same signature for a
+    // lenient verifier) is refused.
+    let ed_good = mint(&ke, NOW, Some(SUB), REFERENCE, 300);
+    let (ed_input, ed_sig) = ed_good.rsplit_once('.').expect("three segments");
+    let mut sig_bytes = URL_SAFE_NO_PAD.decode(ed_sig).expect("base64url");
+    add_group_order(&mut sig_bytes[32..]);
+    b.fail(
+        "Ed25519 signature with S + L instead of S (S >= L, non-canonical)",
+        &ke,
+        format!("{ed_input}.{}", b64(&sig_bytes)),
+        "bad_signature",
+    );
+    // §2.2, §2.4: the header is flat; any nesting, however deep, is malformed, never a crash.
+    let deep_kid = format!("{}{}", "[".repeat(2000), "]".repeat(2000));
+    b.fail(
+        "header whose kid is nested 2000 arrays deep",
+        &k,
+        fh(&format!(
+            r#"{{"alg":"HS256","typ":"tessera+jwt","kid":{deep_kid}}}"#
+        )),
+        "malformed",
+    );
+    b.fail(
+        "claims nested 2501 deep (dat 2500 arrays), far beyond the 64 levels",
+        &k,
+        f(&std
+            .clone()
+            .set("dat", &format!("{}{}", "[".repeat(2500), "]".repeat(2500)))),
+        "malformed",
+    );
+    // §3.4: nesting, count and size caps of a key set.
+    b.bad_key_set_text(
+        "invalid_key: a key set whose keys member is nested 5000 arrays deep",
+        &format!(r#"{{"keys":{}{}}}"#, "[".repeat(5000), "]".repeat(5000)),
+        good.clone(),
+    );
+    b.bad_key_set(
+        "invalid_key: a key set of 1025 keys, one more than the cap",
+        "null",
+        forge_hs(&hs_header("k0"), &std.text(), "hs-a"),
+    );
+    b.keys_build(many_keys(1025, None));
+    b.bad_key_set(
+        "invalid_key: a key set of one key, 1048577 bytes long (one byte over the cap)",
+        "null",
+        forge_hs(&hs_header("k0"), &std.text(), "hs-a"),
+    );
+    b.keys_build(many_keys(1, Some(1024 * 1024 + 1)));
+    // §5.1: options other than the defaults.
+    b.fail_at(
+        "leeway 0: expired at exp",
+        &k,
+        NOW + 300,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        "expired",
+    );
+    b.options(Options {
+        leeway: Some(0),
+        ..Options::default()
+    });
+    b.fail_at(
+        "leeway 300: expired 300 s after exp",
+        &k,
+        NOW + 600,
+        AUD,
+        Some(SUB),
+        good.clone(),
+        "expired",
+    );
+    b.options(Options {
+        leeway: Some(300),
+        ..Options::default()
+    });
+    b.fail(
+        "leeway 0: nbf one second in the future",
+        &k,
+        f(&std
+            .clone()
+            .set("nbf", &(NOW + 1).to_string())
+            .set("exp", &(NOW + 600).to_string())),
+        "not_yet_valid",
+    );
+    b.options(Options {
+        leeway: Some(0),
+        ..Options::default()
+    });
+    b.fail(
+        "maximum lifetime 599 s: a 600 s token",
+        &k,
+        f(&std.clone().set("exp", &(NOW + 600).to_string())),
+        "lifetime_too_long",
+    );
+    b.options(Options {
+        max_lifetime: Some(599),
+        ..Options::default()
+    });
+    b.fail(
+        "length cap one byte below the token's length",
+        &k,
+        good.clone(),
+        "too_large",
+    );
+    b.options(Options {
+        max_len: Some(good.len() - 1),
+        ..Options::default()
+    });
+    for (desc, options) in [
+        (
+            "invalid_config: leeway 301 s, above the largest",
+            Options {
+                leeway: Some(301),
+                ..Options::default()
+            },
+        ),
+        (
+            "invalid_config: maximum lifetime 0",
+            Options {
+                max_lifetime: Some(0),
+                ..Options::default()
+            },
+        ),
+        (
+            "invalid_config: length cap 0",
+            Options {
+                max_len: Some(0),
+                ..Options::default()
+            },
+        ),
+    ] {
+        b.fail(desc, &k, good.clone(), "invalid_config");
+        b.options(options);
+    }
+    // §2.2: an alg outside the table is unsupported_algorithm (step 6), a non-string alg
+    // malformed (step 3).
+    b.fail(
+        "alg \"\" (an empty string) on an HS256 key",
+        &k,
+        fh(r#"{"alg":"","typ":"tessera+jwt","kid":"hs-a"}"#),
+        "unsupported_algorithm",
+    );
+    b.fail(
+        "alg 256, a number",
+        &k,
+        fh(r#"{"alg":256,"typ":"tessera+jwt","kid":"hs-a"}"#),
+        "malformed",
+    );
     b.cases
+}
+
+/// Adds the Ed25519 group order L = 2^252 + 27742317777372353535851937790883648493 to the
+/// 32-byte little-endian scalar `s` (which stays below 2^256: s < L < 2^253).
+fn add_group_order(s: &mut [u8]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (byte, l) in s.iter_mut().zip(L) {
+        let sum = u16::from(*byte) + u16::from(l) + carry;
+        *byte = sum as u8;
+        carry = sum >> 8;
+    }
 }
 
 /// A key set of one verify-only Ed25519 key whose `x` is `x` (base64url).
@@ -1790,5 +2152,492 @@ pub(crate) fn files() -> Vec<(&'static str, String)> {
                 &sealed_cases(),
             ),
         ),
+        ("mint.json", {
+            let mut text = serde_json::to_string_pretty(&MintFile {
+                name: "mint",
+                description: "Minting: inputs with a fixed now, jti and IV, and the exact token or the refusal.",
+                tests: &mint_cases(),
+            })
+            .expect("mint cases serialize");
+            text.push('\n');
+            text
+        }),
     ]
+}
+
+// ---- mint vectors (spec §2.6, §4): inputs with a fixed now, jti and IV → the exact token ----
+
+/// One mint case, in the field order of `spec/vectors/README.md`.
+#[derive(Clone, Serialize)]
+pub(crate) struct MintCase {
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) keys: Box<RawValue>,
+    /// "signed" or "sealed".
+    pub(crate) kind: &'static str,
+    pub(crate) now: u64,
+    pub(crate) iss: String,
+    pub(crate) aud: String,
+    pub(crate) sub: Option<String>,
+    pub(crate) ttl: u64,
+    pub(crate) nbf: Option<u64>,
+    pub(crate) fpr: Option<String>,
+    pub(crate) jti: String,
+    /// The 12-byte IV of a sealed token, base64url; `null` for a signed one.
+    pub(crate) iv: Option<String>,
+    /// The payload as JSON text; the minter is handed the value it denotes.
+    #[serde(rename = "dat-text")]
+    pub(crate) dat_text: String,
+    /// Inputs given as the JSON text of a string, replacing the member of the same name: for
+    /// strings a vector file cannot hold (a lone surrogate). Written only when set.
+    #[serde(rename = "text-inputs", skip_serializing_if = "Option::is_none")]
+    pub(crate) text_inputs: Option<std::collections::BTreeMap<&'static str, String>>,
+    /// Minter options other than the defaults: written only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) options: Option<Options>,
+    /// The claims JSON exactly as minted; `null` for a failure case.
+    pub(crate) claims: Option<String>,
+    /// The exact token; `null` for a failure case.
+    pub(crate) token: Option<String>,
+    #[serde(rename = "expect-fail")]
+    pub(crate) expect_fail: bool,
+    #[serde(rename = "expected-code")]
+    pub(crate) expected_code: Option<&'static str>,
+}
+
+/// Runs one mint case (as it reads in a vector file) through the Rust minter:
+/// `Some(Ok(token))`, `Some(Err(code))`, or `None` when an input is a string that Rust's `str`
+/// cannot hold (a lone surrogate given in `text-inputs`).
+pub(crate) fn mint_outcome(case: &serde_json::Value) -> Option<Result<String, String>> {
+    let string = |name: &str| -> Option<Option<String>> {
+        match case.get("text-inputs").and_then(|t| t.get(name)) {
+            Some(text) => serde_json::from_str::<String>(text.as_str()?)
+                .ok()
+                .map(Some),
+            None => Some(case[name].as_str().map(str::to_owned)),
+        }
+    };
+    let (iss, aud, sub, fpr) = (
+        string("iss")?,
+        string("aud")?,
+        string("sub")?,
+        string("fpr")?,
+    );
+    let code = |e: tessera_protocol::Error| e.code().as_str().to_owned();
+    let option = |name: &str| case.get("options").and_then(|o| o.get(name)?.as_u64());
+    let run = || -> Result<String, String> {
+        let keys = KeySet::from_json(&case["keys"].to_string()).map_err(code)?;
+        let mut minter = Minter::new(Arc::new(keys), iss.clone().unwrap_or_default());
+        if let Some(max) = option("max_lifetime") {
+            minter = minter
+                .with_max_lifetime(std::time::Duration::from_secs(max))
+                .map_err(code)?;
+        }
+        if let Some(max) = option("max_len") {
+            minter = minter.with_max_len(max as usize).map_err(code)?;
+        }
+        // The payload is handed over as the value of its text: a RawValue keeps every
+        // literal (an integer beyond 64 bits included) for the minter to judge.
+        let dat: Box<RawValue> = serde_json::from_str(case["dat-text"].as_str().unwrap())
+            .expect("dat-text is JSON text");
+        let aud = aud.clone().unwrap_or_default();
+        let mut b = minter
+            .token(&aud)
+            .payload(&*dat)
+            .ttl(std::time::Duration::from_secs(
+                case["ttl"].as_u64().unwrap(),
+            ))
+            .issued_at(case["now"].as_u64().unwrap());
+        if let Some(sub) = &sub {
+            b = b.subject(sub);
+        }
+        if let Some(nbf) = case["nbf"].as_u64() {
+            b = b.not_before(nbf);
+        }
+        if let Some(fpr) = &fpr {
+            b = b.fingerprint(fpr);
+        }
+        let jti = case["jti"].as_str().unwrap();
+        if case["kind"] == "sealed" {
+            let iv = URL_SAFE_NO_PAD
+                .decode(case["iv"].as_str().unwrap())
+                .expect("base64url IV");
+            b.dangerous_seal_with(jti, iv.try_into().expect("12-byte IV"))
+                .map_err(code)
+        } else {
+            b.mint_with_jti(jti).map_err(code)
+        }
+    };
+    Some(run())
+}
+
+struct MintBuilder {
+    cases: Vec<MintCase>,
+}
+
+impl MintBuilder {
+    /// The reference inputs: HS256 key hs-a, signed, the reference payload, ttl 300.
+    fn base(desc: &str) -> MintCase {
+        MintCase {
+            name: String::new(),
+            description: desc.to_owned(),
+            keys: keys_json(&set(vec![hs("hs-a")], Some("hs-a"))),
+            kind: "signed",
+            now: NOW,
+            iss: ISS.to_owned(),
+            aud: AUD.to_owned(),
+            sub: Some(SUB.to_owned()),
+            ttl: 300,
+            nbf: None,
+            fpr: None,
+            jti: JTI.to_owned(),
+            iv: None,
+            dat_text: REFERENCE.to_owned(),
+            text_inputs: None,
+            options: None,
+            claims: None,
+            token: None,
+            expect_fail: false,
+            expected_code: None,
+        }
+    }
+
+    /// A case that mints; when `dat` is given, the claims must end with `"dat":` and it (the
+    /// minted form of §2.6, written out by hand here).
+    fn ok(&mut self, desc: &str, change: impl FnOnce(&mut MintCase), dat: Option<&str>) {
+        let mut case = Self::base(desc);
+        change(&mut case);
+        case.name = format!("M-{}", self.cases.len() + 1);
+        let value = serde_json::to_value(&case).expect("case serializes");
+        let token = match mint_outcome(&value) {
+            Some(Ok(token)) => token,
+            other => panic!("{}: the Rust minter gives {other:?}", case.name),
+        };
+        // The claims: of the token itself, or of its signed twin for a sealed one (same
+        // inputs, the set's active signing key).
+        let signed = if case.kind == "sealed" {
+            let mut twin = value;
+            twin["kind"] = "signed".into();
+            mint_outcome(&twin)
+                .and_then(Result::ok)
+                .expect("signed twin mints")
+        } else {
+            token.clone()
+        };
+        let claims = String::from_utf8(
+            URL_SAFE_NO_PAD
+                .decode(signed.split('.').nth(1).expect("three segments"))
+                .expect("base64url"),
+        )
+        .expect("UTF-8 claims");
+        if let Some(dat) = dat {
+            assert!(
+                claims.ends_with(&format!(r#""dat":{dat}}}"#)),
+                "{}: minted {claims}, the spec's form is {dat}",
+                case.name
+            );
+        }
+        case.claims = Some(claims);
+        case.token = Some(token);
+        self.cases.push(case);
+    }
+
+    /// A case refused with `code`; the Rust minter must agree (unless it cannot be handed the
+    /// inputs: a lone surrogate).
+    fn fail(&mut self, desc: &str, change: impl FnOnce(&mut MintCase), code: &'static str) {
+        let mut case = Self::base(desc);
+        change(&mut case);
+        case.name = format!("M-{}", self.cases.len() + 1);
+        case.expect_fail = true;
+        case.expected_code = Some(code);
+        let value = serde_json::to_value(&case).expect("case serializes");
+        match mint_outcome(&value) {
+            None => {}
+            Some(Err(got)) if got == code => {}
+            other => panic!(
+                "{}: expected {code}, the Rust minter gives {other:?}",
+                case.name
+            ),
+        }
+        self.cases.push(case);
+    }
+}
+
+/// A text input: the JSON text of a string that holds a lone surrogate.
+fn lone(
+    name: &'static str,
+    text: &str,
+) -> Option<std::collections::BTreeMap<&'static str, String>> {
+    Some(std::collections::BTreeMap::from([(name, text.to_owned())]))
+}
+
+/// All mint cases: successes (with the exact token) and refusals, with their order.
+pub(crate) fn mint_cases() -> Vec<MintCase> {
+    let mut b = MintBuilder { cases: Vec::new() };
+    let beyond = "18446744073709551616";
+    b.ok(
+        "HS256, reference payload given with its members unsorted: written sorted",
+        |_| {},
+        Some(
+            r#"{"location":"WH-01/A/3","mode":"transfer","note":"restock from supplier order PO-2231","part_id":1234,"qty":25}"#,
+        ),
+    );
+    b.ok(
+        "EdDSA, reference payload",
+        |c| c.keys = keys_json(&set(vec![ed("ed-a")], Some("ed-a"))),
+        None,
+    );
+    b.ok(
+        "no subject, null payload",
+        |c| {
+            c.sub = None;
+            c.dat_text = "null".to_owned();
+        },
+        Some("null"),
+    );
+    b.ok(
+        "a not-before later than iat, and a fingerprint",
+        |c| {
+            c.nbf = Some(NOW + 60);
+            c.fpr = Some("stock:1234:v7".to_owned());
+        },
+        None,
+    );
+    b.ok(
+        "a not-before equal to iat is not written",
+        |c| c.nbf = Some(NOW),
+        None,
+    );
+    b.ok(
+        "strings that need escapes, and some that must not be escaped",
+        |c| {
+            c.iss = "iss \"q\" \\ /".to_owned();
+            c.aud = "plugin:x/action:\u{e9}\u{2028}".to_owned();
+            c.sub = Some("user\t42\u{7f}".to_owned());
+            c.fpr = Some("\u{1f}\u{0}".to_owned());
+            c.dat_text = r#"["\"\\\/\b\f\n\r\t\u0000\u0001\u001f\u007f\u00e9\u2028\u2029\ud83d\ude9a","<>&'"]"#.to_owned();
+        },
+        Some("[\"\\\"\\\\/\\b\\f\\n\\r\\t\\u0000\\u0001\\u001f\u{7f}\u{e9}\u{2028}\u{2029}\u{1f69a}\",\"<>&'\"]"),
+    );
+    b.ok(
+        "numbers: integers exact, binary64 numbers in their one minted form",
+        |c| {
+            c.dat_text = "[0,-1,9007199254740993,18446744073709551615,-9223372036854775808,1.0,-0.0,0.1,1E2,100.00,2.5,1e15,1e16,1e21,1.5e300,5e-324,2.4703282292062328e-324,1e-5,1e-6,0.000001234,1.2345e-7,123456789.125,1.7976931348623157e308,12345678901234567890.0,9007199254740993.0,-7.25e-10]".to_owned();
+        },
+        Some(
+            "[0,-1,9007199254740993,18446744073709551615,-9223372036854775808,1.0,-0.0,0.1,100.0,100.0,2.5,1000000000000000.0,1e+16,1e+21,1.5e+300,5e-324,5e-324,0.00001,1e-6,1.234e-6,1.2345e-7,123456789.125,1.7976931348623157e+308,1.2345678901234567e+19,9007199254740992.0,-7.25e-10]",
+        ),
+    );
+    b.ok(
+        "member order inside dat: by code point (not UTF-16), at every depth; arrays keep theirs",
+        |c| {
+            c.dat_text = r#"{"b":1,"a":{"z":[{"y":1,"x":2}],"Z":0},"\ud83d\ude00":2,"\ue000":3,"":4,"é":5,"10":6,"9":7,"a\u0000":8,"A":9}"#.to_owned();
+        },
+        Some(
+            "{\"\":4,\"10\":6,\"9\":7,\"A\":9,\"a\":{\"Z\":0,\"z\":[{\"x\":2,\"y\":1}]},\"a\\u0000\":8,\"b\":1,\"\u{e9}\":5,\"\u{e000}\":3,\"\u{1f600}\":2}",
+        ),
+    );
+    b.ok(
+        "sealed with a fixed IV (claims as for a signed token)",
+        |c| {
+            c.keys = keys_json(&sealing_set(
+                vec![hs("hs-a"), enc("enc-a")],
+                Some("hs-a"),
+                Some("enc-a"),
+            ));
+            c.kind = "sealed";
+            c.iv = Some(b64(nonce(1)));
+        },
+        None,
+    );
+    b.ok(
+        "maximum lifetime 600 s: a 600 s token",
+        |c| {
+            c.ttl = 600;
+            c.options = Some(Options {
+                max_lifetime: Some(600),
+                ..Options::default()
+            });
+        },
+        None,
+    );
+    let reference_len = b.cases[0].token.as_ref().expect("minted").len();
+    b.ok(
+        "length cap equal to the token's length",
+        |c| {
+            c.options = Some(Options {
+                max_len: Some(reference_len),
+                ..Options::default()
+            });
+        },
+        None,
+    );
+    b.ok(
+        "claims nested 64 deep, the most a minter writes",
+        |c| c.dat_text = nested(63),
+        None,
+    );
+    // Refusals, one fault each.
+    b.fail(
+        "no active key",
+        |c| c.keys = raw(r#"{"keys":[]}"#),
+        "invalid_key",
+    );
+    b.fail(
+        "sealed, without an active sealing key",
+        |c| {
+            c.kind = "sealed";
+            c.iv = Some(b64(nonce(2)));
+        },
+        "invalid_key",
+    );
+    b.fail("empty iss", |c| c.iss = String::new(), "invalid_config");
+    b.fail(
+        "empty sub",
+        |c| c.sub = Some(String::new()),
+        "invalid_config",
+    );
+    b.fail("ttl 0", |c| c.ttl = 0, "invalid_config");
+    b.fail(
+        "ttl 86401 s, over the default maximum lifetime",
+        |c| c.ttl = 86_401,
+        "lifetime_too_long",
+    );
+    b.fail(
+        "an integer of 2^64 in dat: a verifier would read a binary64 number",
+        |c| c.dat_text = format!(r#"{{"n":{beyond}}}"#),
+        "bad_payload",
+    );
+    b.fail(
+        "an integer of -2^63 - 1 in dat",
+        |c| c.dat_text = "[-9223372036854775809]".to_owned(),
+        "bad_payload",
+    );
+    b.fail(
+        "an expiry after 9999-12-31T23:59:59Z",
+        |c| c.now = MAX_TIME - 100,
+        "invalid_config",
+    );
+    b.fail(
+        "a not-before earlier than iat",
+        |c| c.nbf = Some(NOW - 1),
+        "invalid_config",
+    );
+    b.fail(
+        "a fingerprint of 129 bytes",
+        |c| c.fpr = Some("f".repeat(129)),
+        "invalid_config",
+    );
+    b.fail(
+        "claims nested 65 deep",
+        |c| c.dat_text = nested(64),
+        "bad_payload",
+    );
+    b.fail(
+        "a token longer than the length cap",
+        |c| {
+            c.options = Some(Options {
+                max_len: Some(100),
+                ..Options::default()
+            });
+        },
+        "too_large",
+    );
+    // Several faults at once: the first in the order of §4 wins.
+    b.fail(
+        "order: a length cap of 0 and no active key (options first)",
+        |c| {
+            c.keys = raw(r#"{"keys":[]}"#);
+            c.options = Some(Options {
+                max_len: Some(0),
+                ..Options::default()
+            });
+        },
+        "invalid_config",
+    );
+    b.fail(
+        "order: no active key and an empty iss (the key first)",
+        |c| {
+            c.keys = raw(r#"{"keys":[]}"#);
+            c.iss = String::new();
+        },
+        "invalid_key",
+    );
+    b.fail(
+        "order: an empty aud and a ttl over the maximum lifetime (iss, aud, sub first)",
+        |c| {
+            c.aud = String::new();
+            c.ttl = 86_401;
+        },
+        "invalid_config",
+    );
+    b.fail(
+        "order: a ttl over the maximum lifetime and an integer beyond 64 bits (ttl first)",
+        |c| {
+            c.ttl = 86_401;
+            c.dat_text = beyond.to_owned();
+        },
+        "lifetime_too_long",
+    );
+    b.fail(
+        "order: a fingerprint of 129 bytes and an integer beyond 64 bits (fpr first)",
+        |c| {
+            c.fpr = Some("f".repeat(129));
+            c.dat_text = beyond.to_owned();
+        },
+        "invalid_config",
+    );
+    b.fail(
+        "order: an integer beyond 64 bits and a token over the length cap (dat first)",
+        |c| {
+            c.dat_text = beyond.to_owned();
+            c.options = Some(Options {
+                max_len: Some(10),
+                ..Options::default()
+            });
+        },
+        "bad_payload",
+    );
+    b.fail(
+        "a lone surrogate in a dat string",
+        |c| c.dat_text = r#"{"note":"a\ud800b"}"#.to_owned(),
+        "bad_payload",
+    );
+    b.fail(
+        "a lone surrogate in a dat member name",
+        |c| c.dat_text = r#"{"\udc00":1}"#.to_owned(),
+        "bad_payload",
+    );
+    b.fail(
+        "a number in dat that rounds to infinity",
+        |c| c.dat_text = "[1e400]".to_owned(),
+        "bad_payload",
+    );
+    b.fail(
+        "maximum lifetime 0",
+        |c| {
+            c.options = Some(Options {
+                max_lifetime: Some(0),
+                ..Options::default()
+            });
+        },
+        "invalid_config",
+    );
+    for name in ["iss", "aud", "sub", "fpr"] {
+        b.fail(
+            &format!("a lone surrogate in {name} (text-inputs)"),
+            |c| c.text_inputs = lone(name, r#""x\ud800""#),
+            "invalid_config",
+        );
+    }
+    b.fail(
+        "order: a lone surrogate in sub and an integer beyond 64 bits (sub first)",
+        |c| {
+            c.text_inputs = lone("sub", r#""\udfff""#);
+            c.dat_text = beyond.to_owned();
+        },
+        "invalid_config",
+    );
+    b.fail("empty aud", |c| c.aud = String::new(), "invalid_config");
+    b.cases
 }

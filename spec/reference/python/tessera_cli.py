@@ -58,7 +58,8 @@ def main(argv=None):
             key_set = ref.load_key_set(f.read())
         if args.command == "mint":
             try:
-                dat = ref.parse_json(args.payload.encode("utf-8", "surrogateescape"))
+                dat = ref.parse_json(args.payload.encode("utf-8", "surrogateescape"),
+                                     exact_integers=True)  # mint() refuses those beyond 64 bits
             except (ValueError, RecursionError, OverflowError):
                 _out("error: --payload is not strict JSON", sys.stderr)
                 return 2

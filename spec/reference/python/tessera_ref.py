@@ -115,14 +115,23 @@ def _int_or_float(text):
         return _finite_float(text)
     return value
 
-def parse_json(data):
+def _exact_int(text):
+    # For a minter's input (spec 4 step 6): an integer beyond 64 bits stays an integer, which
+    # mint() refuses, instead of becoming the binary64 number a verifier would read. -0 is -0.0.
+    value = int(text)
+    return _finite_float(text) if text.startswith("-") and value == 0 else value
+
+def parse_json(data, exact_integers=False):
     """Strict RFC 8259 JSON from bytes: UTF-8 only (no BOM, no invalid or overlong sequences),
-    no duplicate member names at any depth, no NaN/Infinity, no lone surrogate escapes."""
+    no duplicate member names at any depth, no NaN/Infinity, no lone surrogate escapes.
+    Integers beyond 64 bits are read as a verifier reads them (binary64), or with
+    `exact_integers=True` as the integers written (for text a minter is handed)."""
     if data.startswith(b"\xef\xbb\xbf"):
         raise ValueError("byte order mark")
     text = data.decode("utf-8")  # strict: refuses invalid, overlong and surrogate byte sequences
     value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
-                       parse_float=_finite_float, parse_int=_int_or_float)
+                       parse_float=_finite_float,
+                       parse_int=_exact_int if exact_integers else _int_or_float)
     json.dumps(value, ensure_ascii=False).encode("utf-8")  # "\ud800" parses; encoding refuses it
     return value
 
@@ -147,6 +156,62 @@ def _depth(value):
 
 def _compact(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+def _has_lone_surrogate(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+def _minted_double(value):
+    """A finite float in the minted form (spec 2.6, item 6): repr's shortest digits, laid out
+    plainly from 1e-5 up to below 1e16, with an exponent (e+16, e-6) outside that."""
+    if not math.isfinite(value):
+        raise ValueError("NaN and infinity are not JSON")
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    k = len(whole) + int(exponent or 0) - (len(whole + fraction) - len(digits))  # 0.digits x 10^k
+    digits = digits.rstrip("0")
+    n, sign = len(digits), "-" if value < 0 else ""
+    if n <= k <= 16:
+        return sign + digits + "0" * (k - n) + ".0"
+    if 0 < k <= 16:
+        return sign + digits[:k] + "." + digits[k:]
+    if -5 < k <= 0:
+        return sign + "0." + "0" * -k + digits
+    rest = "." + digits[1:] if n > 1 else ""
+    return f"{sign}{digits[0]}{rest}e{'+' if k > 0 else '-'}{abs(k - 1)}"
+
+def _minted(value):
+    """JSON text of a payload value in the minted form (spec 2.6): no whitespace, object
+    members sorted by code point, integers in -2^63..=2^64-1 exact, floats as _minted_double.
+    ValueError or TypeError for what a token cannot carry."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        if not -2**63 <= value < 2**64:  # a verifier would read a binary64 number (spec 4 step 6)
+            raise ValueError("an integer beyond 64 bits")
+        return str(int(value))
+    if isinstance(value, float):
+        return _minted_double(float(value))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_minted(item) for item in value) + "]"
+    if isinstance(value, dict):
+        members = {}
+        for name, item in value.items():  # integer keys are written as their decimal text
+            name = str(int(name)) if isinstance(name, int) and not isinstance(name, bool) else name
+            if not isinstance(name, str) or name in members:
+                raise ValueError("a member name that is not a string, or repeated")
+            members[name] = item
+        return "{" + ",".join(json.dumps(name, ensure_ascii=False) + ":" + _minted(members[name])
+                              for name in sorted(members)) + "}"
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 def _is_time(value):
     return type(value) is int and 0 <= value <= MAX_TIME  # bool is not int here; floats refused
@@ -331,10 +396,14 @@ def _signature_ok(key, signing_input, signature):
 # ---- minting ----
 
 def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr=None,
-         max_len=8192, max_lifetime=86400, sealed=False):
+         max_len=8192, max_lifetime=86400, sealed=False, iv=None):
     """A token signed with the active key or, with `sealed=True`, sealed (JWE dir + A256GCM)
-    with the active sealing key. TesseraError for a lifetime, expiry, nbf, fpr or payload the
-    profile refuses; ValueError for arguments of the wrong type."""
+    with the active sealing key, written in the minted form (spec 2.6). TesseraError for a
+    lifetime, expiry, nbf, fpr or payload the profile refuses, checked in the order of spec 4;
+    ValueError for arguments of the wrong type. `jti` and `iv` (12 bytes) are for test
+    vectors only: a real token's are random, and an IV never repeats under one key."""
+    if not (type(max_len) is int and max_len > 0 and type(max_lifetime) is int and max_lifetime > 0):
+        raise TesseraError("invalid_config", "max_len and max_lifetime are positive integers")
     kid = key_set.active_sealing if sealed else key_set.active
     key = key_set.keys.get(kid) if kid is not None else None
     if key is None:
@@ -345,10 +414,11 @@ def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr
     if not iss or not aud or sub == "":
         raise TesseraError("invalid_config", "the issuer, the audience and a subject, when given, "
                                              "are not empty")
+    if any(_has_lone_surrogate(v) for v in (iss, aud, sub) if v is not None):
+        raise TesseraError("invalid_config", "the issuer, the audience and the subject are Unicode "
+                                             "text (no lone surrogate)")
     if type(now) is not int or now < 0 or type(ttl) is not int:
         raise ValueError("now must be a non-negative integer time and ttl an integer")
-    if not (type(max_len) is int and max_len > 0 and type(max_lifetime) is int and max_lifetime > 0):
-        raise TesseraError("invalid_config", "max_len and max_lifetime are positive integers")
     if ttl <= 0:
         raise TesseraError("invalid_config", "a token's ttl is at least 1 second")
     if ttl > max_lifetime:
@@ -360,24 +430,25 @@ def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr
         nbf = None  # omitted when equal to iat
     if nbf is not None and not (type(nbf) is int and now < nbf < exp):
         raise TesseraError("invalid_config", "nbf must be an integer with iat < nbf < exp")
-    if fpr is not None and not (isinstance(fpr, str) and 1 <= len(fpr.encode("utf-8")) <= 128):
+    if fpr is not None and not (isinstance(fpr, str) and not _has_lone_surrogate(fpr)
+                                and 1 <= len(fpr.encode("utf-8")) <= 128):
         raise TesseraError("invalid_config", "fpr must be a string of 1..=128 UTF-8 bytes")
     jti = b64e(secrets.token_bytes(16)) if jti is None else jti
     if not isinstance(jti, str):
         raise ValueError("jti must be a string")
     values = {"iss": iss, "aud": aud, "sub": sub, "iat": now, "nbf": nbf, "exp": exp,
-              "jti": jti, "fpr": fpr}
-    claims = {n: values[n] for n in CLAIM_ORDER[:-1] if values[n] is not None}
-    claims["dat"] = dat
-    try:  # NaN, lone surrogates, non-JSON types; {1: .., "1": ..} would repeat a member name
-        claims_json = _compact(claims).encode("utf-8")
-        parse_json(claims_json)
+              "jti": jti, "fpr": fpr, "dat": dat}
+    names = [n for n in CLAIM_ORDER if n == "dat" or values[n] is not None]
+    try:  # NaN, lone surrogates, non-JSON types, integers beyond 64 bits; {1: .., "1": ..}
+        claims_json = ("{" + ",".join(f'"{n}":' + _minted(values[n]) for n in names)
+                       + "}").encode("utf-8")
+        claims = parse_json(claims_json)
     except (ValueError, TypeError, RecursionError):
         raise TesseraError("bad_payload", "the payload does not serialize to strict JSON") from None
     if _depth(claims) > MAX_CLAIMS_DEPTH:
         raise TesseraError("bad_payload", "the claims would nest deeper than 64 levels")
     if sealed:
-        token = _seal(key, claims_json)
+        token = _seal(key, claims_json, iv)
     else:
         header = {"alg": key.alg, "typ": TYP, "kid": key.kid}
         signing_input = b64e(_compact(header).encode("utf-8")) + "." + b64e(claims_json)
@@ -386,14 +457,18 @@ def mint(key_set, iss, aud, dat, now, ttl=300, sub=None, jti=None, nbf=None, fpr
         raise TesseraError("too_large", f"the token would be {len(token)} bytes; the limit is {max_len}")
     return token
 
-def _seal(key, claims_json):
+def _seal(key, claims_json, iv=None):
     """JWE compact: header . (empty encrypted key) . IV . ciphertext . tag. The AAD is the
-    ASCII of the first segment. The nonce is fresh and random for every token: AES-GCM loses
-    confidentiality and integrity if a nonce ever repeats under one key."""
+    ASCII of the first segment. The nonce is fresh and random for every token (a given `iv`
+    is for test vectors only): AES-GCM loses confidentiality and integrity if a nonce ever
+    repeats under one key."""
     _need_aesgcm()
     header = {**SEALED_HEADER, "typ": TYP, "kid": key.kid}  # minted order: alg, enc, typ, kid
     protected = b64e(_compact(header).encode("utf-8"))
-    iv = secrets.token_bytes(IV_LEN)
+    if iv is None:
+        iv = secrets.token_bytes(IV_LEN)
+    elif not (isinstance(iv, bytes) and len(iv) == IV_LEN):
+        raise ValueError("an IV is 12 bytes")
     sealed = _AESGCM(key.secret).encrypt(iv, claims_json, protected.encode("ascii"))
     ciphertext, tag = sealed[:-TAG_LEN], sealed[-TAG_LEN:]
     return ".".join((protected, "", b64e(iv), b64e(ciphertext), b64e(tag)))

@@ -766,6 +766,74 @@ class Keys(unittest.TestCase):
                 self.assertEqual(cm.exception.code, code)
 
 
+class MintedForm(unittest.TestCase):
+    """Spec 2.6 and 4: the bytes a minter writes, and which refusal wins."""
+
+    def mint_code(self, *args, **kw):
+        with self.assertRaises(TesseraError) as cm:
+            ref.mint(*args, **kw)
+        return cm.exception.code
+
+    def claims_of(self, dat):
+        tok = ref.mint(KEYS, ISS, AUD, dat, NOW, jti="j")
+        return ref.b64d(tok.split(".")[1]).decode()
+
+    def test_doubles_have_one_layout_and_read_back_exactly(self):
+        for value, text in [(0.0, "0.0"), (-0.0, "-0.0"), (100.0, "100.0"), (0.1, "0.1"),
+                            (1e15, "1000000000000000.0"), (1e16, "1e+16"), (1e-5, "0.00001"),
+                            (1.234e-6, "1.234e-6"), (5e-324, "5e-324"), (-7.25e-10, "-7.25e-10"),
+                            (1.7976931348623157e308, "1.7976931348623157e+308")]:
+            self.assertEqual(ref._minted_double(value), text)
+        rng = __import__("random").Random(19)
+        for _ in range(20000):
+            value = __import__("struct").unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+            if value != value or value in (float("inf"), float("-inf")):
+                continue
+            text = ref._minted_double(value)
+            self.assertEqual(float(text).hex(), value.hex(), text)
+            self.assertTrue("." in text or "e" in text, text)
+
+    def test_dat_members_are_sorted_by_code_point_at_every_depth(self):
+        dat = {"b": 1, "\U0001f600": 2, "\ue000": 3, "a": {"z": 0, "Z": [{"y": 1, "x": 2}]}, 10: 4}
+        self.assertTrue(self.claims_of(dat).endswith(
+            '"dat":{"10":4,"a":{"Z":[{"x":2,"y":1}],"z":0},"b":1,"\ue000":3,"\U0001f600":2}}'))
+        self.assertEqual(self.mint_code(KEYS, ISS, AUD, {1: 1, "1": 2}, NOW), "bad_payload")
+
+    def test_integers_beyond_64_bits_are_refused_not_rounded(self):
+        self.assertIn('"dat":[18446744073709551615,-9223372036854775808]',
+                      self.claims_of([2**64 - 1, -2**63]))
+        for dat in ([2**64], {"n": -2**63 - 1}, 10**30):
+            self.assertEqual(self.mint_code(KEYS, ISS, AUD, dat, NOW), "bad_payload")
+
+    def test_lone_surrogates_in_iss_aud_sub_fpr_are_invalid_config_in_dat_bad_payload(self):
+        lone = "x\ud800"
+        for kw in ({"iss": lone}, {"aud": lone}, {"sub": lone}, {"fpr": lone}):
+            args = {"iss": ISS, "aud": AUD, "sub": None, "fpr": None, **kw}
+            self.assertEqual(self.mint_code(KEYS, args["iss"], args["aud"], None, NOW,
+                                            sub=args["sub"], fpr=args["fpr"]), "invalid_config")
+        self.assertEqual(self.mint_code(KEYS, ISS, AUD, [lone], NOW), "bad_payload")
+        self.assertEqual(self.mint_code(KEYS, ISS, AUD, {lone: 1}, NOW), "bad_payload")
+
+    def test_the_first_refusal_in_the_order_of_spec_4_wins(self):
+        no_key = ref.load_key_set({"keys": []})
+        self.assertEqual(self.mint_code(no_key, ISS, AUD, None, NOW, max_len=0), "invalid_config")
+        self.assertEqual(self.mint_code(no_key, "", AUD, None, NOW), "invalid_key")
+        self.assertEqual(self.mint_code(KEYS, ISS, "", None, NOW, ttl=86401), "invalid_config")
+        self.assertEqual(self.mint_code(KEYS, ISS, AUD, [2**64], NOW, ttl=86401), "lifetime_too_long")
+        self.assertEqual(self.mint_code(KEYS, ISS, AUD, [2**64], NOW, fpr="f" * 129), "invalid_config")
+        self.assertEqual(self.mint_code(KEYS, ISS, AUD, [2**64], NOW, max_len=10), "bad_payload")
+        self.assertEqual(self.mint_code(KEYS, ISS, AUD, None, NOW, sub="\udfff", fpr="f" * 129),
+                         "invalid_config")
+
+    @unittest.skipUnless(HAVE_AES, "needs cryptography")
+    def test_a_given_iv_makes_a_sealed_token_reproducible_and_must_be_12_bytes(self):
+        seal = lambda iv: ref.mint(SEALING_KEYS, ISS, AUD, {"n": 1}, NOW, jti="j", sealed=True, iv=iv)
+        self.assertEqual(seal(IV), seal(IV))
+        self.assertEqual(seal(IV).split(".")[2], b64(IV))
+        with self.assertRaises(ValueError):
+            seal(b"short")
+
+
 class Cli(unittest.TestCase):
     def run_cli(self, *args):
         return subprocess.run([sys.executable, str(HERE / "tessera_cli.py"), *args],
@@ -795,6 +863,13 @@ class Cli(unittest.TestCase):
             self.assertEqual(self.run_cli("verify", *common, now_default.stdout.strip()).stdout, "null\n")
             self.assertEqual(self.run_cli("mint", *common, "--ttl", "86401").returncode, 1)
             self.assertEqual(self.run_cli("mint", *common, "--payload", '{"a":1,"a":2}').returncode, 2)
+            # Spec 4 step 6: an integer beyond 64 bits is refused, never minted as a binary64.
+            beyond = self.run_cli("mint", *common, "--payload", '[1, 18446744073709551616]')
+            self.assertEqual(beyond.returncode, 1, beyond.stdout)
+            self.assertTrue(beyond.stderr.startswith("error: bad_payload: "), beyond.stderr)
+            signed_zero = self.run_cli("mint", *common, "--now", str(NOW), "--payload", "[-0, 1E2]")
+            self.assertEqual(verify(signed_zero.stdout.strip(), sub=None)["dat"], [-0.0, 100.0])
+            self.assertIn('"dat":[-0.0,100.0]', ref.b64d(signed_zero.stdout.split(".")[1]).decode())
             self.assertEqual(self.run_cli("verify", *common).returncode, 2)
             # Without an active sealing key, --sealed is refused.
             no_sealing = self.run_cli("mint", *common, "--sealed")
@@ -883,6 +958,22 @@ class Runner(unittest.TestCase):
             code, out = self.run_main(empty)
             self.assertEqual(code, 1)
             self.assertIn("no vector cases found", out)
+
+    def test_a_file_named_mint_runs_through_mint_and_compares_the_token_byte_for_byte(self):
+        case = {"name": "M-x", "keys": key_set_json(), "kind": "signed", "now": NOW, "iss": ISS,
+                "aud": AUD, "sub": SUB, "ttl": 300, "nbf": None, "fpr": None, "jti": "j", "iv": None,
+                "dat-text": '{"b": 1, "a": 2.50}', "expect-fail": False, "expected-code": None}
+        minted = ref.mint(KEYS, ISS, AUD, {"a": 2.5, "b": 1}, NOW, sub=SUB, jti="j")
+        refused = {**case, "name": "M-y", "dat-text": "[18446744073709551616]", "expect-fail": True,
+                   "expected-code": "bad_payload"}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "mint.json")
+            for tok, code, summary in [(minted, 0, "2 passed, 0 failed"),
+                                       (minted[:-1] + "A", 1, "1 passed, 1 failed")]:
+                path.write_text(json.dumps({"name": "mint", "tests": [{**case, "token": tok}, refused]}))
+                got, out = self.run_main(str(path))
+                self.assertEqual(got, code, out)
+                self.assertIn(summary, out)
 
     def test_default_directory_is_relative_to_the_script(self):
         self.assertEqual(run_vectors.DEFAULT_DIR, HERE.parent.parent / "vectors")

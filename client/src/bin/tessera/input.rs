@@ -61,9 +61,14 @@ fn read_stdin() -> Result<String, Failure> {
 }
 
 /// Reads a small text file (a key file, a payload given as `@file`), refusing files over `limit`
-/// bytes. The file is opened by `path` itself (a name need not be UTF-8); messages show it
-/// through [`Path::display`].
-pub(crate) fn small_file(path: &Path, what: &str, limit: usize) -> Result<String, Failure> {
+/// bytes with the code `too_big` (a key file's is `invalid_key`, spec §3.4). The file is opened
+/// by `path` itself (a name need not be UTF-8); messages show it through [`Path::display`].
+pub(crate) fn small_file(
+    path: &Path,
+    what: &str,
+    limit: usize,
+    too_big: &'static str,
+) -> Result<String, Failure> {
     let path_shown = path.display();
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::io(format!("cannot open the {what} file {path_shown}: {e}")))?;
@@ -73,7 +78,7 @@ pub(crate) fn small_file(path: &Path, what: &str, limit: usize) -> Result<String
         .map_err(|e| Failure::io(format!("cannot read the {what} file {path_shown}: {e}")))?;
     if buf.len() > limit {
         return Err(Failure::new(
-            "too_large",
+            too_big,
             format!("the {what} file {path_shown} is larger than {limit} bytes"),
         ));
     }

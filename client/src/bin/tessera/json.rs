@@ -2,6 +2,7 @@
 //! named twice in one object is refused instead of silently keeping only its last value.
 
 use serde_json::Value;
+use tessera_protocol::json_rules::first_integer_beyond_64_bits;
 
 use crate::failure::Failure;
 
@@ -35,43 +36,17 @@ pub(crate) fn parse_given(text: &str, origin: &str, code: &'static str) -> Resul
     Ok(value)
 }
 
-/// The first integer literal (no fraction, no exponent) in the JSON text `text` that fits
-/// neither `i64` nor `u64`, shortened for a message; `None` when every integer fits. Strings
-/// are skipped (an escaped quote does not end one).
+/// The first integer literal in the JSON text `text` beyond 64 bits
+/// ([`first_integer_beyond_64_bits`]), shortened for a message.
 fn integer_beyond_64_bits(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                while i < bytes.len()
-                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                {
-                    i += 1;
-                }
-                let literal = &text[start..i];
-                let integer = !literal.contains(['.', 'e', 'E']);
-                if integer && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
-                    let shown: String = literal.chars().take(40).collect();
-                    return Some(if shown.len() < literal.len() {
-                        format!("{shown}…")
-                    } else {
-                        shown
-                    });
-                }
-            }
-            _ => i += 1,
+    first_integer_beyond_64_bits(text).map(|literal| {
+        let shown: String = literal.chars().take(40).collect();
+        if shown.len() < literal.len() {
+            format!("{shown}…")
+        } else {
+            shown
         }
-    }
-    None
+    })
 }
 
 /// The members repeated within one JSON object anywhere in `bytes` (JSON text), as JSON

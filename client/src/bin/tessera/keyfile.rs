@@ -4,13 +4,14 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use tessera_protocol::KeySet;
+use tessera_protocol::{KeySet, MAX_KEY_SET_BYTES};
 
 use crate::failure::Failure;
 use crate::input;
 
-/// The largest key file read, in bytes (a key set of hundreds of keys fits easily).
-const MAX_KEY_FILE: usize = 1024 * 1024;
+/// The largest key file read, in bytes: the protocol's cap on a key-set document (a key set
+/// of hundreds of keys fits easily). A larger file is `invalid_key`, as spec §3.4 says.
+const MAX_KEY_FILE: usize = MAX_KEY_SET_BYTES;
 
 /// Loads a key set from a JWK Set file.
 pub(crate) fn load(path: &Path) -> Result<KeySet, Failure> {
@@ -32,7 +33,7 @@ fn read_set(
     parse: fn(&str) -> Result<KeySet, tessera_protocol::Error>,
 ) -> Result<KeySet, Failure> {
     let shown = path.display();
-    let text = input::small_file(path, file_kind, MAX_KEY_FILE)?;
+    let text = input::small_file(path, file_kind, MAX_KEY_FILE, "invalid_key")?;
     parse(&text).map_err(|e| {
         Failure::new(
             e.code().as_str(),

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-use tessera_protocol::Minter;
+use serde_json::value::RawValue;
+use tessera_protocol::{ErrorCode, Minter};
 
 use crate::failure::{Failure, print};
 use crate::{input, json, keyfile, time};
@@ -48,22 +48,27 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
-    let payload = match args.payload.as_deref() {
-        None => Value::Null,
-        Some(text) => {
-            let (text, origin) = match text.strip_prefix('@') {
-                Some(path) => (
-                    input::small_file(Path::new(path), "payload", MAX_PAYLOAD_FILE)?,
-                    format!("the payload file {path}"),
-                ),
-                None => (text.to_owned(), "the --payload value".to_owned()),
-            };
-            json::parse_given(&text, &origin, "bad_payload")?
-        }
+    let given = match args.payload.as_deref() {
+        None => None,
+        Some(text) => Some(match text.strip_prefix('@') {
+            Some(path) => (
+                input::small_file(Path::new(path), "payload", MAX_PAYLOAD_FILE, "too_large")?,
+                format!("the payload file {path}"),
+            ),
+            None => (text.to_owned(), "the --payload value".to_owned()),
+        }),
     };
     let keys = keyfile::load(&args.keys)?;
+    // The payload goes to the minter as the text given (a RawValue), so that the minter checks
+    // it where spec §4 puts it: after the active key, iss, aud, sub, ttl, nbf and fpr. Text that
+    // is not JSON at all has no value to mint and is refused at once.
+    let payload: Box<RawValue> = match &given {
+        None => RawValue::from_string("null".to_owned()).map_err(|_| not_json("null"))?,
+        Some((text, origin)) => serde_json::from_str(text)
+            .map_err(|_| explain_payload(text, origin, not_json(origin)))?,
+    };
     let minter = Minter::new(Arc::new(keys), args.iss.as_str());
-    let mut builder = minter.token(&args.aud).payload(&payload).ttl(args.ttl);
+    let mut builder = minter.token(&args.aud).payload(&*payload).ttl(args.ttl);
     if let Some(sub) = &args.sub {
         builder = builder.subject(sub);
     }
@@ -73,10 +78,30 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     if let Some(now) = args.now {
         builder = builder.issued_at(now);
     }
-    let token = if args.seal {
-        builder.seal()?
+    let minted = if args.seal {
+        builder.seal()
     } else {
-        builder.mint()?
+        builder.mint()
     };
+    let token = minted.map_err(|e| match &given {
+        // The minter says what is wrong; the CLI's own reading names where (the repeated
+        // member, the integer literal beyond 64 bits).
+        Some((text, origin)) if e.code() == ErrorCode::BadPayload => {
+            explain_payload(text, origin, Failure::from(e))
+        }
+        _ => Failure::from(e),
+    })?;
     print(&token)
+}
+
+/// The refusal of payload text that does not parse.
+fn not_json(origin: &str) -> Failure {
+    Failure::new("bad_payload", format!("{origin} is not valid JSON"))
+}
+
+/// The CLI's reading of a refused payload text, which names the fault's place, else `fallback`.
+fn explain_payload(text: &str, origin: &str, fallback: Failure) -> Failure {
+    json::parse_given(text, origin, "bad_payload")
+        .err()
+        .unwrap_or(fallback)
 }
