@@ -1,9 +1,12 @@
 //! The claims of a tessera token, and their wire forms.
 
-use serde::Serialize;
-use serde::de::{Deserialize, Deserializer};
+use std::borrow::Cow;
+use std::fmt;
 
-use crate::json::{CowStr, StrOrOther, Time};
+use serde::Serialize;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::json::validator::{CowStr, claim_value};
 
 /// The verified claims of a token, with the application payload `dat` typed as `T`.
 ///
@@ -93,7 +96,7 @@ pub(crate) struct RawClaims<'a, D> {
 }
 
 /// The claims as minted but `dat`, members in the spec's order; the minter appends `dat` in
-/// the minted form of spec §2.6 (`crate::minted_form`).
+/// the minted form of spec §2.6 (`crate::json::minted_form`).
 #[derive(Serialize)]
 pub(crate) struct ClaimsOut<'a> {
     pub(crate) iss: &'a str,
@@ -107,4 +110,84 @@ pub(crate) struct ClaimsOut<'a> {
     pub(crate) jti: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) fpr: Option<&'a str>,
+}
+
+/// A claim that must be a string to match, but whose other shapes (arrays, numbers, objects)
+/// are a *mismatch* rather than a syntax error: `iss` and `aud` arrays give `wrong_issuer` /
+/// `wrong_audience`, as the profile says.
+pub(crate) enum StrOrOther<'a> {
+    Str(Cow<'a, str>),
+    Other,
+}
+
+impl StrOrOther<'_> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            StrOrOther::Str(s) => Some(s),
+            StrOrOther::Other => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for StrOrOther<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = StrOrOther<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<StrOrOther<'a>, E> {
+                Ok(StrOrOther::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<StrOrOther<'a>, E> {
+                Ok(StrOrOther::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<StrOrOther<'a>, E> {
+                Ok(StrOrOther::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<StrOrOther<'a>, E> {
+                Ok(StrOrOther::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<StrOrOther<'a>, E> {
+                Ok(StrOrOther::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<StrOrOther<'a>, E> {
+                Ok(StrOrOther::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<StrOrOther<'a>, E> {
+                Ok(StrOrOther::Other)
+            }
+            fn visit_unit<E>(self) -> Result<StrOrOther<'a>, E> {
+                Ok(StrOrOther::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<StrOrOther<'a>, A::Error> {
+                claim_value().visit_seq(seq)?;
+                Ok(StrOrOther::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StrOrOther<'a>, A::Error> {
+                claim_value().visit_map(map)?;
+                Ok(StrOrOther::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A time claim: a JSON integer (no fraction, exponent or sign) in `0..=MAX_TIME`.
+#[derive(Clone, Copy)]
+pub(crate) struct Time(pub(crate) u64);
+
+/// 9999-12-31T23:59:59Z: larger times are refused, so time arithmetic never overflows.
+pub(crate) const MAX_TIME: u64 = 253_402_300_799;
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // serde_json hands floats (1.0, 1e9) and out-of-range integers to u64 as type errors.
+        let v = u64::deserialize(d)?;
+        if v > MAX_TIME {
+            return Err(de::Error::custom("time out of range"));
+        }
+        Ok(Time(v))
+    }
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use crate::algorithm::Algorithm;
-use crate::json::CowStr;
+use crate::json::validator::CowStr;
 use crate::kid::Kid;
 
 /// The explicit type of every tessera token (RFC 8725 §3.11): the header's `typ`.

@@ -15,10 +15,10 @@ use zeroize::Zeroizing;
 
 use crate::algorithm::Algorithm;
 use crate::error::Error;
+use crate::json::object_only::ObjectOnly;
 use crate::key::Key;
 use crate::key::Material;
 use crate::kid::Kid;
-use crate::object::ObjectOnly;
 
 /// An optional member: absent is `None`, and a member that is present must hold a value of
 /// its type. `null` is refused rather than read as absent: `"d": null` would otherwise turn a

@@ -4,10 +4,10 @@ use std::path::Path;
 
 use crate::algorithm::Algorithm;
 use crate::error::{Error, json_error_category};
+use crate::json::object_only::ObjectOnly;
 use crate::jwk::{JwkIn, JwkOut, JwkSetIn, JwkSetOut};
 use crate::key::Key;
 use crate::kid::Kid;
-use crate::object::ObjectOnly;
 
 /// The environment variable [`KeySet::from_env`] reads by default.
 pub const KEYS_ENV: &str = "TESSERA_KEYS";

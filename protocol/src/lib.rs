@@ -54,17 +54,13 @@ mod key;
 mod key_set;
 mod kid;
 mod mint;
-mod minted_form;
-mod object;
-mod payload_check;
 mod principal;
-mod strict;
 mod token;
 mod verify;
 
 pub mod crypto;
 pub mod dangerous;
-pub mod json_rules;
+pub use crate::json::rules as json_rules;
 pub mod wire;
 
 pub use crate::action_id::ActionId;

@@ -8,13 +8,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
+use crate::claims::MAX_TIME;
 use crate::claims::{ClaimsOut, MAX_FPR_LEN};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
-use crate::json::MAX_TIME;
+use crate::json::minted_form::write_dat;
+use crate::json::serializer_check::check_payload;
 use crate::key_set::KeySet;
-use crate::minted_form::write_dat;
-use crate::payload_check::check_payload;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN};
 use crate::verify::DEFAULT_MAX_LIFETIME;
 

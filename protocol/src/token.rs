@@ -5,7 +5,7 @@ use std::ops::Range;
 use crate::algorithm::Algorithm;
 use crate::error::Error;
 use crate::header::{RawHeader, SEALED_ALG, SEALED_ENC, TYP};
-use crate::object::ObjectOnly;
+use crate::json::object_only::ObjectOnly;
 
 /// The default cap on a token's length, in bytes (checked before any decoding).
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;

@@ -12,10 +12,10 @@ use crate::claims::{MAX_FPR_LEN, RawClaims};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, json_error_category};
 use crate::header::Header;
-use crate::json::{MAX_CLAIMS_DEPTH, check_json_rules_within};
+use crate::json::object_only::ObjectOnly;
+use crate::json::one_pass::Strict;
+use crate::json::validator::{MAX_CLAIMS_DEPTH, check_json_rules_within};
 use crate::key_set::KeySet;
-use crate::object::ObjectOnly;
-use crate::strict::Strict;
 use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
 use crate::token::{TokenKind, UntrustedToken};
 

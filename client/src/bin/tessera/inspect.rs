@@ -5,7 +5,7 @@ use tessera_protocol::dangerous::decode_unverified;
 use tessera_protocol::{Clock as _, SystemClock};
 
 use crate::failure::{Failure, print};
-use crate::{input, json, safe, time};
+use crate::{input, safe, time};
 
 /// Decode a token WITHOUT verifying it: header and claims pretty-printed, times as dates and
 /// relative to now. Nothing shown is checked or trustworthy; use `tessera verify` for that.
@@ -101,5 +101,5 @@ fn repeated_members(segment: &str) -> Vec<String> {
     let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(segment) else {
         return Vec::new();
     };
-    json::repeated_members(&bytes)
+    tessera_protocol::json_rules::repeated_members(&bytes)
 }

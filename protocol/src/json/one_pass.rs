@@ -551,7 +551,7 @@ mod tests {
     use serde_json::value::RawValue;
 
     use super::{Strict, UNDECIDED};
-    use crate::json::tests::{json_text, walk};
+    use crate::json::validator::tests::{json_text, walk};
 
     /// `Ok(value)`, or the error: "duplicate", "undecided" or another message.
     fn strict<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, String> {

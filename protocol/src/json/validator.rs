@@ -46,9 +46,14 @@ impl Rules {
     }
 }
 
-struct RulesVisitor(Rules);
+pub(crate) struct RulesVisitor(Rules);
 
 /// The levels a member of the claims object may still hold.
+/// The visitor that holds one claim's value (any JSON) to the rules.
+pub(crate) fn claim_value() -> RulesVisitor {
+    RulesVisitor(CLAIM_VALUE)
+}
+
 const CLAIM_VALUE: Rules = Rules {
     levels: MAX_CLAIMS_DEPTH - 1,
 };
@@ -182,86 +187,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
             }
         }
         d.deserialize_str(V(std::marker::PhantomData))
-    }
-}
-
-/// A claim that must be a string to match, but whose other shapes (arrays, numbers, objects)
-/// are a *mismatch* rather than a syntax error: `iss` and `aud` arrays give `wrong_issuer` /
-/// `wrong_audience`, as the profile says.
-pub(crate) enum StrOrOther<'a> {
-    Str(Cow<'a, str>),
-    Other,
-}
-
-impl StrOrOther<'_> {
-    pub(crate) fn as_str(&self) -> Option<&str> {
-        match self {
-            StrOrOther::Str(s) => Some(s),
-            StrOrOther::Other => None,
-        }
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for StrOrOther<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = StrOrOther<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<StrOrOther<'a>, E> {
-                Ok(StrOrOther::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<StrOrOther<'a>, E> {
-                Ok(StrOrOther::Str(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<StrOrOther<'a>, E> {
-                Ok(StrOrOther::Str(Cow::Owned(v)))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<StrOrOther<'a>, E> {
-                Ok(StrOrOther::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<StrOrOther<'a>, E> {
-                Ok(StrOrOther::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<StrOrOther<'a>, E> {
-                Ok(StrOrOther::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<StrOrOther<'a>, E> {
-                Ok(StrOrOther::Other)
-            }
-            fn visit_unit<E>(self) -> Result<StrOrOther<'a>, E> {
-                Ok(StrOrOther::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<StrOrOther<'a>, A::Error> {
-                RulesVisitor(CLAIM_VALUE).visit_seq(seq)?;
-                Ok(StrOrOther::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<StrOrOther<'a>, A::Error> {
-                RulesVisitor(CLAIM_VALUE).visit_map(map)?;
-                Ok(StrOrOther::Other)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// A time claim: a JSON integer (no fraction, exponent or sign) in `0..=MAX_TIME`.
-#[derive(Clone, Copy)]
-pub(crate) struct Time(pub(crate) u64);
-
-/// 9999-12-31T23:59:59Z: larger times are refused, so time arithmetic never overflows.
-pub(crate) const MAX_TIME: u64 = 253_402_300_799;
-
-impl<'de> Deserialize<'de> for Time {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // serde_json hands floats (1.0, 1e9) and out-of-range integers to u64 as type errors.
-        let v = u64::deserialize(d)?;
-        if v > MAX_TIME {
-            return Err(de::Error::custom("time out of range"));
-        }
-        Ok(Time(v))
     }
 }
 

@@ -13,8 +13,8 @@ use std::fmt;
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
-use crate::json::{MAX_CLAIMS_DEPTH, check_json_rules_within};
-use crate::json_rules::first_integer_beyond_64_bits;
+use crate::json::rules::first_integer_beyond_64_bits;
+use crate::json::validator::{MAX_CLAIMS_DEPTH, check_json_rules_within};
 
 /// Checks `dat` before it is serialized into a token's claims; on failure, what is wrong in
 /// words (never the value).

@@ -15,10 +15,10 @@ use serde::Serialize;
 use serde::ser::{self, Error as _};
 use serde_json::Error;
 
-use crate::payload_check::{KeyName, RAW_VALUE_TOKEN, raw_text};
+use crate::json::serializer_check::{KeyName, RAW_VALUE_TOKEN, raw_text};
 
 /// Writes `dat` in the minted form at the end of `out`. Call it on a payload that
-/// [`check_payload`](crate::payload_check::check_payload) accepted: it refuses non-finite
+/// [`check_payload`](crate::json::serializer_check::check_payload) accepted: it refuses non-finite
 /// floats and map keys that are not names, but does not look for repeated names again.
 pub(crate) fn write_dat<T: Serialize + ?Sized>(dat: &T, out: &mut Vec<u8>) -> Result<(), Error> {
     dat.serialize(Writer(out))
