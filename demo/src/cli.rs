@@ -22,11 +22,11 @@ pub(crate) const REPLAY_DIR: &str = "replay-guard";
 /// The default listening address.
 pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
-/// The default lifetime of a button's token, in seconds (`--ttl`).
-pub(crate) const DEFAULT_TTL: u64 = 300;
+/// The default lifetime of a button's token, in seconds (`--ttl`): the protocol's default.
+pub(crate) const DEFAULT_TTL: u64 = tessera_protocol::DEFAULT_TTL.as_secs();
 
-/// The default clock leeway, in seconds (`--leeway`).
-pub(crate) const DEFAULT_LEEWAY: u64 = 30;
+/// The default clock leeway, in seconds (`--leeway`): the protocol's default.
+pub(crate) const DEFAULT_LEEWAY: u64 = tessera_protocol::DEFAULT_LEEWAY.as_secs();
 
 /// The largest number of worker processes (and of threads per worker) accepted.
 const MAX_WORKERS: i64 = 256;

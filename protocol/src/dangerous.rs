@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::token::DEFAULT_MAX_TOKEN_LEN;
+use crate::limits::DEFAULT_MAX_TOKEN_LEN;
 
 /// The header and claims of a token, decoded but **not verified**.
 #[derive(Clone, Debug, PartialEq)]

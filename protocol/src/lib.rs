@@ -53,6 +53,7 @@ mod jwk;
 mod key;
 mod key_set;
 mod kid;
+mod limits;
 mod mint;
 mod principal;
 mod token;
@@ -73,14 +74,13 @@ pub use crate::header::{SEALED_ALG, SEALED_ENC};
 pub use crate::key::{A256GCM_KEY_LEN, ED25519_KEY_LEN, Key, MIN_HS256_SECRET};
 pub use crate::key_set::{KEYS_ENV, KeySet, MAX_KEY_SET_BYTES, MAX_KEYS};
 pub use crate::kid::{Kid, MAX_KID_LEN};
-pub use crate::mint::{DEFAULT_TTL, JTI_BYTES, Minter, TokenBuilder};
+pub use crate::limits::{
+    DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_LEN, DEFAULT_TTL, Limits, MAX_LEEWAY,
+};
+pub use crate::mint::{JTI_BYTES, Minter, TokenBuilder};
 pub use crate::principal::{MAX_PRINCIPAL_LEN, Principal};
-pub use crate::token::{
-    DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN, SEALED_TAG_LEN, TokenKind, UntrustedToken,
-};
-pub use crate::verify::{
-    Accept, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, Expected, MAX_LEEWAY, VerifiedToken, Verifier,
-};
+pub use crate::token::{SEALED_IV_LEN, SEALED_TAG_LEN, TokenKind, UntrustedToken};
+pub use crate::verify::{Accept, Expected, VerifiedToken, Verifier};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -15,11 +15,12 @@ use crate::error::Error;
 use crate::json::minted_form::write_dat;
 use crate::json::serializer_check::check_payload;
 use crate::key_set::KeySet;
-use crate::token::{DEFAULT_MAX_TOKEN_LEN, SEALED_IV_LEN};
-use crate::verify::DEFAULT_MAX_LIFETIME;
+use crate::limits::{
+    DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_LEN, DEFAULT_TTL, check_max_lifetime,
+    check_max_token_len,
+};
+use crate::token::SEALED_IV_LEN;
 
-/// The default time-to-live of a minted token: 5 minutes.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
 /// The number of random bytes in a minted `jti` (128 bits).
 pub const JTI_BYTES: usize = 16;
 
@@ -125,11 +126,7 @@ impl Minter {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn with_max_lifetime(mut self, max: Duration) -> Result<Minter, Error> {
-        if max.as_secs() == 0 {
-            return Err(Error::InvalidConfig {
-                reason: "the maximum lifetime is at least 1s".to_owned(),
-            });
-        }
+        check_max_lifetime(max)?;
         self.max_lifetime = max;
         Ok(self)
     }
@@ -147,11 +144,7 @@ impl Minter {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn with_max_len(mut self, max_len: usize) -> Result<Minter, Error> {
-        if max_len == 0 {
-            return Err(Error::InvalidConfig {
-                reason: "the length cap is at least 1 byte".to_owned(),
-            });
-        }
+        check_max_token_len(max_len)?;
         self.max_len = max_len;
         Ok(self)
     }

@@ -7,8 +7,6 @@ use crate::error::Error;
 use crate::header::{RawHeader, SEALED_ALG, SEALED_ENC, TYP};
 use crate::json::object_only::ObjectOnly;
 
-/// The default cap on a token's length, in bytes (checked before any decoding).
-pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
 /// The length of a sealed token's AES-GCM nonce (the JWE initialization vector), in bytes.
 pub const SEALED_IV_LEN: usize = 12;
 /// The length of a sealed token's AES-GCM authentication tag, in bytes.

@@ -16,15 +16,12 @@ use crate::json::object_only::ObjectOnly;
 use crate::json::one_pass::Strict;
 use crate::json::validator::{MAX_CLAIMS_DEPTH, check_json_rules_within};
 use crate::key_set::KeySet;
-use crate::token::{DEFAULT_MAX_TOKEN_LEN, KidRef};
+use crate::limits::{
+    DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_LEN, check_leeway, check_max_lifetime,
+    check_max_token_len,
+};
+use crate::token::KidRef;
 use crate::token::{TokenKind, UntrustedToken};
-
-/// The default leeway for `exp`, `nbf` and `iat`: 30 seconds.
-pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
-/// The largest leeway a verifier accepts: 5 minutes.
-pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
-/// The default maximum lifetime `exp - iat`: 24 hours.
-pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What the caller expects of a token: the action it must be for and, if known, the principal.
 /// It borrows what it can (`&str` arguments), so building one per request allocates nothing.
@@ -224,7 +221,7 @@ impl Verifier {
         self
     }
 
-    /// Leeway for `exp`, `nbf` and `iat`, at most [`MAX_LEEWAY`]. Defaults to 30 seconds.
+    /// Leeway for `exp`, `nbf` and `iat`, at most [`MAX_LEEWAY`](crate::MAX_LEEWAY). Defaults to 30 seconds.
     ///
     /// ```
     /// use std::{sync::Arc, time::Duration};
@@ -243,11 +240,7 @@ impl Verifier {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn with_leeway(mut self, leeway: Duration) -> Result<Verifier, Error> {
-        if leeway > MAX_LEEWAY {
-            return Err(Error::InvalidConfig {
-                reason: format!("leeway is at most {}s", MAX_LEEWAY.as_secs()),
-            });
-        }
+        check_leeway(leeway)?;
         self.leeway = leeway.as_secs();
         Ok(self)
     }
@@ -268,11 +261,7 @@ impl Verifier {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn with_max_lifetime(mut self, max: Duration) -> Result<Verifier, Error> {
-        if max.as_secs() == 0 {
-            return Err(Error::InvalidConfig {
-                reason: "the maximum lifetime is at least 1s".to_owned(),
-            });
-        }
+        check_max_lifetime(max)?;
         self.max_lifetime = max.as_secs();
         Ok(self)
     }
@@ -290,11 +279,7 @@ impl Verifier {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn with_max_len(mut self, max_len: usize) -> Result<Verifier, Error> {
-        if max_len == 0 {
-            return Err(Error::InvalidConfig {
-                reason: "the length cap is at least 1 byte".to_owned(),
-            });
-        }
+        check_max_token_len(max_len)?;
         self.max_len = max_len;
         Ok(self)
     }

@@ -6,10 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tessera_protocol::{
-    Clock, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_LEN, DEFAULT_TTL, Error,
-    KEYS_ENV, KeySet, Minter, SystemClock, Verifier,
-};
+use tessera_protocol::{Clock, Error, KEYS_ENV, KeySet, Limits, Minter, SystemClock, Verifier};
 
 use crate::identity::{Anonymous, IdentitySource};
 use crate::origin::OriginPolicy;
@@ -85,10 +82,7 @@ pub struct TesseraConfig {
     issuer: String,
     clock: Arc<dyn Clock>,
     identity: Arc<dyn IdentitySource>,
-    ttl: Duration,
-    leeway: Duration,
-    max_lifetime: Duration,
-    max_token_len: usize,
+    limits: Limits,
     body_limit: usize,
     replay: Option<Arc<dyn ReplayGuard>>,
     trusted_origins: Vec<String>,
@@ -119,10 +113,7 @@ impl TesseraConfig {
             issuer: issuer.into(),
             clock: Arc::new(SystemClock),
             identity: Arc::new(Anonymous),
-            ttl: DEFAULT_TTL,
-            leeway: DEFAULT_LEEWAY,
-            max_lifetime: DEFAULT_MAX_LIFETIME,
-            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            limits: Limits::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             replay: None,
             trusted_origins: Vec::new(),
@@ -206,16 +197,16 @@ impl TesseraConfig {
                 .transpose()
         };
         if let Some(s) = number(ENV_TTL)? {
-            config.ttl = Duration::from_secs(s);
+            config.limits.ttl = Duration::from_secs(s);
         }
         if let Some(s) = number(ENV_LEEWAY)? {
-            config.leeway = Duration::from_secs(s);
+            config.limits.leeway = Duration::from_secs(s);
         }
         if let Some(s) = number(ENV_MAX_LIFETIME)? {
-            config.max_lifetime = Duration::from_secs(s);
+            config.limits.max_lifetime = Duration::from_secs(s);
         }
         if let Some(n) = number(ENV_MAX_TOKEN_LEN)? {
-            config.max_token_len = usize::try_from(n)
+            config.limits.max_token_len = usize::try_from(n)
                 .map_err(|_| invalid_config(format!("{ENV_MAX_TOKEN_LEN} is too large")))?;
         }
         if let Some(n) = number(ENV_BODY_LIMIT)? {
@@ -291,13 +282,13 @@ impl TesseraConfig {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn with_ttl(mut self, ttl: Duration) -> TesseraConfig {
-        self.ttl = ttl;
+        self.limits.ttl = ttl;
         self
     }
 
     /// Leeway for `exp`, `nbf` and `iat`, at most 300 s. Defaults to 30 seconds.
     pub fn with_leeway(mut self, leeway: Duration) -> TesseraConfig {
-        self.leeway = leeway;
+        self.limits.leeway = leeway;
         self
     }
 
@@ -318,7 +309,7 @@ impl TesseraConfig {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn with_max_lifetime(mut self, max: Duration) -> TesseraConfig {
-        self.max_lifetime = max;
+        self.limits.max_lifetime = max;
         self
     }
 
@@ -337,7 +328,7 @@ impl TesseraConfig {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn with_max_token_len(mut self, max: usize) -> TesseraConfig {
-        self.max_token_len = max;
+        self.limits.max_token_len = max;
         self
     }
 
@@ -514,15 +505,14 @@ impl TesseraConfig {
         if self.issuer.is_empty() {
             return Err(invalid_config("the issuer is empty"));
         }
-        if self.ttl.as_secs() == 0 || self.ttl > self.max_lifetime {
-            return Err(invalid_config(format!(
-                "the TTL is 1 to {} seconds (the maximum lifetime)",
-                self.max_lifetime.as_secs()
-            )));
-        }
-        if self.max_token_len == 0 {
-            return Err(invalid_config("the token length cap is at least 1 byte"));
-        }
+        // TTL, leeway, lifetime and length cap: the protocol's rules, checked in one place.
+        self.limits.check()?;
+        let Limits {
+            ttl,
+            leeway,
+            max_lifetime,
+            max_token_len,
+        } = self.limits;
         let scheme = match self.scheme.as_str() {
             "http" => "http",
             "https" => "https",
@@ -534,22 +524,22 @@ impl TesseraConfig {
                  scheme://host:port, nothing after it)"
             ))
         })?;
-        if self.body_limit < self.max_token_len {
+        if self.body_limit < max_token_len {
             return Err(invalid_config(format!(
-                "the body cap ({} bytes) is below the token cap ({} bytes)",
-                self.body_limit, self.max_token_len
+                "the body cap ({} bytes) is below the token cap ({max_token_len} bytes)",
+                self.body_limit
             )));
         }
         let verifier = Verifier::new(self.keys.clone(), self.issuer.clone())
             .with_clock(self.clock.clone())
-            .with_leeway(self.leeway)?
-            .with_max_lifetime(self.max_lifetime)?
-            .with_max_len(self.max_token_len)?;
+            .with_leeway(leeway)?
+            .with_max_lifetime(max_lifetime)?
+            .with_max_len(max_token_len)?;
         let minter = Minter::new(self.keys.clone(), self.issuer)
             .with_clock(self.clock.clone())
-            .with_default_ttl(self.ttl)
-            .with_max_lifetime(self.max_lifetime)?
-            .with_max_len(self.max_token_len)?;
+            .with_default_ttl(ttl)
+            .with_max_lifetime(max_lifetime)?
+            .with_max_len(max_token_len)?;
         // Serializing a JSON value cannot fail.
         let jwks = Bytes::from(serde_json::to_vec(&self.keys.public_jwks()).unwrap_or_default());
         Ok(TesseraState::from_inner(Inner {
@@ -557,11 +547,11 @@ impl TesseraConfig {
             verifier,
             clock: self.clock,
             identity: self.identity,
-            default_ttl: self.ttl,
+            default_ttl: ttl,
             body_limit: self.body_limit,
             jwks,
             replay: self.replay,
-            leeway: self.leeway,
+            leeway,
             origins,
         }))
     }
@@ -572,10 +562,7 @@ impl fmt::Debug for TesseraConfig {
         f.debug_struct("TesseraConfig")
             .field("issuer", &self.issuer)
             .field("keys", &self.keys)
-            .field("ttl", &self.ttl)
-            .field("leeway", &self.leeway)
-            .field("max_lifetime", &self.max_lifetime)
-            .field("max_token_len", &self.max_token_len)
+            .field("limits", &self.limits)
             .field("body_limit", &self.body_limit)
             .finish_non_exhaustive()
     }
