@@ -1,5 +1,6 @@
 //! Helpers shared by the test modules: running the CLI, key files, file modes.
 
+use std::borrow::BorrowMut;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +15,32 @@ pub(crate) fn tessera() -> Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("tessera");
     cmd.timeout(HANG_GUARD);
     cmd
+}
+
+/// `tessera <args> FILE`: a command about a file (append a kid or a token with `.arg`).
+pub(crate) fn on_file(args: &[&str], file: &Path) -> Command {
+    let mut cmd = tessera();
+    cmd.args(args).arg(file);
+    cmd
+}
+
+/// Runs `cmd`, expects exit 0 and returns its stdout.
+pub(crate) fn succeeds(mut cmd: impl BorrowMut<Command>) -> String {
+    stdout(&cmd.borrow_mut().assert().success())
+}
+
+/// Runs `cmd`, expects exit 1 with one line `error: <code>: …` on stderr and nothing on
+/// stdout, and returns that line.
+pub(crate) fn fails_with(mut cmd: impl BorrowMut<Command>, code: &str) -> String {
+    let a = cmd.borrow_mut().assert().code(1);
+    let err = stderr(&a);
+    assert!(
+        err.starts_with(&format!("error: {code}: ")),
+        "want {code}, got {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(stdout(&a).is_empty(), "nothing on stdout: {}", stdout(&a));
+    err
 }
 
 /// Runs `tessera keygen` into `dir/name` and returns the path and the printed kid.
