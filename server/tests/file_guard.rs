@@ -79,7 +79,10 @@ fn a_synced_guard_gives_exactly_one_first_use_and_leaves_complete_records() {
         for entry in std::fs::read_dir(shard.unwrap().path()).unwrap() {
             let entry = entry.unwrap();
             let name = entry.file_name().to_string_lossy().into_owned();
-            assert!(!name.starts_with(".tmp-"), "temporary file left: {name}");
+            assert!(
+                !tessera_protocol::file::is_temporary(&entry.file_name()),
+                "temporary file left: {name}"
+            );
             let text = std::fs::read_to_string(entry.path()).unwrap();
             assert_eq!(text.trim().parse::<u64>().unwrap(), u64::MAX / 2);
         }
