@@ -5,7 +5,7 @@
 use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use crate::util::{fails_with, keygen, on_file, sign, succeeds, tempdir, tessera};
+use crate::util::{fails_with, keygen, names, on_file, sign, succeeds, tempdir, tessera};
 
 /// A FIFO at `dir/name` (mode 0600), made with the system's `mkfifo`.
 fn mkfifo(dir: &Path, name: &str) -> PathBuf {
@@ -53,6 +53,13 @@ fn key_file_readers(file: &Path, token: &str, kid: &str) -> Vec<assert_cmd::Comm
     ]
 }
 
+/// `tessera sign --keys KEYS --payload @PAYLOAD`.
+fn sign_with_payload_file(keys: &Path, payload: &Path) -> assert_cmd::Command {
+    let mut cmd = on_file(&["sign", "--iss", "i", "--aud", "a", "--keys"], keys);
+    cmd.arg(format!("--payload=@{}", payload.display()));
+    cmd
+}
+
 #[test]
 fn a_fifo_given_as_a_key_file_is_refused_by_every_command_without_waiting() {
     let dir = tempdir();
@@ -65,30 +72,10 @@ fn a_fifo_given_as_a_key_file_is_refused_by_every_command_without_waiting() {
         let err = fails_with(cmd, "not_a_file");
         assert!(err.contains("fifo.json") && err.contains("FIFO"), "{err}");
     }
-    let payload = format!("@{}", fifo.display());
-    let err = fails_with(
-        tessera()
-            .args([
-                "sign",
-                "--iss",
-                "i",
-                "--aud",
-                "a",
-                "--payload",
-                &payload,
-                "--keys",
-            ])
-            .arg(&keys),
-        "not_a_file",
-    );
+    let err = fails_with(sign_with_payload_file(&keys, &fifo), "not_a_file");
     assert!(err.contains("payload file"), "{err}");
     // Nothing was written beside it (no lock file for the rewriting commands).
-    let mut names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["fifo.json", "keys.json"]);
+    assert_eq!(names(dir.path()), ["fifo.json", "keys.json"]);
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
 
@@ -142,22 +129,7 @@ fn a_directory_given_as_a_key_file_or_payload_says_it_is_a_directory() {
         let err = fails_with(cmd, "is_a_directory");
         assert!(err.contains("is a directory"), "{err}");
     }
-    let payload = format!("@{}", dir.path().display());
-    fails_with(
-        tessera()
-            .args([
-                "sign",
-                "--iss",
-                "i",
-                "--aud",
-                "a",
-                "--payload",
-                &payload,
-                "--keys",
-            ])
-            .arg(&keys),
-        "is_a_directory",
-    );
+    fails_with(sign_with_payload_file(&keys, dir.path()), "is_a_directory");
 }
 
 #[test]

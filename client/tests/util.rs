@@ -43,6 +43,28 @@ pub(crate) fn fails_with(mut cmd: impl BorrowMut<Command>, code: &str) -> String
     err
 }
 
+/// Runs `tessera keys rotate [args] FILE` and returns the new kid.
+pub(crate) fn rotate(file: &Path, args: &[&str]) -> String {
+    let mut cmd = tessera();
+    cmd.args(["keys", "rotate"]).args(args).arg(file);
+    succeeds(cmd).trim().to_owned()
+}
+
+/// Runs `tessera keys list FILE` and returns what it prints.
+pub(crate) fn list(file: &Path) -> String {
+    succeeds(on_file(&["keys", "list"], file))
+}
+
+/// Runs `tessera keys public FILE` and returns the public JWK Set it prints.
+pub(crate) fn public_keys(file: &Path) -> String {
+    succeeds(on_file(&["keys", "public"], file))
+}
+
+/// Runs `tessera keys retire FILE KID`, expecting success.
+pub(crate) fn retire(file: &Path, kid: &str) {
+    succeeds(on_file(&["keys", "retire"], file).arg(kid));
+}
+
 /// Runs `tessera keygen` into `dir/name` and returns the path and the printed kid.
 pub(crate) fn keygen(dir: &Path, name: &str, alg: &str) -> (PathBuf, String) {
     let path = dir.join(name);
@@ -91,6 +113,24 @@ pub(crate) fn kids(path: &Path) -> Vec<String> {
         .iter()
         .map(|k| k["kid"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The file names in `dir`, sorted.
+pub(crate) fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether `path` is a symbolic link (not followed).
+pub(crate) fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .file_type()
+        .is_symlink()
 }
 
 /// A fresh temporary directory.
