@@ -202,33 +202,39 @@ pub(super) fn refuse_unless_regular(
             path: path.to_path_buf(),
         });
     }
-    let mut found = if kind.is_symlink() {
-        "a symbolic link"
-    } else {
-        "neither a regular file nor a directory"
-    };
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt as _;
-        if kind.is_fifo() {
-            if fifo {
-                return Ok(());
-            }
-            found = "a FIFO (named pipe)";
-        } else if kind.is_char_device() {
-            found = "a character device";
-        } else if kind.is_block_device() {
-            found = "a block device";
-        } else if kind.is_socket() {
-            found = "a socket";
-        }
+    if fifo && std::os::unix::fs::FileTypeExt::is_fifo(&kind) {
+        return Ok(());
     }
     #[cfg(not(unix))]
     let _ = fifo;
+    let found = describe(kind);
     Err(FileError::NotRegular {
         path: path.to_path_buf(),
         found,
     })
+}
+
+/// What a file that is neither a regular file nor a directory is, as words.
+fn describe(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        } else if kind.is_char_device() {
+            return "a character device";
+        } else if kind.is_block_device() {
+            return "a block device";
+        } else if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        "neither a regular file nor a directory"
+    }
 }
 
 /// Refuses a file that users other than its owner may write to, or that belongs to a user
