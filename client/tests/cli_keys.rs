@@ -3,7 +3,10 @@
 use predicates::prelude::*;
 use tessera_protocol::{Algorithm, KeySet};
 
-use crate::util::{key_doc, keygen, kids, mode, sign, stderr, stdout, tempdir, tessera};
+use crate::util::{
+    fails_with, is_symlink, key_doc, keygen, kids, list, mode, names, on_file, public_keys, retire,
+    rotate, sign, stderr, stdout, succeeds, tempdir, tessera,
+};
 
 #[test]
 fn every_subcommand_has_help() {
@@ -97,31 +100,22 @@ fn keygen_writes_a_0600_key_set_and_prints_the_kid() {
 fn keygen_takes_a_kid_and_refuses_a_bad_one() {
     let dir = tempdir();
     let path = dir.path().join("k.json");
-    tessera()
-        .args(["keygen", "--alg", "eddsa", "--kid", "2026-11-a", "--out"])
-        .arg(&path)
-        .assert()
-        .success()
-        .stdout("2026-11-a\n");
+    let out = succeeds(on_file(
+        &["keygen", "--alg", "eddsa", "--kid", "2026-11-a", "--out"],
+        &path,
+    ));
+    assert_eq!(out, "2026-11-a\n");
     assert_eq!(kids(&path), ["2026-11-a"]);
     let bad = dir.path().join("bad.json");
-    let a = tessera()
-        .args([
-            "keygen",
-            "--alg",
-            "hs256",
-            "--kid",
-            "../etc/passwd",
-            "--out",
-        ])
-        .arg(&bad)
-        .assert()
-        .code(1);
-    assert!(
-        stderr(&a).starts_with("error: invalid_key: "),
-        "{}",
-        stderr(&a)
-    );
+    let bad_kid = [
+        "keygen",
+        "--alg",
+        "hs256",
+        "--kid",
+        "../etc/passwd",
+        "--out",
+    ];
+    fails_with(on_file(&bad_kid, &bad), "invalid_key");
     assert!(!bad.exists());
 }
 
@@ -130,17 +124,11 @@ fn keygen_refuses_to_overwrite_without_force() {
     let dir = tempdir();
     let (path, _) = keygen(dir.path(), "k.json", "hs256");
     let before = std::fs::read(&path).unwrap();
-    let a = tessera()
-        .args(["keygen", "--alg", "hs256", "--out"])
-        .arg(&path)
-        .assert()
-        .code(1);
-    assert!(
-        stderr(&a).starts_with("error: file_exists: "),
-        "{}",
-        stderr(&a)
+    let err = fails_with(
+        on_file(&["keygen", "--alg", "hs256", "--out"], &path),
+        "file_exists",
     );
-    assert!(stderr(&a).contains("--force"));
+    assert!(err.contains("--force"));
     assert_eq!(
         std::fs::read(&path).unwrap(),
         before,
@@ -149,11 +137,10 @@ fn keygen_refuses_to_overwrite_without_force() {
     // Also for a file that is not a key file at all.
     let other = dir.path().join("notes.txt");
     std::fs::write(&other, "precious").unwrap();
-    tessera()
-        .args(["keygen", "--alg", "eddsa", "--out"])
-        .arg(&other)
-        .assert()
-        .code(1);
+    fails_with(
+        on_file(&["keygen", "--alg", "eddsa", "--out"], &other),
+        "file_exists",
+    );
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "precious");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
@@ -168,14 +155,10 @@ fn keygen_force_overwrites_with_a_new_0600_key() {
     let (path, first) = keygen(dir.path(), "k.json", "hs256");
     // Even if someone loosened the mode, the new file is 0600.
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
-    let out = tessera()
-        .args([
-            "keygen", "--alg", "eddsa", "--kid", "fresh", "--force", "--out",
-        ])
-        .arg(&path)
-        .assert()
-        .success();
-    assert_eq!(stdout(&out).trim(), "fresh");
+    let forced = [
+        "keygen", "--alg", "eddsa", "--kid", "fresh", "--force", "--out",
+    ];
+    assert_eq!(succeeds(on_file(&forced, &path)).trim(), "fresh");
     assert_ne!(first, "fresh");
     assert_eq!(kids(&path), ["fresh"]);
     assert_eq!(mode(&path), 0o600);
@@ -185,30 +168,18 @@ fn keygen_force_overwrites_with_a_new_0600_key() {
 fn keygen_into_a_missing_directory_is_an_io_error() {
     let dir = tempdir();
     let path = dir.path().join("no/such/dir/k.json");
-    let a = tessera()
-        .args(["keygen", "--alg", "hs256", "--out"])
-        .arg(&path)
-        .assert()
-        .code(1);
-    assert!(stderr(&a).starts_with("error: io: "), "{}", stderr(&a));
+    fails_with(on_file(&["keygen", "--alg", "hs256", "--out"], &path), "io");
 }
 
 #[test]
 fn keys_list_shows_kids_algorithms_and_the_active_key() {
     let dir = tempdir();
     let (path, first) = keygen(dir.path(), "k.json", "hs256");
-    let out = tessera()
-        .args(["keys", "rotate", "--alg", "eddsa"])
-        .arg(&path)
-        .assert()
-        .success();
-    let second = stdout(&out).trim().to_owned();
-    tessera()
-        .args(["keys", "list"])
-        .arg(&path)
-        .assert()
-        .success()
-        .stdout(format!("{first}\tHS256\tverify\n{second}\tEdDSA\tactive\n"));
+    let second = rotate(&path, &["--alg", "eddsa"]);
+    assert_eq!(
+        list(&path),
+        format!("{first}\tHS256\tverify\n{second}\tEdDSA\tactive\n")
+    );
 }
 
 #[test]
@@ -216,17 +187,9 @@ fn keys_public_exports_eddsa_keys_without_secrets() {
     let dir = tempdir();
     let (path, kid) = keygen(dir.path(), "k.json", "eddsa");
     let signed_by_first = sign(&path, &["--iss", "i", "--aud", "a", "--payload", "1"]);
-    tessera()
-        .args(["keys", "rotate", "--alg", "hs256"])
-        .arg(&path)
-        .assert()
-        .success();
-    let out = tessera()
-        .args(["keys", "public"])
-        .arg(&path)
-        .assert()
-        .success();
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    rotate(&path, &["--alg", "hs256"]);
+    let out = public_keys(&path);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let keys = doc["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1, "the HMAC key is not exported");
     assert_eq!(keys[0]["kid"], kid.as_str());
@@ -240,11 +203,11 @@ fn keys_public_exports_eddsa_keys_without_secrets() {
             .unwrap()
             .as_str()
             .unwrap();
-        assert!(!stdout(&out).contains(secret));
+        assert!(!out.contains(secret));
     }
     // The public set is a verify-only key set: it verifies tokens of the exported key...
     let public = dir.path().join("public.json");
-    std::fs::write(&public, stdout(&out)).unwrap();
+    std::fs::write(&public, &out).unwrap();
     let verify = |token: &str| {
         tessera()
             .args(["verify", "--iss", "i", "--aud", "a", "--keys"])
@@ -254,11 +217,7 @@ fn keys_public_exports_eddsa_keys_without_secrets() {
     };
     verify(&signed_by_first).success().stdout("1\n");
     // ...and knows nothing of keys added later.
-    tessera()
-        .args(["keys", "rotate", "--alg", "eddsa"])
-        .arg(&path)
-        .assert()
-        .success();
+    rotate(&path, &["--alg", "eddsa"]);
     let signed_by_third = sign(&path, &["--iss", "i", "--aud", "a"]);
     verify(&signed_by_third)
         .code(1)
@@ -269,19 +228,9 @@ fn keys_public_exports_eddsa_keys_without_secrets() {
 fn keys_public_of_an_hmac_only_set_is_an_error() {
     let dir = tempdir();
     let (path, _) = keygen(dir.path(), "k.json", "hs256");
-    let a = tessera()
-        .args(["keys", "public"])
-        .arg(&path)
-        .assert()
-        .code(1);
-    assert!(
-        stderr(&a).starts_with("error: no_public_keys: "),
-        "{}",
-        stderr(&a)
-    );
-    assert!(stdout(&a).is_empty());
+    let err = fails_with(on_file(&["keys", "public"], &path), "no_public_keys");
     let secret = key_doc(&path)["keys"][0]["k"].as_str().unwrap().to_owned();
-    assert!(!stderr(&a).contains(&secret));
+    assert!(!err.contains(&secret));
 }
 
 #[test]
@@ -289,25 +238,15 @@ fn keys_rotate_keeps_old_keys_defaults_to_the_active_algorithm_and_stays_0600() 
     let dir = tempdir();
     let (path, first) = keygen(dir.path(), "k.json", "eddsa");
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
-    let out = tessera()
-        .args(["keys", "rotate"])
-        .arg(&path)
-        .assert()
-        .success();
-    let second = stdout(&out).trim().to_owned();
+    let second = rotate(&path, &[]);
     assert_ne!(first, second);
     assert_eq!(kids(&path), [first, second.clone()]);
     let set = KeySet::from_file(&path).unwrap();
     assert_eq!(set.active().unwrap().kid().as_str(), second);
     assert_eq!(set.active().unwrap().algorithm(), Algorithm::EdDsa);
     assert_eq!(mode(&path), 0o600);
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        names(dir.path()),
         ["k.json", "k.json.lock"],
         "no temp file left; the (empty) lock file stays"
     );
@@ -318,19 +257,9 @@ fn keys_rotate_of_a_public_only_set_defaults_to_the_algorithm_of_its_keys() {
     let dir = tempdir();
     let (path, first) = keygen(dir.path(), "k.json", "eddsa");
     let public = dir.path().join("public.json");
-    let out = tessera()
-        .args(["keys", "public"])
-        .arg(&path)
-        .assert()
-        .success();
-    std::fs::write(&public, stdout(&out)).unwrap();
+    std::fs::write(&public, public_keys(&path)).unwrap();
     assert!(KeySet::from_file(&public).unwrap().active().is_none());
-    let out = tessera()
-        .args(["keys", "rotate"])
-        .arg(&public)
-        .assert()
-        .success();
-    let second = stdout(&out).trim().to_owned();
+    let second = rotate(&public, &[]);
     assert_eq!(kids(&public), [first, second.clone()]);
     let set = KeySet::from_file(&public).unwrap();
     assert_eq!(set.active().unwrap().kid().as_str(), second);
@@ -342,39 +271,19 @@ fn keys_retire_removes_an_old_key_but_never_the_active_one() {
     let dir = tempdir();
     let (path, first) = keygen(dir.path(), "k.json", "hs256");
     // The active key cannot go.
-    let a = tessera()
-        .args(["keys", "retire"])
-        .arg(&path)
-        .arg(&first)
-        .assert()
-        .code(1);
-    assert!(
-        stderr(&a).starts_with("error: invalid_key: "),
-        "{}",
-        stderr(&a)
+    let err = fails_with(
+        on_file(&["keys", "retire"], &path).arg(&first),
+        "invalid_key",
     );
-    assert!(stderr(&a).contains("rotate"));
+    assert!(err.contains("rotate"));
     assert_eq!(kids(&path), std::slice::from_ref(&first));
     // A kid that is not there.
-    tessera()
-        .args(["keys", "retire"])
-        .arg(&path)
-        .arg("nope")
-        .assert()
-        .code(1)
-        .stderr(predicate::str::starts_with("error: invalid_key: "));
-    let out = tessera()
-        .args(["keys", "rotate"])
-        .arg(&path)
-        .assert()
-        .success();
-    let second = stdout(&out).trim().to_owned();
-    tessera()
-        .args(["keys", "retire"])
-        .arg(&path)
-        .arg(&first)
-        .assert()
-        .success();
+    fails_with(
+        on_file(&["keys", "retire"], &path).arg("nope"),
+        "invalid_key",
+    );
+    let second = rotate(&path, &[]);
+    retire(&path, &first);
     assert_eq!(kids(&path), [second]);
     assert_eq!(mode(&path), 0o600);
 }
@@ -396,30 +305,12 @@ fn key_commands_report_missing_and_invalid_key_files() {
         &["keys", "public"],
         &["keys", "rotate"],
     ] {
-        let a = tessera().args(sub).arg(&missing).assert().code(1);
-        assert!(
-            stderr(&a).starts_with("error: io: "),
-            "{sub:?}: {}",
-            stderr(&a)
-        );
-        assert!(stderr(&a).contains("missing.json"));
-        let a = tessera().args(sub).arg(&garbage).assert().code(1);
-        assert!(
-            stderr(&a).starts_with("error: invalid_key: "),
-            "{sub:?}: {}",
-            stderr(&a)
-        );
-        assert!(stderr(&a).contains("32 bytes"), "{}", stderr(&a));
-        let a = tessera().args(sub).arg(&not_json).assert().code(1);
-        assert!(
-            stderr(&a).starts_with("error: invalid_key: "),
-            "{sub:?}: {}",
-            stderr(&a)
-        );
-        assert!(
-            !stderr(&a).contains("s3cret"),
-            "file content is never echoed"
-        );
+        let err = fails_with(on_file(sub, &missing), "io");
+        assert!(err.contains("missing.json"), "{sub:?}: {err}");
+        let err = fails_with(on_file(sub, &garbage), "invalid_key");
+        assert!(err.contains("32 bytes"), "{sub:?}: {err}");
+        let err = fails_with(on_file(sub, &not_json), "invalid_key");
+        assert!(!err.contains("s3cret"), "file content is never echoed");
     }
     assert!(!missing.exists(), "rotate does not create a key file");
 }
@@ -481,12 +372,7 @@ fn round_trip_keygen_sign_verify_rotate_retire() {
     );
     verify(&old).success().stdout("{\n  \"qty\": 25\n}\n");
 
-    let out = tessera()
-        .args(["keys", "rotate", "--alg", "eddsa"])
-        .arg(&keys)
-        .assert()
-        .success();
-    let second = stdout(&out).trim().to_owned();
+    let second = rotate(&keys, &["--alg", "eddsa"]);
     // The old token still verifies with the rotated file; new tokens use the new key.
     verify(&old).success().stdout("{\n  \"qty\": 25\n}\n");
     let new = sign(
@@ -497,12 +383,7 @@ fn round_trip_keygen_sign_verify_rotate_retire() {
     assert_eq!(decoded.header["kid"], second.as_str());
     verify(&new).success().stdout("7\n");
 
-    tessera()
-        .args(["keys", "retire"])
-        .arg(&keys)
-        .arg(&first)
-        .assert()
-        .success();
+    retire(&keys, &first);
     let a = verify(&old).code(1);
     assert!(
         stderr(&a).starts_with("error: unknown_key: "),
@@ -518,23 +399,10 @@ fn kids_that_start_with_a_hyphen_are_values_not_flags() {
     // Generated kids are base64url, so about one in 32 starts with `-`.
     let dir = tempdir();
     let path = dir.path().join("k.json");
-    tessera()
-        .args(["keygen", "--alg", "hs256", "--kid", "-lead", "--out"])
-        .arg(&path)
-        .assert()
-        .success()
-        .stdout("-lead\n");
-    tessera()
-        .args(["keys", "rotate"])
-        .arg(&path)
-        .assert()
-        .success();
-    tessera()
-        .args(["keys", "retire"])
-        .arg(&path)
-        .arg("-lead")
-        .assert()
-        .success();
+    let lead = ["keygen", "--alg", "hs256", "--kid", "-lead", "--out"];
+    assert_eq!(succeeds(on_file(&lead, &path)), "-lead\n");
+    rotate(&path, &[]);
+    retire(&path, "-lead");
     assert!(!kids(&path).contains(&"-lead".to_owned()));
 }
 
@@ -544,53 +412,24 @@ fn rotate_and_retire_through_a_symlink_rewrite_the_target_and_keep_the_link() {
     let (real, first) = keygen(dir.path(), "real.json", "hs256");
     let link = dir.path().join("link.json");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let a = tessera()
-        .args(["keys", "rotate"])
-        .arg(&link)
-        .assert()
-        .success();
-    let second = stdout(&a).trim().to_owned();
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink(),
-        "the link is still a link"
-    );
+    let second = rotate(&link, &[]);
+    assert!(is_symlink(&link), "the link is still a link");
     assert_eq!(
         kids(&real),
         [first.clone(), second.clone()],
         "the target changed"
     );
     assert_eq!(mode(&real), 0o600);
-    tessera()
-        .args(["keys", "retire"])
-        .arg(&link)
-        .arg(&first)
-        .assert()
-        .success();
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    retire(&link, &first);
+    assert!(is_symlink(&link));
     assert_eq!(kids(&real), [second]);
     assert_eq!(mode(&real), 0o600);
     // keygen --force through the link also rewrites the target.
-    tessera()
-        .args([
-            "keygen", "--alg", "hs256", "--kid", "fresh", "--force", "--out",
-        ])
-        .arg(&link)
-        .assert()
-        .success();
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    let forced = [
+        "keygen", "--alg", "hs256", "--kid", "fresh", "--force", "--out",
+    ];
+    succeeds(on_file(&forced, &link));
+    assert!(is_symlink(&link));
     assert_eq!(kids(&real), ["fresh"]);
 }
 
@@ -640,15 +479,11 @@ fn parallel_rotations_lose_no_key() {
 fn keygen_into_a_directory_says_it_is_a_directory() {
     let dir = tempdir();
     for force in [false, true] {
-        let mut cmd = tessera();
-        cmd.args(["keygen", "--alg", "hs256", "--out"])
-            .arg(dir.path());
+        let mut cmd = on_file(&["keygen", "--alg", "hs256", "--out"], dir.path());
         if force {
             cmd.arg("--force");
         }
-        let a = cmd.assert().code(1);
-        let err = stderr(&a);
-        assert!(err.starts_with("error: is_a_directory: "), "{err}");
+        let err = fails_with(cmd, "is_a_directory");
         assert!(err.contains("is a directory"), "{err}");
         assert!(!err.contains("--force"), "no --force hint: {err}");
     }
@@ -663,13 +498,7 @@ fn keygen_into_a_directory_says_it_is_a_directory() {
 fn keys_public_of_a_sealing_only_set_names_the_real_reason() {
     let dir = tempdir();
     let (path, _) = keygen(dir.path(), "seal.json", "a256gcm");
-    let a = tessera()
-        .args(["keys", "public"])
-        .arg(&path)
-        .assert()
-        .code(1);
-    let err = stderr(&a);
-    assert!(err.starts_with("error: no_public_keys: "), "{err}");
+    let err = fails_with(on_file(&["keys", "public"], &path), "no_public_keys");
     assert!(!err.contains("HMAC"), "{err}");
     assert!(err.contains("A256GCM"), "{err}");
     assert!(err.contains("sealing"), "{err}");
@@ -684,38 +513,16 @@ fn key_files_with_non_utf8_names_are_usable() {
     let path = dir
         .path()
         .join(std::ffi::OsStr::from_bytes(b"keys-\xff\xfe.json"));
-    tessera()
-        .args(["keygen", "--alg", "eddsa", "--kid", "k1", "--out"])
-        .arg(&path)
-        .assert()
-        .success();
-    let listed = tessera()
-        .args(["keys", "list"])
-        .arg(&path)
-        .assert()
-        .success();
-    assert!(
-        stdout(&listed).starts_with("k1\tEdDSA\tactive"),
-        "{}",
-        stdout(&listed)
-    );
-    tessera()
-        .args(["keys", "public"])
-        .arg(&path)
-        .assert()
-        .success();
+    succeeds(on_file(
+        &["keygen", "--alg", "eddsa", "--kid", "k1", "--out"],
+        &path,
+    ));
+    let listed = list(&path);
+    assert!(listed.starts_with("k1\tEdDSA\tactive"), "{listed}");
+    public_keys(&path);
     let token = sign(&path, &["--iss", "i", "--aud", "a"]);
-    tessera()
-        .args(["verify", "--iss", "i", "--aud", "a", "--keys"])
-        .arg(&path)
-        .arg(&token)
-        .assert()
-        .success();
-    tessera()
-        .args(["keys", "rotate"])
-        .arg(&path)
-        .assert()
-        .success();
+    verify(&path, &token).success();
+    rotate(&path, &[]);
     assert_eq!(kids(&path).len(), 2);
     assert_eq!(mode(&path), 0o600);
 }
@@ -725,8 +532,7 @@ fn key_files_with_non_utf8_names_are_usable() {
 
 /// The `kid` of a token's header, as `tessera inspect` shows it.
 fn header_kid(token: &str) -> String {
-    let out = tessera().arg("inspect").arg(token).assert().success();
-    let text = stdout(&out);
+    let text = succeeds(tessera().arg("inspect").arg(token));
     let header = text
         .split_once("header (unverified):\n")
         .and_then(|(_, rest)| rest.split_once("\nclaims"))
@@ -753,16 +559,6 @@ fn verify(keys: &std::path::Path, token: &str) -> assert_cmd::assert::Assert {
         .assert()
 }
 
-/// The file names in `dir`, sorted.
-fn names(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Runs `tessera keys rotate --inactive FILE [args]`; returns the printed kid and stderr.
 fn rotate_inactive(path: &std::path::Path, args: &[&str]) -> (String, String) {
     let out = tessera()
@@ -776,9 +572,7 @@ fn rotate_inactive(path: &std::path::Path, args: &[&str]) -> (String, String) {
 
 /// Runs `tessera keys activate FILE KID` and returns its stderr.
 fn activate(path: &std::path::Path, kid: &str) -> String {
-    let out = tessera()
-        .args(["keys", "activate"])
-        .arg(path)
+    let out = on_file(&["keys", "activate"], path)
         .arg(kid)
         .assert()
         .success();
@@ -815,12 +609,10 @@ fn keys_rotate_inactive_adds_a_key_but_the_old_one_stays_active() {
     assert_eq!(header_kid(&new), first);
     verify(&path, &new).success();
     // Listed as a plain verify key.
-    tessera()
-        .args(["keys", "list"])
-        .arg(&path)
-        .assert()
-        .success()
-        .stdout(format!("{first}\tHS256\tactive\n{second}\tHS256\tverify\n"));
+    assert_eq!(
+        list(&path),
+        format!("{first}\tHS256\tactive\n{second}\tHS256\tverify\n")
+    );
     assert_eq!(mode(&path), 0o600);
     assert_eq!(names(dir.path()), ["k.json", "k.json.lock"], "no temp file");
 }
@@ -829,12 +621,7 @@ fn keys_rotate_inactive_adds_a_key_but_the_old_one_stays_active() {
 fn keys_rotate_inactive_a256gcm_leaves_the_sealing_key_as_it_is() {
     let dir = tempdir();
     let (path, signing) = keygen(dir.path(), "k.json", "eddsa");
-    let out = tessera()
-        .args(["keys", "rotate", "--alg", "a256gcm"])
-        .arg(&path)
-        .assert()
-        .success();
-    let sealing = stdout(&out).trim().to_owned();
+    let sealing = rotate(&path, &["--alg", "a256gcm"]);
     let old = sign(&path, &["--iss", "i", "--aud", "a", "--seal"]);
     let (added, note) = rotate_inactive(&path, &["--alg", "a256gcm"]);
     let set = KeySet::from_file(&path).unwrap();
@@ -846,15 +633,13 @@ fn keys_rotate_inactive_a256gcm_leaves_the_sealing_key_as_it_is() {
     let sealed = sign(&path, &["--iss", "i", "--aud", "a", "--seal"]);
     assert_eq!(header_kid(&sealed), sealing);
     verify(&path, &old).success();
-    tessera()
-        .args(["keys", "list"])
-        .arg(&path)
-        .assert()
-        .success()
-        .stdout(format!(
+    assert_eq!(
+        list(&path),
+        format!(
             "{signing}\tEdDSA\tactive\n{sealing}\tA256GCM\tactive (sealing)\n\
              {added}\tA256GCM\topen (sealing)\n"
-        ));
+        )
+    );
     // Without --alg, a sealing-only set's new inactive key is a sealing key too.
     let (seal_only, _) = keygen(dir.path(), "seal.json", "a256gcm");
     let (added, _) = rotate_inactive(&seal_only, &[]);
@@ -900,14 +685,10 @@ fn staged_rotation_switches_the_signing_key(alg: &str, shown: &str) {
     verify(&path, &new).success().stdout("2\n");
     verify(&path, &old).success().stdout("1\n");
     verify(&path, &before).success();
-    tessera()
-        .args(["keys", "list"])
-        .arg(&path)
-        .assert()
-        .success()
-        .stdout(format!(
-            "{first}\t{shown}\tverify\n{second}\t{shown}\tactive\n"
-        ));
+    assert_eq!(
+        list(&path),
+        format!("{first}\t{shown}\tverify\n{second}\t{shown}\tactive\n")
+    );
     assert_eq!(mode(&path), 0o600, "{alg}");
     assert_eq!(
         names(dir.path()),
@@ -915,9 +696,7 @@ fn staged_rotation_switches_the_signing_key(alg: &str, shown: &str) {
         "{alg}: no temp file"
     );
     // And the old key can now be retired.
-    tessera()
-        .args(["keys", "retire"])
-        .arg(&path)
+    on_file(&["keys", "retire"], &path)
         .arg(&first)
         .assert()
         .success()
@@ -939,12 +718,7 @@ fn keys_activate_switches_the_active_key_of_an_eddsa_set() {
 fn keys_activate_of_an_a256gcm_key_switches_the_sealing_key_only() {
     let dir = tempdir();
     let (path, signing) = keygen(dir.path(), "k.json", "hs256");
-    let out = tessera()
-        .args(["keys", "rotate", "--alg", "a256gcm"])
-        .arg(&path)
-        .assert()
-        .success();
-    let first = stdout(&out).trim().to_owned();
+    let first = rotate(&path, &["--alg", "a256gcm"]);
     let old = sign(
         &path,
         &["--iss", "i", "--aud", "a", "--seal", "--payload", "1"],
@@ -1003,12 +777,7 @@ fn keys_activate_refuses_an_unknown_kid_and_a_verify_only_key_and_leaves_the_fil
     let (path, active) = keygen(dir.path(), "k.json", "hs256");
     // Add an Ed25519 public key (no "d") of another issuer: it verifies, it cannot sign.
     let (other, public_kid) = keygen(dir.path(), "other.json", "eddsa");
-    let out = tessera()
-        .args(["keys", "public"])
-        .arg(&other)
-        .assert()
-        .success();
-    let public: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let public: serde_json::Value = serde_json::from_str(&public_keys(&other)).unwrap();
     let mut doc = key_doc(&path);
     doc["keys"]
         .as_array_mut()
@@ -1017,26 +786,17 @@ fn keys_activate_refuses_an_unknown_kid_and_a_verify_only_key_and_leaves_the_fil
     std::fs::write(&path, format!("{doc:#}\n")).unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     std::fs::remove_file(&other).unwrap();
-    tessera()
-        .args(["keys", "list"])
-        .arg(&path)
-        .assert()
-        .success()
-        .stdout(format!(
-            "{active}\tHS256\tactive\n{public_kid}\tEdDSA\tverify (public only)\n"
-        ));
+    assert_eq!(
+        list(&path),
+        format!("{active}\tHS256\tactive\n{public_kid}\tEdDSA\tverify (public only)\n")
+    );
     let bytes = std::fs::read(&path).unwrap();
     let refused = |kid: &str| {
-        let a = tessera()
-            .args(["keys", "activate"])
-            .arg(&path)
-            .arg(kid)
-            .assert()
-            .code(1);
-        let err = stderr(&a);
-        assert!(err.starts_with("error: invalid_key: "), "{kid}: {err}");
+        let err = fails_with(
+            on_file(&["keys", "activate"], &path).arg(kid),
+            "invalid_key",
+        );
         assert!(err.contains(kid), "{kid}: names the kid: {err}");
-        assert!(stdout(&a).is_empty());
         assert_eq!(
             std::fs::read(&path).unwrap(),
             bytes,
@@ -1057,13 +817,7 @@ fn keys_activate_refuses_an_unknown_kid_and_a_verify_only_key_and_leaves_the_fil
     assert!(err.contains("cannot sign"), "{err}");
     // A missing key file is an io error, and creates nothing.
     let missing = dir.path().join("missing.json");
-    let a = tessera()
-        .args(["keys", "activate"])
-        .arg(&missing)
-        .arg(&active)
-        .assert()
-        .code(1);
-    assert!(stderr(&a).starts_with("error: io: "), "{}", stderr(&a));
+    fails_with(on_file(&["keys", "activate"], &missing).arg(&active), "io");
     assert_eq!(names(dir.path()), ["k.json", "k.json.lock"]);
 }
 
@@ -1071,22 +825,15 @@ fn keys_activate_refuses_an_unknown_kid_and_a_verify_only_key_and_leaves_the_fil
 fn keys_activate_through_a_symlink_rewrites_the_target_and_takes_hyphen_kids() {
     let dir = tempdir();
     let path = dir.path().join("real.json");
-    tessera()
-        .args(["keygen", "--alg", "hs256", "--kid", "-lead", "--out"])
-        .arg(&path)
-        .assert()
-        .success();
+    succeeds(on_file(
+        &["keygen", "--alg", "hs256", "--kid", "-lead", "--out"],
+        &path,
+    ));
     let link = dir.path().join("link.json");
     std::os::unix::fs::symlink(&path, &link).unwrap();
     let (second, _) = rotate_inactive(&link, &[]);
     activate(&link, &second);
-    assert!(
-        std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink(),
-        "the link is still a link"
-    );
+    assert!(is_symlink(&link), "the link is still a link");
     let active = |p: &std::path::Path| {
         KeySet::from_file(p)
             .unwrap()
@@ -1119,18 +866,13 @@ fn parallel_inactive_rotations_lose_no_key_and_keep_the_active_one() {
 
 #[test]
 fn keys_help_explains_the_staged_rotation() {
-    let out = tessera().args(["keys", "--help"]).assert().success();
-    let help = stdout(&out);
+    let help = succeeds(tessera().args(["keys", "--help"]));
     assert!(help.contains("activate"), "{help}");
     assert!(
         help.contains("rotate --inactive, reload, activate, reload"),
         "{help}"
     );
-    let out = tessera()
-        .args(["keys", "rotate", "--help"])
-        .assert()
-        .success();
-    let help = stdout(&out);
+    let help = succeeds(tessera().args(["keys", "rotate", "--help"]));
     assert!(help.contains("--inactive"), "{help}");
     assert!(help.contains("tessera keys activate FILE KID"), "{help}");
 }

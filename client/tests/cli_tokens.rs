@@ -4,7 +4,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use predicates::prelude::*;
 
-use crate::util::{keygen, sign, stderr, stdout, tempdir, tessera};
+use std::borrow::BorrowMut;
+
+use crate::util::{
+    fails_with, keygen, list, on_file, public_keys, retire, rotate, sign, stderr, stdout, succeeds,
+    tempdir, tessera,
+};
 
 /// A fixed instant: 2026-09-21 14:13:20 UTC.
 const T0: u64 = 1_790_000_000;
@@ -49,36 +54,31 @@ impl Fixture {
     /// `tessera verify --keys K --iss inventree --aud transfer` plus `extra`, at T0+10 unless
     /// `extra` has its own `--now`.
     fn verify(&self, extra: &[&str]) -> assert_cmd::Command {
-        let mut cmd = tessera();
-        cmd.arg("verify").arg("--keys").arg(&self.keys).args([
-            "--iss",
-            "inventree",
-            "--aud",
-            "transfer",
-        ]);
+        let mut cmd = self.verify_as("inventree", "transfer", extra);
         if !extra.contains(&"--now") {
             cmd.args(["--now", &(T0 + 10).to_string()]);
         }
-        cmd.args(extra);
+        cmd
+    }
+
+    /// `tessera verify --keys K --iss ISS --aud AUD` plus `extra` (now, unless `extra` says).
+    fn verify_as(&self, iss: &str, aud: &str, extra: &[&str]) -> assert_cmd::Command {
+        let mut cmd = on_file(&["verify", "--keys"], &self.keys);
+        cmd.args(["--iss", iss, "--aud", aud]).args(extra);
         cmd
     }
 }
 
-/// Asserts exit 1 with `error: <code>: ` on stderr, nothing on stdout, and no token echoed.
-fn fails_with(cmd: &mut assert_cmd::Command, code: &str, token: &str) {
-    let a = cmd.assert().code(1);
-    let err = stderr(&a);
-    assert!(
-        err.starts_with(&format!("error: {code}: ")),
-        "want {code}, got {err}"
-    );
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(stdout(&a).is_empty());
+/// Asserts exit 1 with `error: <code>: ` as the one line on stderr, nothing on stdout, and
+/// the token (`token`, when it is a real one) not echoed; returns the line.
+fn refused(cmd: impl BorrowMut<assert_cmd::Command>, code: &str, token: &str) -> String {
+    let err = fails_with(cmd, code);
     if token.len() > 20 {
         assert!(!err.contains(token), "the token is never echoed");
         let signature = token.rsplit('.').next().unwrap();
         assert!(!err.contains(signature));
     }
+    err
 }
 
 fn b64(json: &str) -> String {
@@ -142,30 +142,30 @@ fn verify_reads_stdin_and_tolerates_surrounding_whitespace_only() {
     f.verify(&[&format!(" {}\n", f.token)]).assert().success();
     // Anything else is the token's problem: malformed.
     let (head, tail) = f.token.split_at(30);
-    fails_with(
+    refused(
         f.verify(&["-"]).write_stdin(format!("{head} {tail}")),
         "malformed",
         &f.token,
     );
-    fails_with(
+    refused(
         f.verify(&[]).write_stdin(format!("\"{}\"", f.token)),
         "malformed",
         &f.token,
     );
-    fails_with(
+    refused(
         f.verify(&[]).write_stdin(format!("Bearer {}", f.token)),
         "malformed",
         &f.token,
     );
-    fails_with(
+    refused(
         f.verify(&[])
             .write_stdin(format!("{}\n{}", f.token, f.token)),
         "malformed",
         &f.token,
     );
-    fails_with(f.verify(&[]).write_stdin(""), "malformed", "");
+    refused(f.verify(&[]).write_stdin(""), "malformed", "");
     // Not UTF-8.
-    fails_with(
+    refused(
         f.verify(&[])
             .write_stdin(vec![0xff, 0xfe, b'a', b'.', b'b']),
         "malformed",
@@ -178,85 +178,63 @@ fn verify_refuses_with_the_code_of_the_first_failing_step() {
     let f = fixture("hs256");
     let t = &f.token;
     // Audience, issuer, subject.
-    fails_with(
-        &mut {
-            let mut c = tessera();
-            c.arg("verify").arg("--keys").arg(&f.keys).args([
-                "--iss",
-                "inventree",
-                "--aud",
-                "print",
-                "--now",
-                &(T0 + 10).to_string(),
-                t,
-            ]);
-            c
-        },
+    let soon = (T0 + 10).to_string();
+    let at_soon = ["--now", &soon, t];
+    refused(
+        f.verify_as("inventree", "print", &at_soon),
         "wrong_audience",
         t,
     );
-    fails_with(
-        &mut {
-            let mut c = tessera();
-            c.arg("verify").arg("--keys").arg(&f.keys).args([
-                "--iss",
-                "other",
-                "--aud",
-                "transfer",
-                "--now",
-                &(T0 + 10).to_string(),
-                t,
-            ]);
-            c
-        },
+    refused(
+        f.verify_as("other", "transfer", &at_soon),
         "wrong_issuer",
         t,
     );
-    fails_with(&mut f.verify(&["--sub", "bob", t]), "wrong_subject", t);
+    refused(f.verify(&["--sub", "bob", t]), "wrong_subject", t);
     // Times (leeway 30 s).
     f.verify(&["--now", &(T0 + 300 + 29).to_string(), t])
         .assert()
         .success();
-    fails_with(
-        &mut f.verify(&["--now", &(T0 + 300 + 30).to_string(), t]),
+    refused(
+        f.verify(&["--now", &(T0 + 300 + 30).to_string(), t]),
         "expired",
         t,
     );
-    fails_with(
-        &mut f.verify(&["--now", &(T0 - 31).to_string(), t]),
+    refused(
+        f.verify(&["--now", &(T0 - 31).to_string(), t]),
         "not_yet_valid",
         t,
     );
     // Signature: a changed signature or claims byte.
     let sig_at = t.rfind('.').unwrap() + 5;
-    fails_with(&mut f.verify(&[&flip(t, sig_at)]), "bad_signature", t);
+    refused(f.verify(&[&flip(t, sig_at)]), "bad_signature", t);
     let claims_at = t.find('.').unwrap() + 5;
-    fails_with(&mut f.verify(&[&flip(t, claims_at)]), "bad_signature", t);
+    refused(f.verify(&[&flip(t, claims_at)]), "bad_signature", t);
     // Structure.
-    fails_with(&mut f.verify(&["garbage"]), "malformed", "");
-    fails_with(&mut f.verify(&["a.b"]), "malformed", "");
-    fails_with(&mut f.verify(&[&format!("{t}.")]), "malformed", t);
+    refused(f.verify(&["garbage"]), "malformed", "");
+    refused(f.verify(&["a.b"]), "malformed", "");
+    refused(f.verify(&[&format!("{t}.")]), "malformed", t);
     // Key and algorithm.
     let (_, rest) = t.split_once('.').unwrap();
     let unknown = format!(
         "{}.{rest}",
         b64(r#"{"alg":"HS256","typ":"tessera+jwt","kid":"nope"}"#)
     );
-    fails_with(&mut f.verify(&[&unknown]), "unknown_key", t);
+    refused(f.verify(&[&unknown]), "unknown_key", t);
     let header = format!(r#"{{"alg":"EdDSA","typ":"tessera+jwt","kid":"{}"}}"#, f.kid);
-    fails_with(
-        &mut f.verify(&[&format!("{}.{rest}", b64(&header))]),
+    refused(
+        f.verify(&[&format!("{}.{rest}", b64(&header))]),
         "unsupported_algorithm",
         t,
     );
     let header = format!(r#"{{"alg":"none","typ":"tessera+jwt","kid":"{}"}}"#, f.kid);
-    fails_with(
-        &mut f.verify(&[&format!("{}.{rest}", b64(&header))]),
+    refused(
+        f.verify(&[&format!("{}.{rest}", b64(&header))]),
         "unsupported_algorithm",
         t,
     );
     // Length, from the argument.
-    fails_with(&mut f.verify(&[&"a".repeat(100_000)]), "too_large", "");
+    refused(f.verify(&[&"a".repeat(100_000)]), "too_large", "");
 }
 
 #[test]
@@ -343,23 +321,8 @@ fn sign_takes_payload_from_json_or_a_file_and_sets_every_claim() {
             &format!("@{}", file.display()),
         ],
     );
-    let a = tessera()
-        .arg("verify")
-        .arg("--keys")
-        .arg(&f.keys)
-        .args([
-            "--iss",
-            "inventree",
-            "--aud",
-            "transfer",
-            "--sub",
-            "bob",
-            "--json",
-            &token,
-        ])
-        .assert()
-        .success();
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    let out = succeeds(f.verify_as("inventree", "transfer", &["--sub", "bob", "--json", &token]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         doc["claims"]["dat"],
         serde_json::json!({"part_id": 1234, "note": "é"})
@@ -383,23 +346,8 @@ fn sign_takes_payload_from_json_or_a_file_and_sets_every_claim() {
             &T0.to_string(),
         ],
     );
-    let a = tessera()
-        .arg("verify")
-        .arg("--keys")
-        .arg(&f.keys)
-        .args([
-            "--iss",
-            "i",
-            "--aud",
-            "a",
-            "--json",
-            "--now",
-            &T0.to_string(),
-            &token,
-        ])
-        .assert()
-        .success();
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    let out = succeeds(f.verify_as("i", "a", &["--json", "--now", &T0.to_string(), &token]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["claims"]["dat"], serde_json::Value::Null);
     assert_eq!(doc["claims"]["exp"], T0 + 5400);
 }
@@ -417,51 +365,42 @@ fn sign_failures_are_actionable() {
             .args(extra);
         c
     };
-    fails_with(&mut run(&["--payload", "{qty: 25}"]), "bad_payload", "");
-    fails_with(&mut run(&["--payload", ""]), "bad_payload", "");
+    refused(run(&["--payload", "{qty: 25}"]), "bad_payload", "");
+    refused(run(&["--payload", ""]), "bad_payload", "");
     let missing = dir.path().join("nope.json");
-    fails_with(
-        &mut run(&["--payload", &format!("@{}", missing.display())]),
+    refused(
+        run(&["--payload", &format!("@{}", missing.display())]),
         "io",
         "",
     );
     let bad_file = dir.path().join("bad.json");
     std::fs::write(&bad_file, "[1, 2,").unwrap();
-    fails_with(
-        &mut run(&["--payload", &format!("@{}", bad_file.display())]),
+    refused(
+        run(&["--payload", &format!("@{}", bad_file.display())]),
         "bad_payload",
         "",
     );
-    fails_with(&mut run(&["--ttl", "2d"]), "lifetime_too_long", "");
-    fails_with(&mut run(&["--ttl", "0"]), "invalid_config", "");
+    refused(run(&["--ttl", "2d"]), "lifetime_too_long", "");
+    refused(run(&["--ttl", "0"]), "invalid_config", "");
     // A --now whose expiry would pass 9999-12-31 (or overflow) is refused, not wrapped.
-    fails_with(
-        &mut run(&["--now", "18446744073709551615"]),
+    refused(
+        run(&["--now", "18446744073709551615"]),
         "invalid_config",
         "",
     );
-    fails_with(
-        &mut run(&["--now", "253402300700", "--ttl", "300"]),
+    refused(
+        run(&["--now", "253402300700", "--ttl", "300"]),
         "invalid_config",
         "",
     );
     let big = format!("\"{}\"", "x".repeat(9000));
-    fails_with(&mut run(&["--payload", &big]), "too_large", "");
+    refused(run(&["--payload", &big]), "too_large", "");
     // A verify-only key set cannot sign.
     let eddsa = fixture("eddsa");
     let public = dir.path().join("public.json");
-    let out = tessera()
-        .args(["keys", "public"])
-        .arg(&eddsa.keys)
-        .assert()
-        .success();
-    std::fs::write(&public, stdout(&out)).unwrap();
-    let mut c = tessera();
-    c.arg("sign")
-        .arg("--keys")
-        .arg(&public)
-        .args(["--iss", "i", "--aud", "a"]);
-    fails_with(&mut c, "invalid_key", "");
+    std::fs::write(&public, public_keys(&eddsa.keys)).unwrap();
+    let sign_with_public = ["sign", "--iss", "i", "--aud", "a", "--keys"];
+    refused(on_file(&sign_with_public, &public), "invalid_key", "");
 }
 
 #[test]
@@ -515,8 +454,8 @@ fn inspect_decodes_even_a_forged_token_and_says_so() {
 
 #[test]
 fn inspect_refuses_what_is_not_a_token() {
-    fails_with(
-        &mut {
+    refused(
+        {
             let mut c = tessera();
             c.args(["inspect", "garbage"]);
             c
@@ -524,8 +463,8 @@ fn inspect_refuses_what_is_not_a_token() {
         "malformed",
         "",
     );
-    fails_with(
-        &mut {
+    refused(
+        {
             let mut c = tessera();
             c.args(["inspect", "e30.e30"]);
             c
@@ -533,8 +472,8 @@ fn inspect_refuses_what_is_not_a_token() {
         "malformed",
         "",
     );
-    fails_with(
-        &mut {
+    refused(
+        {
             let mut c = tessera();
             c.args(["inspect", &format!("{}.bm90IGpzb24.c2ln", b64("{}"))]);
             c
@@ -542,8 +481,8 @@ fn inspect_refuses_what_is_not_a_token() {
         "malformed",
         "",
     );
-    fails_with(
-        &mut {
+    refused(
+        {
             let mut c = tessera();
             c.arg("inspect").write_stdin("a b.c.d");
             c
@@ -557,25 +496,15 @@ fn inspect_refuses_what_is_not_a_token() {
 fn sealed_tokens_round_trip_and_hide_their_claims() {
     let dir = tempdir();
     let (keys, sealing) = keygen(dir.path(), "keys.json", "a256gcm");
-    tessera()
-        .args(["keys", "list"])
-        .arg(&keys)
-        .assert()
-        .success()
-        .stdout(format!("{sealing}\tA256GCM\tactive (sealing)\n"));
+    assert_eq!(
+        list(&keys),
+        format!("{sealing}\tA256GCM\tactive (sealing)\n")
+    );
     // A sealing key is a secret: nothing to publish.
-    tessera()
-        .args(["keys", "public"])
-        .arg(&keys)
-        .assert()
-        .code(1);
+    on_file(&["keys", "public"], &keys).assert().code(1);
     // Without a signing key, only sealing works.
-    let mut c = tessera();
-    c.arg("sign")
-        .arg("--keys")
-        .arg(&keys)
-        .args(["--iss", "i", "--aud", "a"]);
-    fails_with(&mut c, "invalid_key", "");
+    let sign_signed = ["sign", "--iss", "i", "--aud", "a", "--keys"];
+    refused(on_file(&sign_signed, &keys), "invalid_key", "");
     let token = sign(
         &keys,
         &[
@@ -590,11 +519,7 @@ fn sealed_tokens_round_trip_and_hide_their_claims() {
     );
     assert_eq!(token.split('.').count(), 5);
     let verify = |accept: Option<&str>| {
-        let mut c = tessera();
-        c.arg("verify")
-            .arg("--keys")
-            .arg(&keys)
-            .args(["--iss", "i", "--aud", "a"]);
+        let mut c = on_file(&["verify", "--iss", "i", "--aud", "a", "--keys"], &keys);
         if let Some(accept) = accept {
             c.args(["--accept", accept]);
         }
@@ -602,51 +527,37 @@ fn sealed_tokens_round_trip_and_hide_their_claims() {
         c
     };
     // Signed only by default, like the library: a sealed token is refused as malformed.
-    fails_with(&mut verify(None), "malformed", &token);
+    refused(verify(None), "malformed", &token);
     verify(Some("signed")).assert().code(1);
     verify(Some("sealed"))
         .assert()
         .success()
         .stdout("{\n  \"pin\": \"7391\"\n}\n");
-    let a = verify(Some("either")).arg("--json").assert().success();
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    let out = succeeds(verify(Some("either")).arg("--json"));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["header"]["alg"], "dir");
     assert_eq!(doc["header"]["enc"], "A256GCM");
     assert_eq!(doc["header"]["kid"], sealing.as_str());
     // inspect reads the header only; the payload stays hidden.
-    let a = tessera().args(["inspect", &token]).assert().success();
-    assert!(stdout(&a).contains("sealed (encrypted)"), "{}", stdout(&a));
-    assert!(!stdout(&a).contains("7391"));
+    let shown = succeeds(tessera().args(["inspect", &token]));
+    assert!(shown.contains("sealed (encrypted)"), "{shown}");
+    assert!(!shown.contains("7391"));
     // Rotating with no --alg keeps the sealing algorithm; the old sealed token still opens.
-    let a = tessera()
-        .args(["keys", "rotate"])
-        .arg(&keys)
-        .assert()
-        .success();
-    let second = stdout(&a).trim().to_owned();
-    tessera()
-        .args(["keys", "list"])
-        .arg(&keys)
-        .assert()
-        .success()
-        .stdout(format!(
-            "{sealing}\tA256GCM\topen (sealing)\n{second}\tA256GCM\tactive (sealing)\n"
-        ));
+    let second = rotate(&keys, &[]);
+    assert_eq!(
+        list(&keys),
+        format!("{sealing}\tA256GCM\topen (sealing)\n{second}\tA256GCM\tactive (sealing)\n")
+    );
     verify(Some("sealed")).assert().success();
-    tessera()
-        .args(["keys", "retire"])
-        .arg(&keys)
-        .arg(&sealing)
-        .assert()
-        .success();
-    fails_with(&mut verify(Some("sealed")), "unknown_key", &token);
+    retire(&keys, &sealing);
+    refused(verify(Some("sealed")), "unknown_key", &token);
 }
 
 #[test]
 fn verify_json_shows_nbf_only_when_the_token_has_one() {
     let f = fixture("hs256");
-    let a = f.verify(&["--json", &f.token]).assert().success();
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    let out = succeeds(f.verify(&["--json", &f.token]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["claims"]["iat"], T0);
     assert!(
         doc["claims"].get("nbf").is_none(),
@@ -662,8 +573,8 @@ fn verify_json_shows_nbf_only_when_the_token_has_one() {
         .ttl(std::time::Duration::from_secs(300))
         .mint()
         .unwrap();
-    let a = f.verify(&["--json", &token]).assert().success();
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    let out = succeeds(f.verify(&["--json", &token]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["claims"]["nbf"], T0 + 5, "{doc}");
 }
 
@@ -672,15 +583,11 @@ fn verify_json_of_a_sealed_token_without_nbf_shows_none() {
     let dir = tempdir();
     let (keys, _) = keygen(dir.path(), "keys.json", "a256gcm");
     let token = sign(&keys, &["--iss", "i", "--aud", "a", "--seal"]);
-    let a = tessera()
-        .arg("verify")
-        .arg("--keys")
-        .arg(&keys)
-        .args(["--iss", "i", "--aud", "a", "--accept", "sealed", "--json"])
-        .arg(&token)
-        .assert()
-        .success();
-    let doc: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    let verify = [
+        "verify", "--iss", "i", "--aud", "a", "--accept", "sealed", "--json", "--keys",
+    ];
+    let out = succeeds(on_file(&verify, &keys).arg(&token));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(doc["claims"]["iat"].is_u64());
     assert!(doc["claims"].get("nbf").is_none(), "{doc}");
 }
@@ -690,8 +597,7 @@ fn inspect_warns_about_repeated_members_at_any_depth() {
     let header = b64(r#"{"alg":"HS256","typ":"tessera+jwt","alg":"none"}"#);
     let claims = b64(r#"{"iss":"i","dat":{"to":"WH-01","n":[{"x":1,"x":2}],"to":"WH-02"}}"#);
     let token = format!("{header}.{claims}.c2ln");
-    let a = tessera().args(["inspect", &token]).assert().success();
-    let out = stdout(&a);
+    let out = succeeds(tessera().args(["inspect", &token]));
     assert!(
         out.contains("WARNING: the header repeats the member(s) /alg: "),
         "{out}"
@@ -703,8 +609,8 @@ fn inspect_warns_about_repeated_members_at_any_depth() {
     assert!(out.contains("malformed"), "{out}");
     // An ordinary token gets no warning.
     let f = fixture("hs256");
-    let a = tessera().args(["inspect", &f.token]).assert().success();
-    assert!(!stdout(&a).contains("WARNING"), "{}", stdout(&a));
+    let out = succeeds(tessera().args(["inspect", &f.token]));
+    assert!(!out.contains("WARNING"), "{out}");
 }
 
 #[test]
@@ -712,19 +618,14 @@ fn verify_with_a_published_key_set_accepts_ed25519_public_keys_only() {
     let f = fixture("eddsa");
     let dir = tempdir();
     let published = dir.path().join("jwks.json");
-    let a = tessera()
-        .args(["keys", "public"])
-        .arg(&f.keys)
-        .assert()
-        .success();
-    std::fs::write(&published, stdout(&a)).unwrap();
+    std::fs::write(&published, public_keys(&f.keys)).unwrap();
     let verify = |jwks: &std::path::Path| {
-        let mut cmd = tessera();
-        cmd.arg("verify")
-            .arg("--jwks")
-            .arg(jwks)
-            .args(["--iss", "inventree", "--aud", "transfer"])
-            .args(["--now", &(T0 + 10).to_string(), &f.token]);
+        let mut cmd = on_file(&["verify", "--jwks"], jwks);
+        cmd.args(["--iss", "inventree", "--aud", "transfer"]).args([
+            "--now",
+            &(T0 + 10).to_string(),
+            &f.token,
+        ]);
         cmd
     };
     verify(&published)
@@ -735,7 +636,7 @@ fn verify_with_a_published_key_set_accepts_ed25519_public_keys_only() {
     // or an HMAC key file (whose secret would let whoever wrote the document forge tokens).
     let (hs_keys, _) = keygen(dir.path(), "hs.json", "hs256");
     for bad in [&f.keys, &hs_keys] {
-        fails_with(&mut verify(bad), "invalid_key", &f.token);
+        refused(verify(bad), "invalid_key", &f.token);
     }
     // Exactly one key source.
     tessera()
@@ -767,36 +668,21 @@ fn sign_refuses_a_payload_that_repeats_a_member() {
     let f = fixture("hs256");
     let dir = tempdir();
     let run = |payload: &str| {
-        tessera()
-            .arg("sign")
-            .arg("--keys")
-            .arg(&f.keys)
-            .args(["--iss", "i", "--aud", "a", "--payload", payload])
-            .assert()
-            .code(1)
+        let mut cmd = on_file(&["sign", "--keys"], &f.keys);
+        cmd.args(["--iss", "i", "--aud", "a", "--payload", payload]);
+        refused(cmd, "bad_payload", "")
     };
-    let a = run(r#"{"qty": 5, "qty": 500}"#);
-    assert!(stdout(&a).is_empty(), "no token: {}", stdout(&a));
-    assert!(
-        stderr(&a).starts_with("error: bad_payload: "),
-        "{}",
-        stderr(&a)
-    );
-    assert!(stderr(&a).contains("/qty"), "{}", stderr(&a));
+    let err = run(r#"{"qty": 5, "qty": 500}"#);
+    assert!(err.contains("/qty"), "{err}");
     let file = dir.path().join("payload.json");
     std::fs::write(
         &file,
         r#"{"to": {"bin": "A", "bin": "B"}, "ok": [{"x": 1, "x": 2}]}"#,
     )
     .unwrap();
-    let a = run(&format!("@{}", file.display()));
-    assert!(
-        stderr(&a).starts_with("error: bad_payload: "),
-        "{}",
-        stderr(&a)
-    );
-    assert!(stderr(&a).contains("/to/bin"), "{}", stderr(&a));
-    assert!(stderr(&a).contains("/ok/0/x"), "{}", stderr(&a));
+    let err = run(&format!("@{}", file.display()));
+    assert!(err.contains("/to/bin"), "{err}");
+    assert!(err.contains("/ok/0/x"), "{err}");
     // The same names in different objects are fine.
     sign(
         &f.keys,
@@ -819,27 +705,18 @@ fn an_empty_token_is_reported_as_no_token() {
     let f = fixture("hs256");
     for stdin in ["", " \n\t\r\n"] {
         for args in [&[][..], &["-"]] {
-            let a = f.verify(args).write_stdin(stdin).assert().code(1);
+            let err = refused(f.verify(args).write_stdin(stdin), "malformed", "");
             assert!(
-                stderr(&a).starts_with("error: malformed: no token"),
-                "{args:?} {stdin:?}: {}",
-                stderr(&a)
+                err.starts_with("error: malformed: no token"),
+                "{args:?} {stdin:?}: {err}"
             );
-            assert!(stderr(&a).contains("standard input"), "{}", stderr(&a));
+            assert!(err.contains("standard input"), "{err}");
         }
-        let a = tessera().arg("inspect").write_stdin(stdin).assert().code(1);
-        assert!(
-            stderr(&a).starts_with("error: malformed: no token"),
-            "{}",
-            stderr(&a)
-        );
+        let err = refused(tessera().arg("inspect").write_stdin(stdin), "malformed", "");
+        assert!(err.starts_with("error: malformed: no token"), "{err}");
     }
-    let a = f.verify(&[""]).assert().code(1);
-    assert!(
-        stderr(&a).starts_with("error: malformed: no token"),
-        "{}",
-        stderr(&a)
-    );
+    let err = refused(f.verify(&[""]), "malformed", "");
+    assert!(err.starts_with("error: malformed: no token"), "{err}");
 }
 
 /// Two tokens on standard input (a paste of two lines, `cat a.txt b.txt | tessera verify`)
@@ -854,9 +731,7 @@ fn two_tokens_on_stdin_are_malformed_with_a_message_that_is_true() {
     let f = fixture("hs256");
     let stdin = format!("{}\n{}\n", f.token, f.token);
     for cmd in [&mut f.verify(&["-"]), tessera().args(["inspect", "-"])] {
-        let a = cmd.write_stdin(stdin.clone()).assert().code(1);
-        let err = stderr(&a);
-        assert!(err.starts_with("error: malformed: "), "{err}");
+        let err = refused(cmd.write_stdin(stdin.clone()), "malformed", &f.token);
         assert!(
             !err.contains("segment is empty"),
             "the encrypted-key segment here is not empty: {err}"
@@ -871,27 +746,16 @@ fn sign_reports_the_refusal_spec_4_checks_first() {
     let eddsa = fixture("eddsa");
     let dir = tempdir();
     let public = dir.path().join("public.json");
-    let out = tessera()
-        .args(["keys", "public"])
-        .arg(&eddsa.keys)
-        .assert()
-        .success();
-    std::fs::write(&public, stdout(&out)).unwrap();
+    std::fs::write(&public, public_keys(&eddsa.keys)).unwrap();
     let sign = |keys: &std::path::Path, iss: &str| {
-        let mut c = tessera();
-        c.arg("sign").arg("--keys").arg(keys).args([
-            "--iss",
-            iss,
-            "--aud",
-            "a",
-            "--payload",
-            "[18446744073709551616]",
-        ]);
+        let mut c = on_file(&["sign", "--keys"], keys);
+        c.args(["--iss", iss, "--aud", "a"])
+            .args(["--payload", "[18446744073709551616]"]);
         c
     };
-    fails_with(&mut sign(&public, "i"), "invalid_key", "");
-    fails_with(&mut sign(&eddsa.keys, ""), "invalid_config", "");
-    fails_with(&mut sign(&eddsa.keys, "i"), "bad_payload", "");
+    refused(sign(&public, "i"), "invalid_key", "");
+    refused(sign(&eddsa.keys, ""), "invalid_config", "");
+    refused(sign(&eddsa.keys, "i"), "bad_payload", "");
 }
 
 /// An integer beyond 64 bits in a payload would be rounded by the JSON reader (the CLI's own
@@ -901,10 +765,7 @@ fn sign_reports_the_refusal_spec_4_checks_first() {
 fn sign_refuses_a_payload_integer_beyond_64_bits() {
     let f = fixture("hs256");
     let sign = |payload: &str| {
-        tessera()
-            .arg("sign")
-            .arg("--keys")
-            .arg(&f.keys)
+        on_file(&["sign", "--keys"], &f.keys)
             .args(["--iss", "inventree", "--aud", "transfer"])
             .arg(format!("--payload={payload}"))
             .args(["--now", &T0.to_string()])

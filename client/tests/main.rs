@@ -5,6 +5,8 @@ mod util;
 
 // The `tessera` CLI's key commands: keygen, keys list/public/rotate/retire, 0600, --force.
 mod cli_keys;
+// Which files the CLI reads and replaces: regular files only, key files only when trusted.
+mod cli_key_files;
 // `tessera sign`, `verify` and `inspect`: success, every failure path, stdin, exit codes.
 mod cli_tokens;
 // Hostile input: a 1 MiB (and an endless) token on stdin is refused with too_large.

@@ -1,5 +1,6 @@
 //! Helpers shared by the test modules: running the CLI, key files, file modes.
 
+use std::borrow::BorrowMut;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +15,54 @@ pub(crate) fn tessera() -> Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("tessera");
     cmd.timeout(HANG_GUARD);
     cmd
+}
+
+/// `tessera <args> FILE`: a command about a file (append a kid or a token with `.arg`).
+pub(crate) fn on_file(args: &[&str], file: &Path) -> Command {
+    let mut cmd = tessera();
+    cmd.args(args).arg(file);
+    cmd
+}
+
+/// Runs `cmd`, expects exit 0 and returns its stdout.
+pub(crate) fn succeeds(mut cmd: impl BorrowMut<Command>) -> String {
+    stdout(&cmd.borrow_mut().assert().success())
+}
+
+/// Runs `cmd`, expects exit 1 with one line `error: <code>: …` on stderr and nothing on
+/// stdout, and returns that line.
+pub(crate) fn fails_with(mut cmd: impl BorrowMut<Command>, code: &str) -> String {
+    let a = cmd.borrow_mut().assert().code(1);
+    let err = stderr(&a);
+    assert!(
+        err.starts_with(&format!("error: {code}: ")),
+        "want {code}, got {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(stdout(&a).is_empty(), "nothing on stdout: {}", stdout(&a));
+    err
+}
+
+/// Runs `tessera keys rotate [args] FILE` and returns the new kid.
+pub(crate) fn rotate(file: &Path, args: &[&str]) -> String {
+    let mut cmd = tessera();
+    cmd.args(["keys", "rotate"]).args(args).arg(file);
+    succeeds(cmd).trim().to_owned()
+}
+
+/// Runs `tessera keys list FILE` and returns what it prints.
+pub(crate) fn list(file: &Path) -> String {
+    succeeds(on_file(&["keys", "list"], file))
+}
+
+/// Runs `tessera keys public FILE` and returns the public JWK Set it prints.
+pub(crate) fn public_keys(file: &Path) -> String {
+    succeeds(on_file(&["keys", "public"], file))
+}
+
+/// Runs `tessera keys retire FILE KID`, expecting success.
+pub(crate) fn retire(file: &Path, kid: &str) {
+    succeeds(on_file(&["keys", "retire"], file).arg(kid));
 }
 
 /// Runs `tessera keygen` into `dir/name` and returns the path and the printed kid.
@@ -64,6 +113,24 @@ pub(crate) fn kids(path: &Path) -> Vec<String> {
         .iter()
         .map(|k| k["kid"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The file names in `dir`, sorted.
+pub(crate) fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether `path` is a symbolic link (not followed).
+pub(crate) fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .file_type()
+        .is_symlink()
 }
 
 /// A fresh temporary directory.

@@ -1,11 +1,10 @@
 //! The host's key set: loaded from the key file, which is created on first run.
 
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::fs::DirBuilder;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
 
+use tessera_protocol::file::{self, Durability};
 use tessera_protocol::{Algorithm, KeySet};
 
 use crate::cli::KeySource;
@@ -13,7 +12,12 @@ use crate::cli::KeySource;
 /// Loads the key set. A missing key file is created (when `create` is set) holding one fresh
 /// key of `alg`, with mode 0600; the folder it needs is created with mode 0700.
 ///
-/// Errors are sentences naming the path, never key material.
+/// The file is read by [`KeySet::from_file`]: a key file that someone else could have written
+/// is refused (one that other users may write to, or that belongs to a user other than this
+/// process's or root: its keys would be theirs, and with an HS256 key they could mint any
+/// button, say a key file under a shared folder such as /tmp, planted before the host starts),
+/// and so is a directory or device. A FIFO is read (a secret manager may feed the key file
+/// through one). Errors are sentences naming the path, never key material.
 pub(crate) fn load(source: &KeySource, alg: Algorithm, create: bool) -> Result<KeySet, String> {
     match source {
         KeySource::Inline(json) => {
@@ -23,9 +27,9 @@ pub(crate) fn load(source: &KeySource, alg: Algorithm, create: bool) -> Result<K
             if create && !path.exists() {
                 create_key_file(path, alg)?;
             }
-            refuse_if_others_control(path)?;
+            let keys = KeySet::from_file(path).map_err(|e| e.to_string())?;
             warn_if_readable_by_others(path);
-            KeySet::from_file(path).map_err(|e| e.to_string())
+            Ok(keys)
         }
     }
     .and_then(|keys| {
@@ -40,12 +44,9 @@ pub(crate) fn load(source: &KeySource, alg: Algorithm, create: bool) -> Result<K
     })
 }
 
-/// Creates the key file atomically with respect to other creators and to crashes: the full
-/// content goes to a temporary file in the same folder (mode 0600), is synced, and is then
-/// hard-linked to `path`, which either creates `path` complete in one step or finds that
-/// another process already did (that file wins: `Ok` without writing). A reader never sees a
-/// half-written key file, and a crash leaves at most a stray temporary file, never an empty
-/// key file.
+/// Creates the key file whole ([`file::create_whole`]): a reader never sees a half-written key
+/// file, a crash leaves at most a stray temporary file, and of several hosts creating it at
+/// once one wins and the others read its file.
 fn create_key_file(path: &Path, alg: Algorithm) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         DirBuilder::new()
@@ -55,110 +56,16 @@ fn create_key_file(path: &Path, alg: Algorithm) -> Result<(), String> {
             .map_err(|e| format!("cannot create key folder {}: {e}", dir.display()))?;
     }
     let keys = KeySet::generate(alg).map_err(|e| e.to_string())?;
-    if create_whole(path, keys.to_private_json().as_bytes(), "key file")? {
+    let mut text = keys.to_private_json();
+    text.push('\n');
+    let created = file::create_whole(
+        path,
+        text.as_bytes(),
+        Durability::ContentAndFolderIfPossible,
+    )
+    .map_err(|e| format!("key file: {e}"))?;
+    if created {
         tracing::info!(path = %path.display(), alg = alg.as_str(), "created a new key file");
-    }
-    Ok(())
-}
-
-/// Creates the file `path` (mode 0600) holding `content` and a newline, atomically with
-/// respect to other creators and to crashes: written whole and synced under a temporary name
-/// in the same folder, then hard-linked to `path`, which creates `path` complete in one step
-/// or finds that another process already did (that file wins). Returns whether this call
-/// created it. Errors name the file as a `what` and the path.
-pub(crate) fn create_whole(path: &Path, content: &[u8], what: &str) -> Result<bool, String> {
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => dir,
-        None => Path::new("."),
-    };
-    let tmp = write_temporary(dir, path, content, what)?;
-    let linked = std::fs::hard_link(&tmp, path);
-    // The temporary name goes either way; only `path` is kept.
-    let _ = std::fs::remove_file(&tmp);
-    match linked {
-        Ok(()) => {
-            // Make the new name durable too (best effort: the content already is).
-            if let Ok(folder) = File::open(dir) {
-                let _ = folder.sync_all();
-            }
-            Ok(true)
-        }
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(format!("cannot create {what} {}: {e}", path.display())),
-    }
-}
-
-/// Writes `content` and a newline to a new temporary file beside `path` (mode 0600), synced.
-fn write_temporary(dir: &Path, path: &Path, content: &[u8], what: &str) -> Result<PathBuf, String> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let stem = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "keys".into());
-    for _ in 0..16 {
-        let mut name = std::ffi::OsString::from(".");
-        name.push(&stem);
-        name.push(format!(
-            ".tmp-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let tmp = dir.join(name);
-        let mut file = match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-        {
-            Ok(file) => file,
-            // A stray file of an earlier process with the same pid: try the next name.
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("cannot create {what} {}: {e}", path.display())),
-        };
-        let written = file
-            .write_all(content)
-            .and_then(|()| file.write_all(b"\n"))
-            .and_then(|()| file.sync_all());
-        if let Err(e) = written {
-            drop(file);
-            let _ = std::fs::remove_file(&tmp);
-            return Err(format!("cannot write {what} {}: {e}", path.display()));
-        }
-        return Ok(tmp);
-    }
-    Err(format!(
-        "cannot create {what} {}: no free temporary name beside it",
-        path.display()
-    ))
-}
-
-/// Refuses a key file that someone else could have written: one that other users may write to
-/// (group or others), or that belongs to a user other than this process's or root. Its keys
-/// would then be theirs, and with an HS256 key they could mint any button (a key file under a
-/// shared folder such as /tmp, planted before the host starts).
-fn refuse_if_others_control(path: &Path) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt as _;
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(()); // reading it reports the problem
-    };
-    if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "key file {}: other users may write to it (mode {:o}); chmod 600 it",
-            path.display(),
-            meta.mode() & 0o777
-        ));
-    }
-    // This process's user: the owner of its /proc entry (where /proc is mounted).
-    if let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid())
-        && meta.uid() != me
-        && meta.uid() != 0
-    {
-        return Err(format!(
-            "key file {}: it belongs to another user (uid {}), who could have chosen its keys; \
-             use a key file of your own",
-            path.display(),
-            meta.uid()
-        ));
     }
     Ok(())
 }

@@ -14,18 +14,18 @@
 //! lock. Old versions are deleted, keeping the last [`KEEP`].
 
 use std::collections::BTreeMap;
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::{DirBuilder, File};
+use std::io::ErrorKind;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tessera_protocol::file::{self, Durability, FileError};
 use tessera_server::{PROBLEM_JSON, PROBLEM_TYPE_BASE, Rejection};
 
 /// The ledger's folder inside the data folder.
@@ -127,9 +127,6 @@ pub(crate) struct LedgerStore {
     /// The data folder's instance id ([`INSTANCE_FILE`]).
     instance: String,
 }
-
-/// Makes temporary file names unique within this process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl LedgerStore {
     /// The ledger in `data_dir`/stock-ledger (created on the first change), of the data
@@ -252,30 +249,13 @@ impl LedgerStore {
         let mut text = serde_json::to_vec_pretty(ledger)
             .map_err(|_| LedgerError::corrupt(&self.dir, "the ledger does not serialize"))?;
         text.push(b'\n');
-        let temp = self.dir.join(format!(
-            "tmp-{}-{}.json",
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .mode(0o600)
-            .open(&temp)
-            .and_then(|mut file| file.write_all(&text).and_then(|()| file.sync_all()));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&temp);
-            return Err(LedgerError::io("cannot write", &temp, &e));
-        }
         let target = self.version_path(ledger.version);
-        // The compare-and-swap: link(2) creates the name only if it does not exist.
-        let linked = std::fs::hard_link(&temp, &target);
-        let _ = std::fs::remove_file(&temp);
-        match linked {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
-            Err(e) => return Err(LedgerError::io("cannot create", &target, &e)),
+        // The compare-and-swap: the file is written whole and synced under a temporary name,
+        // then linked to its version's name, which link(2) creates only if it does not exist.
+        let created = file::create_whole(&target, &text, Durability::Content)
+            .map_err(|e| LedgerError::file(&e))?;
+        if !created {
+            return Ok(false);
         }
         // The name was free. That is a stale claim if the name had been deleted as old while
         // this change was being prepared: versions are deleted only once KEEP newer ones
@@ -335,6 +315,13 @@ impl LedgerError {
     fn io(what: &str, path: &Path, e: &std::io::Error) -> LedgerError {
         LedgerError {
             log: format!("{what} {}: {e}", path.display()),
+            detail: "the shared stock ledger could not be read or written",
+        }
+    }
+
+    fn file(e: &FileError) -> LedgerError {
+        LedgerError {
+            log: e.to_string(),
             detail: "the shared stock ledger could not be read or written",
         }
     }
@@ -492,7 +479,12 @@ impl DataDir {
         let path = self.path.join(INSTANCE_FILE);
         if !path.exists() {
             let id = random_hex::<INSTANCE_BYTES>("data folder id")?;
-            crate::keys::create_whole(&path, id.as_bytes(), "data folder id")?;
+            file::create_whole(
+                &path,
+                format!("{id}\n").as_bytes(),
+                Durability::ContentAndFolderIfPossible,
+            )
+            .map_err(|e| format!("data folder id: {e}"))?;
         }
         read_instance(&self.path)
     }

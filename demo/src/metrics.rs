@@ -18,6 +18,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tessera_protocol::file::{self, Durability};
 
 /// The metrics folder in the data folder.
 pub(crate) const METRICS_DIR: &str = "metrics";
@@ -59,17 +60,12 @@ impl WorkerMetrics {
         })
     }
 
-    /// Writes this worker's counts as they are now (whole: a reader sees the old file or the
-    /// new one).
+    /// Writes this worker's counts as they are now, whole ([`file::replace_whole`]: a reader
+    /// sees the old file or the new one, and a scrape's write and the periodic one, each under
+    /// a temporary name of its own, never mix). Not synced: the counts are those of this run.
     fn flush(&self, text: &str) -> std::io::Result<()> {
-        let name = self
-            .file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("worker");
-        let temporary = self.dir.join(format!(".{name}.tmp"));
-        std::fs::write(&temporary, text)?;
-        std::fs::rename(&temporary, &*self.file)
+        file::replace_whole(&self.file, text.as_bytes(), Durability::None)
+            .map_err(|e| std::io::Error::new(e.kind(), e))
     }
 
     /// Writes the counts whenever they changed, every [`FLUSH_EVERY`], until the worker stops.
@@ -111,7 +107,7 @@ pub(crate) fn clear(data_dir: &Path) -> Result<(), String> {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().is_some_and(|e| e == "prom" || e == "tmp") {
+        if path.extension().is_some_and(|e| e == "prom") || file::is_temporary(&entry.file_name()) {
             std::fs::remove_file(&path)
                 .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
         }
@@ -260,7 +256,46 @@ fn render(sums: &BTreeMap<Series, f64>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{merge, render};
+    use super::{PrometheusBuilder, WorkerMetrics, merge, render};
+
+    /// A scrape's write and the periodic one may run at once in a worker (four writers here):
+    /// every write succeeds, every file a reader sees is one whole rendering, never a mix, and
+    /// no temporary file stays behind. (With one fixed temporary name, a writer's rename found
+    /// its temporary file already renamed by another.)
+    #[test]
+    fn concurrent_flushes_leave_one_whole_rendering() {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = WorkerMetrics {
+            handle: PrometheusBuilder::new().build_recorder().handle(),
+            dir: dir.path().into(),
+            file: dir.path().join("w1.prom").into(),
+        };
+        let texts: Vec<String> = (0..4)
+            .map(|i| format!("s{i} 1\n").repeat(20_000 + i))
+            .collect();
+        std::thread::scope(|s| {
+            for text in &texts {
+                let metrics = metrics.clone();
+                s.spawn(move || {
+                    for _ in 0..200 {
+                        metrics.flush(text).unwrap();
+                    }
+                });
+            }
+            s.spawn(|| {
+                for _ in 0..400 {
+                    if let Ok(seen) = std::fs::read_to_string(&*metrics.file) {
+                        assert!(texts.contains(&seen), "a mix of {} bytes", seen.len());
+                    }
+                }
+            });
+        });
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["w1.prom"]);
+    }
 
     #[test]
     fn the_same_series_from_several_workers_is_summed_whatever_its_label_order() {

@@ -217,7 +217,12 @@ impl KeySet {
         Ok(set)
     }
 
-    /// Reads a JWK Set file. A missing or unreadable file is an `invalid_key` error naming the path.
+    /// Reads a JWK Set file by [`ReadRules`](crate::file::ReadRules) at most
+    /// [`MAX_KEY_SET_BYTES`] long, [`trusted`](crate::file::ReadRules::trusted), also from a
+    /// FIFO ([`or_fifo`](crate::file::ReadRules::or_fifo)): a missing or
+    /// unreadable file, a directory or device, one larger than [`MAX_KEY_SET_BYTES`], and one
+    /// that other users may write to or another user (not root) owns are `invalid_key` errors
+    /// naming the path.
     ///
     /// ```
     /// use tessera_protocol::{Algorithm, ErrorCode, KeySet};
@@ -235,9 +240,11 @@ impl KeySet {
     /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<KeySet, Error> {
         let path = path.as_ref();
-        let text = read_capped(path).map_err(|e| {
-            Error::invalid_key(format!("cannot read key file {}: {e}", path.display()))
-        })?;
+        let text = crate::file::ReadRules::new(MAX_KEY_SET_BYTES)
+            .trusted()
+            .or_fifo()
+            .read(path)
+            .map_err(|e| Error::invalid_key(format!("cannot use the key file: {e}")))?;
         KeySet::from_json(&text).map_err(|e| match e {
             Error::InvalidKey { reason } => {
                 Error::invalid_key(format!("key file {}: {reason}", path.display()))
@@ -558,22 +565,4 @@ impl KeySet {
     fn index(&self, kid: &str) -> Option<usize> {
         self.keys.iter().position(|k| k.kid().as_str() == kid)
     }
-}
-
-/// Reads the UTF-8 file at `path`, refusing one longer than [`MAX_KEY_SET_BYTES`] without
-/// reading past the limit (a key file that is a device or an endless pipe stops there too).
-fn read_capped(path: &Path) -> std::io::Result<String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path)?;
-    let mut text = String::new();
-    // One byte more than the limit tells a file at the limit from a longer one.
-    let limit = u64::try_from(MAX_KEY_SET_BYTES).map_or(u64::MAX, |n| n.saturating_add(1));
-    file.take(limit).read_to_string(&mut text)?;
-    if text.len() > MAX_KEY_SET_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("longer than the {MAX_KEY_SET_BYTES} bytes a key set document may have"),
-        ));
-    }
-    Ok(text)
 }

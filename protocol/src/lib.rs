@@ -61,6 +61,7 @@ mod verify;
 
 pub mod crypto;
 pub mod dangerous;
+pub mod file;
 pub use crate::json::rules as json_rules;
 pub mod wire;
 

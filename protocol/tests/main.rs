@@ -22,3 +22,5 @@ mod vectors;
 mod cross_impl;
 // Sealed tokens (JWE dir + A256GCM).
 mod sealed;
+// Whole-file writes and trusted key-file reads (`tessera_protocol::file`).
+mod files;

@@ -17,6 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use tessera_protocol::file::{self, Durability};
 use tessera_protocol::{Clock, SystemClock};
 
 /// A boxed future, as returned by [`ReplayGuard::first_use`].
@@ -328,9 +329,6 @@ struct FileStore {
     durable_shards: [std::sync::atomic::AtomicBool; 256],
 }
 
-/// Tells this process's temporary files apart (shared by every file guard of the process).
-static TMP_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 impl FileReplayGuard {
     /// A guard storing its records in `dir`, created (mode 0700) when missing.
     pub fn new(dir: impl Into<std::path::PathBuf>) -> Result<FileReplayGuard, StoreUnavailable> {
@@ -457,8 +455,7 @@ impl FileStore {
         expires_at: u64,
         sync: bool,
     ) -> Result<Use, StoreUnavailable> {
-        use std::io::Write as _;
-        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        use std::os::unix::fs::DirBuilderExt as _;
         let shard = path.parent().unwrap_or(&self.dir);
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -488,51 +485,22 @@ impl FileStore {
                 durable.store(true, std::sync::atomic::Ordering::Release);
             }
         }
-        // A temporary name unique in this process (one counter for every guard) and, by the
-        // pid, among live processes; a leftover of a dead process with the same pid is skipped.
-        let mut attempt = 0;
-        let tmp = loop {
-            let tmp = shard.join(format!(
-                ".tmp-{}-{}",
-                std::process::id(),
-                TMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            ));
-            let written = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)
-                .and_then(|mut file| {
-                    writeln!(file, "{expires_at}")?;
-                    if sync { file.sync_all() } else { Ok(()) }
-                });
-            match written {
-                Ok(()) => break tmp,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 8 => {
-                    attempt += 1;
-                }
-                Err(e) => {
-                    if e.kind() != std::io::ErrorKind::AlreadyExists {
-                        let _ = std::fs::remove_file(&tmp);
-                    }
-                    return Err(io_unavailable("cannot write a replay record", &e));
-                }
-            }
+        // Written whole under a temporary name (synced when asked), then linked to the
+        // record's name, which link(2) creates only if no use was recorded before; when
+        // synced, the shard folder too (a record not known to be durable is removed again:
+        // the action must not run, and its token stays usable).
+        let durability = if sync {
+            Durability::ContentAndFolder
+        } else {
+            Durability::None
         };
-        let linked = std::fs::hard_link(&tmp, path);
-        let _ = std::fs::remove_file(&tmp);
-        match linked {
-            Ok(()) if sync => match sync_dir(shard) {
-                Ok(()) => Ok(Use::First),
-                Err(e) => {
-                    // Not known to be durable: the action must not run, and its token stays usable.
-                    let _ = std::fs::remove_file(path);
-                    Err(io_unavailable("cannot sync a replay record", &e))
-                }
-            },
-            Ok(()) => Ok(Use::First),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Use::Replayed),
-            Err(e) => Err(io_unavailable("cannot create a replay record", &e)),
+        match file::create_whole(path, format!("{expires_at}\n").as_bytes(), durability) {
+            Ok(true) => Ok(Use::First),
+            Ok(false) => Ok(Use::Replayed),
+            Err(e) => Err(io_unavailable(
+                "cannot write a replay record",
+                &e.kind().into(),
+            )),
         }
     }
 
@@ -549,7 +517,7 @@ impl FileStore {
         let now = self.clock.now();
         for entry in entries.take(FILE_PURGE_BATCH).flatten() {
             let path = entry.path();
-            let is_tmp = entry.file_name().as_encoded_bytes().starts_with(b".tmp-");
+            let is_tmp = file::is_temporary(&entry.file_name());
             let expired = if is_tmp {
                 entry
                     .metadata()

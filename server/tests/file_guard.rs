@@ -79,7 +79,10 @@ fn a_synced_guard_gives_exactly_one_first_use_and_leaves_complete_records() {
         for entry in std::fs::read_dir(shard.unwrap().path()).unwrap() {
             let entry = entry.unwrap();
             let name = entry.file_name().to_string_lossy().into_owned();
-            assert!(!name.starts_with(".tmp-"), "temporary file left: {name}");
+            assert!(
+                !tessera_protocol::file::is_temporary(&entry.file_name()),
+                "temporary file left: {name}"
+            );
             let text = std::fs::read_to_string(entry.path()).unwrap();
             assert_eq!(text.trim().parse::<u64>().unwrap(), u64::MAX / 2);
         }
@@ -148,6 +151,38 @@ async fn records_are_scoped_released_and_purged_once_expired() {
     }
     guard.release("x", "y").await.unwrap();
     assert_eq!(records(guard.dir()), 0, "everything expired was purged");
+}
+
+/// A temporary file a crashed writer left in a shard (named as every whole-file write names
+/// them, `tessera_protocol::file::temporary_name`) is removed once it is stale; one that may
+/// still be being written is kept.
+#[tokio::test]
+async fn the_purge_removes_stale_temporary_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let guard = FileReplayGuard::new(dir.path().join("r")).unwrap();
+    let shard = guard.dir().join("00");
+    std::fs::create_dir(&shard).unwrap();
+    let record = shard.join(format!("00{}", "ab".repeat(31)));
+    let stale = tessera_protocol::file::temporary_name(&record);
+    let fresh = tessera_protocol::file::temporary_name(&record);
+    for tmp in [&stale, &fresh] {
+        std::fs::write(tmp, b"12").unwrap();
+    }
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    for i in 0..256 {
+        guard
+            .first_use("p", &format!("turn-{i}"), u64::MAX / 2)
+            .await
+            .unwrap();
+    }
+    assert!(!stale.exists(), "the stale temporary file was purged");
+    assert!(fresh.exists(), "a fresh temporary file is kept");
 }
 
 #[tokio::test]

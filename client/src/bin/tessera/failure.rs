@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::io::Write as _;
 
 use tessera_client::ClientError;
+use tessera_protocol::ErrorCode;
+use tessera_protocol::file::FileError;
 
 use crate::safe;
 
@@ -28,6 +30,36 @@ impl Failure {
     /// A file or stream could not be read or written.
     pub(crate) fn io(message: impl Into<String>) -> Failure {
         Failure::new("io", message)
+    }
+
+    /// A file (`what`: "key file", "payload file", …) that could not be read or written: `io`
+    /// when the system refused (a missing file, no permission, a full disk) or the text is not
+    /// UTF-8, `is_a_directory` for a directory, `not_a_file` for a FIFO, device or socket
+    /// (never read, so never waited on), `invalid_key` for a key file others could have
+    /// written (see [`ReadRules::trusted`](tessera_protocol::file::ReadRules::trusted)),
+    /// `too_large` past the size limit.
+    pub(crate) fn file(what: &str, e: &FileError) -> Failure {
+        let code = match e {
+            FileError::IsDirectory { .. } => "is_a_directory",
+            FileError::NotRegular { .. } => "not_a_file",
+            FileError::OthersMayWrite { .. } | FileError::OwnedByOther { .. } => {
+                ErrorCode::InvalidKey.as_str()
+            }
+            FileError::TooLarge { .. } => "too_large",
+            _ => "io",
+        };
+        Failure::new(code, format!("{what}: {e}"))
+    }
+
+    /// A key file (or published key set, `what`) that could not be read: as
+    /// [`Failure::file`], except that a file over the size cap is `invalid_key` (spec §3.4).
+    pub(crate) fn key_file(what: &str, e: &FileError) -> Failure {
+        match e {
+            FileError::TooLarge { .. } => {
+                Failure::new(ErrorCode::InvalidKey.as_str(), format!("{what}: {e}"))
+            }
+            _ => Failure::file(what, e),
+        }
     }
 
     /// Report as a JSON object `{"code", "message"}` on stdout instead of a line on stderr.

@@ -1,7 +1,6 @@
 //! Reading a token from an argument or standard input, boundedly.
 
 use std::io::Read as _;
-use std::path::Path;
 
 use tessera_protocol::DEFAULT_MAX_TOKEN_LEN;
 
@@ -58,30 +57,4 @@ fn read_stdin() -> Result<String, Failure> {
     }
     String::from_utf8(buf)
         .map_err(|_| Failure::new("malformed", "the token on standard input is not UTF-8 text"))
-}
-
-/// Reads a small text file (a key file, a payload given as `@file`), refusing files over `limit`
-/// bytes with the code `too_big` (a key file's is `invalid_key`, spec §3.4). The file is opened
-/// by `path` itself (a name need not be UTF-8); messages show it through [`Path::display`].
-pub(crate) fn small_file(
-    path: &Path,
-    what: &str,
-    limit: usize,
-    too_big: &'static str,
-) -> Result<String, Failure> {
-    let path_shown = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::io(format!("cannot open the {what} file {path_shown}: {e}")))?;
-    let mut buf = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Failure::io(format!("cannot read the {what} file {path_shown}: {e}")))?;
-    if buf.len() > limit {
-        return Err(Failure::new(
-            too_big,
-            format!("the {what} file {path_shown} is larger than {limit} bytes"),
-        ));
-    }
-    String::from_utf8(buf)
-        .map_err(|_| Failure::io(format!("the {what} file {path_shown} is not UTF-8 text")))
 }

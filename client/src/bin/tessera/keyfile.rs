@@ -1,43 +1,40 @@
-//! Key files: read with actionable errors, written atomically with mode 0600, rewritten under
-//! an exclusive lock.
+//! Key files: read only when regular and trusted, written whole with mode 0600 (both through
+//! [`tessera_protocol::file`]), rewritten under an exclusive lock.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use tessera_protocol::file::{self, Durability, ReadRules};
 use tessera_protocol::{KeySet, MAX_KEY_SET_BYTES};
 
 use crate::failure::Failure;
-use crate::input;
-
-/// The largest key file read, in bytes: the protocol's cap on a key-set document (a key set
-/// of hundreds of keys fits easily). A larger file is `invalid_key`, as spec §3.4 says.
-const MAX_KEY_FILE: usize = MAX_KEY_SET_BYTES;
 
 /// Loads a key set from a JWK Set file.
 pub(crate) fn load(path: &Path) -> Result<KeySet, Failure> {
-    read_set(path, "key", "key file", KeySet::from_json)
+    read_set(path, "key file", KeySet::from_json)
 }
 
 /// Loads a key set an issuer published (its `/.well-known/jwks.json`): Ed25519 public keys
 /// only ([`KeySet::from_public_jwks`]).
 pub(crate) fn load_published(path: &Path) -> Result<KeySet, Failure> {
-    read_set(path, "JWKS", "published key set", KeySet::from_public_jwks)
+    read_set(path, "published key set", KeySet::from_public_jwks)
 }
 
-/// Reads the file at `path` (at most [`MAX_KEY_FILE`] bytes) and parses it with `parse`; an
+/// Reads the file at `path` by the key-file rules (a regular file, which no other user may
+/// write or owns: [`ReadRules::trusted`], of at most [`MAX_KEY_SET_BYTES`]) and parses it with `parse`; an
 /// error names the file as a `what`. The protocol's messages never quote key material.
 fn read_set(
     path: &Path,
-    file_kind: &str,
     what: &str,
     parse: fn(&str) -> Result<KeySet, tessera_protocol::Error>,
 ) -> Result<KeySet, Failure> {
-    let shown = path.display();
-    let text = input::small_file(path, file_kind, MAX_KEY_FILE, "invalid_key")?;
+    let text = ReadRules::new(MAX_KEY_SET_BYTES)
+        .trusted()
+        .read(path)
+        .map_err(|e| Failure::key_file(what, &e))?;
     parse(&text).map_err(|e| {
         Failure::new(
             e.code().as_str(),
-            format!("{what} {shown} is not usable: {e}"),
+            format!("{what} {} is not usable: {e}", path.display()),
         )
     })
 }
@@ -77,7 +74,7 @@ pub(crate) struct KeyFileLock {
 /// file, so a failed `keys rotate` of a missing file leaves nothing behind.
 pub(crate) fn lock(path: &Path, create: bool) -> Result<KeyFileLock, Failure> {
     let resolved = resolve(path)?;
-    refuse_directory(path, &resolved)?;
+    file::check_replaceable(&resolved).map_err(|e| Failure::file("key file", &e))?;
     if !create && !resolved.exists() {
         return Ok(KeyFileLock { _file: None });
     }
@@ -102,74 +99,30 @@ pub(crate) fn lock(path: &Path, create: bool) -> Result<KeyFileLock, Failure> {
     Ok(KeyFileLock { _file: Some(file) })
 }
 
-/// Writes `set` to `path` atomically: a temp file (mode 0600) in the directory of the file
-/// `path` resolves to (symbolic links followed), flushed to disk, then renamed over it
-/// (`overwrite`) or linked to it only if it does not exist yet (no-clobber). A reader never
-/// sees a half-written key file, and a symbolic link keeps pointing at the rewritten file.
+/// Writes `set` to `path` whole ([`file::replace_whole`] with `overwrite`, else
+/// [`file::create_whole`], which never replaces an existing file): a temporary file (mode 0600)
+/// in the directory of the file `path` resolves to (symbolic links followed), synced, then
+/// renamed over it or linked to its name. A reader never sees a half-written key file, a
+/// symbolic link keeps pointing at the rewritten file, and only a regular file is replaced.
 pub(crate) fn store(path: &Path, set: &KeySet, overwrite: bool) -> Result<(), Failure> {
-    let shown = path.display();
     let target = resolve(path)?;
-    refuse_directory(path, &target)?;
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let io = |what: &str, e: std::io::Error| Failure::io(format!("cannot {what} {shown}: {e}"));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tessera-keys-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io("create a temporary file next to", e))?;
-    restrict(tmp.as_file()).map_err(|e| io("set mode 0600 for", e))?;
     let mut text = set.to_private_json();
     text.push('\n');
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| io("write", e))?;
-    let persisted = if overwrite {
-        tmp.persist(&target)
-    } else {
-        tmp.persist_noclobber(&target)
-    };
-    persisted.map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::new(
-                "file_exists",
-                format!("{shown} already exists; pass --force to overwrite it"),
-            )
-        } else {
-            io("write", e.error)
-        }
-    })?;
-    // Make the rename itself durable; a failure here does not undo the write.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+    let durability = Durability::ContentAndFolderIfPossible;
+    let refused = |e: file::FileError| Failure::file("key file", &e);
+    if overwrite {
+        return file::replace_whole(&target, text.as_bytes(), durability).map_err(refused);
     }
-    Ok(())
-}
-
-/// A directory is never a key file: say so (rather than "exists, pass --force").
-fn refuse_directory(path: &Path, target: &Path) -> Result<(), Failure> {
-    if target.is_dir() {
-        return Err(Failure::new(
-            "is_a_directory",
+    file::check_replaceable(&target).map_err(refused)?;
+    if file::create_whole(&target, text.as_bytes(), durability).map_err(refused)? {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            "file_exists",
             format!(
-                "{} is a directory; give the path of a key file",
+                "{} already exists; pass --force to overwrite it",
                 path.display()
             ),
-        ));
+        ))
     }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn restrict(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict(_file: &std::fs::File) -> std::io::Result<()> {
-    // tempfile creates files readable by the owner only where the platform supports it.
-    Ok(())
 }

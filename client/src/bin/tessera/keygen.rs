@@ -43,7 +43,8 @@ pub(crate) struct Args {
     /// Where to write the key file.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// Overwrite FILE if it exists (the old keys are lost).
+    /// Overwrite FILE if it exists (the old keys are lost). Only a regular file is replaced:
+    /// a directory, FIFO, device or socket is refused.
     #[arg(long)]
     force: bool,
 }

@@ -1,14 +1,15 @@
 //! `tessera sign`: mint a token.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::value::RawValue;
+use tessera_protocol::file::ReadRules;
 use tessera_protocol::{ErrorCode, Minter};
 
 use crate::failure::{Failure, print};
-use crate::{input, json, keyfile, time};
+use crate::{json, keyfile, time};
 
 /// The largest payload file read, in bytes (a token is at most 8 KiB anyway).
 const MAX_PAYLOAD_FILE: usize = 64 * 1024;
@@ -17,7 +18,8 @@ const MAX_PAYLOAD_FILE: usize = 64 * 1024;
 /// key) and print it on stdout.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The key file (a JWK Set with an active key).
+    /// The key file (a JWK Set with an active key): a regular file that no other user may
+    /// write to or owns.
     #[arg(long, value_name = "FILE")]
     keys: PathBuf,
     /// The issuer (`iss`): the app or plugin that mints.
@@ -32,7 +34,7 @@ pub(crate) struct Args {
     /// Time to live: seconds, or with units (90s, 5m, 1h30m, 1d); at most 1d.
     #[arg(long, default_value = "5m", value_parser = time::parse_duration)]
     ttl: Duration,
-    /// The payload (`dat`): JSON text, or @FILE to read it from a file. Default: null.
+    /// The payload (`dat`): JSON text, or @FILE to read it from a (regular) file. Default: null.
     #[arg(long, value_name = "JSON|@FILE")]
     payload: Option<String>,
     /// A fingerprint of the state the token is minted from (`fpr`, 1 to 128 bytes).
@@ -52,7 +54,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         None => None,
         Some(text) => Some(match text.strip_prefix('@') {
             Some(path) => (
-                input::small_file(Path::new(path), "payload", MAX_PAYLOAD_FILE, "too_large")?,
+                ReadRules::new(MAX_PAYLOAD_FILE)
+                    .read(path)
+                    .map_err(|e| Failure::file("payload file", &e))?,
                 format!("the payload file {path}"),
             ),
             None => (text.to_owned(), "the --payload value".to_owned()),

@@ -16,13 +16,15 @@ use crate::{input, keyfile, safe};
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("key_source").required(true).args(["keys", "jwks"])))]
 pub(crate) struct Args {
-    /// The key file (a JWK Set; verify-only sets are fine).
+    /// The key file (a JWK Set; verify-only sets are fine): a regular file that no other
+    /// user may write to or owns.
     #[arg(long, value_name = "FILE")]
     keys: Option<PathBuf>,
     /// Instead of --keys: a key set the issuer published (the body of its
     /// `/.well-known/jwks.json`). Only Ed25519 public keys are accepted from it: a document
     /// holding an HMAC or sealing secret or a private key is refused (spec §8.4). Fetch it
     /// over an authenticated channel (HTTPS): whoever can change the document can add a key.
+    /// Like a key file, it must be a regular file that no other user may write to or owns.
     #[arg(long, value_name = "FILE")]
     jwks: Option<PathBuf>,
     /// The expected issuer (`iss`).
