@@ -154,7 +154,7 @@ fn a_key_file_other_users_may_write_is_refused_by_every_command_and_left_as_it_i
             let err = fails_with(cmd, "invalid_key");
             assert!(err.contains("other users may write"), "{mode:o}: {err}");
             assert!(err.contains(&format!("mode {mode:o}")), "{err}");
-            assert!(err.contains("chmod 600"), "{err}");
+            assert!(err.contains("chmod go-w"), "{err}");
         }
         assert_eq!(
             std::fs::read(&keys).unwrap(),

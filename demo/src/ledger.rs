@@ -472,6 +472,44 @@ impl DataDir {
         &self.path
     }
 
+    /// Refuses a data folder someone else could have written in — the folder, its
+    /// replay records', ledger's and metrics' folders, and every file in them — by the key
+    /// file's rule ([`check_trusted`](tessera_protocol::file::check_trusted)): another local user
+    /// who could delete a replay record would make a used single-use button run again, and one
+    /// who could plant a ledger version would choose the stock.
+    pub(crate) fn check_trusted(&self) -> Result<(), String> {
+        use tessera_protocol::file::check_trusted;
+        let refused = |e: tessera_protocol::file::FileError| {
+            format!(
+                "the data folder {}: {e}; use a folder (and files) of your own that others \
+                 cannot write to",
+                self.path.display()
+            )
+        };
+        check_trusted(&self.path).map_err(refused)?;
+        for folder in [
+            self.path.join(crate::cli::REPLAY_DIR),
+            self.path.join(LEDGER_DIR),
+            self.path.join(crate::metrics::METRICS_DIR),
+        ] {
+            let entries = match std::fs::read_dir(&folder) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(format!("cannot read {}: {e}", folder.display())),
+            };
+            check_trusted(&folder).map_err(refused)?;
+            for entry in entries {
+                let entry = entry.map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
+                check_trusted(entry.path()).map_err(refused)?;
+            }
+        }
+        let instance = self.path.join(INSTANCE_FILE);
+        if instance.exists() {
+            check_trusted(&instance).map_err(refused)?;
+        }
+        Ok(())
+    }
+
     /// The folder's instance id: read from its [`INSTANCE_FILE`], which is made (a fresh
     /// random id, written whole in one step) when the folder has none. The supervisor calls
     /// this before any worker starts; workers read the file ([`LedgerStore::open`]).

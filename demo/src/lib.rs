@@ -97,6 +97,10 @@ pub fn run() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            if let Err(e) = data_dir.check_trusted() {
+                eprintln!("tessera-demo: {e}");
+                return ExitCode::FAILURE;
+            }
             // The folder's id, bound into its state-bound buttons (made on first use).
             let instance = match data_dir.ensure_instance() {
                 Ok(id) => id,

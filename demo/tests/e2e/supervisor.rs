@@ -324,3 +324,57 @@ async fn a_stalled_client_does_not_hold_up_a_stop() {
         "the stalled client held the stop until the worker was killed:\n{logs}"
     );
 }
+
+/// The data folder holds the replay records and the ledger: another local user who could
+/// write in it (or who made one of its folders or files) could delete a record (a used
+/// single-use button runs again) or plant a ledger version. The host refuses such a folder at
+/// startup, as it refuses such a key file; it used them as found.
+#[test]
+fn a_data_folder_other_users_could_write_in_is_refused_at_startup() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let keys = crate::util::KeyDir::new();
+    for (what, prepare) in [
+        ("the folder itself", "."),
+        ("its replay records' folder", "replay-guard"),
+        ("its ledger's folder", "stock-ledger"),
+    ] {
+        let data = tempfile::tempdir().unwrap();
+        let target = data.path().join(prepare);
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let data_arg = data.path().to_str().unwrap().to_owned();
+        let (code, stderr) = crate::util::run_to_exit(&[
+            "--bind",
+            "127.0.0.1:0",
+            "--keys",
+            &keys.arg(),
+            "--data-dir",
+            &data_arg,
+        ]);
+        assert_eq!(code, Some(1), "{what}: {stderr}");
+        assert!(stderr.contains("other users may write"), "{what}: {stderr}");
+    }
+    // A ledger version another user owns.
+    let data = tempfile::tempdir().unwrap();
+    let ledger = data.path().join("stock-ledger");
+    std::fs::create_dir(&ledger).unwrap();
+    std::fs::set_permissions(&ledger, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let planted = ledger.join("v9.json");
+    std::fs::write(&planted, "{}").unwrap();
+    if std::os::unix::fs::chown(&planted, Some(65534), None).is_ok() {
+        let data_arg = data.path().to_str().unwrap().to_owned();
+        let (code, stderr) = crate::util::run_to_exit(&[
+            "--bind",
+            "127.0.0.1:0",
+            "--keys",
+            &keys.arg(),
+            "--data-dir",
+            &data_arg,
+        ]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains("belongs to another user (uid 65534)"),
+            "{stderr}"
+        );
+    }
+}

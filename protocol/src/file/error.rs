@@ -144,7 +144,8 @@ impl fmt::Display for FileError {
             ),
             FileError::OthersMayWrite { path, mode } => write!(
                 f,
-                "{}: other users may write to it (mode {mode:o}); chmod 600 it",
+                "{}: other users may write to it (mode {mode:o}); chmod go-w it (600 for a key \
+                 file)",
                 path.display()
             ),
             FileError::OwnedByOther { path, uid } => write!(

@@ -34,7 +34,7 @@ mod read;
 mod write;
 
 pub use error::FileError;
-pub use read::ReadRules;
+pub use read::{ReadRules, check_trusted};
 pub use write::{
     Durability, check_replaceable, create_whole, is_temporary, replace_whole, temporary_name,
 };

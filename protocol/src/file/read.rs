@@ -237,6 +237,31 @@ fn describe(kind: std::fs::FileType) -> &'static str {
     }
 }
 
+/// Refuses a file or folder that someone else could have written: one that users other than
+/// its owner may write to ([`FileError::OthersMayWrite`]), or one that belongs to a user other
+/// than this process's and root ([`FileError::OwnedByOther`]) — [`ReadRules::trusted`]'s rule,
+/// for what is not read as text (a data folder, the records in it). A symbolic link is
+/// followed.
+///
+/// ```
+/// use tessera_protocol::file::{FileError, check_trusted};
+/// use std::os::unix::fs::PermissionsExt as _;
+/// let dir = tempfile::tempdir()?;
+/// std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+/// assert!(check_trusted(dir.path()).is_ok());
+/// std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))?;
+/// assert!(matches!(check_trusted(dir.path()), Err(FileError::OthersMayWrite { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`FileError::Io`] when it cannot be examined; the two refusals above.
+pub fn check_trusted(path: impl AsRef<Path>) -> Result<(), FileError> {
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).map_err(|e| FileError::io("examine", path, e))?;
+    refuse_untrusted(path, &meta)
+}
+
 /// Refuses a file that users other than its owner may write to, or that belongs to a user
 /// other than this process's and root.
 #[cfg(unix)]
