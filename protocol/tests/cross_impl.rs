@@ -1,4 +1,5 @@
-//! The Python reference implementation (spec/reference/python) against this crate: tokens
+//! The Python reference implementation (python/tessera/_reference.py, run through the scripts
+//! in spec/reference/python) against this crate: tokens
 //! minted by either verify in the other, both agree on every vector, and the spec's error
 //! table lists every code this crate defines.
 
