@@ -45,6 +45,7 @@
 mod algorithm;
 mod claims;
 mod clock;
+mod derive;
 mod error;
 mod header;
 mod json;
@@ -65,6 +66,7 @@ pub mod json_rules;
 pub use crate::algorithm::Algorithm;
 pub use crate::claims::{Claims, MAX_FPR_LEN};
 pub use crate::clock::{Clock, FixedClock, SystemClock};
+pub use crate::derive::{DERIVE_SALT, MAX_DERIVE_LABEL, MIN_DERIVE_SECRET, derive_keys};
 pub use crate::error::{Error, ErrorCode, json_error_category};
 pub use crate::header::{Header, TYP};
 pub use crate::header::{SEALED_ALG, SEALED_ENC};

@@ -22,3 +22,5 @@ mod vectors;
 mod cross_impl;
 // Sealed tokens (JWE dir + A256GCM).
 mod sealed;
+// spec/vectors/derive.json: key sets derived from a host secret (spec §3.7).
+mod derive;

@@ -13,6 +13,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tessera_protocol::{FixedClock, Key, KeySet, Kid, Minter};
 
+#[path = "derive_cases.rs"]
+mod derive_cases;
+
 pub(crate) const NOW: u64 = 1_790_000_000;
 /// The largest time a claim can hold, 9999-12-31T23:59:59Z (spec §2.5).
 const MAX_TIME: u64 = 253_402_300_799;
@@ -1790,5 +1793,24 @@ pub(crate) fn files() -> Vec<(&'static str, String)> {
                 &sealed_cases(),
             ),
         ),
+        ("derive.json", render_derive(&derive_cases::derive_cases())),
     ]
+}
+
+/// `derive.json` (spec §3.7): its cases carry the derivation's inputs (`derive_cases.rs`).
+fn render_derive(tests: &[derive_cases::DeriveCase]) -> String {
+    #[derive(Serialize)]
+    struct DeriveFile<'a> {
+        name: &'a str,
+        description: &'a str,
+        tests: &'a [derive_cases::DeriveCase],
+    }
+    let mut text = serde_json::to_string_pretty(&DeriveFile {
+        name: "derive",
+        description: "Key sets derived from a host secret with HKDF-SHA256 (spec 3.7), each with a token.",
+        tests,
+    })
+    .expect("vector cases serialize");
+    text.push('\n');
+    text
 }
