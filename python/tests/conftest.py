@@ -73,6 +73,13 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     return request.getfixturevalue("native")  # type: ignore[no-any-return]
 
 
+def tampered(token: str) -> str:
+    """`token` with one character of its last segment changed, away from its end (whose
+    unused low bits must stay zero, or the token is malformed rather than forged)."""
+    i = len(token) - 10
+    return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
+
+
 def vector_cases(*files: str) -> list[dict[str, Any]]:
     cases = []
     for name in files or sorted(p.name for p in VECTORS.glob("*.json") if p.name != "derive.json"):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import tessera
-from conftest import Backend
+from conftest import Backend, tampered
 
 ISS, AUD, NOW = "inventree", "plugin:stock-tools/action:transfer", 1_790_000_000
 
@@ -58,7 +58,7 @@ def test_every_refusal_carries_code_and_status(backend: Backend) -> None:
         assert token not in str(err) and token.split(".")[2] not in str(err)
     other = backend.KeySet.generate("HS256")
     refused("unknown_key", lambda: backend.verify(token, other, iss=ISS, aud=AUD, now=NOW))
-    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    forged = tampered(token)
     refused("bad_signature", lambda: backend.verify(forged, keys, iss=ISS, aud=AUD, now=NOW))
 
 
