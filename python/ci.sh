@@ -72,4 +72,7 @@ TESSERA_REQUIRE_NATIVE=1 run_pytest -q tests
 say "pytest again with the pure backend forced (TESSERA_BACKEND=pure)"
 TESSERA_BACKEND=pure run_pytest -q tests -k "not differential and not vector"
 
+say "benchmark script, one short round (the README's numbers come from a full run)"
+"$VENV/bin/python" bench/verify_bench.py --rounds 1 --seconds 0.05
+
 say "python CI passed"

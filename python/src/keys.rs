@@ -23,6 +23,22 @@ fn wrap(set: tessera_protocol::KeySet) -> KeySet {
     }
 }
 
+/// A secret to derive keys from: bytes, or a text (its UTF-8 bytes, spec §3.7).
+#[derive(FromPyObject)]
+pub(crate) enum Secret {
+    Bytes(Vec<u8>),
+    Text(String),
+}
+
+impl Secret {
+    fn octets(&self) -> &[u8] {
+        match self {
+            Secret::Bytes(bytes) => bytes,
+            Secret::Text(text) => text.as_bytes(),
+        }
+    }
+}
+
 fn algorithm(name: &str) -> PyResult<Algorithm> {
     Algorithm::from_name(name)
         .ok_or_else(|| PyValueError::new_err("the algorithm is one of HS256, EdDSA, A256GCM"))
@@ -94,9 +110,9 @@ impl KeySet {
 
     #[staticmethod]
     #[pyo3(signature = (secret, label, fallbacks = Vec::new()))]
-    fn derive(secret: &[u8], label: &str, fallbacks: Vec<Vec<u8>>) -> PyResult<KeySet> {
-        let fallbacks: Vec<&[u8]> = fallbacks.iter().map(Vec::as_slice).collect();
-        tessera_protocol::KeySet::derive(secret, label, &fallbacks)
+    fn derive(secret: Secret, label: &str, fallbacks: Vec<Secret>) -> PyResult<KeySet> {
+        let fallbacks: Vec<&[u8]> = fallbacks.iter().map(Secret::octets).collect();
+        tessera_protocol::KeySet::derive(secret.octets(), label, &fallbacks)
             .map(wrap)
             .map_err(|e| to_py(&e))
     }

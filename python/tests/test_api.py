@@ -184,3 +184,10 @@ def test_unknown_backend_name_is_refused_at_import() -> None:
         [sys.executable, "-c", "import tessera"], env=env, capture_output=True, text=True
     )
     assert run.returncode != 0 and "TESSERA_BACKEND" in run.stderr
+
+
+def test_the_readme_example_runs() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "tessera.verify" in block
+    exec(compile(block, "README.md", "exec"), {})

@@ -250,6 +250,12 @@ def test_http_layer_refusals_have_the_servers_codes_and_statuses(client: Any, us
         (422, "bad_input", lambda: client.post("/transfer", f'{{"token": "{token}", "input": '
                                                '{"qty": 1, "qty": 900}}',
                                                content_type="application/json")),
+        (422, "bad_input", lambda: client.post("/transfer", f'{{"token": "{token}", "input": '
+                                               '{"qty": 1, "n": 1e400}}',
+                                               content_type="application/json")),
+        (422, "bad_input", lambda: client.post("/transfer", f'{{"token": "{token}", "input": '
+                                               '{"qty": 1, "n": ' + "9" * 400 + '}}',
+                                               content_type="application/json")),
         (422, "bad_input", lambda: client.post("/transfer", "qty=1&qty=900",
                                                content_type="application/x-www-form-urlencoded",
                                                headers={"Tessera-Token": token})),

@@ -172,6 +172,8 @@ def _not_json(name: str) -> Any:
 
 
 _NO_INPUT = object()
+#: JSON rule 4: a number that rounds to an infinite binary64 is refused, integers too.
+_LARGEST_DOUBLE = 2**1024 - 2**970
 
 
 def _envelope(request: HttpRequest, body: bytes) -> tuple[Optional[str], Any]:
@@ -218,7 +220,9 @@ def _check_json_rules(value: Any) -> None:
         item = todo.pop()
         if isinstance(item, _Repeated):
             raise Refusal("bad_input", "the input repeats a member name in one object")
-        if isinstance(item, float) and not math.isfinite(item):
+        if (isinstance(item, float) and not math.isfinite(item)) or (
+            type(item) is int and abs(item) > _LARGEST_DOUBLE
+        ):
             raise Refusal("bad_input", "the input has a number out of range")
         if isinstance(item, str):
             try:
