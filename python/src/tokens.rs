@@ -64,6 +64,15 @@ impl Claims {
     }
 }
 
+/// `value`, or 0 for a negative one (which the protocol then refuses as it refuses 0).
+fn at_least_zero(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn invalid_config(message: &str) -> PyErr {
+    raise("invalid_config", message)
+}
+
 fn clock(now: Option<u64>) -> Arc<dyn Clock> {
     match now {
         Some(now) => Arc::new(FixedClock(now)),
@@ -83,15 +92,25 @@ pub(crate) fn mint(
     iss: &str,
     aud: &str,
     sub: Option<&str>,
-    ttl: u64,
-    nbf: Option<u64>,
+    ttl: i64,
+    nbf: Option<i64>,
     fpr: Option<&str>,
     sealed: bool,
-    now: Option<u64>,
-    max_lifetime: u64,
-    max_len: usize,
+    now: Option<i64>,
+    max_lifetime: i64,
+    max_len: i64,
     jti: Option<&str>,
 ) -> PyResult<String> {
+    // Out-of-range integers get the pure backend's answers: a negative time is a ValueError,
+    // a negative option or not-before is refused as the spec refuses 0 (`invalid_config`).
+    let now = now
+        .map(|t| u64::try_from(t).map_err(|_| PyValueError::new_err("now is a non-negative time")))
+        .transpose()?;
+    let nbf = nbf
+        .map(|t| u64::try_from(t).map_err(|_| invalid_config("nbf must lie between iat and exp")))
+        .transpose()?;
+    let (ttl, max_lifetime) = (at_least_zero(ttl), at_least_zero(max_lifetime));
+    let max_len = usize::try_from(at_least_zero(max_len)).unwrap_or(usize::MAX);
     let dat = dat_json
         .to_cow()
         .ok()
@@ -143,11 +162,16 @@ pub(crate) fn verify(
     sub: Option<&str>,
     anonymous: bool,
     accept: &str,
-    leeway: u64,
-    max_lifetime: u64,
-    max_len: usize,
-    now: Option<u64>,
+    leeway: i64,
+    max_lifetime: i64,
+    max_len: i64,
+    now: Option<i64>,
 ) -> PyResult<Py<Claims>> {
+    let (Ok(leeway), Ok(now)) = (u64::try_from(leeway), now.map(u64::try_from).transpose()) else {
+        return Err(invalid_config("now and leeway are non-negative"));
+    };
+    let max_lifetime = at_least_zero(max_lifetime);
+    let max_len = usize::try_from(at_least_zero(max_len)).unwrap_or(usize::MAX);
     let accept = match accept {
         "signed" => Accept::Signed,
         "sealed" => Accept::Sealed,
