@@ -2,8 +2,11 @@
 
 import os
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any, Optional, final
 
+__all__ = ["Claims", "KeySet", "mint", "verify"]
+
+@final
 class KeySet:
     """A key set (spec §3.4): signing keys (HS256, EdDSA) and sealing keys (A256GCM) by kid."""
 
@@ -35,6 +38,7 @@ class KeySet:
     def to_json(self) -> str: ...
     def __len__(self) -> int: ...
 
+@final
 class Claims:
     """The claims of a verified token; `dat` as plain Python values."""
 

@@ -191,3 +191,29 @@ def test_the_readme_example_runs() -> None:
     block = readme.split("```python\n", 1)[1].split("```", 1)[0]
     assert "tessera.verify" in block
     exec(compile(block, "README.md", "exec"), {})
+
+
+def run_without_compiled_module(code: str, tmp_path: Path, **env: str) -> Any:
+    """`code` in a fresh interpreter where `tessera._native` cannot be imported (as on a
+    platform without a wheel)."""
+    blocked = "import sys; sys.modules['tessera._native'] = None\n" + code
+    return subprocess.run(
+        [sys.executable, "-c", blocked],
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_without_the_compiled_module_the_package_falls_back_to_pure(tmp_path: Path) -> None:
+    code = (
+        "import tessera\n"
+        "keys = tessera.KeySet.generate('HS256')\n"
+        "token = tessera.mint(keys, iss='i', aud='a', dat=[1])\n"
+        "print(tessera.BACKEND, tessera.verify(token, keys, iss='i', aud='a').dat)\n"
+    )
+    run = run_without_compiled_module(code, tmp_path)
+    assert run.stdout.split() == ["pure", "[1]"], run.stderr
+    forced = run_without_compiled_module(code, tmp_path, TESSERA_BACKEND="native")
+    assert forced.returncode != 0 and "tessera._native" in forced.stderr
