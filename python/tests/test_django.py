@@ -20,6 +20,7 @@ from redis_server import free_port, redis_server
 
 import tessera
 from conftest import tampered
+from tessera import _reference as ref
 
 SECRET = "django-insecure-the-tessera-django-tests-secret-key-0123456789"
 OLD_SECRET = "django-insecure-the-secret-key-before-rotation-9876543210"
@@ -168,6 +169,15 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
 TRANSFER_DAT = {"part_id": 1234, "qty": 25}
 
 
+def signed_with_kid_of_sealing_key() -> str:
+    """An HS256 header naming the derived A256GCM key (step 6: `unsupported_algorithm`)."""
+    from tessera.django.conf import config
+
+    kid = config().keys.active_sealing
+    header = ref.b64e(json.dumps({"alg": "HS256", "typ": "tessera+jwt", "kid": kid}).encode())
+    return f"{header}.{ref.b64e(b'{}')}.{ref.b64e(bytes(32))}"
+
+
 def test_a_valid_click_runs_the_view_with_payload_input_and_user(client: Any, user: Any) -> None:
     from django_urls import TRANSFER
 
@@ -293,9 +303,17 @@ def test_token_refusals_have_the_verifiers_codes(client: Any, user: Any, setting
         (403, "wrong_subject", mint(TRANSFER, TRANSFER_DAT, sub="user:999")),
         (400, "malformed", mint(TRANSFER, TRANSFER_DAT, sub=me, sealed=True)),
         (422, "bad_payload", mint(TRANSFER, {"part_id": "x"}, sub=me)),
+        (
+            401,
+            "not_yet_valid",
+            mint(TRANSFER, TRANSFER_DAT, sub=me, ttl=3600, nbf=int(time.time()) + 1000),
+        ),
+        (401, "unsupported_algorithm", signed_with_kid_of_sealing_key()),
     ]
     for status, code, token in cases:
         assert_problem(post(client, "/transfer", {"token": token}), status, code)
+    settings.TESSERA = {"ISSUER": "inventree", "MAX_LIFETIME": 299}
+    assert_problem(post(client, "/transfer", {"token": good}), 401, "lifetime_too_long")
     # Same keys (the label), another issuer.
     settings.TESSERA = {"ISSUER": "another-app", "LABEL": "inventree"}
     assert_problem(post(client, "/transfer", {"token": good}), 403, "wrong_issuer")
