@@ -51,9 +51,8 @@ say "ruff format --check"
 "$VENV/bin/ruff" format --check .
 say "mypy (package, stubs, tests)"
 "$VENV/bin/mypy"
-say "stubtest: the stubs against the installed modules"
-(cd "$(mktemp -d)" && "$VENV/bin/python" -m mypy.stubtest tessera._native \
-  && "$VENV/bin/python" -m mypy.stubtest --ignore-missing-stub tessera._reference)
+say "stubtest: the compiled module's stub against the installed module"
+(cd "$(mktemp -d)" && "$VENV/bin/python" -m mypy.stubtest tessera._native)
 
 # pytest's own exit codes: 0 all passed, 1 failures, 5 no test collected (a failure here too).
 run_pytest() {

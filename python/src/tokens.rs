@@ -88,7 +88,7 @@ fn clock(now: Option<u64>) -> Arc<dyn Clock> {
 #[allow(clippy::too_many_arguments)] // the Python keyword arguments, each optional
 pub(crate) fn mint(
     keys: PyRef<'_, KeySet>,
-    dat_json: &Bound<'_, PyString>,
+    dat_json: Option<&Bound<'_, PyString>>,
     iss: &str,
     aud: &str,
     sub: Option<&str>,
@@ -111,16 +111,22 @@ pub(crate) fn mint(
         .transpose()?;
     let (ttl, max_lifetime) = (at_least_zero(ttl), at_least_zero(max_lifetime));
     let max_len = usize::try_from(at_least_zero(max_len)).unwrap_or(usize::MAX);
-    let dat = dat_json
-        .to_cow()
-        .ok()
-        .and_then(|text| RawValue::from_string(text.into_owned()).ok())
-        .ok_or_else(|| {
+    // A payload JSON cannot hold (None from the package, or text that is not JSON) is refused
+    // at its own step (spec §4 step 6): the minter runs with `null` in its place, so that the
+    // refusals of the steps before it come first, and its success becomes `bad_payload`.
+    let given = dat_json
+        .and_then(|text| text.to_cow().ok())
+        .and_then(|text| RawValue::from_string(text.into_owned()).ok());
+    let representable = given.is_some();
+    let dat = match given {
+        Some(raw) => raw,
+        None => RawValue::from_string("null".to_owned()).map_err(|_| {
             raise(
                 "bad_payload",
                 "the payload does not serialize to strict JSON",
             )
-        })?;
+        })?,
+    };
     let minter = Minter::new(keys.inner.clone(), iss)
         .with_clock(clock(now))
         .with_max_lifetime(Duration::from_secs(max_lifetime))
@@ -139,13 +145,21 @@ pub(crate) fn mint(
     if let Some(fpr) = fpr {
         token = token.fingerprint(fpr);
     }
-    match (sealed, jti) {
+    let minted = match (sealed, jti) {
         (false, None) => token.mint(),
         (false, Some(jti)) => token.mint_with_jti(jti),
         (true, None) => token.seal(),
         (true, Some(_)) => return Err(PyValueError::new_err("a sealed token's jti is random")),
     }
-    .map_err(|e| to_py(&e))
+    .map_err(|e| to_py(&e))?;
+    if representable {
+        Ok(minted)
+    } else {
+        Err(raise(
+            "bad_payload",
+            "the payload does not serialize to strict JSON",
+        ))
+    }
 }
 
 /// Verifies `token` (spec §5) and returns its claims.

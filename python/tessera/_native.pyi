@@ -64,7 +64,7 @@ class Claims:
 
 def mint(
     keys: KeySet,
-    dat_json: Any,
+    dat_json: Optional[str],
     *,
     iss: str,
     aud: str,

@@ -243,3 +243,23 @@ def test_a_negative_mint_time_is_a_value_error_on_both(native: Backend, pure: Ba
     for b in (native, pure):
         with pytest.raises(ValueError):
             b.mint(b.KeySet.generate("HS256"), 1, iss=ISS, aud="a", now=-1)
+
+
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        ({"ttl": 0}, "invalid_config"),
+        ({"aud": ""}, "invalid_config"),
+        ({"fpr": "x" * 129}, "invalid_config"),
+        ({"sealed": True}, "invalid_key"),  # no active sealing key
+        ({}, "bad_payload"),
+    ],
+)
+def test_an_unrepresentable_payload_is_refused_after_the_earlier_steps(
+    native: Backend, pure: Backend, options: dict[str, Any], code: str
+) -> None:
+    # Spec §4: the payload is step 6; a request with an earlier fault gets that fault's code.
+    for b in (native, pure):
+        keys = b.KeySet.generate("HS256")
+        kw: dict[str, Any] = {"iss": ISS, "aud": "a", "now": NOW, **options}
+        assert outcome(b.mint, keys, float("nan"), **kw) == ("error", code), b.name
