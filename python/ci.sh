@@ -40,6 +40,11 @@ say "pip install ./python (maturin builds the compiled backend)"
 "${PIP[@]}" install ./python
 "$VENV/bin/python" -c 'import tessera, sys; print(tessera.BACKEND, tessera.__file__); sys.exit(tessera.BACKEND != "native")'
 
+say "maturin build --release: one abi3 wheel for CPython >= 3.9"
+WHEELS=$(mktemp -d)
+(cd python && "$VENV/bin/maturin" build --release --quiet --out "$WHEELS")
+ls "$WHEELS"/tessera-*-cp39-abi3-*.whl
+
 say "the tessera CLI (cross-implementation tests)"
 cargo build --quiet -p tessera-client --bin tessera
 export TESSERA_CLI="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tessera"
