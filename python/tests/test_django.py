@@ -253,6 +253,17 @@ def test_http_layer_refusals_have_the_servers_codes_and_statuses(client: Any, us
         (400, "malformed", lambda: client.post(
             "/transfer", f"tessera_token={token}&tessera_token={token}",
             content_type="application/x-www-form-urlencoded")),
+        (400, "malformed", lambda: client.post("/transfer", json.dumps({"token": token}),
+                                               content_type="application/json, text/plain")),
+        (400, "malformed", lambda: client.post("/transfer", "tessera_token=%FF&qty=1",
+                                               content_type=FORM)),
+        (422, "bad_input", lambda: client.post("/transfer", f"tessera_token={token}&qty=%FF",
+                                               content_type=FORM)),
+        (422, "bad_input", lambda: client.post("/transfer", f"tessera_token={token}&%FF=1",
+                                               content_type=FORM)),
+        # A bad token and a bad input: refused for the token (the input is read after it).
+        (401, "bad_signature", lambda: client.post(
+            "/transfer", f"tessera_token={tampered(token)}&qty=%FF", content_type=FORM)),
         (400, "missing_token", lambda: empty(client, "/transfer")),
         (400, "missing_token", lambda: post(client, "/transfer", {"input": {"qty": 1}})),
         (422, "bad_input", lambda: post(client, "/transfer", {"token": token,

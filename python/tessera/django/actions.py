@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
@@ -181,6 +181,8 @@ def _envelope(request: HttpRequest, body: bytes) -> tuple[Optional[str], Any]:
     if not body:
         return None, _NO_INPUT
     essence = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if "," in essence:  # a WSGI server joins a repeated header with ","
+        raise Refusal("malformed", "the body is sent with more than one Content-Type")
     is_json = essence == "application/json" or (
         essence.startswith("application/") and essence.endswith("+json")
     )
@@ -200,16 +202,34 @@ def _envelope(request: HttpRequest, body: bytes) -> tuple[Optional[str], Any]:
         raw_input = doc.get("input")
         return doc.get("token"), _NO_INPUT if raw_input is None else raw_input
     if essence == "application/x-www-form-urlencoded":
-        try:
-            fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-        except (UnicodeDecodeError, ValueError):
-            raise Refusal("malformed", "the form body does not parse") from None
+        fields = _form_fields(body)
         tokens = [v for k, v in fields if k == TOKEN_FIELD]
         if len(tokens) > 1:
             raise Refusal("malformed", "the form field tessera_token appears more than once")
+        if tokens and tokens[0] is None:
+            raise Refusal("malformed", "the form field tessera_token is not UTF-8")
         rest = [(k, v) for k, v in fields if k != TOKEN_FIELD]
         return (tokens[0] if tokens else None), (rest if rest else _NO_INPUT)
     raise Refusal("unsupported_media_type", "the body is neither JSON nor a urlencoded form")
+
+
+def _decoded(raw: bytes) -> Optional[str]:
+    """A form name or value, percent-decoded; None when it is not UTF-8 (never read with
+    U+FFFD in place of the bytes, spec §8.1)."""
+    try:
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _form_fields(body: bytes) -> list[tuple[Optional[str], Optional[str]]]:
+    """The fields of a urlencoded body, in order; an undecodable name or value is None."""
+    fields = []
+    for part in body.split(b"&"):
+        if part:
+            name, _, value = part.partition(b"=")
+            fields.append((_decoded(name), _decoded(value)))
+    return fields
 
 
 def _check_json_rules(value: Any) -> None:
@@ -252,6 +272,8 @@ def _input(route: ActionRoute, raw: Any) -> Any:
     if raw is _NO_INPUT:
         value: Any = None
     elif isinstance(raw, list):  # form fields
+        if any(k is None or v is None for k, v in raw):
+            raise Refusal("bad_input", "a form field is not UTF-8 once percent-decoded")
         names = [k for k, _ in raw]
         if len(set(names)) != len(names):
             raise Refusal("bad_input", "the form repeats a field name")
