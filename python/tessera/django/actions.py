@@ -26,7 +26,7 @@ from django.http import HttpRequest
 
 from .. import Claims, TesseraError, mint, verify
 from .conf import Config, config
-from .problems import Refusal
+from .problems import Refusal, logger
 
 #: The request header that may carry the token (spec §8.1).
 TOKEN_HEADER = "Tessera-Token"
@@ -303,7 +303,11 @@ def _first_use(route: ActionRoute, claims: Claims, cfg: Config) -> str:
     timeout = max(1, claims.exp + cfg.leeway + REPLAY_RECORD_MARGIN - int(time.time()))
     try:
         first = caches[cfg.replay_cache].add(key, 1, timeout=timeout)
-    except Exception:  # the store is unreachable or failed: fail closed, never run unguarded
+    except Exception as e:  # the store is unreachable or failed: fail closed, never run unguarded
+        # The cause goes to the log (as the Rust server's reason=...), the client gets a
+        # generic detail.
+        logger.warning("tessera replay guard failed (action %s): %s: %s", route.id,
+                       type(e).__name__, e)  # fmt: skip
         raise Refusal("replay_unavailable", "the replay guard could not record the use") from None
     if not first:
         raise Refusal("replayed", "this button was already used")
