@@ -34,7 +34,7 @@ say "venv and tools"
 "$PYTHON" -m venv --clear "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --quiet)
 "${PIP[@]}" install --upgrade pip
-"${PIP[@]}" install maturin pytest ruff mypy django django-stubs redis pyjwt cryptography
+"${PIP[@]}" install maturin pytest ruff mypy django django-stubs redis pyjwt cryptography gunicorn
 
 say "pip install ./python (maturin builds the compiled backend)"
 "${PIP[@]}" install ./python
