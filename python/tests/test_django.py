@@ -505,3 +505,22 @@ def test_a_key_file_overrides_the_secret(
     os.environ["TESSERA_TEST_DJANGO_KEYS"] = keys.to_json()
     settings.TESSERA = {"ISSUER": "inventree", "KEYS": {"env": "TESSERA_TEST_DJANGO_KEYS"}}
     assert post(client, "/transfer", {"token": token}).status_code == 200
+
+
+def test_buttons_take_the_kind_their_route_accepts(client: Any, user: Any) -> None:
+    from django.test import RequestFactory
+    from django_urls import reveal, transfer
+
+    from tessera.django import button_for
+
+    request = RequestFactory().get("/page")
+    request.user = user
+    signed = button_for(request, transfer.tessera_route, "/transfer", TRANSFER_DAT)
+    sealed = button_for(request, reveal.tessera_route, "/reveal", {"salary": 1})
+    assert signed["method"] == "POST" and signed["url"] == "/transfer"
+    claims = tessera.inspect(signed["token"]).claims
+    assert claims is not None and claims["exp"] == signed["expires_at"]
+    assert tessera.inspect(sealed["token"]).kind == "sealed"
+    assert post(client, signed["url"], {"token": signed["token"]}).status_code == 200
+    opened = post(client, sealed["url"], {"token": sealed["token"]})
+    assert json.loads(opened.content) == {"salary": 1}

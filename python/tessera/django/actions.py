@@ -95,6 +95,18 @@ def mint_for(
 ) -> str:
     """A button's token for `action` and the current request's user (`sub`; anonymous when
     nobody is signed in), valid `ttl` seconds (default `TESSERA['TTL']`)."""
+    return _mint_for(request, action, dat, fpr, ttl, sealed, None)
+
+
+def _mint_for(
+    request: HttpRequest,
+    action: str,
+    dat: Any,
+    fpr: Optional[str],
+    ttl: Optional[int],
+    sealed: bool,
+    now: Optional[int],
+) -> str:
     cfg = config()
     return mint(
         cfg.keys,
@@ -105,8 +117,34 @@ def mint_for(
         ttl=cfg.ttl if ttl is None else ttl,
         fpr=fpr,
         sealed=sealed,
+        now=now,
         max_lifetime=cfg.max_lifetime,
     )
+
+
+def button_for(
+    request: HttpRequest,
+    route: ActionRoute,
+    url: str,
+    dat: Any = None,
+    *,
+    fpr: Optional[str] = None,
+    ttl: Optional[int] = None,
+) -> dict[str, Any]:
+    """A panel button for `route` (a view decorated with `action` carries its route as
+    `view.tessera_route`), in the shape of spec §8.5: `action`, `url`, `method`, `token` and
+    `expires_at` (the token's `exp`). The token is sealed when the route accepts only sealed
+    tokens, signed otherwise (spec §8.2)."""
+    now = int(time.time())
+    lifetime = config().ttl if ttl is None else ttl
+    token = _mint_for(request, route.id, dat, fpr, lifetime, route.accept == "sealed", now)
+    return {
+        "action": route.id,
+        "url": url,
+        "method": "POST",
+        "token": token,
+        "expires_at": now + lifetime,
+    }
 
 
 def _check_origin(request: HttpRequest, cfg: Config) -> None:
