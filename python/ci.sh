@@ -62,7 +62,7 @@ say "stubtest: the compiled module's stub against the installed module"
 # pytest's own exit codes: 0 all passed, 1 failures, 5 no test collected (a failure here too).
 run_pytest() {
   local rc=0
-  "$VENV/bin/pytest" -p no:cacheprovider "$@" || rc=$?
+  "${PYTEST:-$VENV/bin/pytest}" -p no:cacheprovider "$@" || rc=$?
   if [ "$rc" -eq 5 ]; then
     echo "pytest collected no tests: $*" >&2
     exit 1
@@ -78,6 +78,26 @@ say "pytest (installed package; both backends)"
 TESSERA_REQUIRE_NATIVE=1 run_pytest -q tests
 say "pytest again with the pure backend forced (TESSERA_BACKEND=pure)"
 TESSERA_BACKEND=pure run_pytest -q tests -k "not differential and not vector"
+
+say "the abi3 wheel on the oldest and newest CPython found (3.9, 3.13), when the machine has them"
+for version in 3.9 3.13; do
+  other=""
+  for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/python "$(command -v "python$version" || true)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -V >/dev/null 2>&1; then
+      other=$candidate
+      break
+    fi
+  done
+  if [ -z "$other" ]; then
+    echo "python$version not found: the wheel is tested on $("$VENV/bin/python" -V) only"
+    continue
+  fi
+  OTHER_VENV=$(mktemp -d)
+  "$other" -m venv "$OTHER_VENV"
+  "$OTHER_VENV/bin/python" -m pip --disable-pip-version-check --quiet install "$WHEELS"/tessera-*-cp39-abi3-*.whl pytest cryptography
+  "$OTHER_VENV/bin/python" -c 'import sys, tessera; print(sys.version.split()[0], tessera.BACKEND); sys.exit(tessera.BACKEND != "native")'
+  TESSERA_REQUIRE_NATIVE=1 PYTEST="$OTHER_VENV/bin/pytest" run_pytest -q tests/test_vectors.py tests/test_api.py tests/test_derive.py
+done
 
 say "benchmark script, one short round (the README's numbers come from a full run)"
 "$VENV/bin/python" bench/verify_bench.py --rounds 1 --seconds 0.05
