@@ -220,3 +220,12 @@ def test_without_the_compiled_module_the_package_falls_back_to_pure(tmp_path: Pa
     assert run.stdout.split() == ["pure", "[1]"], run.stderr
     forced = run_without_compiled_module(code, tmp_path, TESSERA_BACKEND="native")
     assert forced.returncode != 0 and "tessera._native" in forced.stderr
+
+
+def test_errors_pickle_with_their_code(backend: Backend) -> None:
+    import pickle
+
+    with pytest.raises(tessera.TesseraError) as e:
+        backend.KeySet.from_json("{}")
+    again = pickle.loads(pickle.dumps(e.value))
+    assert type(again) is type(e.value) and (again.code, str(again)) == (e.value.code, str(e.value))
