@@ -524,3 +524,18 @@ def test_buttons_take_the_kind_their_route_accepts(client: Any, user: Any) -> No
     assert post(client, signed["url"], {"token": signed["token"]}).status_code == 200
     opened = post(client, sealed["url"], {"token": sealed["token"]})
     assert json.loads(opened.content) == {"salary": 1}
+
+
+def test_a_sealed_routes_action_keeps_its_payload_out_of_its_repr(user: Any) -> None:
+    from django.test import RequestFactory
+    from django_urls import REVEAL
+
+    from tessera.django import ActionRoute, receive
+
+    token = mint(REVEAL, {"salary": 98765}, sub=f"user:{user.pk}", sealed=True)
+    request = RequestFactory().post("/reveal", json.dumps({"token": token}),
+                                    content_type="application/json")  # fmt: skip
+    request.user = user
+    act = receive(request, ActionRoute(REVEAL, accept="sealed"))
+    assert act.payload == {"salary": 98765}
+    assert "98765" not in repr(act) and "98765" not in repr(act.claims)

@@ -56,7 +56,7 @@ class ActionRoute:
             raise ValueError("accept is 'signed', 'sealed' or 'either'")
 
 
-@dataclass
+@dataclass(repr=False)
 class Action:
     """A verified action request, as the view receives it: the issuer-vouched `payload`
     (the token's `dat`, typed), the user's untrusted `input`, the `claims` and the caller."""
@@ -67,6 +67,15 @@ class Action:
     principal: Optional[str]
     route: ActionRoute
     replay_key: Optional[str] = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        # A sealed token's payload is secret from the person holding the button: kept out of
+        # a repr that may be logged, on every route that can take sealed tokens.
+        shown = repr(self.payload) if self.route.accept == "signed" else "<hidden>"
+        return (
+            f"Action(route={self.route.id!r}, principal={self.principal!r}, payload={shown}, "
+            f"input={self.input!r})"
+        )
 
     def require_fingerprint(self, current: str) -> None:
         """Stale-state detection (§10.2): raises `stale` (409) unless the token's `fpr`
