@@ -445,6 +445,12 @@ def test_per_process_caches_are_refused_with_a_clear_message(
     with pytest.raises(ImproperlyConfigured, match=r"LocMemCache.*per process"):
         conf.load()
     assert [e.id for e in check_settings()] == ["tessera.E001"]
+    settings.TESSERA = {"ISSUER": "inventree"}
+    import django_urls  # noqa: F401  (declares single-use actions)
+
+    assert [e.id for e in check_settings()] == ["tessera.E002"]
+    settings.TESSERA = {"ISSUER": "inventree", "REPLAY_CACHE": "default"}
+    assert check_settings() == []
     settings.TESSERA = {"ISSUER": "inventree", "REPLAY_CACHE": "nope"}
     with pytest.raises(ImproperlyConfigured, match="not a cache"):
         conf.load()

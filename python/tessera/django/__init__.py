@@ -57,6 +57,10 @@ __all__ = [
 
 View = Callable[..., HttpResponse]
 
+#: The single-use routes declared with `action` so far (`manage.py check` looks at them once
+#: the URLconf has imported their views: tessera.E002 without a replay cache).
+SINGLE_USE: list[ActionRoute] = []
+
 
 class ActionView(Protocol):
     """A view bound to an action by `action`: callable as the view, with its route."""
@@ -102,6 +106,8 @@ def action(
     `single_use` records each token's use in `TESSERA['REPLAY_CACHE']`; `payload` and
     `input` type the token's `dat` and the user's input (`bad_payload`, `bad_input`)."""
     route = ActionRoute(action_id, accept, single_use, payload, input)
+    if single_use:
+        SINGLE_USE.append(route)
 
     def decorate(view: View) -> ActionView:
         @functools.wraps(view)
