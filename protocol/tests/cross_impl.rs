@@ -1,4 +1,5 @@
-//! The Python reference implementation (spec/reference/python) against this crate: tokens
+//! The Python reference implementation (python/tessera/_reference.py, run through the scripts
+//! in spec/reference/python) against this crate: tokens
 //! minted by either verify in the other, both agree on every vector, and the spec's error
 //! table lists every code this crate defines.
 
@@ -18,6 +19,9 @@ fn spec_dir() -> PathBuf {
 fn python() -> Command {
     let mut cmd = Command::new("python3");
     cmd.current_dir(spec_dir().join("reference/python"));
+    // The reference lives in the package (python/tessera/_reference.py); `import tessera_ref`
+    // still names it (python/tessera_ref.py) for scripts given with `-c`.
+    cmd.env("PYTHONPATH", spec_dir().join("../python"));
     cmd
 }
 

@@ -24,3 +24,5 @@ mod cross_impl;
 mod sealed;
 // Whole-file writes and trusted key-file reads (`tessera_protocol::file`).
 mod files;
+// spec/vectors/derive.json: key sets derived from a host secret (spec §3.7).
+mod derive;

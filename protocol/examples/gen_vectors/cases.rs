@@ -13,6 +13,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tessera_protocol::{FixedClock, Key, KeySet, Kid, Minter};
 
+#[path = "derive_cases.rs"]
+mod derive_cases;
+
 pub(crate) const NOW: u64 = 1_790_000_000;
 /// The largest time a claim can hold, 9999-12-31T23:59:59Z (spec §2.5).
 const MAX_TIME: u64 = 253_402_300_799;
@@ -2124,6 +2127,8 @@ pub(crate) fn files() -> Vec<(&'static str, String)> {
         text
     };
     vec![
+        // spec §3.7, derive_cases.rs
+        ("derive.json", derive_cases::file()),
         (
             "hs256.json",
             render(

@@ -20,7 +20,10 @@ import json
 import sys
 import time
 
-import tessera_ref as ref
+# The reference implementation is the pure-Python backend of the package `tessera`:
+# python/tessera/_reference.py (imported from the source tree, no install needed).
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[3] / "python"))
+from tessera import _reference as ref  # noqa: E402
 
 
 def _parser():

@@ -18,8 +18,11 @@ from pathlib import Path
 from unittest import mock
 
 import run_vectors
-import tessera_ref as ref
-from tessera_ref import TesseraError
+# The reference implementation is the pure-Python backend of the package `tessera`:
+# python/tessera/_reference.py (imported from the source tree, no install needed).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "python"))
+from tessera import _reference as ref  # noqa: E402
+TesseraError = ref.TesseraError
 
 HERE = Path(__file__).resolve().parent
 HAVE_ED = ref._ed25519 is not None

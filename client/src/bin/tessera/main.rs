@@ -5,6 +5,7 @@
 //! `error: <code>: <message>`; 2 a usage error (clap's own code).
 #![forbid(unsafe_code)]
 
+mod derive;
 mod failure;
 mod input;
 mod inspect;
@@ -45,6 +46,8 @@ enum Command {
     Verify(verify::Args),
     /// Decode a token WITHOUT verifying it, to look at its header, claims and times.
     Inspect(inspect::Args),
+    /// Derive a key file from a host secret (HKDF-SHA256, spec §3.7), e.g. Django's SECRET_KEY.
+    Derive(derive::Args),
     /// List a plugin's panels and buttons from a running host.
     Panels(remote::PanelsArgs),
     /// Click a plugin's button on a running host and print the action's result.
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Derive(args) => derive::run(&args),
         Command::Panels(args) => remote::panels(&args),
         Command::Click(args) => remote::click(&args),
     };
