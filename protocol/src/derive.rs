@@ -6,7 +6,10 @@
 use ring::hkdf;
 use zeroize::Zeroizing;
 
-use crate::{A256GCM_KEY_LEN, Error, Key, KeySet, Kid, MIN_HS256_SECRET};
+use crate::error::Error;
+use crate::key::{A256GCM_KEY_LEN, Key, MIN_HS256_SECRET};
+use crate::key_set::KeySet;
+use crate::kid::Kid;
 
 /// The shortest secret keys are derived from, in bytes (the length of an HS256 secret).
 ///
