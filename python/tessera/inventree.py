@@ -252,7 +252,8 @@ class TesseraMixin(UserInterfaceMixin, UrlsMixin):  # type: ignore[misc]
         patterns = []
         for route, method in self.tessera_routes():
             name = route.id.rsplit(":", 1)[1]
-            patterns.append(path(f"{name}/", action_view(route, method, self.tessera_config),
-                                 name=name))  # fmt: skip
+            patterns.append(
+                path(f"{name}/", action_view(route, method, self.tessera_config), name=name)
+            )
         own = super().setup_urls() or []
         return patterns + list(own)

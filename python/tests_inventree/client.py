@@ -24,9 +24,12 @@ class Browser:
     def login(cls, base: str, username: str, password: str) -> Browser:
         b = cls(base)
         r = b.request("GET", "/api/auth/v1/auth/session")
-        assert "csrftoken" in b.cookies, f"no CSRF cookie from the session endpoint: {r.status_code}"
-        r = b.request("POST", "/api/auth/v1/auth/login",
-                      json={"username": username, "password": password})  # fmt: skip
+        assert "csrftoken" in b.cookies, (
+            f"no CSRF cookie from the session endpoint: {r.status_code}"
+        )
+        r = b.request(
+            "POST", "/api/auth/v1/auth/login", json={"username": username, "password": password}
+        )
         assert r.status_code == 200, f"login of {username}: {r.status_code} {r.text[:300]}"
         assert "sessionid" in b.cookies
         return b
@@ -37,12 +40,26 @@ class Browser:
             h["X-CSRFToken"] = self.cookies["csrftoken"]
         return h
 
-    def request(self, method: str, path: str, *, csrf: bool = True,
-                headers: Optional[dict[str, str]] = None, **kw: Any) -> requests.Response:  # fmt: skip
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        csrf: bool = True,
+        headers: Optional[dict[str, str]] = None,
+        **kw: Any,
+    ) -> requests.Response:
         h = self.headers(csrf)
         h.update(headers or {})
-        r = requests.request(method, self.base + path, headers=h, cookies=self.cookies,
-                             timeout=TIMEOUT, allow_redirects=False, **kw)  # fmt: skip
+        r = requests.request(
+            method,
+            self.base + path,
+            headers=h,
+            cookies=self.cookies,
+            timeout=TIMEOUT,
+            allow_redirects=False,
+            **kw,
+        )
         self.cookies.update(r.cookies.get_dict())
         return r
 
@@ -54,12 +71,21 @@ class Browser:
 
     def panels(self, model: str, pk: int) -> dict[str, dict[str, Any]]:
         """The plugin panels of an object's page, by plugin slug, as the UI fetches them."""
-        r = self.request("GET", f"/api/plugins/ui/features/panel/?target_model={model}&target_id={pk}")
+        r = self.request(
+            "GET", f"/api/plugins/ui/features/panel/?target_model={model}&target_id={pk}"
+        )
         assert r.status_code == 200, f"panels: {r.status_code} {r.text[:300]}"
         return {p["plugin_name"]: p for p in r.json()}
 
-    def click(self, button: dict[str, Any], input: Any = None, *, csrf: bool = True,
-              token: Optional[str] = None, url: Optional[str] = None) -> requests.Response:  # fmt: skip
+    def click(
+        self,
+        button: dict[str, Any],
+        input: Any = None,
+        *,
+        csrf: bool = True,
+        token: Optional[str] = None,
+        url: Optional[str] = None,
+    ) -> requests.Response:
         """Posts `{token, input}` to a tessera button's URL, as the panel helper does."""
         body = {"token": button["token"] if token is None else token, "input": input}
         return self.request("POST", url or button["url"], json=body, csrf=csrf)

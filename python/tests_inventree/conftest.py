@@ -70,18 +70,31 @@ def inventree(tmp_path_factory: pytest.TempPathFactory, redis: Redis) -> Iterato
 
 
 def _user(admin: Browser, name: str) -> int:
-    pk: int = admin.api("POST", "/api/user/", json={
-        "username": name, "email": f"{name}@example.com", "first_name": name.title(),
-        "last_name": "Tester", "is_staff": True, "is_superuser": True, "is_active": True,
-    })["pk"]  # fmt: skip
-    admin.api("PUT", f"/api/user/{pk}/set-password/",
-              json={"password": PASSWORD, "override_warning": True})  # fmt: skip
+    pk: int = admin.api(
+        "POST",
+        "/api/user/",
+        json={
+            "username": name,
+            "email": f"{name}@example.com",
+            "first_name": name.title(),
+            "last_name": "Tester",
+            "is_staff": True,
+            "is_superuser": True,
+            "is_active": True,
+        },
+    )["pk"]
+    admin.api(
+        "PUT",
+        f"/api/user/{pk}/set-password/",
+        json={"password": PASSWORD, "override_warning": True},
+    )
     return pk
 
 
 def _stock(admin: Browser, part: int, location: int, quantity: int) -> int:
-    made: Any = admin.api("POST", "/api/stock/",
-                          json={"part": part, "location": location, "quantity": quantity})  # fmt: skip
+    made: Any = admin.api(
+        "POST", "/api/stock/", json={"part": part, "location": location, "quantity": quantity}
+    )
     # The stock API answers a list of created items (or one item).
     row = made[0] if isinstance(made, list) else made
     return int(row["pk"])
@@ -95,18 +108,32 @@ def world(inventree: InvenTree) -> World:
     bob_pk = _user(admin, "bob")
     shelf = admin.api("POST", "/api/stock/location/", json={"name": "Shelf A"})["pk"]
     dispatch = admin.api("POST", "/api/stock/location/", json={"name": "Dispatch"})["pk"]
-    part = admin.api("POST", "/api/part/", json={
-        "name": "Widget", "description": "a part moved by tessera buttons",
-        "component": True, "active": True,
-    })["pk"]  # fmt: skip
-    items = {name: _stock(admin, part, shelf, INITIAL)
-             for name in ("a", "b", "refusals", "count", "count_down", "kill", "restart")}  # fmt: skip
+    part = admin.api(
+        "POST",
+        "/api/part/",
+        json={
+            "name": "Widget",
+            "description": "a part moved by tessera buttons",
+            "component": True,
+            "active": True,
+        },
+    )["pk"]
+    items = {
+        name: _stock(admin, part, shelf, INITIAL)
+        for name in ("a", "b", "refusals", "count", "count_down", "kill", "restart")
+    }
     world = World(
-        inventree, admin,
+        inventree,
+        admin,
         Browser.login(inventree.url, "alice", PASSWORD),
         Browser.login(inventree.url, "bob", PASSWORD),
-        alice_pk, bob_pk, part, shelf, dispatch, items,
-    )  # fmt: skip
+        alice_pk,
+        bob_pk,
+        part,
+        shelf,
+        dispatch,
+        items,
+    )
     inventree.timings["test_data"] = time.monotonic() - t0
     return world
 

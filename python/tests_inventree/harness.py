@@ -72,8 +72,13 @@ def free_port() -> int:
         return port
 
 
-def wait_for(what: str, check: Any, timeout: float, proc: Optional[subprocess.Popen[Any]] = None,
-             log: Optional[Path] = None) -> None:  # fmt: skip
+def wait_for(
+    what: str,
+    check: Any,
+    timeout: float,
+    proc: Optional[subprocess.Popen[Any]] = None,
+    log: Optional[Path] = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -102,10 +107,20 @@ class Redis:
         if binary is None:
             raise RuntimeError("redis-server is not installed (python/inventree_ci.sh installs it)")
         self.proc = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for("redis-server", self.ping, 15, self.proc)
 
     def ping(self) -> bool:
@@ -168,10 +183,13 @@ class InvenTree:
         t0 = time.monotonic()
         src = inventree_source()
         shutil.copytree(
-            src / "src" / "backend", self.backend,
+            src / "src" / "backend",
+            self.backend,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        )  # fmt: skip
-        shutil.copy(src / "contrib" / "container" / "gunicorn.conf.py", self.root / "gunicorn.conf.py")
+        )
+        shutil.copy(
+            src / "contrib" / "container" / "gunicorn.conf.py", self.root / "gunicorn.conf.py"
+        )
         self.data.mkdir(parents=True)
         for sub in ("media", "static", "backup"):
             (self.data / sub).mkdir()
@@ -180,9 +198,10 @@ class InvenTree:
         (plugins / "hostplugins" / "__init__.py").write_text("# InvenTree plugin directory\n")
         for project, package, _slug in PLUGINS:
             shutil.copytree(
-                PLUGINS_DIR / project / package, plugins / package,
+                PLUGINS_DIR / project / package,
+                plugins / package,
                 ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-            )  # fmt: skip
+            )
         (self.data / "plugins.txt").write_text("")
         (self.data / "secret_key.txt").write_text(os.urandom(32).hex())
         config = {
@@ -216,30 +235,32 @@ class InvenTree:
     def env(self) -> dict[str, str]:
         d = self.data
         env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTREE_")}
-        env.update({
-            "INVENTREE_CONFIG_FILE": str(d / "config.yaml"),
-            "INVENTREE_MEDIA_ROOT": str(d / "media"),
-            "INVENTREE_STATIC_ROOT": str(d / "static"),
-            "INVENTREE_BACKUP_DIR": str(d / "backup"),
-            "INVENTREE_SECRET_KEY_FILE": str(d / "secret_key.txt"),
-            "INVENTREE_SITE_URL": self.url,
-            "INVENTREE_PLUGINS_ENABLED": "True",
-            "INVENTREE_PLUGIN_DIR": str(d / "plugins" / "hostplugins"),
-            "INVENTREE_PLUGIN_FILE": str(d / "plugins.txt"),
-            # Active in every process from the start (see the module's doc).
-            "INVENTREE_PLUGINS_MANDATORY": ",".join(slug for _, _, slug in PLUGINS),
-            "INVENTREE_DEBUG": "False",
-            "INVENTREE_LOG_LEVEL": "WARNING",
-            "INVENTREE_ADMIN_USER": ADMIN[0],
-            "INVENTREE_ADMIN_EMAIL": "admin@example.com",
-            "INVENTREE_ADMIN_PASSWORD": ADMIN[1],
-            "INVENTREE_GLOBAL_SETTINGS": json.dumps(
-                {"ENABLE_PLUGINS_URL": True, "ENABLE_PLUGINS_INTERFACE": True}
-            ),
-            "INVENTREE_GUNICORN_WORKERS": str(self.workers),
-            "INVENTREE_GUNICORN_TIMEOUT": "60",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        })  # fmt: skip
+        env.update(
+            {
+                "INVENTREE_CONFIG_FILE": str(d / "config.yaml"),
+                "INVENTREE_MEDIA_ROOT": str(d / "media"),
+                "INVENTREE_STATIC_ROOT": str(d / "static"),
+                "INVENTREE_BACKUP_DIR": str(d / "backup"),
+                "INVENTREE_SECRET_KEY_FILE": str(d / "secret_key.txt"),
+                "INVENTREE_SITE_URL": self.url,
+                "INVENTREE_PLUGINS_ENABLED": "True",
+                "INVENTREE_PLUGIN_DIR": str(d / "plugins" / "hostplugins"),
+                "INVENTREE_PLUGIN_FILE": str(d / "plugins.txt"),
+                # Active in every process from the start (see the module's doc).
+                "INVENTREE_PLUGINS_MANDATORY": ",".join(slug for _, _, slug in PLUGINS),
+                "INVENTREE_DEBUG": "False",
+                "INVENTREE_LOG_LEVEL": "WARNING",
+                "INVENTREE_ADMIN_USER": ADMIN[0],
+                "INVENTREE_ADMIN_EMAIL": "admin@example.com",
+                "INVENTREE_ADMIN_PASSWORD": ADMIN[1],
+                "INVENTREE_GLOBAL_SETTINGS": json.dumps(
+                    {"ENABLE_PLUGINS_URL": True, "ENABLE_PLUGINS_INTERFACE": True}
+                ),
+                "INVENTREE_GUNICORN_WORKERS": str(self.workers),
+                "INVENTREE_GUNICORN_TIMEOUT": "60",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
         if self.redis is not None:
             env["INVENTREE_CACHE_ENABLED"] = "True"
             env["INVENTREE_CACHE_HOST"] = "127.0.0.1"
@@ -249,9 +270,13 @@ class InvenTree:
     def manage(self, *args: str, timeout: float = 300) -> str:
         out = subprocess.run(
             [sys.executable, "manage.py", *args],
-            cwd=self.backend / "InvenTree", env=self.env(), timeout=timeout,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            cwd=self.backend / "InvenTree",
+            env=self.env(),
+            timeout=timeout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         if out.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{out.stdout[-4000:]}")
         return out.stdout
@@ -264,16 +289,35 @@ class InvenTree:
         t0 = time.monotonic()
         logf = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(self.root / "gunicorn.conf.py"),
-             "InvenTree.wsgi", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-             "--worker-tmp-dir", str(self.data)],
-            cwd=self.backend / "InvenTree", env=self.env(), stdout=logf, stderr=logf,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(self.root / "gunicorn.conf.py"),
+                "InvenTree.wsgi",
+                "-w",
+                str(self.workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--worker-tmp-dir",
+                str(self.data),
+            ],
+            cwd=self.backend / "InvenTree",
+            env=self.env(),
+            stdout=logf,
+            stderr=logf,
             start_new_session=True,
-        )  # fmt: skip
+        )
         logf.close()
         wait_for("InvenTree", self._answers, 180, self.proc, self.log)
-        wait_for("gunicorn workers", lambda: len(self.worker_pids()) == self.workers, 60,
-                 self.proc, self.log)  # fmt: skip
+        wait_for(
+            "gunicorn workers",
+            lambda: len(self.worker_pids()) == self.workers,
+            60,
+            self.proc,
+            self.log,
+        )
         self.timings.setdefault("start", time.monotonic() - t0)
         self.timings["last_start"] = time.monotonic() - t0
 

@@ -87,6 +87,8 @@ def test_200_clicks_cross_workers_and_stock_adds_up(world: World) -> None:
         assert world.quantity(item) == INITIAL - tally.moved[item]
         total += tally.moved[item]
     assert world.quantity_at(world.dispatch) == before_dispatch + total
-    print(f"\n{CLICKS} clicks: renders on {sorted(tally.render_pids)}, clicks on "
-          f"{sorted(tally.click_pids)}, {tally.crossed} crossed workers, moved {tally.moved}; "
-          f"naive: {tally.naive_ok} ok, {tally.naive_failed} failed")  # fmt: skip
+    print(
+        f"\n{CLICKS} clicks: renders on {sorted(tally.render_pids)}, clicks on "
+        f"{sorted(tally.click_pids)}, {tally.crossed} crossed workers, moved {tally.moved}; "
+        f"naive: {tally.naive_ok} ok, {tally.naive_failed} failed"
+    )

@@ -56,9 +56,14 @@ def test_an_expired_token_is_expired(world: World) -> None:
     claims = tessera.inspect(move["token"]).claims
     assert claims is not None
     old = tessera.mint(
-        site_keys(world), iss=claims["iss"], aud=claims["aud"], sub=claims["sub"],
-        dat=claims["dat"], ttl=60, now=claims["iat"] - 3600,
-    )  # fmt: skip
+        site_keys(world),
+        iss=claims["iss"],
+        aud=claims["aud"],
+        sub=claims["sub"],
+        dat=claims["dat"],
+        ttl=60,
+        now=claims["iat"] - 3600,
+    )
     assert_problem(world.alice.click(move, {"quantity": 1}, token=old), 401, "expired")
     assert world.quantity(world.items["refusals"]) == INITIAL
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-
 from plugin import InvenTreePlugin
 from plugin.mixins import UrlsMixin, UserInterfaceMixin
 
@@ -54,10 +53,12 @@ class NaivePanel(UserInterfaceMixin, UrlsMixin, InvenTreePlugin):
         data = getattr(self, "mydata", None)
         if data is None:
             return JsonResponse(
-                {"error": "panel data not found: this worker did not render the panel",
-                 "pid": os.getpid()},
+                {
+                    "error": "panel data not found: this worker did not render the panel",
+                    "pid": os.getpid(),
+                },
                 status=409,
-            )  # fmt: skip
+            )
         return JsonResponse({"item": data["item"], "pid": os.getpid()})
 
     def setup_urls(self) -> list[Any]:

@@ -23,8 +23,8 @@ from typing import Any
 
 from django.db import transaction
 from django.http import JsonResponse
-
 from plugin import InvenTreePlugin
+
 from tessera.django import Refusal
 from tessera.inventree import TesseraMixin, tessera_action
 
@@ -132,17 +132,24 @@ class TesseraStockTools(TesseraMixin, InvenTreePlugin):
                 return refused("not enough stock", quantity=float(item.quantity))
             item.move(dest, f"tessera: {n} moved", request.user, quantity=Decimal(n))
             item.refresh_from_db()
-        return {"moved": n, "item": item.pk, "to": dest.pk, "remaining": float(item.quantity),
-                "pid": os.getpid()}  # fmt: skip
+        return {
+            "moved": n,
+            "item": item.pk,
+            "to": dest.pk,
+            "remaining": float(item.quantity),
+            "pid": os.getpid(),
+        }
 
     @tessera_action("label", payload=item_payload)
     def label(self, request: Any, action: Any) -> Any:
         """The text of a label for the item, from InvenTree's data as it is now."""
         from stock.models import StockItem
 
-        item = StockItem.objects.select_related("part", "location").filter(
-            pk=action.payload["item"]
-        ).first()
+        item = (
+            StockItem.objects.select_related("part", "location")
+            .filter(pk=action.payload["item"])
+            .first()
+        )
         if item is None:
             return refused("the stock item no longer exists", 404)
         lines = [item.part.full_name, f"Qty {item.quantity.normalize():f}"]
@@ -166,5 +173,10 @@ class TesseraStockTools(TesseraMixin, InvenTreePlugin):
             before = float(item.quantity)
             item.stocktake(counted, request.user, notes="tessera: counted")
             item.refresh_from_db()
-        return {"counted": counted, "before": before, "item": item.pk,
-                "quantity": float(item.quantity), "pid": os.getpid()}  # fmt: skip
+        return {
+            "counted": counted,
+            "before": before,
+            "item": item.pk,
+            "quantity": float(item.quantity),
+            "pid": os.getpid(),
+        }
