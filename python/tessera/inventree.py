@@ -37,10 +37,11 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Optional
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, path
 from plugin.mixins import UrlsMixin, UserInterfaceMixin  # type: ignore[import-not-found]
 
@@ -60,6 +61,9 @@ __all__ = [
 
 #: The attribute a `@tessera_action` method carries.
 MARK = "_tessera_action"
+#: The panel helper (an ES module) that every TesseraMixin plugin serves at
+#: `/plugin/<slug>/tessera.js` for its panel file to import.
+PANEL_JS = Path(__file__).with_name("inventree_panel.js")
 
 
 def action_id(slug: str, name: str) -> str:
@@ -180,6 +184,16 @@ def action_view(route: ActionRoute, method: Method, cfg: Callable[[], Config]) -
     return view
 
 
+def panel_js(request: HttpRequest) -> HttpResponse:
+    """The panel helper, as JavaScript (GET only)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    response = HttpResponse(PANEL_JS.read_bytes(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 class TesseraMixin(UserInterfaceMixin, UrlsMixin):  # type: ignore[misc]
     """InvenTree's UserInterfaceMixin and UrlsMixin, with tessera buttons (see the module)."""
 
@@ -248,8 +262,9 @@ class TesseraMixin(UserInterfaceMixin, UrlsMixin):  # type: ignore[misc]
         return found
 
     def setup_urls(self) -> list[URLPattern]:
-        """The plugin's URL patterns: one per action, then the plugin's own `URLS`."""
-        patterns = []
+        """The plugin's URL patterns: the panel helper (`tessera.js`), one view per action,
+        then the plugin's own `URLS`."""
+        patterns = [path("tessera.js", panel_js, name="tessera-js")]
         for route, method in self.tessera_routes():
             name = route.id.rsplit(":", 1)[1]
             patterns.append(

@@ -219,6 +219,11 @@ class InvenTree:
         t0 = time.monotonic()
         self._migrate()
         self.timings["migrate"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        # The plugins' static files (their panel JavaScript) into STATIC_ROOT, where
+        # WhiteNoise serves them from: before gunicorn starts, since it indexes them then.
+        self.manage("collectplugins")
+        self.timings["collectplugins"] = time.monotonic() - t0
 
     def _migrate(self) -> None:
         template = cache_dir() / f"db-{_migrations_key(self.backend)}.sqlite3"
