@@ -11,7 +11,11 @@
 #
 # INVENTREE_SRC       InvenTree's source (default: ../shared/inventree beside the repository)
 # INVENTREE_VENV_ROOT where the cached venvs live (default: target/inventree-venv)
-# INVENTREE_CACHE     where migrated template databases live (default: target/inventree-cache)
+# INVENTREE_CACHE     where migrated template databases and the web UI build live
+#                     (default: target/inventree-cache)
+# TESSERA_INVENTREE_BROWSER=1  also the real-browser test in InvenTree's web UI: installs
+#                     Debian's chromium if missing, builds the web UI from the npm registry
+#                     (once per frontend source, ~4 min) and playwright-core from npm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -67,6 +71,22 @@ say "pip install ./python into InvenTree's venv (maturin builds the compiled bac
 say "the tessera CLI (cross-implementation tests)"
 cargo build --quiet -p tessera-client --bin tessera
 export TESSERA_CLI="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tessera"
+
+if [ "${TESSERA_INVENTREE_BROWSER:-}" = 1 ]; then
+  say "real browser: chromium, node, the web UI build, playwright-core"
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium nodejs npm >/dev/null
+  fi
+  export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
+  INVENTREE_WEB_BUILD=$(bash "$ROOT/python/tests_inventree/build_frontend.sh" | tail -n 1)
+  export INVENTREE_WEB_BUILD
+  export INVENTREE_BROWSER_TOOLS=${INVENTREE_CACHE:-$ROOT/target/inventree-cache}/browser-tools
+  mkdir -p "$INVENTREE_BROWSER_TOOLS"
+  [ -d "$INVENTREE_BROWSER_TOOLS/node_modules/playwright-core" ] ||
+    npm install --silent --no-audit --no-fund --prefix "$INVENTREE_BROWSER_TOOLS" playwright-core@1
+fi
 
 cd "$ROOT/python"
 INVENTREE_PART=(tests_inventree plugins/tessera-stock-tools/tessera_stock_tools

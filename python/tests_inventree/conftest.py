@@ -120,7 +120,7 @@ def world(inventree: InvenTree) -> World:
     )["pk"]
     items = {
         name: _stock(admin, part, shelf, INITIAL)
-        for name in ("a", "b", "refusals", "count", "count_down", "kill", "restart")
+        for name in ("a", "b", "refusals", "count", "count_down", "kill", "restart", "browser")
     }
     world = World(
         inventree,

@@ -224,6 +224,13 @@ class InvenTree:
         # WhiteNoise serves them from: before gunicorn starts, since it indexes them then.
         self.manage("collectplugins")
         self.timings["collectplugins"] = time.monotonic() - t0
+        web = os.environ.get("INVENTREE_WEB_BUILD")
+        if web:
+            # InvenTree's web UI, built by build_frontend.sh (the opt-in browser test).
+            t0 = time.monotonic()
+            shutil.copytree(web, self.backend / "InvenTree" / "web" / "static" / "web")
+            self.manage("collectstatic", "--noinput")
+            self.timings["collectstatic"] = time.monotonic() - t0
 
     def _migrate(self) -> None:
         template = cache_dir() / f"db-{_migrations_key(self.backend)}.sqlite3"
