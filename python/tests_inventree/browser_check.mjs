@@ -80,12 +80,24 @@ try {
   await page.locator('[data-tessera-input="count"]').fill("321");
   await page.locator('[data-tessera="count"] button').click();
   report.count.push(await outcome(page, '[data-tessera-output="count"]'));
+  // The refusal is on screen only until the fresh panel replaces it: record every text the
+  // count output shows while it is refused.
+  await page.evaluate(() => {
+    window.__refused = [];
+    new MutationObserver(() => {
+      const out = document.querySelector('[data-tessera-output="count"][data-state="refused"]');
+      if (out && out.textContent && !window.__refused.includes(out.textContent)) {
+        window.__refused.push(out.textContent);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true,
+      attributes: true });
+  });
   await page.locator('[data-tessera="count"] button').click();
-  const second = page.locator('[data-tessera-output="count"][data-state="refused"]');
-  await second.waitFor();
-  report.count.push({ state: "refused", text: await second.textContent() });
+  await page.waitForFunction(() => window.__refused.some((t) => t.includes("fresh button")));
+  const seen = await page.evaluate(() => window.__refused);
+  report.count.push({ state: "refused", text: seen[seen.length - 1] });
   // The helper asked InvenTree for the panels again: a new panel with an unused button.
-  await page.locator('[data-tessera-output="count"]:not([data-state])').waitFor();
+  await page.locator('[data-tessera-output="count"]:not([data-state])').waitFor({ state: "attached" });
   await page.locator('[data-tessera-input="count"]').fill("320");
   await page.locator('[data-tessera="count"] button').click();
   report.count.push(await outcome(page, '[data-tessera-output="count"]'));
