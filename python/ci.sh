@@ -34,11 +34,16 @@ say "venv and tools"
 "$PYTHON" -m venv --clear "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --quiet)
 "${PIP[@]}" install --upgrade pip
-"${PIP[@]}" install maturin pytest ruff mypy django django-stubs redis pyjwt cryptography
+"${PIP[@]}" install maturin pytest ruff mypy django django-stubs redis pyjwt cryptography gunicorn
 
 say "pip install ./python (maturin builds the compiled backend)"
 "${PIP[@]}" install ./python
 "$VENV/bin/python" -c 'import tessera, sys; print(tessera.BACKEND, tessera.__file__); sys.exit(tessera.BACKEND != "native")'
+
+say "maturin build --release: one abi3 wheel for CPython >= 3.9"
+WHEELS=$(mktemp -d)
+(cd python && "$VENV/bin/maturin" build --release --quiet --out "$WHEELS")
+ls "$WHEELS"/tessera-*-cp39-abi3-*.whl
 
 say "the tessera CLI (cross-implementation tests)"
 cargo build --quiet -p tessera-client --bin tessera
@@ -51,11 +56,13 @@ say "ruff format --check"
 "$VENV/bin/ruff" format --check .
 say "mypy (package, stubs, tests)"
 "$VENV/bin/mypy"
+say "stubtest: the compiled module's stub against the installed module"
+(cd "$(mktemp -d)" && "$VENV/bin/python" -m mypy.stubtest tessera._native)
 
 # pytest's own exit codes: 0 all passed, 1 failures, 5 no test collected (a failure here too).
 run_pytest() {
   local rc=0
-  "$VENV/bin/pytest" -p no:cacheprovider "$@" || rc=$?
+  "${PYTEST:-$VENV/bin/pytest}" -p no:cacheprovider "$@" || rc=$?
   if [ "$rc" -eq 5 ]; then
     echo "pytest collected no tests: $*" >&2
     exit 1
@@ -71,5 +78,28 @@ say "pytest (installed package; both backends)"
 TESSERA_REQUIRE_NATIVE=1 run_pytest -q tests
 say "pytest again with the pure backend forced (TESSERA_BACKEND=pure)"
 TESSERA_BACKEND=pure run_pytest -q tests -k "not differential and not vector"
+
+say "the abi3 wheel on the oldest and newest CPython found (3.9, 3.13), when the machine has them"
+for version in 3.9 3.13; do
+  other=""
+  for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/python "$(command -v "python$version" || true)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -V >/dev/null 2>&1; then
+      other=$candidate
+      break
+    fi
+  done
+  if [ -z "$other" ]; then
+    echo "python$version not found: the wheel is tested on $("$VENV/bin/python" -V) only"
+    continue
+  fi
+  OTHER_VENV=$(mktemp -d)
+  "$other" -m venv "$OTHER_VENV"
+  "$OTHER_VENV/bin/python" -m pip --disable-pip-version-check --quiet install "$WHEELS"/tessera-*-cp39-abi3-*.whl pytest cryptography
+  "$OTHER_VENV/bin/python" -c 'import sys, tessera; print(sys.version.split()[0], tessera.BACKEND); sys.exit(tessera.BACKEND != "native")'
+  TESSERA_REQUIRE_NATIVE=1 PYTEST="$OTHER_VENV/bin/pytest" run_pytest -q tests/test_vectors.py tests/test_api.py tests/test_derive.py
+done
+
+say "benchmark script, one short round (the README's numbers come from a full run)"
+"$VENV/bin/python" bench/verify_bench.py --rounds 1 --seconds 0.05
 
 say "python CI passed"

@@ -9,10 +9,28 @@ use zeroize::Zeroizing;
 use crate::{A256GCM_KEY_LEN, Error, Key, KeySet, Kid, MIN_HS256_SECRET};
 
 /// The shortest secret keys are derived from, in bytes (the length of an HS256 secret).
+///
+/// ```
+/// use tessera_protocol::{ErrorCode, KeySet, MIN_DERIVE_SECRET};
+/// assert!(KeySet::derive(&[7; MIN_DERIVE_SECRET], "l", &[]).is_ok());
+/// let short = KeySet::derive(&[7; MIN_DERIVE_SECRET - 1], "l", &[]).unwrap_err();
+/// assert_eq!(short.code(), ErrorCode::InvalidKey);
+/// ```
 pub const MIN_DERIVE_SECRET: usize = MIN_HS256_SECRET;
 /// The longest label, in bytes.
+///
+/// ```
+/// use tessera_protocol::{ErrorCode, KeySet, MAX_DERIVE_LABEL};
+/// let label = "l".repeat(MAX_DERIVE_LABEL + 1);
+/// let err = KeySet::derive(&[7; 32], &label, &[]).unwrap_err();
+/// assert_eq!(err.code(), ErrorCode::InvalidConfig);
+/// ```
 pub const MAX_DERIVE_LABEL: usize = 255;
 /// The HKDF salt: the ASCII bytes of `tessera/v1/derive`.
+///
+/// ```
+/// assert_eq!(tessera_protocol::DERIVE_SALT, b"tessera/v1/derive");
+/// ```
 pub const DERIVE_SALT: &[u8] = b"tessera/v1/derive";
 /// The length of the derived HS256 secret, in bytes.
 const HS256_LEN: usize = 32;

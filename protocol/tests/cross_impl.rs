@@ -19,6 +19,9 @@ fn spec_dir() -> PathBuf {
 fn python() -> Command {
     let mut cmd = Command::new("python3");
     cmd.current_dir(spec_dir().join("reference/python"));
+    // The reference lives in the package (python/tessera/_reference.py); `import tessera_ref`
+    // still names it (python/tessera_ref.py) for scripts given with `-c`.
+    cmd.env("PYTHONPATH", spec_dir().join("../python"));
     cmd
 }
 

@@ -23,12 +23,28 @@ fn wrap(set: tessera_protocol::KeySet) -> KeySet {
     }
 }
 
+/// A secret to derive keys from: bytes, or a text (its UTF-8 bytes, spec §3.7).
+#[derive(FromPyObject)]
+pub(crate) enum Secret {
+    Bytes(Vec<u8>),
+    Text(String),
+}
+
+impl Secret {
+    fn octets(&self) -> &[u8] {
+        match self {
+            Secret::Bytes(bytes) => bytes,
+            Secret::Text(text) => text.as_bytes(),
+        }
+    }
+}
+
 fn algorithm(name: &str) -> PyResult<Algorithm> {
     Algorithm::from_name(name)
         .ok_or_else(|| PyValueError::new_err("the algorithm is one of HS256, EdDSA, A256GCM"))
 }
 
-fn kid(name: &str) -> PyResult<Kid> {
+fn parse_kid(name: &str) -> PyResult<Kid> {
     Kid::new(name).map_err(|e| to_py(&e))
 }
 
@@ -71,7 +87,7 @@ impl KeySet {
     }
 
     #[staticmethod]
-    #[pyo3(signature = (var = tessera_protocol::KEYS_ENV))]
+    #[pyo3(signature = (var = tessera_protocol::KEYS_ENV), text_signature = "(var='TESSERA_KEYS')")]
     fn from_env(var: &str) -> PyResult<KeySet> {
         tessera_protocol::KeySet::from_env(var)
             .map(wrap)
@@ -93,10 +109,11 @@ impl KeySet {
     }
 
     #[staticmethod]
-    #[pyo3(signature = (secret, label, fallbacks = Vec::new()))]
-    fn derive(secret: &[u8], label: &str, fallbacks: Vec<Vec<u8>>) -> PyResult<KeySet> {
-        let fallbacks: Vec<&[u8]> = fallbacks.iter().map(Vec::as_slice).collect();
-        tessera_protocol::KeySet::derive(secret, label, &fallbacks)
+    #[pyo3(signature = (secret, label, fallbacks = Vec::new()),
+           text_signature = "(secret, label, fallbacks=())")]
+    fn derive(secret: Secret, label: &str, fallbacks: Vec<Secret>) -> PyResult<KeySet> {
+        let fallbacks: Vec<&[u8]> = fallbacks.iter().map(Secret::octets).collect();
+        tessera_protocol::KeySet::derive(secret.octets(), label, &fallbacks)
             .map(wrap)
             .map_err(|e| to_py(&e))
     }
@@ -113,8 +130,8 @@ impl KeySet {
         Ok(kid.as_str().to_owned())
     }
 
-    fn activate(&mut self, kid_name: &str) -> PyResult<()> {
-        let kid = kid(kid_name)?;
+    fn activate(&mut self, kid: &str) -> PyResult<()> {
+        let kid = parse_kid(kid)?;
         let set = self.set_mut()?;
         let sealing = set
             .get(kid.as_str())
@@ -127,8 +144,8 @@ impl KeySet {
         .map_err(|e| to_py(&e))
     }
 
-    fn retire(&mut self, kid_name: &str) -> PyResult<()> {
-        let kid = kid(kid_name)?;
+    fn retire(&mut self, kid: &str) -> PyResult<()> {
+        let kid = parse_kid(kid)?;
         self.set_mut()?.retire(&kid).map_err(|e| to_py(&e))
     }
 

@@ -64,6 +64,15 @@ impl Claims {
     }
 }
 
+/// `value`, or 0 for a negative one (which the protocol then refuses as it refuses 0).
+fn at_least_zero(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn invalid_config(message: &str) -> PyErr {
+    raise("invalid_config", message)
+}
+
 fn clock(now: Option<u64>) -> Arc<dyn Clock> {
     match now {
         Some(now) => Arc::new(FixedClock(now)),
@@ -79,29 +88,45 @@ fn clock(now: Option<u64>) -> Arc<dyn Clock> {
 #[allow(clippy::too_many_arguments)] // the Python keyword arguments, each optional
 pub(crate) fn mint(
     keys: PyRef<'_, KeySet>,
-    dat_json: &Bound<'_, PyString>,
+    dat_json: Option<&Bound<'_, PyString>>,
     iss: &str,
     aud: &str,
     sub: Option<&str>,
-    ttl: u64,
-    nbf: Option<u64>,
+    ttl: i64,
+    nbf: Option<i64>,
     fpr: Option<&str>,
     sealed: bool,
-    now: Option<u64>,
-    max_lifetime: u64,
-    max_len: usize,
+    now: Option<i64>,
+    max_lifetime: i64,
+    max_len: i64,
     jti: Option<&str>,
 ) -> PyResult<String> {
-    let dat = dat_json
-        .to_cow()
-        .ok()
-        .and_then(|text| RawValue::from_string(text.into_owned()).ok())
-        .ok_or_else(|| {
+    // Out-of-range integers get the pure backend's answers: a negative time is a ValueError,
+    // a negative option or not-before is refused as the spec refuses 0 (`invalid_config`).
+    let now = now
+        .map(|t| u64::try_from(t).map_err(|_| PyValueError::new_err("now is a non-negative time")))
+        .transpose()?;
+    let nbf = nbf
+        .map(|t| u64::try_from(t).map_err(|_| invalid_config("nbf must lie between iat and exp")))
+        .transpose()?;
+    let (ttl, max_lifetime) = (at_least_zero(ttl), at_least_zero(max_lifetime));
+    let max_len = usize::try_from(at_least_zero(max_len)).unwrap_or(usize::MAX);
+    // A payload JSON cannot hold (None from the package, or text that is not JSON) is refused
+    // at its own step (spec §4 step 6): the minter runs with `null` in its place, so that the
+    // refusals of the steps before it come first, and its success becomes `bad_payload`.
+    let given = dat_json
+        .and_then(|text| text.to_cow().ok())
+        .and_then(|text| RawValue::from_string(text.into_owned()).ok());
+    let representable = given.is_some();
+    let dat = match given {
+        Some(raw) => raw,
+        None => RawValue::from_string("null".to_owned()).map_err(|_| {
             raise(
                 "bad_payload",
                 "the payload does not serialize to strict JSON",
             )
-        })?;
+        })?,
+    };
     let minter = Minter::new(keys.inner.clone(), iss)
         .with_clock(clock(now))
         .with_max_lifetime(Duration::from_secs(max_lifetime))
@@ -120,13 +145,21 @@ pub(crate) fn mint(
     if let Some(fpr) = fpr {
         token = token.fingerprint(fpr);
     }
-    match (sealed, jti) {
+    let minted = match (sealed, jti) {
         (false, None) => token.mint(),
         (false, Some(jti)) => token.mint_with_jti(jti),
         (true, None) => token.seal(),
         (true, Some(_)) => return Err(PyValueError::new_err("a sealed token's jti is random")),
     }
-    .map_err(|e| to_py(&e))
+    .map_err(|e| to_py(&e))?;
+    if representable {
+        Ok(minted)
+    } else {
+        Err(raise(
+            "bad_payload",
+            "the payload does not serialize to strict JSON",
+        ))
+    }
 }
 
 /// Verifies `token` (spec §5) and returns its claims.
@@ -143,11 +176,16 @@ pub(crate) fn verify(
     sub: Option<&str>,
     anonymous: bool,
     accept: &str,
-    leeway: u64,
-    max_lifetime: u64,
-    max_len: usize,
-    now: Option<u64>,
+    leeway: i64,
+    max_lifetime: i64,
+    max_len: i64,
+    now: Option<i64>,
 ) -> PyResult<Py<Claims>> {
+    let (Ok(leeway), Ok(now)) = (u64::try_from(leeway), now.map(u64::try_from).transpose()) else {
+        return Err(invalid_config("now and leeway are non-negative"));
+    };
+    let max_lifetime = at_least_zero(max_lifetime);
+    let max_len = usize::try_from(at_least_zero(max_len)).unwrap_or(usize::MAX);
     let accept = match accept {
         "signed" => Accept::Signed,
         "sealed" => Accept::Sealed,

@@ -64,14 +64,16 @@ else:
 BACKEND: str = "native" if KeySet.__module__ == "tessera._native" else "pure"
 
 
-def _payload_json(dat: Any) -> str:
-    """`dat` as the compact JSON the reference writes (spec §4 step 6: else bad_payload)."""
+def _payload_json(dat: Any) -> Optional[str]:
+    """`dat` as compact JSON text for the compiled minter, or None when JSON cannot hold it
+    (NaN, a set, ...): the minter then refuses it with `bad_payload` at its step of spec §4,
+    after the checks that come before it."""
     from . import _reference
 
     try:
         text: str = _reference._compact(dat)
     except (ValueError, TypeError, RecursionError):
-        raise TesseraError("bad_payload", "the payload does not serialize to strict JSON") from None
+        return None
     return text
 
 

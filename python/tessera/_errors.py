@@ -51,6 +51,10 @@ class TesseraError(_reference.TesseraError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(code, message)
 
+    def __reduce__(self) -> tuple[type[TesseraError], tuple[str, str]]:
+        # Pickled as (code, message), so it crosses process boundaries (multiprocessing).
+        return (type(self), (self.code, self.message))
+
     @property
     def status(self) -> int:
         """The HTTP status of `code` (500 for a code this version does not know)."""

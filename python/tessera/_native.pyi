@@ -2,8 +2,11 @@
 
 import os
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any, Optional, final
 
+__all__ = ["Claims", "KeySet", "mint", "verify"]
+
+@final
 class KeySet:
     """A key set (spec §3.4): signing keys (HS256, EdDSA) and sealing keys (A256GCM) by kid."""
 
@@ -18,7 +21,9 @@ class KeySet:
     @staticmethod
     def generate(alg: str) -> KeySet: ...
     @staticmethod
-    def derive(secret: bytes, label: str, fallbacks: Sequence[bytes] = ()) -> KeySet: ...
+    def derive(
+        secret: bytes | str, label: str, fallbacks: Sequence[bytes | str] = ()
+    ) -> KeySet: ...
     def rotate(self, alg: str) -> str: ...
     def add(self, alg: str) -> str: ...
     def activate(self, kid: str) -> None: ...
@@ -33,6 +38,7 @@ class KeySet:
     def to_json(self) -> str: ...
     def __len__(self) -> int: ...
 
+@final
 class Claims:
     """The claims of a verified token; `dat` as plain Python values."""
 
@@ -58,7 +64,7 @@ class Claims:
 
 def mint(
     keys: KeySet,
-    dat_json: Any,
+    dat_json: Optional[str],
     *,
     iss: str,
     aud: str,

@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from . import _reference as ref
 from ._errors import TesseraError
@@ -89,6 +89,11 @@ def _hkdf(secret: bytes, purpose: bytes, label: bytes, length: int) -> bytes:
         block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
         out += block
     return out[:length]
+
+
+def _octets(secret: Union[bytes, str]) -> bytes:
+    """A secret's bytes: a text secret is its UTF-8 (spec §3.7)."""
+    return secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
 
 
 def derive_jwks(secret: bytes, label: str) -> list[dict[str, str]]:
@@ -173,11 +178,13 @@ class KeySet:
         return ks
 
     @staticmethod
-    def derive(secret: bytes, label: str, fallbacks: Sequence[bytes] = ()) -> KeySet:
-        keys = derive_jwks(secret, label)
+    def derive(
+        secret: Union[bytes, str], label: str, fallbacks: Sequence[Union[bytes, str]] = ()
+    ) -> KeySet:
+        keys = derive_jwks(_octets(secret), label)
         active, active_sealing = keys[0]["kid"], keys[1]["kid"]
         for fallback in fallbacks:
-            more = derive_jwks(fallback, label)
+            more = derive_jwks(_octets(fallback), label)
             if all(k["kid"] != more[0]["kid"] for k in keys):
                 keys.extend(more)
         return KeySet._load({"keys": keys, "active": active, "active_sealing": active_sealing})

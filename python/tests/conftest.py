@@ -81,11 +81,23 @@ def tampered(token: str) -> str:
 
 
 def vector_cases(*files: str) -> list[dict[str, Any]]:
-    cases = []
+    """The verification cases (those with a route kind, `accept`) of the named vector files,
+    or of every file but derive.json (which test_derive runs)."""
+    cases: list[dict[str, Any]] = []
     for name in files or sorted(p.name for p in VECTORS.glob("*.json") if p.name != "derive.json"):
         doc = tessera._reference.parse_json((VECTORS / name).read_bytes())
-        cases.extend(doc["tests"])
+        cases.extend(case for case in doc["tests"] if "accept" in case)
     return cases
+
+
+def case_keys(case: dict[str, Any]) -> Any:
+    """A case's key set as spec/vectors/README.md says: `keys-build` instructions, the
+    `keys-text` text as it is, or the `keys` value."""
+    build = case.get("keys-build")
+    if build is not None:
+        items = (build["item"].replace("{n}", str(n)) for n in range(build["count"]))
+        return build["head"] + build["separator"].join(items) + " " * build["pad"] + build["tail"]
+    return case["keys-text"] if "keys-text" in case else case["keys"]
 
 
 @pytest.fixture(scope="session")

@@ -82,3 +82,10 @@ def test_backends_derive_the_same_keys_for_many_inputs(native: Backend, pure: Ba
         fallbacks = [bytes([n % 256]) * 40] * (n % 3)
         docs = [b.KeySet.derive(secret, label, fallbacks).to_json() for b in (native, pure)]
         assert json.loads(docs[0]) == json.loads(docs[1]), n
+
+
+def test_a_text_secret_is_its_utf8_bytes(backend: Backend) -> None:
+    text = "django-insecure-\u00e9t\u00e9-0123456789-abcdefghijklmnop"
+    by_text = backend.KeySet.derive(text, "inventree", [text + "!"])
+    by_bytes = backend.KeySet.derive(text.encode("utf-8"), "inventree", [(text + "!").encode()])
+    assert json.loads(by_text.to_json()) == json.loads(by_bytes.to_json())

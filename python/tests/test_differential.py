@@ -187,3 +187,79 @@ def test_unrepresentable_payloads_are_bad_payload_on_both(backend: Backend, dat:
     with pytest.raises(tessera.TesseraError) as e:
         backend.mint(keys, dat, iss=ISS, aud="a", now=NOW)
     assert e.value.code == "bad_payload" and e.value.status == 422
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"leeway": -1},
+        {"leeway": 301},
+        {"max_len": 0},
+        {"max_len": -5},
+        {"max_lifetime": 0},
+        {"max_lifetime": -1},
+        {"now": -1},
+        {"accept": "both"},
+    ],
+)
+def test_bad_verify_options_are_invalid_config_on_both(
+    native: Backend, pure: Backend, options: dict[str, Any]
+) -> None:
+    codes = []
+    for b in (native, pure):
+        keys = b.KeySet.generate("HS256")
+        token = b.mint(keys, 1, iss=ISS, aud="a", now=NOW)
+        kw: dict[str, Any] = {"iss": ISS, "aud": "a", "now": NOW, **options}
+        codes.append(outcome(b.verify, token, keys, **kw))
+    assert codes == [("error", "invalid_config")] * 2
+
+
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        ({"ttl": 0}, "invalid_config"),
+        ({"ttl": -3}, "invalid_config"),
+        ({"ttl": 86401}, "lifetime_too_long"),
+        ({"nbf": -1}, "invalid_config"),
+        ({"max_lifetime": 0}, "invalid_config"),
+        ({"max_len": -1}, "invalid_config"),
+        ({"max_len": 50}, "too_large"),
+        ({"fpr": ""}, "invalid_config"),
+        ({"sub": ""}, "invalid_config"),
+        ({"aud": ""}, "invalid_config"),
+        ({"now": 253402300799 - 10}, "invalid_config"),
+    ],
+)
+def test_bad_mint_options_get_the_same_code_on_both(
+    native: Backend, pure: Backend, options: dict[str, Any], code: str
+) -> None:
+    for b in (native, pure):
+        keys = b.KeySet.generate("HS256")
+        kw: dict[str, Any] = {"iss": ISS, "aud": "a", "now": NOW, **options}
+        assert outcome(b.mint, keys, 1, **kw) == ("error", code), b.name
+
+
+def test_a_negative_mint_time_is_a_value_error_on_both(native: Backend, pure: Backend) -> None:
+    for b in (native, pure):
+        with pytest.raises(ValueError):
+            b.mint(b.KeySet.generate("HS256"), 1, iss=ISS, aud="a", now=-1)
+
+
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        ({"ttl": 0}, "invalid_config"),
+        ({"aud": ""}, "invalid_config"),
+        ({"fpr": "x" * 129}, "invalid_config"),
+        ({"sealed": True}, "invalid_key"),  # no active sealing key
+        ({}, "bad_payload"),
+    ],
+)
+def test_an_unrepresentable_payload_is_refused_after_the_earlier_steps(
+    native: Backend, pure: Backend, options: dict[str, Any], code: str
+) -> None:
+    # Spec §4: the payload is step 6; a request with an earlier fault gets that fault's code.
+    for b in (native, pure):
+        keys = b.KeySet.generate("HS256")
+        kw: dict[str, Any] = {"iss": ISS, "aud": "a", "now": NOW, **options}
+        assert outcome(b.mint, keys, float("nan"), **kw) == ("error", code), b.name

@@ -6,6 +6,7 @@ derived from SECRET_KEY and its fallbacks."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from redis_server import free_port, redis_server
 
 import tessera
 from conftest import tampered
+from tessera import _reference as ref
 
 SECRET = "django-insecure-the-tessera-django-tests-secret-key-0123456789"
 OLD_SECRET = "django-insecure-the-secret-key-before-rotation-9876543210"
@@ -168,6 +170,15 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
 TRANSFER_DAT = {"part_id": 1234, "qty": 25}
 
 
+def signed_with_kid_of_sealing_key() -> str:
+    """An HS256 header naming the derived A256GCM key (step 6: `unsupported_algorithm`)."""
+    from tessera.django.conf import config
+
+    kid = config().keys.active_sealing
+    header = ref.b64e(json.dumps({"alg": "HS256", "typ": "tessera+jwt", "kid": kid}).encode())
+    return f"{header}.{ref.b64e(b'{}')}.{ref.b64e(bytes(32))}"
+
+
 def test_a_valid_click_runs_the_view_with_payload_input_and_user(client: Any, user: Any) -> None:
     from django_urls import TRANSFER
 
@@ -243,12 +254,29 @@ def test_http_layer_refusals_have_the_servers_codes_and_statuses(client: Any, us
         (400, "malformed", lambda: client.post(
             "/transfer", f"tessera_token={token}&tessera_token={token}",
             content_type="application/x-www-form-urlencoded")),
+        (400, "malformed", lambda: client.post("/transfer", json.dumps({"token": token}),
+                                               content_type="application/json, text/plain")),
+        (400, "malformed", lambda: client.post("/transfer", "tessera_token=%FF&qty=1",
+                                               content_type=FORM)),
+        (422, "bad_input", lambda: client.post("/transfer", f"tessera_token={token}&qty=%FF",
+                                               content_type=FORM)),
+        (422, "bad_input", lambda: client.post("/transfer", f"tessera_token={token}&%FF=1",
+                                               content_type=FORM)),
+        # A bad token and a bad input: refused for the token (the input is read after it).
+        (401, "bad_signature", lambda: client.post(
+            "/transfer", f"tessera_token={tampered(token)}&qty=%FF", content_type=FORM)),
         (400, "missing_token", lambda: empty(client, "/transfer")),
         (400, "missing_token", lambda: post(client, "/transfer", {"input": {"qty": 1}})),
         (422, "bad_input", lambda: post(client, "/transfer", {"token": token,
                                                               "input": {"qty": 1000}})),
         (422, "bad_input", lambda: client.post("/transfer", f'{{"token": "{token}", "input": '
                                                '{"qty": 1, "qty": 900}}',
+                                               content_type="application/json")),
+        (422, "bad_input", lambda: client.post("/transfer", f'{{"token": "{token}", "input": '
+                                               '{"qty": 1, "n": 1e400}}',
+                                               content_type="application/json")),
+        (422, "bad_input", lambda: client.post("/transfer", f'{{"token": "{token}", "input": '
+                                               '{"qty": 1, "n": ' + "9" * 400 + '}}',
                                                content_type="application/json")),
         (422, "bad_input", lambda: client.post("/transfer", "qty=1&qty=900",
                                                content_type="application/x-www-form-urlencoded",
@@ -287,9 +315,17 @@ def test_token_refusals_have_the_verifiers_codes(client: Any, user: Any, setting
         (403, "wrong_subject", mint(TRANSFER, TRANSFER_DAT, sub="user:999")),
         (400, "malformed", mint(TRANSFER, TRANSFER_DAT, sub=me, sealed=True)),
         (422, "bad_payload", mint(TRANSFER, {"part_id": "x"}, sub=me)),
+        (
+            401,
+            "not_yet_valid",
+            mint(TRANSFER, TRANSFER_DAT, sub=me, ttl=3600, nbf=int(time.time()) + 1000),
+        ),
+        (401, "unsupported_algorithm", signed_with_kid_of_sealing_key()),
     ]
     for status, code, token in cases:
         assert_problem(post(client, "/transfer", {"token": token}), status, code)
+    settings.TESSERA = {"ISSUER": "inventree", "MAX_LIFETIME": 299}
+    assert_problem(post(client, "/transfer", {"token": good}), 401, "lifetime_too_long")
     # Same keys (the label), another issuer.
     settings.TESSERA = {"ISSUER": "another-app", "LABEL": "inventree"}
     assert_problem(post(client, "/transfer", {"token": good}), 403, "wrong_issuer")
@@ -363,15 +399,18 @@ print(r.status_code)
 
 
 def test_unreachable_or_missing_replay_cache_fails_closed(
-    client: Any, user: Any, settings: Any
+    client: Any, user: Any, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     from django_urls import CONFIRM
 
     me = f"user:{user.pk}"
     settings.TESSERA = {"ISSUER": "inventree", "REPLAY_CACHE": "down"}
-    assert_problem(
-        post(client, "/confirm", {"token": mint(CONFIRM, 1, sub=me)}), 503, "replay_unavailable"
-    )
+    with caplog.at_level(logging.WARNING, logger="tessera.rejection"):
+        problem = assert_problem(
+            post(client, "/confirm", {"token": mint(CONFIRM, 1, sub=me)}), 503, "replay_unavailable"
+        )
+    # The cause is logged; the client's detail is generic.
+    assert "ConnectionError" in caplog.text and "Connection" not in problem["detail"]
     settings.TESSERA = {"ISSUER": "inventree"}
     assert_problem(
         post(client, "/confirm", {"token": mint(CONFIRM, 1, sub=me)}), 503, "replay_unavailable"
@@ -406,6 +445,12 @@ def test_per_process_caches_are_refused_with_a_clear_message(
     with pytest.raises(ImproperlyConfigured, match=r"LocMemCache.*per process"):
         conf.load()
     assert [e.id for e in check_settings()] == ["tessera.E001"]
+    settings.TESSERA = {"ISSUER": "inventree"}
+    import django_urls  # noqa: F401  (declares single-use actions)
+
+    assert [e.id for e in check_settings()] == ["tessera.E002"]
+    settings.TESSERA = {"ISSUER": "inventree", "REPLAY_CACHE": "default"}
+    assert check_settings() == []
     settings.TESSERA = {"ISSUER": "inventree", "REPLAY_CACHE": "nope"}
     with pytest.raises(ImproperlyConfigured, match="not a cache"):
         conf.load()
@@ -466,3 +511,37 @@ def test_a_key_file_overrides_the_secret(
     os.environ["TESSERA_TEST_DJANGO_KEYS"] = keys.to_json()
     settings.TESSERA = {"ISSUER": "inventree", "KEYS": {"env": "TESSERA_TEST_DJANGO_KEYS"}}
     assert post(client, "/transfer", {"token": token}).status_code == 200
+
+
+def test_buttons_take_the_kind_their_route_accepts(client: Any, user: Any) -> None:
+    from django.test import RequestFactory
+    from django_urls import reveal, transfer
+
+    from tessera.django import button_for
+
+    request = RequestFactory().get("/page")
+    request.user = user
+    signed = button_for(request, transfer.tessera_route, "/transfer", TRANSFER_DAT)
+    sealed = button_for(request, reveal.tessera_route, "/reveal", {"salary": 1})
+    assert signed["method"] == "POST" and signed["url"] == "/transfer"
+    claims = tessera.inspect(signed["token"]).claims
+    assert claims is not None and claims["exp"] == signed["expires_at"]
+    assert tessera.inspect(sealed["token"]).kind == "sealed"
+    assert post(client, signed["url"], {"token": signed["token"]}).status_code == 200
+    opened = post(client, sealed["url"], {"token": sealed["token"]})
+    assert json.loads(opened.content) == {"salary": 1}
+
+
+def test_a_sealed_routes_action_keeps_its_payload_out_of_its_repr(user: Any) -> None:
+    from django.test import RequestFactory
+    from django_urls import REVEAL
+
+    from tessera.django import ActionRoute, receive
+
+    token = mint(REVEAL, {"salary": 98765}, sub=f"user:{user.pk}", sealed=True)
+    request = RequestFactory().post("/reveal", json.dumps({"token": token}),
+                                    content_type="application/json")  # fmt: skip
+    request.user = user
+    act = receive(request, ActionRoute(REVEAL, accept="sealed"))
+    assert act.payload == {"salary": 98765}
+    assert "98765" not in repr(act) and "98765" not in repr(act.claims)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import tessera
-from conftest import Backend, vector_cases
+from conftest import Backend, case_keys, vector_cases
 
 CASES = vector_cases()
 SUCCESSES = [c for c in CASES if not c["expect-fail"]]
@@ -21,7 +21,7 @@ def canonical(value: Any) -> str:
 
 def verify_case(backend: Backend, case: dict[str, Any]) -> Any:
     """The case's claims as `backend` verifies them (or its TesseraError)."""
-    keys = backend.keys(case["keys-text"] if "keys-text" in case else case["keys"])
+    keys = backend.keys(case_keys(case))
     return backend.verify(
         case["token"],
         keys,
@@ -31,6 +31,7 @@ def verify_case(backend: Backend, case: dict[str, Any]) -> Any:
         anonymous=case.get("anonymous", False),
         accept=case["accept"],
         now=case["now"],
+        **case.get("options", {}),
     )
 
 

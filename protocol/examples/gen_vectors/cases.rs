@@ -1765,6 +1765,8 @@ pub(crate) fn files() -> Vec<(&'static str, String)> {
         text
     };
     vec![
+        // spec §3.7, derive_cases.rs
+        ("derive.json", derive_cases::file()),
         (
             "hs256.json",
             render(
@@ -1793,24 +1795,5 @@ pub(crate) fn files() -> Vec<(&'static str, String)> {
                 &sealed_cases(),
             ),
         ),
-        ("derive.json", render_derive(&derive_cases::derive_cases())),
     ]
-}
-
-/// `derive.json` (spec §3.7): its cases carry the derivation's inputs (`derive_cases.rs`).
-fn render_derive(tests: &[derive_cases::DeriveCase]) -> String {
-    #[derive(Serialize)]
-    struct DeriveFile<'a> {
-        name: &'a str,
-        description: &'a str,
-        tests: &'a [derive_cases::DeriveCase],
-    }
-    let mut text = serde_json::to_string_pretty(&DeriveFile {
-        name: "derive",
-        description: "Key sets derived from a host secret with HKDF-SHA256 (spec 3.7), each with a token.",
-        tests,
-    })
-    .expect("vector cases serialize");
-    text.push('\n');
-    text
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tessera_protocol::KeySet;
 
-use super::{AUD, ISS, JTI, NOW, REFERENCE, SUB, b64, keys_json, mint, raw, seal_tok};
+use super::{AUD, ISS, JTI, NOW, SUB, b64, keys_json, mint, raw, seal_tok};
 
 /// One derivation case: inputs, then the fields of a verification case.
 #[derive(Serialize)]
@@ -36,6 +36,9 @@ pub(crate) struct DeriveCase {
     payload: Option<Box<RawValue>>,
 }
 
+/// The payload of these cases: written as spec §2.6's minted form writes it (members in name
+/// order, integers and strings only), so the tokens do not depend on how a minter orders them.
+const DAT: &str = r#"{"location":"WH-01/A/3","part_id":1234,"qty":25}"#;
 /// A Django-style `SECRET_KEY` (50 characters), and the one it was rotated from.
 const DJANGO_SECRET: &str = "django-insecure-q8#v1k$3n0t@real!x7e2w9p4z6m5b1c0a";
 const OLD_SECRET: &str = "django-insecure-previous-secret-key-0123456789-abcd";
@@ -83,14 +86,14 @@ pub(crate) fn derive_cases() -> Vec<DeriveCase> {
     let mut c = Cases(Vec::new());
     let (new, old) = (DJANGO_SECRET.as_bytes(), OLD_SECRET.as_bytes());
     let keys = derived(new, LABEL, &[]);
-    let token = mint(&keys, NOW, Some(SUB), REFERENCE, 300);
+    let token = mint(&keys, NOW, Some(SUB), DAT, 300);
     c.push(
         "a Django SECRET_KEY (its UTF-8 bytes) and the issuer as label; HS256 token",
         (new, LABEL, &[]),
         Some(&keys),
         token.clone(),
         "signed",
-        Ok(REFERENCE),
+        Ok(DAT),
     );
     let other_label = "inventree/plugin:stock-tools";
     let scoped = derived(new, other_label, &[]);
@@ -115,14 +118,14 @@ pub(crate) fn derive_cases() -> Vec<DeriveCase> {
     );
     let before = derived(old, LABEL, &[]);
     let rotated = derived(new, LABEL, &[old]);
-    let old_token = mint(&before, NOW, Some(SUB), REFERENCE, 300);
+    let old_token = mint(&before, NOW, Some(SUB), DAT, 300);
     c.push(
         "after rotation: a token minted with the old secret verifies through its fallback keys",
         (new, LABEL, &[old]),
         Some(&rotated),
         old_token.clone(),
         "signed",
-        Ok(REFERENCE),
+        Ok(DAT),
     );
     c.push(
         "the old secret dropped from the fallbacks: its tokens name an unknown kid",
@@ -136,9 +139,9 @@ pub(crate) fn derive_cases() -> Vec<DeriveCase> {
         "a sealed token with the derived A256GCM key",
         (new, LABEL, &[]),
         Some(&keys),
-        seal_tok(&keys, NOW, REFERENCE, 0xD1),
+        seal_tok(&keys, NOW, DAT, 0xD1),
         "sealed",
-        Ok(REFERENCE),
+        Ok(DAT),
     );
     let repeated = derived(new, LABEL, &[new, old, old]);
     c.push(
@@ -147,7 +150,7 @@ pub(crate) fn derive_cases() -> Vec<DeriveCase> {
         Some(&repeated),
         token.clone(),
         "signed",
-        Ok(REFERENCE),
+        Ok(DAT),
     );
     c.push(
         "a 31-byte secret is refused: no key set",
@@ -159,4 +162,22 @@ pub(crate) fn derive_cases() -> Vec<DeriveCase> {
     );
     let _ = JTI; // every token above carries the vectors' fixed jti
     c.0
+}
+
+/// The text of `derive.json`.
+pub(crate) fn file() -> String {
+    #[derive(Serialize)]
+    struct DeriveFile<'a> {
+        name: &'a str,
+        description: &'a str,
+        tests: &'a [DeriveCase],
+    }
+    let mut text = serde_json::to_string_pretty(&DeriveFile {
+        name: "derive",
+        description: "Key sets derived from a host secret with HKDF-SHA256 (spec 3.7), each with a token.",
+        tests: &derive_cases(),
+    })
+    .expect("vector cases serialize");
+    text.push('\n');
+    text
 }

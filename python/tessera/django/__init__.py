@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any, Optional, Protocol, cast
 
 from django.http import HttpRequest, HttpResponse
 
@@ -31,6 +31,7 @@ from .actions import (
     TOKEN_HEADER,
     Action,
     ActionRoute,
+    button_for,
     mint_for,
     principal_of,
     receive,
@@ -43,8 +44,10 @@ __all__ = [
     "TOKEN_HEADER",
     "Action",
     "ActionRoute",
+    "ActionView",
     "Refusal",
     "action",
+    "button_for",
     "handle",
     "mint_for",
     "principal_of",
@@ -53,6 +56,18 @@ __all__ = [
 ]
 
 View = Callable[..., HttpResponse]
+
+#: The single-use routes declared with `action` so far (`manage.py check` looks at them once
+#: the URLconf has imported their views: tessera.E002 without a replay cache).
+SINGLE_USE: list[ActionRoute] = []
+
+
+class ActionView(Protocol):
+    """A view bound to an action by `action`: callable as the view, with its route."""
+
+    tessera_route: ActionRoute
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse: ...
 
 
 def handle(
@@ -84,20 +99,23 @@ def action(
     single_use: bool = False,
     payload: Optional[Callable[[Any], Any]] = None,
     input: Optional[Callable[[Any], Any]] = None,
-) -> Callable[[View], View]:
+) -> Callable[[View], ActionView]:
     """Binds a view to the action `action_id`: the view runs only for a POST carrying a
     token for that action and the current user, as `view(request, action, ...)` with the
     verified `Action`. `accept` is the route kind (`signed`, `sealed`, `either`);
     `single_use` records each token's use in `TESSERA['REPLAY_CACHE']`; `payload` and
     `input` type the token's `dat` and the user's input (`bad_payload`, `bad_input`)."""
     route = ActionRoute(action_id, accept, single_use, payload, input)
+    if single_use:
+        SINGLE_USE.append(route)
 
-    def decorate(view: View) -> View:
+    def decorate(view: View) -> ActionView:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             return handle(request, route, view, *args, **kwargs)
 
-        wrapper.tessera_route = route  # type: ignore[attr-defined]
-        return wrapper
+        bound = cast(ActionView, wrapper)
+        bound.tessera_route = route
+        return bound
 
     return decorate

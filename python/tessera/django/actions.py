@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
@@ -26,7 +26,7 @@ from django.http import HttpRequest
 
 from .. import Claims, TesseraError, mint, verify
 from .conf import Config, config
-from .problems import Refusal
+from .problems import Refusal, logger
 
 #: The request header that may carry the token (spec §8.1).
 TOKEN_HEADER = "Tessera-Token"
@@ -56,7 +56,7 @@ class ActionRoute:
             raise ValueError("accept is 'signed', 'sealed' or 'either'")
 
 
-@dataclass
+@dataclass(repr=False)
 class Action:
     """A verified action request, as the view receives it: the issuer-vouched `payload`
     (the token's `dat`, typed), the user's untrusted `input`, the `claims` and the caller."""
@@ -67,6 +67,15 @@ class Action:
     principal: Optional[str]
     route: ActionRoute
     replay_key: Optional[str] = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        # A sealed token's payload is secret from the person holding the button: kept out of
+        # a repr that may be logged, on every route that can take sealed tokens.
+        shown = repr(self.payload) if self.route.accept == "signed" else "<hidden>"
+        return (
+            f"Action(route={self.route.id!r}, principal={self.principal!r}, payload={shown}, "
+            f"input={self.input!r})"
+        )
 
     def require_fingerprint(self, current: str) -> None:
         """Stale-state detection (§10.2): raises `stale` (409) unless the token's `fpr`
@@ -95,6 +104,18 @@ def mint_for(
 ) -> str:
     """A button's token for `action` and the current request's user (`sub`; anonymous when
     nobody is signed in), valid `ttl` seconds (default `TESSERA['TTL']`)."""
+    return _mint_for(request, action, dat, fpr, ttl, sealed, None)
+
+
+def _mint_for(
+    request: HttpRequest,
+    action: str,
+    dat: Any,
+    fpr: Optional[str],
+    ttl: Optional[int],
+    sealed: bool,
+    now: Optional[int],
+) -> str:
     cfg = config()
     return mint(
         cfg.keys,
@@ -105,8 +126,34 @@ def mint_for(
         ttl=cfg.ttl if ttl is None else ttl,
         fpr=fpr,
         sealed=sealed,
+        now=now,
         max_lifetime=cfg.max_lifetime,
     )
+
+
+def button_for(
+    request: HttpRequest,
+    route: ActionRoute,
+    url: str,
+    dat: Any = None,
+    *,
+    fpr: Optional[str] = None,
+    ttl: Optional[int] = None,
+) -> dict[str, Any]:
+    """A panel button for `route` (a view decorated with `action` carries its route as
+    `view.tessera_route`), in the shape of spec §8.5: `action`, `url`, `method`, `token` and
+    `expires_at` (the token's `exp`). The token is sealed when the route accepts only sealed
+    tokens, signed otherwise (spec §8.2)."""
+    now = int(time.time())
+    lifetime = config().ttl if ttl is None else ttl
+    token = _mint_for(request, route.id, dat, fpr, lifetime, route.accept == "sealed", now)
+    return {
+        "action": route.id,
+        "url": url,
+        "method": "POST",
+        "token": token,
+        "expires_at": now + lifetime,
+    }
 
 
 def _check_origin(request: HttpRequest, cfg: Config) -> None:
@@ -172,6 +219,8 @@ def _not_json(name: str) -> Any:
 
 
 _NO_INPUT = object()
+#: JSON rule 4: a number that rounds to an infinite binary64 is refused, integers too.
+_LARGEST_DOUBLE = 2**1024 - 2**970
 
 
 def _envelope(request: HttpRequest, body: bytes) -> tuple[Optional[str], Any]:
@@ -179,6 +228,8 @@ def _envelope(request: HttpRequest, body: bytes) -> tuple[Optional[str], Any]:
     if not body:
         return None, _NO_INPUT
     essence = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if "," in essence:  # a WSGI server joins a repeated header with ","
+        raise Refusal("malformed", "the body is sent with more than one Content-Type")
     is_json = essence == "application/json" or (
         essence.startswith("application/") and essence.endswith("+json")
     )
@@ -198,16 +249,34 @@ def _envelope(request: HttpRequest, body: bytes) -> tuple[Optional[str], Any]:
         raw_input = doc.get("input")
         return doc.get("token"), _NO_INPUT if raw_input is None else raw_input
     if essence == "application/x-www-form-urlencoded":
-        try:
-            fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-        except (UnicodeDecodeError, ValueError):
-            raise Refusal("malformed", "the form body does not parse") from None
+        fields = _form_fields(body)
         tokens = [v for k, v in fields if k == TOKEN_FIELD]
         if len(tokens) > 1:
             raise Refusal("malformed", "the form field tessera_token appears more than once")
+        if tokens and tokens[0] is None:
+            raise Refusal("malformed", "the form field tessera_token is not UTF-8")
         rest = [(k, v) for k, v in fields if k != TOKEN_FIELD]
         return (tokens[0] if tokens else None), (rest if rest else _NO_INPUT)
     raise Refusal("unsupported_media_type", "the body is neither JSON nor a urlencoded form")
+
+
+def _decoded(raw: bytes) -> Optional[str]:
+    """A form name or value, percent-decoded; None when it is not UTF-8 (never read with
+    U+FFFD in place of the bytes, spec §8.1)."""
+    try:
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _form_fields(body: bytes) -> list[tuple[Optional[str], Optional[str]]]:
+    """The fields of a urlencoded body, in order; an undecodable name or value is None."""
+    fields = []
+    for part in body.split(b"&"):
+        if part:
+            name, _, value = part.partition(b"=")
+            fields.append((_decoded(name), _decoded(value)))
+    return fields
 
 
 def _check_json_rules(value: Any) -> None:
@@ -218,7 +287,9 @@ def _check_json_rules(value: Any) -> None:
         item = todo.pop()
         if isinstance(item, _Repeated):
             raise Refusal("bad_input", "the input repeats a member name in one object")
-        if isinstance(item, float) and not math.isfinite(item):
+        if (isinstance(item, float) and not math.isfinite(item)) or (
+            type(item) is int and abs(item) > _LARGEST_DOUBLE
+        ):
             raise Refusal("bad_input", "the input has a number out of range")
         if isinstance(item, str):
             try:
@@ -248,6 +319,8 @@ def _input(route: ActionRoute, raw: Any) -> Any:
     if raw is _NO_INPUT:
         value: Any = None
     elif isinstance(raw, list):  # form fields
+        if any(k is None or v is None for k, v in raw):
+            raise Refusal("bad_input", "a form field is not UTF-8 once percent-decoded")
         names = [k for k, _ in raw]
         if len(set(names)) != len(names):
             raise Refusal("bad_input", "the form repeats a field name")
@@ -277,7 +350,11 @@ def _first_use(route: ActionRoute, claims: Claims, cfg: Config) -> str:
     timeout = max(1, claims.exp + cfg.leeway + REPLAY_RECORD_MARGIN - int(time.time()))
     try:
         first = caches[cfg.replay_cache].add(key, 1, timeout=timeout)
-    except Exception:  # the store is unreachable or failed: fail closed, never run unguarded
+    except Exception as e:  # the store is unreachable or failed: fail closed, never run unguarded
+        # The cause goes to the log (as the Rust server's reason=...), the client gets a
+        # generic detail.
+        logger.warning("tessera replay guard failed (action %s): %s: %s", route.id,
+                       type(e).__name__, e)  # fmt: skip
         raise Refusal("replay_unavailable", "the replay guard could not record the use") from None
     if not first:
         raise Refusal("replayed", "this button was already used")

@@ -78,11 +78,8 @@ def _keys(raw: dict[str, Any], issuer: str) -> KeySet:
             return source
         if source is None:
             label = raw.get("LABEL") or issuer
-            secret = settings.SECRET_KEY
-            fallbacks = getattr(settings, "SECRET_KEY_FALLBACKS", [])
-            as_bytes = [s.encode("utf-8") if isinstance(s, str) else s for s in fallbacks]
-            raw_secret = secret.encode("utf-8") if isinstance(secret, str) else secret
-            return KeySet.derive(raw_secret, label, as_bytes)
+            fallbacks = list(getattr(settings, "SECRET_KEY_FALLBACKS", []))
+            return KeySet.derive(settings.SECRET_KEY, label, fallbacks)
         if isinstance(source, dict) and len(source) == 1:
             ((kind, value),) = source.items()
             if kind == "file":
