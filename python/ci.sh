@@ -95,7 +95,9 @@ for version in 3.9 3.13; do
   OTHER_VENV=$(mktemp -d)
   "$other" -m venv "$OTHER_VENV"
   "$OTHER_VENV/bin/python" -m pip --disable-pip-version-check --quiet install "$WHEELS"/tessera-*-cp39-abi3-*.whl pytest cryptography
-  "$OTHER_VENV/bin/python" -c 'import sys, tessera; print(sys.version.split()[0], tessera.BACKEND); sys.exit(tessera.BACKEND != "native")'
+  # From the venv's folder: in python/ the source package (without the compiled module) would
+  # be imported instead of the installed one.
+  (cd "$OTHER_VENV" && "$OTHER_VENV/bin/python" -c 'import sys, tessera; print(sys.version.split()[0], tessera.BACKEND); sys.exit(tessera.BACKEND != "native")')
   TESSERA_REQUIRE_NATIVE=1 PYTEST="$OTHER_VENV/bin/pytest" run_pytest -q tests/test_vectors.py tests/test_api.py tests/test_derive.py
 done
 
