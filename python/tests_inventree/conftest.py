@@ -91,7 +91,7 @@ def _user(admin: Browser, name: str) -> int:
     return pk
 
 
-def _stock(admin: Browser, part: int, location: int, quantity: int) -> int:
+def stock_item(admin: Browser, part: int, location: int, quantity: int) -> int:
     made: Any = admin.api(
         "POST", "/api/stock/", json={"part": part, "location": location, "quantity": quantity}
     )
@@ -119,7 +119,7 @@ def world(inventree: InvenTree) -> World:
         },
     )["pk"]
     items = {
-        name: _stock(admin, part, shelf, INITIAL)
+        name: stock_item(admin, part, shelf, INITIAL)
         for name in ("a", "b", "refusals", "count", "count_down", "kill", "restart", "browser")
     }
     world = World(

@@ -183,6 +183,8 @@ class InvenTree:
 
     root: Path
     redis: Optional[Redis] = None
+    #: Whether the plugins' static files are collected (their panel JavaScript).
+    static: bool = True
     workers: int = 4
     port: int = field(default_factory=free_port)
     proc: Optional[subprocess.Popen[bytes]] = None
@@ -245,10 +247,11 @@ class InvenTree:
         self._migrate()
         self.timings["migrate"] = time.monotonic() - t0
         t0 = time.monotonic()
-        # The plugins' static files (their panel JavaScript) into STATIC_ROOT, where
-        # WhiteNoise serves them from: before gunicorn starts, since it indexes them then.
-        self.manage("collectplugins")
-        self.timings["collectplugins"] = time.monotonic() - t0
+        if self.static:
+            # The plugins' static files (their panel JavaScript) into STATIC_ROOT, where
+            # WhiteNoise serves them from: before gunicorn starts, since it indexes them then.
+            self.manage("collectplugins")
+            self.timings["collectplugins"] = time.monotonic() - t0
         web = os.environ.get("INVENTREE_WEB_BUILD")
         if web:
             # InvenTree's web UI, built by build_frontend.sh (the opt-in browser test).
