@@ -186,6 +186,10 @@ class InvenTree:
     #: Whether the plugins' static files are collected (their panel JavaScript).
     static: bool = True
     workers: int = 4
+    #: The plugins active from the start (INVENTREE_PLUGINS_MANDATORY); None: both.
+    mandatory: Optional[list[str]] = None
+    #: More environment for InvenTree's processes (e.g. a plugin's key file).
+    extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     proc: Optional[subprocess.Popen[bytes]] = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -287,7 +291,9 @@ class InvenTree:
                 "INVENTREE_PLUGIN_DIR": str(d / "plugins" / "hostplugins"),
                 "INVENTREE_PLUGIN_FILE": str(d / "plugins.txt"),
                 # Active in every process from the start (see the module's doc).
-                "INVENTREE_PLUGINS_MANDATORY": ",".join(slug for _, _, slug in PLUGINS),
+                "INVENTREE_PLUGINS_MANDATORY": ",".join(
+                    [slug for _, _, slug in PLUGINS] if self.mandatory is None else self.mandatory
+                ),
                 "INVENTREE_DEBUG": "False",
                 "INVENTREE_LOG_LEVEL": "WARNING",
                 "INVENTREE_ADMIN_USER": ADMIN[0],
@@ -300,6 +306,7 @@ class InvenTree:
                 "INVENTREE_GUNICORN_TIMEOUT": "60",
             }
         )
+        env.update(self.extra_env)
         if self.redis is not None:
             env["INVENTREE_CACHE_ENABLED"] = "True"
             env["INVENTREE_CACHE_HOST"] = "127.0.0.1"
