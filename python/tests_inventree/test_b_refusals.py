@@ -100,5 +100,9 @@ def test_the_same_button_works_after_the_refusals(world: World) -> None:
     assert r.status_code == 200, r.text[:300]
     assert world.quantity(world.items["refusals"]) == INITIAL - 2
     label = world.alice.click(ctx["label"])
-    assert label.status_code == 200
-    assert "Widget" in label.json()["label"] and f"Qty {INITIAL - 2}" in label.json()["label"]
+    assert label.status_code == 200, label.text[:300]
+    printed = label.json()
+    assert "Widget" in printed["label"] and f"Qty {INITIAL - 2}" in printed["label"]
+    # Printed by InvenTree's label machinery: a PDF in InvenTree's media folder.
+    assert printed["complete"] and printed["output"].endswith(".pdf"), printed
+    assert (world.inv.data / "media" / printed["output"]).read_bytes().startswith(b"%PDF")

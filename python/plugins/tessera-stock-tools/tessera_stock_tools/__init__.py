@@ -7,7 +7,8 @@ user's input (what the user typed):
 
 - move: moves N pieces of this stock item to a location chosen when the panel was rendered
   (N from the user, at most the `max` the panel offered);
-- label: the text of a label for this stock item, as it is now;
+- label: prints a label for this stock item with InvenTree's label templates and its
+  built-in PDF label printer;
 - count: a single-use "count and adjust" — sets the quantity to what the user counted,
   once per rendered panel.
 
@@ -142,7 +143,12 @@ class TesseraStockTools(TesseraMixin, InvenTreePlugin):
 
     @tessera_action("label", payload=item_payload)
     def label(self, request: Any, action: Any) -> Any:
-        """The text of a label for the item, from InvenTree's data as it is now."""
+        """Prints a label for the item with InvenTree's own label machinery (the first enabled
+        stock item label template, rendered to PDF by the built-in `inventreelabel` plugin)
+        and returns the output's file and the label's text."""
+        from django.core.exceptions import ValidationError
+        from plugin.registry import registry
+        from report.models import LabelTemplate
         from stock.models import StockItem
 
         item = (
@@ -152,13 +158,30 @@ class TesseraStockTools(TesseraMixin, InvenTreePlugin):
         )
         if item is None:
             return refused("the stock item no longer exists", 404)
+        template = (
+            LabelTemplate.objects.filter(model_type="stockitem", enabled=True)
+            .order_by("pk")
+            .first()
+        )
+        printer = registry.get_plugin("inventreelabel")
+        if template is None or printer is None:
+            return refused("no stock item label template or label printer", 404)
+        try:
+            output = template.print([item], printer, request=request)
+        except ValidationError as e:
+            return refused(f"the label was not printed: {'; '.join(e.messages)}", 422)
         lines = [item.part.full_name, f"Qty {item.quantity.normalize():f}"]
         if item.location is not None:
             lines.append(item.location.pathstring)
-        if item.batch:
-            lines.append(f"Batch {item.batch}")
         lines.append(f"Stock item #{item.pk}")
-        return {"label": "\n".join(lines), "item": item.pk, "pid": os.getpid()}
+        return {
+            "label": "\n".join(lines),
+            "template": template.name,
+            "output": output.output.name if output.output else None,
+            "complete": bool(output.complete),
+            "item": item.pk,
+            "pid": os.getpid(),
+        }
 
     @tessera_action("count", payload=item_payload, single_use=True)
     def count(self, request: Any, action: Any) -> Any:
