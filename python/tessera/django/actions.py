@@ -361,22 +361,24 @@ def _first_use(route: ActionRoute, claims: Claims, cfg: Config) -> str:
     return key
 
 
-def release(action: Action) -> None:
+def release(action: Action, cfg: Optional[Config] = None) -> None:
     """Forgets a single-use action's record after the view refused the request (a 4xx: the
-    action did not run), so the button can be used again (spec §10.1 point 3)."""
+    action did not run), so the button can be used again (spec §10.1 point 3). `cfg`: the
+    configuration the action was received with (default: the process's `TESSERA`)."""
     if action.replay_key is not None:
         try:
-            caches[config().replay_cache or "default"].delete(action.replay_key)
+            caches[(cfg or config()).replay_cache or "default"].delete(action.replay_key)
         except Exception:  # the record then stays: the token is used up, which is safe
             pass
 
 
-def receive(request: HttpRequest, route: ActionRoute) -> Action:
+def receive(request: HttpRequest, route: ActionRoute, cfg: Optional[Config] = None) -> Action:
     """Checks an action request for `route` (spec §8) and returns the verified `Action`,
-    or raises `Refusal` with the code and status of the first check that fails."""
+    or raises `Refusal` with the code and status of the first check that fails. `cfg`: a
+    configuration of its own (e.g. an InvenTree plugin's keys); default: `TESSERA`."""
     if request.method != "POST":
         raise Refusal("method_not_allowed", "this action URL accepts POST only")
-    cfg = config()
+    cfg = cfg or config()
     _check_origin(request, cfg)
     header = _header_token(request)
     body = _body(request, cfg)
