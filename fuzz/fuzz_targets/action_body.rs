@@ -85,9 +85,9 @@ fn world() -> &'static World {
         let keys = Arc::new(keys);
         let state = TesseraConfig::new(keys.clone(), ISS)
             .with_clock(Arc::new(FixedClock(NOW)))
-            .with_identity(HeaderIdentity::new(
-                axum::http::HeaderName::from_static(USER_HEADER),
-            ))
+            .with_identity(HeaderIdentity::new(axum::http::HeaderName::from_static(
+                USER_HEADER,
+            )))
             .with_body_limit(16 * 1024)
             .build()
             .expect("state");
@@ -98,7 +98,10 @@ fn world() -> &'static World {
             .with_state(state);
         let minter = Minter::new(keys, ISS).with_clock(Arc::new(FixedClock(NOW)));
         let token = |route: &ActionRoute, dat: &Value| {
-            let builder = minter.token(route.id().as_str()).subject("alice").payload(dat);
+            let builder = minter
+                .token(route.id().as_str())
+                .subject("alice")
+                .payload(dat);
             if route.accept() == Accept::Sealed {
                 builder.dangerous_seal_with("fuzz-jti", [7; 12])
             } else {
@@ -153,14 +156,24 @@ fuzz_target!(|data: &[u8]| {
     }
     let request = request.body(Body::from(body.clone())).expect("request");
     let (status, media_type, answer) = world.runtime.block_on(async {
-        let response = world.app.clone().oneshot(request).await.expect("infallible");
+        let response = world
+            .app
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
         let status = response.status();
         let media_type = response
             .headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         (status, media_type, bytes)
     });
     assert!(!status.is_server_error(), "{status}: {answer:?}");
@@ -186,10 +199,14 @@ fn replace(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 
 /// A refusal is a problem document with a known code whose status is the response's.
 fn refused(status: StatusCode, media_type: Option<&str>, answer: &[u8]) {
-    assert_eq!(media_type, Some(PROBLEM_JSON), "{status} without a problem body");
+    assert_eq!(
+        media_type,
+        Some(PROBLEM_JSON),
+        "{status} without a problem body"
+    );
     let problem: Problem = serde_json::from_slice(answer).expect("a problem document");
-    let code = Code::from_name(&problem.code)
-        .unwrap_or_else(|| panic!("unknown code {:?}", problem.code));
+    let code =
+        Code::from_name(&problem.code).unwrap_or_else(|| panic!("unknown code {:?}", problem.code));
     assert_eq!(code.status(), status.as_u16(), "{code:?}");
     assert_eq!(problem.status, status.as_u16());
 }

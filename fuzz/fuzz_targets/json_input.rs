@@ -7,7 +7,7 @@
 //! (the rules only ever refuse more); writing the value and reading it under the rules again
 //! gives the same value (a second pass is stable); the one-pass typed path and the full check
 //! agree (accepting as a `Value` and as a type that ignores everything go together); and a
-//! refusal names a rule in words without quoting the text.
+//! refusal names one of the documented rules, in fixed words.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -26,8 +26,12 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn accepted(text: &str, value: &Value) {
-    let plain: Value = serde_json::from_str(text).expect("the rules accepted what serde_json refuses");
-    assert_eq!(&plain, value, "the rules read another value than serde_json");
+    let plain: Value =
+        serde_json::from_str(text).expect("the rules accepted what serde_json refuses");
+    assert_eq!(
+        &plain, value,
+        "the rules read another value than serde_json"
+    );
     let written = serde_json::to_string(value).expect("a parsed value writes");
     let again: Value = json_rules::from_str(&written).expect("a written value follows the rules");
     assert_eq!(&again, value, "a second pass changed the value");
@@ -35,16 +39,24 @@ fn accepted(text: &str, value: &Value) {
     json_rules::from_str::<IgnoredAny>(text).expect("accepted as a Value, so as anything");
 }
 
+/// The rules as `JsonRuleError::Rule` names them (fixed words: a refusal never quotes the text).
+const RULES: [&str; 5] = [
+    "repeats a member name",
+    "has a number out of range",
+    "has an unpaired surrogate escape",
+    "nests deeper than 127 levels",
+    "is not valid JSON",
+];
+
 fn refused(text: &str, err: &JsonRuleError) {
     match err {
         // Any text: a `Value` takes every JSON text, so only a rule can refuse it.
         JsonRuleError::DoesNotFit(reason) => panic!("a Value does not fit: {reason}"),
-        JsonRuleError::Rule(_) => {}
+        JsonRuleError::Rule(rule) => assert!(RULES.contains(rule), "undocumented rule {rule:?}"),
     }
     // The ignoring type is refused too: the rules hold whatever the type reads.
-    assert!(json_rules::from_str::<IgnoredAny>(text).is_err(), "the one pass skipped a rule");
-    let message = err.to_string();
-    if text.len() >= 16 {
-        assert!(!message.contains(text), "the message quotes the text");
-    }
+    assert!(
+        json_rules::from_str::<IgnoredAny>(text).is_err(),
+        "the one pass skipped a rule"
+    );
 }

@@ -72,7 +72,10 @@ fn summary(keys: &KeySet) -> Vec<String> {
         })
         .collect();
     out.push(format!("active {:?}", keys.active().map(|k| k.kid())));
-    out.push(format!("sealing {:?}", keys.active_sealing().map(|k| k.kid())));
+    out.push(format!(
+        "sealing {:?}",
+        keys.active_sealing().map(|k| k.kid())
+    ));
     out
 }
 
@@ -82,7 +85,11 @@ fn private_round_trip(keys: &KeySet) {
     let written = keys.to_private_json();
     let again = KeySet::from_json(&written).expect("a written key file loads");
     assert_eq!(summary(&again), summary(keys));
-    assert_eq!(again.to_private_json(), written, "writing back is not stable");
+    assert_eq!(
+        again.to_private_json(),
+        written,
+        "writing back is not stable"
+    );
     public_round_trip(keys);
 }
 
@@ -92,7 +99,10 @@ fn public_round_trip(keys: &KeySet) {
     let published = keys.public_jwks().to_string();
     let public = KeySet::from_public_jwks(&published).expect("a published JWKS loads");
     let ed25519: Vec<_> = keys.keys().filter_map(|k| k.ed25519_public_key()).collect();
-    let loaded: Vec<_> = public.keys().filter_map(|k| k.ed25519_public_key()).collect();
+    let loaded: Vec<_> = public
+        .keys()
+        .filter_map(|k| k.ed25519_public_key())
+        .collect();
     assert_eq!(loaded, ed25519);
     assert!(public.keys().all(|k| !k.can_sign()));
     assert_eq!(public.public_jwks().to_string(), published);

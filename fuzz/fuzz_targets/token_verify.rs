@@ -17,8 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use tessera_fuzz::{
-    VERIFY_CODES, assert_canonical_segments, assert_not_quoted, assert_stable_code,
-    vector_key_sets,
+    VERIFY_CODES, assert_canonical_segments, assert_not_quoted, assert_stable_code, vector_key_sets,
 };
 use tessera_protocol::dangerous::decode_unverified;
 use tessera_protocol::{
@@ -97,11 +96,15 @@ fn refused(token: &str, err: &tessera_protocol::Error) {
 /// key, claims that are those the token carries, and minting them again is a fixed point.
 fn verified_properties(verifier: &Verifier, token: &str, verified: &VerifiedToken<Value>) {
     assert_canonical_segments(token);
-    let parsed = || UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN).expect("verified, so parses");
+    let parsed =
+        || UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN).expect("verified, so parses");
     let (first, second) = (parsed(), parsed());
     for untrusted in [&first, &second] {
         assert_eq!(untrusted.untrusted_alg(), Some(verified.header.alg));
-        assert_eq!(untrusted.untrusted_kid(), Some(verified.header.kid.as_str()));
+        assert_eq!(
+            untrusted.untrusted_kid(),
+            Some(verified.header.kid.as_str())
+        );
         assert_eq!(
             untrusted.kind() == TokenKind::Signed,
             verified.header.alg.is_signature()
@@ -126,7 +129,12 @@ fn claims_as_carried(token: &str, verified: &VerifiedToken<Value>) {
     assert_eq!(claims.get("sub").and_then(Value::as_str), c.sub.as_deref());
     assert_eq!(claims["iat"], c.iat);
     assert_eq!(claims["exp"], c.exp);
-    assert_eq!(claims.get("nbf").map_or(c.iat, |n| n.as_u64().unwrap_or(u64::MAX)), c.nbf);
+    assert_eq!(
+        claims
+            .get("nbf")
+            .map_or(c.iat, |n| n.as_u64().unwrap_or(u64::MAX)),
+        c.nbf
+    );
     assert_eq!(claims["jti"], c.jti.as_str());
     assert_eq!(claims.get("fpr").and_then(Value::as_str), c.fpr.as_deref());
     assert_eq!(claims["dat"], c.dat);
@@ -170,7 +178,10 @@ fn remint_is_a_fixed_point(verifier: &Verifier, token: &str, verified: &Verified
 
 /// A sealed token's nonce (its third segment), `None` for a signed token.
 fn nonce_of(token: &str) -> Option<[u8; SEALED_IV_LEN]> {
-    let segment = token.split('.').nth(2).filter(|_| token.split('.').count() == 5)?;
+    let segment = token
+        .split('.')
+        .nth(2)
+        .filter(|_| token.split('.').count() == 5)?;
     URL_SAFE_NO_PAD.decode(segment).ok()?.try_into().ok()
 }
 
