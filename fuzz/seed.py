@@ -9,6 +9,7 @@ documents in the order fuzz/src/lib.rs reads them (files sorted by name, tests i
 Standard library only.
 """
 
+import base64
 import json
 import pathlib
 
@@ -56,6 +57,22 @@ def token_seeds(docs):
         write("token_verify", test["name"], data)
 
 
+def claims_seeds():
+    # token_claims: options byte (key in bits 0-1, the claims' own sub: bit 2, now = their
+    # iat: bit 3), then the claims JSON of each signed vector token, signed by the harness.
+    for test in vector_tests():
+        token = test.get("token")
+        if not isinstance(token, str) or token.count(".") != 2:
+            continue
+        segment = token.split(".")[1]
+        try:
+            claims = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        except ValueError:
+            continue
+        for kind in range(3):
+            write("token_claims", f"{test['name']}-{kind}", bytes([kind | 4 | 8]) + claims)
+
+
 def key_set_seeds(docs):
     for i, doc in enumerate(docs):
         write("key_set", f"vector-{i}", json.dumps(doc, indent=2))
@@ -99,6 +116,7 @@ def json_input_seeds():
 def main():
     docs = distinct_key_sets()
     token_seeds(docs)
+    claims_seeds()
     key_set_seeds(docs)
     action_body_seeds()
     json_input_seeds()

@@ -4,6 +4,8 @@
 //! The targets live in `fuzz_targets/`; `README.md` says how to build and run them.
 #![forbid(unsafe_code)]
 
+pub mod verified;
+
 use std::sync::{Arc, OnceLock};
 
 use arbitrary::{Result as ArbResult, Unstructured};
