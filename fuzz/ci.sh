@@ -13,9 +13,7 @@ SECS=${FUZZ_SECS:-30}
 JOBS=${FUZZ_JOBS:-2}
 
 # libfuzzer-sys compiles libFuzzer (C++) with the machine's C++ compiler.
-if ! command -v c++ >/dev/null; then
-    apt-get update -qq && apt-get install -y -qq g++
-fi
+bash ../.ci/need-commands c++:g++
 if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
     echo "fuzz: installing cargo-fuzz $CARGO_FUZZ_VERSION"
     cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked --quiet

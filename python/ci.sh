@@ -18,16 +18,8 @@ START=$SECONDS
 say() { printf '\n=== python: %s (%ss) ===\n' "$*" "$((SECONDS - START))"; }
 
 say "system packages"
-if ! command -v redis-server >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-  else
-    echo "redis-server is needed (the Django single-use tests start one)" >&2
-    exit 1
-  fi
-fi
+# redis-server: the Django single-use tests start one.
+bash "$ROOT/.ci/need-commands" redis-server
 command -v redis-server
 
 say "venv and tools"

@@ -30,16 +30,8 @@ export INVENTREE_SRC=$SRC
 PYTHON=${PYTHON:-python3}
 
 say "system packages"
-if ! command -v redis-server >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-  else
-    echo "redis-server is needed (the suite starts one as InvenTree's cache)" >&2
-    exit 1
-  fi
-fi
+# redis-server: the suite starts one as InvenTree's cache.
+bash "$ROOT/.ci/need-commands" redis-server
 command -v redis-server
 
 # The venv is keyed by the requirements and the interpreter; built in a temporary folder and
@@ -74,11 +66,7 @@ export TESSERA_CLI="${CARGO_TARGET_DIR:-$ROOT/target}/debug/tessera"
 
 if [ "${TESSERA_INVENTREE_BROWSER:-}" = 1 ]; then
   say "real browser: chromium, node, the web UI build, playwright-core"
-  if ! command -v chromium >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium nodejs npm >/dev/null
-  fi
+  bash "$ROOT/.ci/need-commands" chromium node:nodejs npm
   export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
   INVENTREE_WEB_BUILD=$(bash "$ROOT/python/tests_inventree/build_frontend.sh" | tail -n 1)
   export INVENTREE_WEB_BUILD

@@ -13,13 +13,13 @@ use tessera_protocol::{
     TokenKind, UntrustedToken, VerifiedToken, Verifier,
 };
 
-use crate::{VERIFY_CODES, assert_canonical_segments, assert_not_quoted, assert_stable_code};
+use crate::{assert_canonical_segments, assert_not_quoted, assert_stable_code, verify_codes};
 
 /// A refusal: a stable verification code, a message that does not quote the token, and the
 /// structural steps agree with the verifier's fast path (a token that `UntrustedToken::parse`
 /// refuses is refused by `verify` with the same code, whatever the key set recognises).
 pub fn refused(token: &str, err: &tessera_protocol::Error) {
-    assert_stable_code(err, &VERIFY_CODES);
+    assert_stable_code(err, verify_codes());
     assert_not_quoted(&err.to_string(), token);
     if let Err(parse_err) = UntrustedToken::parse(token, DEFAULT_MAX_TOKEN_LEN) {
         assert_eq!(
