@@ -43,6 +43,14 @@ pub const MAX_KEY_SET_BYTES: usize = 1024 * 1024;
 /// How many times [`KeySet::rotate`] draws a random kid before giving up on collisions.
 const KID_DRAWS: usize = 32;
 
+// A name that is not a kid of the set is never quoted: it could be anything the caller or the
+// file's author put there, a pasted secret included (found by the key_set fuzz target: an
+// "active" member holding a key's "k"). Messages name only kids that exist in the set.
+const UNKNOWN_ACTIVE: &str = "the key named as active (\"active\") is not in the key set";
+const UNKNOWN_ACTIVE_SEALING: &str =
+    "the key named as active for sealing (\"active_sealing\") is not in the key set";
+const UNKNOWN_TO_RETIRE: &str = "the key to retire is not in the key set";
+
 /// The keys of one issuer: at most one *active* key that mints, and older keys kept for
 /// verification so that rotation never breaks tokens already issued.
 ///
@@ -346,7 +354,7 @@ impl KeySet {
     pub fn set_active(&mut self, kid: &Kid) -> Result<(), Error> {
         let index = self
             .index(kid.as_str())
-            .ok_or_else(|| Error::invalid_key(format!("active key {kid} is not in the key set")))?;
+            .ok_or_else(|| Error::invalid_key(UNKNOWN_ACTIVE))?;
         if !self.keys[index].can_sign() {
             return Err(Error::invalid_key(format!(
                 "active key {kid} cannot sign (a sealing key, or an Ed25519 key without \"d\")"
@@ -371,9 +379,9 @@ impl KeySet {
     /// # Ok::<(), tessera_protocol::Error>(())
     /// ```
     pub fn set_active_sealing(&mut self, kid: &Kid) -> Result<(), Error> {
-        let index = self.index(kid.as_str()).ok_or_else(|| {
-            Error::invalid_key(format!("active sealing key {kid} is not in the key set"))
-        })?;
+        let index = self
+            .index(kid.as_str())
+            .ok_or_else(|| Error::invalid_key(UNKNOWN_ACTIVE_SEALING))?;
         if !self.keys[index].can_seal() {
             return Err(Error::invalid_key(format!(
                 "active sealing key {kid} is not an A256GCM key"
@@ -467,7 +475,7 @@ impl KeySet {
     pub fn retire(&mut self, kid: &Kid) -> Result<(), Error> {
         let index = self
             .index(kid.as_str())
-            .ok_or_else(|| Error::invalid_key(format!("key {kid} is not in the key set")))?;
+            .ok_or_else(|| Error::invalid_key(UNKNOWN_TO_RETIRE))?;
         if self.active == Some(index) || self.active_sealing == Some(index) {
             return Err(Error::invalid_key(format!(
                 "key {kid} is an active key; rotate to a new key before retiring it"

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tessera_protocol::{Algorithm, Key, KeySet, Kid};
+use tessera_protocol::{Algorithm, ErrorCode, Key, KeySet, Kid};
 
 use crate::util::*;
 
@@ -48,6 +48,50 @@ fn debug_of_keys_key_sets_minters_and_verifiers_prints_no_secret() {
     let public = set.public_jwks().to_string();
     assert_no_secret(&public, &HS_SECRET);
     assert_no_secret(&public, &ED_SEED);
+}
+
+/// A key set whose `member` names, instead of a kid, the base64url of its own HS256 secret
+/// (as if pasted into the wrong member): a valid kid by its characters, but no kid of the set.
+fn key_set_naming_its_secret_as(member: &str) -> String {
+    let k = b64(HS_SECRET);
+    format!(r#"{{"keys":[{{"kty":"oct","kid":"hs1","alg":"HS256","k":"{k}"}}],"{member}":"{k}"}}"#)
+}
+
+// Regression of a key_set fuzz target finding (fuzz/RESULTS.md): the refusal quoted the unknown
+// name, and so the secret in it.
+#[test]
+fn a_key_set_naming_an_unknown_active_key_does_not_quote_the_name() {
+    for member in ["active", "active_sealing"] {
+        let err = KeySet::from_json(&key_set_naming_its_secret_as(member)).unwrap_err();
+
+        assert_eq!(err.code(), ErrorCode::InvalidKey);
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("\"{member}\"")),
+            "names the member: {message}"
+        );
+        assert!(message.contains("not in the key set"), "{message}");
+        assert_no_secret(&message, &HS_SECRET);
+    }
+}
+
+#[test]
+fn activating_or_retiring_an_unknown_kid_does_not_quote_it() {
+    let mut keys =
+        KeySet::with_active(Key::hs256(Kid::new("hs1").unwrap(), &HS_SECRET).unwrap()).unwrap();
+    let secret_as_kid = Kid::new(b64(HS_SECRET)).unwrap();
+
+    let errors = [
+        keys.set_active(&secret_as_kid).unwrap_err(),
+        keys.set_active_sealing(&secret_as_kid).unwrap_err(),
+        keys.retire(&secret_as_kid).unwrap_err(),
+    ];
+
+    for err in errors {
+        assert_eq!(err.code(), ErrorCode::InvalidKey);
+        assert!(err.to_string().contains("not in the key set"), "{err}");
+        assert_no_secret(&err.to_string(), &HS_SECRET);
+    }
 }
 
 #[test]

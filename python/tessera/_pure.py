@@ -228,7 +228,8 @@ class KeySet:
 
     def retire(self, kid: str) -> None:
         if kid not in self._set.keys:
-            raise TesseraError("invalid_key", f"key {kid} is not in the key set")
+            # never quoted: not a kid of the set, it could be anything (a pasted secret)
+            raise TesseraError("invalid_key", "the key to retire is not in the key set")
         if kid in (self._set.active, self._set.active_sealing):
             raise TesseraError(
                 "invalid_key", f"key {kid} is an active key; rotate to a new key before retiring it"

@@ -80,6 +80,21 @@ def test_rotation_keeps_old_tokens_until_retired(backend: Backend) -> None:
     assert len(keys) == 1
 
 
+def test_a_name_that_is_no_kid_of_the_set_is_never_quoted(backend: Backend) -> None:
+    # Regression of a key_set fuzz finding (fuzz/RESULTS.md): a key's secret pasted where a kid
+    # belongs ("active", activate, retire) was quoted in the refusal, and so in logs.
+    keys = backend.KeySet.generate("HS256")
+    doc = json.loads(keys.to_json())
+    secret = doc["keys"][0]["k"]
+    for member in ("active", "active_sealing"):
+        misnamed = json.dumps({**doc, member: secret})
+        err = refused("invalid_key", lambda m=misnamed: backend.KeySet.from_json(m))
+        assert secret not in str(err) and f'"{member}"' in str(err), err
+    for call in (keys.activate, keys.retire):
+        err = refused("invalid_key", lambda c=call: c(secret))
+        assert secret not in str(err), err
+
+
 def test_inactive_key_then_activate_and_sealing(backend: Backend) -> None:
     keys = backend.KeySet.generate("HS256")
     refused("invalid_key", lambda: backend.mint(keys, 1, iss=ISS, aud=AUD, sealed=True))

@@ -1783,6 +1783,20 @@ pub(crate) fn failure_cases() -> Vec<Case> {
         fh(r#"{"alg":256,"typ":"tessera+jwt","kid":"hs-a"}"#),
         "malformed",
     );
+    // §3.4: "active" and "active_sealing" name a kid of the set. Here they hold the key's own
+    // secret instead, as if pasted into the wrong member (a key_set fuzz finding: the refusal
+    // quoted it); the code is invalid_key, and a message must not repeat the name (§9).
+    for member in ["active", "active_sealing"] {
+        b.bad_key_set(
+            &format!(
+                "invalid_key: \"{member}\" names no kid of the set (it holds the key's own k)"
+            ),
+            &format!(
+                r#"{{"keys":[{{"kty":"oct","kid":"hs-a","use":"sig","alg":"HS256","k":"{hs_k}"}}],"{member}":"{hs_k}"}}"#
+            ),
+            good.clone(),
+        );
+    }
     b.cases
 }
 
