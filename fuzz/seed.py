@@ -12,6 +12,7 @@ Standard library only.
 import base64
 import json
 import pathlib
+import re
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "spec" / "vectors"
@@ -22,8 +23,22 @@ CORPUS = ROOT / "fuzz" / "corpus"
 ACCEPT = {"signed": 0, "sealed": 1, "either": 2}
 
 
+def vector_files():
+    """The vector files fuzz/src/lib.rs reads (its VECTOR_FILES), in its order. The index of a key
+    set counts the documents of these files, so a file that the targets do not read would shift
+    every seed's index: refused here rather than seeded wrong."""
+    lib = (ROOT / "fuzz" / "src" / "lib.rs").read_text(encoding="utf-8")
+    names = re.findall(r'include_str!\("\.\./\.\./spec/vectors/([\w.-]+\.json)"\)', lib)
+    on_disk = sorted(path.name for path in VECTORS.glob("*.json"))
+    if names != on_disk:
+        raise SystemExit(
+            f"fuzz/src/lib.rs VECTOR_FILES {names} is not spec/vectors/*.json {on_disk}: update it"
+        )
+    return [VECTORS / name for name in names]
+
+
 def vector_tests():
-    for path in sorted(VECTORS.glob("*.json")):
+    for path in vector_files():
         for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
             yield test
 

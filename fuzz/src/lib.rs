@@ -14,12 +14,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use tessera_protocol::{Error, ErrorCode, KeySet};
 
-/// The spec vector files, in the order `seed.py` reads them (sorted by name): the index of a
-/// key set below is the same in both.
-const VECTOR_FILES: [&str; 4] = [
+/// Every spec vector file, sorted by name. `seed.py` reads this list (and refuses to seed when
+/// `spec/vectors/` holds a file it does not name), so the index of a key set below is the same
+/// in the seeds and in the targets.
+const VECTOR_FILES: [&str; 6] = [
+    include_str!("../../spec/vectors/derive.json"),
     include_str!("../../spec/vectors/eddsa.json"),
     include_str!("../../spec/vectors/failures.json"),
     include_str!("../../spec/vectors/hs256.json"),
+    include_str!("../../spec/vectors/mint.json"),
     include_str!("../../spec/vectors/sealed.json"),
 ];
 
