@@ -2,7 +2,8 @@
 # The short, bounded fuzzing run of CI: builds every target of fuzz/ on the pinned stable
 # toolchain (libFuzzer's coverage instrumentation, no sanitizer: see README.md) and runs each
 # for FUZZ_SECS seconds (default 30), FUZZ_JOBS targets at a time (default 2, one per core),
-# from the seeds of the spec vectors. Fails on any crash, panic or property violation
+# from the seeds of the spec vectors, after replaying the inputs of past findings
+# (regressions/<target>/). Fails on any crash, panic or property violation
 # (libFuzzer exits non-zero and writes the input to fuzz/artifacts/<target>/). Installs
 # cargo-fuzz (pinned) into ~/.cargo/bin when missing.
 set -euo pipefail
@@ -21,6 +22,19 @@ fi
 python3 seed.py
 cargo fuzz build --sanitizer none
 echo "fuzz: install and build took $((SECONDS - start)) s"
+
+# Inputs that once failed a target (regressions/<target>/), each run once: a finding stays
+# fixed whatever the timed runs below happen to explore.
+for dir in regressions/*/; do
+    target=$(basename "$dir")
+    mkdir -p artifacts
+    if ! cargo fuzz run --sanitizer none "$target" "$dir" -- -runs=0 >"artifacts/$target-regressions.log" 2>&1; then
+        tail -n 40 "artifacts/$target-regressions.log"
+        echo "fuzz: $target FAILED on a regression input in fuzz/$dir"
+        exit 1
+    fi
+    echo "fuzz: $target: $(find "$dir" -type f | wc -l) regression input(s) pass"
+done
 
 # Runs one target for SECS seconds; its log goes to artifacts/<target>.log.
 run_target() {
