@@ -25,9 +25,9 @@ echo "fuzz: install and build took $((SECONDS - start)) s"
 
 # Inputs that once failed a target (regressions/<target>/), each run once: a finding stays
 # fixed whatever the timed runs below happen to explore.
+mkdir -p artifacts
 for dir in regressions/*/; do
     target=$(basename "$dir")
-    mkdir -p artifacts
     if ! cargo fuzz run --sanitizer none "$target" "$dir" -- -runs=0 >"artifacts/$target-regressions.log" 2>&1; then
         tail -n 40 "artifacts/$target-regressions.log"
         echo "fuzz: $target FAILED on a regression input in fuzz/$dir"
